@@ -1,0 +1,251 @@
+/* config.c - configuration: defaults, then SYNCQ_* environment variables, validated (12-factor). */
+#include "fmacros.h"
+#include "config.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUEUE_WEIGHT_MAX 1000
+
+/* Variables that are copied as text. Values are never echoed in errors:
+ * URLs may carry passwords. */
+typedef struct str_var {
+    const char *name;
+    size_t off, size;
+} str_var;
+
+#define STR_VAR(env, field) {env, offsetof(config, field), sizeof(((config *)0)->field)}
+
+static const str_var str_vars[] = {
+    STR_VAR("SYNCQ_REDIS_URL", redis_url),
+    STR_VAR("SYNCQ_DATABASE_URL", database_url),
+    STR_VAR("SYNCQ_PREFIX", prefix),
+    STR_VAR("SYNCQ_SERVICES", services_path),
+    STR_VAR("SYNCQ_MASK_KEYS", mask_keys),
+};
+
+/* Integer variables; size tells an int field from an int64_t one. */
+typedef struct int_var {
+    const char *name;
+    size_t off, size;
+    int64_t min, max;
+} int_var;
+
+#define INT_VAR(env, field, lo, hi) {env, offsetof(config, field), sizeof(((config *)0)->field), lo, hi}
+
+static const int_var int_vars[] = {
+    INT_VAR("SYNCQ_CONCURRENCY", concurrency, 1, 1024),
+    INT_VAR("SYNCQ_FETCH_BATCH", batch, 1, 1000),
+    INT_VAR("SYNCQ_OUTBOX_MAX", outbox_max, 1, 1000000000),
+    INT_VAR("SYNCQ_HEARTBEAT_TTL", heartbeat_ttl_s, 2, 3600),
+    INT_VAR("SYNCQ_HEARTBEAT_EVERY", heartbeat_every_s, 1, 1800),
+    INT_VAR("SYNCQ_REAP_EVERY", reap_every_s, 1, 3600),
+    INT_VAR("SYNCQ_GRACE", grace_s, 0, 3600),
+    INT_VAR("SYNCQ_MAX_ENVELOPE", max_envelope, 1024, 512 * 1024 * 1024), /* Redis caps strings at 512 MiB */
+    INT_VAR("SYNCQ_WRITER_BATCH", writer_batch, 1, 100000),
+};
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void
+config_defaults(config *c)
+{
+    char err[128];
+    memset(c, 0, sizeof(*c));
+    snprintf(c->redis_url, sizeof(c->redis_url), "redis://127.0.0.1:6379/0");
+    snprintf(c->prefix, sizeof(c->prefix), "syncq");
+    c->concurrency = 4;
+    c->batch = 16;
+    c->outbox_max = 200000;
+    c->heartbeat_ttl_s = 30;
+    c->heartbeat_every_s = 5;
+    c->reap_every_s = 5;
+    c->grace_s = 25;
+    c->max_envelope = 1024 * 1024;
+    c->writer_batch = 2000;
+    c->log_level = LOG_INFO;
+    int rc = config_set_queues(c, "urgent,default,sync", err, sizeof(err));
+    (void)rc; /* a constant that is known to be valid */
+}
+
+int
+config_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    char *end;
+    long long v;
+    /* strtoll would skip leading blanks and accept "0x"-less junk after digits: refuse both. */
+    if (!s || !((*s >= '0' && *s <= '9') || *s == '-' || *s == '+')) return -1;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max) return -1;
+    *out = v;
+    return 0;
+}
+
+int
+config_valid_queue_name(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n >= CONFIG_QUEUE_NAME_MAX) return 0;
+    return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+/* ---------------------------------------------------------------- Queues */
+
+/* parse_queue reads one " name[:weight] " item of a queue list. */
+static int
+parse_queue(const char *s, size_t n, config_queue *q, int *weighted, char *err, size_t errlen)
+{
+    char item[128];
+    while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (n == 0) return fail(err, errlen, "empty queue name in the queue list");
+    if (n >= sizeof(item)) return fail(err, errlen, "queue \"%.64s...\" is invalid: name too long", s);
+    memcpy(item, s, n);
+    item[n] = '\0';
+    char *colon = strchr(item, ':');
+    int64_t w = 0;
+    if (colon) {
+        *colon = '\0';
+        *weighted = 1;
+        if (config_parse_int(colon + 1, 1, QUEUE_WEIGHT_MAX, &w))
+            return fail(err, errlen, "queue \"%.64s\": weight \"%.32s\" is not an integer in 1..%d", item,
+                        colon + 1, QUEUE_WEIGHT_MAX);
+    }
+    if (!config_valid_queue_name(item))
+        return fail(err, errlen, "queue name \"%.64s\" is invalid: use 1..%d characters of [A-Za-z0-9_.-]", item,
+                    CONFIG_QUEUE_NAME_MAX - 1);
+    snprintf(q->name, sizeof(q->name), "%s", item);
+    q->weight = (int)w;
+    return 0;
+}
+
+static int
+has_queue(const config_queue *qs, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(qs[i].name, name) == 0) return 1;
+    return 0;
+}
+
+int
+config_set_queues(config *c, const char *spec, char *err, size_t errlen)
+{
+    config_queue qs[CONFIG_MAX_QUEUES];
+    int n = 0, weighted = 0;
+    const char *p = spec;
+    if (!spec) return fail(err, errlen, "no queues given");
+    for (;;) {
+        size_t len = strcspn(p, ",");
+        if (n == CONFIG_MAX_QUEUES) return fail(err, errlen, "more than %d queues", CONFIG_MAX_QUEUES);
+        if (parse_queue(p, len, &qs[n], &weighted, err, errlen)) return -1;
+        if (has_queue(qs, n, qs[n].name)) return fail(err, errlen, "queue \"%s\" is listed twice", qs[n].name);
+        n++;
+        p += len;
+        if (!*p++) break;
+    }
+    /* Weighted mode: a queue without a weight gets 1. Strict mode: all 0. */
+    for (int i = 0; i < n; i++) qs[i].weight = weighted ? (qs[i].weight ? qs[i].weight : 1) : 0;
+    memcpy(c->queues, qs, (size_t)n * sizeof(qs[0]));
+    c->nqueues = n;
+    c->weighted = weighted;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- Environment */
+
+static int
+set_str(config *c, const str_var *v, const char *val, char *err, size_t errlen)
+{
+    size_t n = strlen(val);
+    if (n >= v->size) return fail(err, errlen, "%s is too long (%zu bytes, max %zu)", v->name, n, v->size - 1);
+    memcpy((char *)c + v->off, val, n + 1);
+    return 0;
+}
+
+static int
+set_int(config *c, const int_var *v, const char *val, char *err, size_t errlen)
+{
+    int64_t x;
+    if (config_parse_int(val, v->min, v->max, &x))
+        return fail(err, errlen, "%s=\"%.64s\" is not an integer in %lld..%lld", v->name, val, (long long)v->min,
+                    (long long)v->max);
+    if (v->size == sizeof(int64_t)) *(int64_t *)(void *)((char *)c + v->off) = x;
+    else *(int *)(void *)((char *)c + v->off) = (int)x;
+    return 0;
+}
+
+/* lookup treats an empty variable as unset: compose files and shells often
+ * pass FOO= for "not configured". */
+static const char *
+lookup(config_getenv_fn get, const char *name)
+{
+    const char *v = get(name);
+    return v && *v ? v : NULL;
+}
+
+static int
+env_vars(config *c, config_getenv_fn get, char *err, size_t errlen)
+{
+    const char *v;
+    for (size_t i = 0; i < sizeof(str_vars) / sizeof(str_vars[0]); i++)
+        if ((v = lookup(get, str_vars[i].name)) && set_str(c, &str_vars[i], v, err, errlen)) return -1;
+    for (size_t i = 0; i < sizeof(int_vars) / sizeof(int_vars[0]); i++)
+        if ((v = lookup(get, int_vars[i].name)) && set_int(c, &int_vars[i], v, err, errlen)) return -1;
+    if ((v = lookup(get, "SYNCQ_LOG_LEVEL")) && (c->log_level = log_level_from(v)) < 0)
+        return fail(err, errlen, "SYNCQ_LOG_LEVEL=\"%.64s\" is unknown (use debug, info, warn or error)", v);
+    if ((v = lookup(get, "SYNCQ_QUEUES"))) {
+        char qerr[256];
+        if (config_set_queues(c, v, qerr, sizeof(qerr)))
+            return fail(err, errlen, "SYNCQ_QUEUES=\"%.64s\": %s", v, qerr);
+    }
+    return 0;
+}
+
+/* check_all holds the rules that tie variables together or constrain text. */
+static int
+check_all(const config *c, char *err, size_t errlen)
+{
+    size_t n = strlen(c->prefix);
+    /* The prefix starts every key: braces would break the {QUEUE} hash tag. */
+    if (n == 0 || strspn(c->prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") != n)
+        return fail(err, errlen, "SYNCQ_PREFIX=\"%.64s\" is invalid (use [A-Za-z0-9_.:-])", c->prefix);
+    /* A master that misses half a TTL of refreshes kills its children (SPEC §10). */
+    if (c->heartbeat_every_s * 2 > c->heartbeat_ttl_s)
+        return fail(err, errlen, "SYNCQ_HEARTBEAT_EVERY=%d must be at most half of SYNCQ_HEARTBEAT_TTL=%d",
+                    c->heartbeat_every_s, c->heartbeat_ttl_s);
+    return 0;
+}
+
+static const char *
+real_getenv(const char *name)
+{
+    return getenv(name);
+}
+
+/* config_from_env works on a copy and writes *c only when every value is good. */
+int
+config_from_env(config *c, config_getenv_fn get, char *err, size_t errlen)
+{
+    config tmp = *c;
+    if (!get) get = real_getenv;
+    if (env_vars(&tmp, get, err, errlen) || check_all(&tmp, err, errlen)) return -1;
+    *c = tmp;
+    return 0;
+}

@@ -1,0 +1,55 @@
+/* config.h - configuration from the environment, then flags (12-factor). Pure
+ * code: the environment is read through a caller-supplied lookup so tests can
+ * feed it. */
+#ifndef SYNCQ_CONFIG_H
+#define SYNCQ_CONFIG_H
+
+#include <stddef.h> /* for size_t */
+#include <stdint.h> /* for int64_t */
+
+#define CONFIG_MAX_QUEUES 16
+#define CONFIG_QUEUE_NAME_MAX 64
+
+typedef struct config_queue {
+    char name[CONFIG_QUEUE_NAME_MAX];
+    int weight; /* 0 in strict-priority mode */
+} config_queue;
+
+typedef struct config {
+    char redis_url[512];     /* SYNCQ_REDIS_URL, default redis://127.0.0.1:6379/0 */
+    char database_url[1024]; /* SYNCQ_DATABASE_URL, default "" (libpq defaults) */
+    char prefix[64];         /* SYNCQ_PREFIX, default syncq */
+    char services_path[512]; /* SYNCQ_SERVICES, default "" */
+    config_queue queues[CONFIG_MAX_QUEUES]; /* SYNCQ_QUEUES / -q, default urgent,default,sync */
+    int nqueues;
+    int weighted;            /* 1 when any queue carries :weight */
+    int concurrency;         /* SYNCQ_CONCURRENCY / -c, default 4 */
+    int batch;               /* SYNCQ_FETCH_BATCH, jobs per fetch, default 16 */
+    int64_t outbox_max;      /* SYNCQ_OUTBOX_MAX, records waiting for PostgreSQL before fetching stops, default 200000 */
+    int heartbeat_ttl_s;     /* SYNCQ_HEARTBEAT_TTL, lease, default 30 */
+    int heartbeat_every_s;   /* SYNCQ_HEARTBEAT_EVERY, default 5 */
+    int reap_every_s;        /* SYNCQ_REAP_EVERY, default 5 */
+    int grace_s;             /* SYNCQ_GRACE / --grace, default 25 */
+    int64_t max_envelope;    /* SYNCQ_MAX_ENVELOPE bytes, default 1 MiB */
+    int writer_batch;        /* SYNCQ_WRITER_BATCH, outbox records per PostgreSQL transaction, default 2000 */
+    int64_t backoff_base_ms; /* SYNCQ_BACKOFF_BASE_MS, retry backoff base, default 1000 */
+    int log_level;           /* SYNCQ_LOG_LEVEL: debug|info|warn|error, default info */
+    char mask_keys[512];     /* SYNCQ_MASK_KEYS: extra secret key words, comma-separated */
+} config;
+
+typedef const char *(*config_getenv_fn)(const char *name);
+
+void config_defaults(config *c);
+/* config_from_env overlays values found through get (getenv in production).
+ * Returns 0, or -1 with err naming the variable and the bad value. */
+int config_from_env(config *c, config_getenv_fn get, char *err, size_t errlen);
+/* config_set_queues parses "urgent,default,sync" (strict) or "urgent:5,sync:1"
+ * (weighted; a queue without a weight gets 1). Returns 0 or -1 with err. */
+int config_set_queues(config *c, const char *spec, char *err, size_t errlen);
+/* config_parse_int parses a whole decimal integer in [min,max]. 0 or -1. */
+int config_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+/* config_valid_queue_name: 1..63 chars of [A-Za-z0-9_.-] (no braces or colons:
+ * the name sits inside a Redis Cluster hash tag). */
+int config_valid_queue_name(const char *s);
+
+#endif

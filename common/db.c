@@ -1,0 +1,152 @@
+/* db.c - the only file that knows libpq. */
+#include "fmacros.h"
+#include "db.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CONN(d) ((PGconn *)(d)->conn)
+
+static void
+set_err(db *d, const char *what, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorMessage(res) : NULL;
+    if (!msg || !*msg) msg = d->conn ? PQerrorMessage(CONN(d)) : "no connection";
+    snprintf(d->errstr, sizeof(d->errstr), "%s: %s", what, msg);
+    size_t n = strlen(d->errstr);
+    while (n && (d->errstr[n - 1] == '\n' || d->errstr[n - 1] == ' ')) d->errstr[--n] = '\0';
+    snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+}
+
+void
+db_init(db *d)
+{
+    memset(d, 0, sizeof(*d));
+}
+
+int
+db_connect(db *d, const char *conninfo)
+{
+    db_close(d);
+    d->conn = PQconnectdb(conninfo);
+    if (!d->conn || PQstatus(CONN(d)) != CONNECTION_OK) {
+        set_err(d, "connect to PostgreSQL", NULL);
+        db_close(d);
+        return -1;
+    }
+    return 0;
+}
+
+void
+db_close(db *d)
+{
+    if (d->conn) PQfinish(CONN(d));
+    d->conn = NULL;
+}
+
+int
+db_alive(const db *d)
+{
+    return d->conn && PQstatus(CONN(d)) == CONNECTION_OK;
+}
+
+int
+db_data_error(const db *d)
+{
+    const char *s = d->sqlstate;
+    return s[0] && (!strncmp(s, "22", 2) || !strncmp(s, "23", 2) || !strncmp(s, "42", 2) || !strncmp(s, "54", 2));
+}
+
+int
+db_exec(db *d, const char *sql)
+{
+    if (!d->conn) {
+        set_err(d, "exec", NULL);
+        return -1;
+    }
+    PGresult *res = PQexec(CONN(d), sql);
+    ExecStatusType st = PQresultStatus(res);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+    if (!ok) set_err(d, "exec", res);
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+db_result *
+db_query(db *d, const char *sql, int nparams, const char *const *params)
+{
+    if (!d->conn) {
+        set_err(d, "query", NULL);
+        return NULL;
+    }
+    PGresult *res = PQexecParams(CONN(d), sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        set_err(d, "query", res);
+        PQclear(res);
+        return NULL;
+    }
+    return (db_result *)res;
+}
+
+int db_ntuples(const db_result *r) { return PQntuples((const PGresult *)r); }
+int db_nfields(const db_result *r) { return PQnfields((const PGresult *)r); }
+const char *db_fname(const db_result *r, int col) { return PQfname((const PGresult *)r, col); }
+
+const char *
+db_value(const db_result *r, int row, int col)
+{
+    const PGresult *res = (const PGresult *)r;
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+void
+db_result_free(db_result *r)
+{
+    PQclear((PGresult *)r);
+}
+
+int
+db_copy_begin(db *d, const char *sql)
+{
+    if (!d->conn) {
+        set_err(d, "copy", NULL);
+        return -1;
+    }
+    PGresult *res = PQexec(CONN(d), sql);
+    int ok = PQresultStatus(res) == PGRES_COPY_IN;
+    if (!ok) set_err(d, "copy", res);
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+int
+db_copy_put(db *d, const char *buf, size_t len)
+{
+    if (PQputCopyData(CONN(d), buf, (int)len) != 1) {
+        set_err(d, "copy data", NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int
+db_copy_end(db *d)
+{
+    int rc = 0;
+    if (PQputCopyEnd(CONN(d), NULL) != 1) {
+        set_err(d, "copy end", NULL);
+        return -1;
+    }
+    PGresult *res;
+    while ((res = PQgetResult(CONN(d))) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            set_err(d, "copy", res);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    return rc;
+}

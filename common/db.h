@@ -1,0 +1,44 @@
+/* db.h - PostgreSQL access. Only db.c includes libpq. Return convention: 0 ok,
+ * -1 error with d->errstr (the server's message) and d->sqlstate set. */
+#ifndef SYNCQ_DB_H
+#define SYNCQ_DB_H
+
+#include <stddef.h> /* for size_t */
+
+typedef struct db {
+    void *conn;          /* PGconn*, NULL when closed */
+    char errstr[512];
+    char sqlstate[6];    /* "" for connection-level errors */
+} db;
+
+typedef struct db_result db_result; /* opaque: a PGresult */
+
+void db_init(db *d);
+/* db_connect opens conninfo (URI or key=value). The session gets a short
+ * statement timeout only if the caller sets one. */
+int db_connect(db *d, const char *conninfo);
+void db_close(db *d);
+/* db_alive: 1 when the connection is usable. */
+int db_alive(const db *d);
+/* db_data_error: 1 when the last error was about the data (SQLSTATE classes
+ * 22, 23, 42, 54), so splitting a batch can isolate the bad record; 0 when
+ * the server or connection failed and the whole batch should wait. */
+int db_data_error(const db *d);
+
+/* db_exec runs sql (one or more statements, no parameters). */
+int db_exec(db *d, const char *sql);
+/* db_query runs sql with text parameters (NULL = SQL NULL); returns a result
+ * (free with db_result_free) or NULL with errstr. */
+db_result *db_query(db *d, const char *sql, int nparams, const char *const *params);
+int db_ntuples(const db_result *r);
+int db_nfields(const db_result *r);
+const char *db_fname(const db_result *r, int col);
+const char *db_value(const db_result *r, int row, int col); /* NULL for SQL NULL */
+void db_result_free(db_result *r);
+
+/* COPY ... FROM STDIN in text format. */
+int db_copy_begin(db *d, const char *sql);
+int db_copy_put(db *d, const char *buf, size_t len);
+int db_copy_end(db *d);
+
+#endif

@@ -1,0 +1,83 @@
+/* funcs.c - load and call the syncq Redis Function library. */
+#include "fmacros.h"
+#include "funcs.h"
+#include "funcs_lua.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Must match LIBRARY_VERSION in functions.lua. */
+#define FUNCS_VERSION "1"
+
+int
+funcs_load(rds *r)
+{
+    const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", syncq_functions_lua};
+    size_t lens[] = {8, 4, 7, sizeof(syncq_functions_lua) - 1};
+    rds_reply *x = rds_cmd(r, 4, argv, lens);
+    int ok = rds_reply_ok(r, x);
+    rds_reply_free(x);
+    return ok ? 0 : -1;
+}
+
+int
+funcs_ensure(rds *r)
+{
+    rds_reply *x = rds_cmdf(r, "FCALL syncq_version 0");
+    size_t len;
+    const char *v = rds_reply_str(x, &len);
+    int same = x && rds_reply_type(x) == RDS_STR && len == strlen(FUNCS_VERSION) && !memcmp(v, FUNCS_VERSION, len);
+    if (!x) return -1;
+    rds_reply_free(x);
+    return same ? 0 : funcs_load(r);
+}
+
+int
+funcs_argv(const char *fn, int nkeys, const char *const *keys, int nargs, const char *const *args,
+           const size_t *arglens, const char **argv, size_t *lens, char *nkbuf, size_t nkbuflen)
+{
+    int argc = 0;
+    if (3 + nkeys + nargs > FUNCS_MAX_ARGS) return -1;
+    snprintf(nkbuf, nkbuflen, "%d", nkeys);
+    argv[argc] = "FCALL"; lens[argc++] = 5;
+    argv[argc] = fn; lens[argc++] = strlen(fn);
+    argv[argc] = nkbuf; lens[argc++] = strlen(nkbuf);
+    for (int i = 0; i < nkeys; i++) {
+        argv[argc] = keys[i];
+        lens[argc++] = strlen(keys[i]);
+    }
+    for (int i = 0; i < nargs; i++) {
+        argv[argc] = args[i];
+        lens[argc++] = arglens ? arglens[i] : strlen(args[i]);
+    }
+    return argc;
+}
+
+int
+funcs_missing(const rds_reply *x)
+{
+    size_t len;
+    const char *s = rds_reply_str(x, &len);
+    return rds_reply_type(x) == RDS_ERR && s && strstr(s, "Function not found") != NULL;
+}
+
+rds_reply *
+funcs_call(rds *r, const char *fn, int nkeys, const char *const *keys, int nargs, const char *const *args,
+           const size_t *arglens)
+{
+    const char *argv[FUNCS_MAX_ARGS];
+    size_t lens[FUNCS_MAX_ARGS];
+    char nk[16];
+    int argc = funcs_argv(fn, nkeys, keys, nargs, args, arglens, argv, lens, nk, sizeof(nk));
+    if (argc < 0) {
+        snprintf(r->errstr, sizeof(r->errstr), "FCALL %s: too many arguments", fn);
+        return NULL;
+    }
+    rds_reply *x = rds_cmd(r, argc, argv, lens);
+    if (funcs_missing(x)) {
+        rds_reply_free(x);
+        if (funcs_load(r) < 0) return NULL;
+        x = rds_cmd(r, argc, argv, lens);
+    }
+    return x;
+}

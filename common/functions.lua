@@ -1,0 +1,255 @@
+#!lua name=syncq
+-- functions.lua - the syncq Redis Function library: every step that must be
+-- atomic inside Redis. Each function touches the keys of one queue only (all
+-- carry the {QUEUE} hash tag), so the library works on Redis Cluster.
+--
+-- Ready and in-flight entries are the producer's bytes, untouched, behind a
+-- one-line wrapper that the fetch step adds on first sight (SPEC §10: never
+-- re-serialise the payload; Lua cjson would turn [] into {} and round numbers):
+--
+--   ~syncq1 id=<tag> seen=<ms>[ ready=<ms>][ from=<id>][ err=<pct>][ dead=<ms>]\n<raw>
+--
+-- <tag> is the delivery tag: a UUIDv7-shaped id made from Redis TIME and an
+-- INCR (Lua's math.random is unseeded in Redis). It is the job id unless the
+-- envelope carries its own. Attempt and crash-delivery counters live beside the
+-- entry in the queue's att hash (fields <tag> and <tag>:d), so the bytes of a
+-- job never change while it waits.
+--
+-- Bump LIBRARY_VERSION with any change: masters and the C library replace the
+-- loaded library when the version differs.
+
+local LIBRARY_VERSION = '1'
+local HDR = '~syncq1 '
+
+local function now_ms()
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function tag_of(e)
+    return string.match(e, '^~syncq1 id=([^ \n]+)')
+end
+
+local function new_tag(key, seqkey, ms)
+    local n = redis.call('INCR', seqkey)
+    local h = redis.sha1hex(key .. ':' .. n .. ':' .. ms)
+    local ts = string.format('%012x', ms)
+    local v = string.sub('89ab', (tonumber(string.sub(h, 4, 4), 16) % 4) + 1, (tonumber(string.sub(h, 4, 4), 16) % 4) + 1)
+    return string.sub(ts, 1, 8) .. '-' .. string.sub(ts, 9, 12) .. '-7' .. string.sub(h, 1, 3) .. '-' ..
+        v .. string.sub(h, 5, 7) .. '-' .. string.sub(h, 8, 19)
+end
+
+-- split an entry into header fields (without the newline) and raw bytes
+local function split(e)
+    local nl = string.find(e, '\n', 1, true)
+    if not nl then return e, '' end
+    return string.sub(e, 1, nl - 1), string.sub(e, nl + 1)
+end
+
+-- set_field rewrites or appends one k=v field of a header
+local function set_field(hdr, k, v)
+    local pat = ' ' .. k .. '=[^ ]*'
+    if string.find(hdr, pat) then
+        return (string.gsub(hdr, pat, ' ' .. k .. '=' .. v, 1))
+    end
+    return hdr .. ' ' .. k .. '=' .. v
+end
+
+-- wrap_head wraps the entry at index 0 of inflight when it is raw; returns
+-- the entry with its attempt and crash-delivery counters.
+local function wrap_head(inflight, att, seqkey, e, ms)
+    local tag = tag_of(e)
+    if not tag then
+        tag = new_tag(inflight, seqkey, ms)
+        e = HDR .. 'id=' .. tag .. ' seen=' .. ms .. '\n' .. e
+        redis.call('LSET', inflight, 0, e)
+    end
+    local c = redis.call('HMGET', att, tag, tag .. ':d')
+    return e, tonumber(c[1]) or 0, tonumber(c[2]) or 0
+end
+
+-- syncq_fetch KEYS: ready inflight outbox att seq  ARGV: max_batch outbox_max
+-- Moves up to max_batch jobs into the caller's in-flight list. Reply:
+-- {status, entry1, attempts1, deliveries1, ...}; status 0 = ok, 1 = the
+-- outbox is over its limit (PostgreSQL is behind): fetch nothing.
+local function fetch(keys, args)
+    local ready, inflight, outbox, att, seq = keys[1], keys[2], keys[3], keys[4], keys[5]
+    local n, limit = tonumber(args[1]), tonumber(args[2])
+    if redis.call('LLEN', outbox) > limit then return {1} end
+    local out = {0}
+    local ms
+    for _ = 1, n do
+        local e = redis.call('LMOVE', ready, inflight, 'RIGHT', 'LEFT')
+        if not e then break end
+        ms = ms or now_ms()
+        local w, a, d = wrap_head(inflight, att, seq, e, ms)
+        out[#out + 1] = w
+        out[#out + 1] = a
+        out[#out + 1] = d
+    end
+    return out
+end
+
+-- syncq_claim KEYS: inflight att seq
+-- After a blocking BLMOVE put a job at the head of inflight: wrap it.
+local function claim(keys, _)
+    local e = redis.call('LINDEX', keys[1], 0)
+    if not e then return {0} end
+    local w, a, d = wrap_head(keys[1], keys[2], keys[3], e, now_ms())
+    return {0, w, a, d}
+end
+
+-- take removes the entry with tag from inflight; acks come in fetch order, so
+-- it is nearly always the tail.
+local function take(inflight, tag)
+    local prefix = HDR .. 'id=' .. tag
+    local function is(e) return e and string.sub(e, 1, #prefix) == prefix and
+        (string.sub(e, #prefix + 1, #prefix + 1) == ' ' or string.sub(e, #prefix + 1, #prefix + 1) == '\n') end
+    local e = redis.call('LINDEX', inflight, -1)
+    if is(e) then
+        redis.call('RPOP', inflight)
+        return e
+    end
+    for _, x in ipairs(redis.call('LRANGE', inflight, 0, -1)) do
+        if is(x) then
+            redis.call('LREM', inflight, 1, x)
+            return x
+        end
+    end
+    return nil
+end
+
+local function trim_dead(dead, deadjobs, cap, max_age_ms, ms)
+    local over = redis.call('ZCARD', dead) - cap
+    if over > 0 then
+        for _, id in ipairs(redis.call('ZRANGE', dead, 0, over - 1)) do
+            redis.call('ZREM', dead, id)
+            redis.call('HDEL', deadjobs, id)
+        end
+    end
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', dead, '-inf', ms - max_age_ms, 'LIMIT', 0, 100)) do
+        redis.call('ZREM', dead, id)
+        redis.call('HDEL', deadjobs, id)
+    end
+end
+
+-- syncq_step KEYS: inflight outbox att retry dead deadjobs ready
+-- ARGV: dead_cap dead_max_age_ms nacks
+--       then per ack: tag disposition arg header record
+--         done  : the job ended; push record
+--         retry : arg = delay ms; the entry goes to the retry set with header
+--         dead  : arg = job id; the entry goes to the dead-letter set with header
+--         back  : arg = 1|0 (started); hand the job back without using an attempt
+--       then: start_tag start_record ('' when no job starts)
+-- Acknowledging a job and recording its outcome are one atomic step. Reply:
+-- {acked, missing} (missing: entries already taken back by a reaper).
+local function step(keys, args)
+    local inflight, outbox, att, retry, dead, deadjobs, ready =
+        keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
+    local cap, max_age, n = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
+    local ms = now_ms()
+    local acked, missing = 0, 0
+    local i = 4
+    for _ = 1, n do
+        local tag, disp, arg, hdr, rec = args[i], args[i + 1], args[i + 2], args[i + 3], args[i + 4]
+        i = i + 5
+        local e = take(inflight, tag)
+        if not e then
+            missing = missing + 1
+            -- a done job did run: its outcome is still the truth
+            if disp == 'done' and rec ~= '' then redis.call('RPUSH', outbox, rec) end
+        else
+            acked = acked + 1
+            local _, raw = split(e)
+            if disp == 'done' then
+                redis.call('HDEL', att, tag, tag .. ':d')
+            elseif disp == 'retry' then
+                redis.call('ZADD', retry, ms + tonumber(arg), hdr .. '\n' .. raw)
+                redis.call('HSET', att, tag .. ':d', 0)
+            elseif disp == 'dead' then
+                redis.call('ZADD', dead, ms, arg)
+                redis.call('HSET', deadjobs, arg, set_field(hdr, 'dead', ms) .. '\n' .. raw)
+                redis.call('HDEL', att, tag, tag .. ':d')
+                trim_dead(dead, deadjobs, cap, max_age, ms)
+            elseif disp == 'back' then
+                -- arg 1: the job had started; give its attempt and delivery back
+                redis.call('RPUSH', ready, e)
+                if arg == '1' then
+                    redis.call('HINCRBY', att, tag, -1)
+                    redis.call('HINCRBY', att, tag .. ':d', -1)
+                end
+            end
+            if rec ~= '' then redis.call('RPUSH', outbox, rec) end
+        end
+    end
+    local stag, srec = args[i], args[i + 1]
+    if stag and stag ~= '' then
+        redis.call('HINCRBY', att, stag, 1)
+        redis.call('HINCRBY', att, stag .. ':d', 1)
+        if srec ~= '' then redis.call('RPUSH', outbox, srec) end
+    end
+    return {acked, missing, ms}
+end
+
+-- syncq_requeue KEYS: inflight ready owners claim outbox  ARGV: worker_id
+-- Returns a dead worker's jobs to the front of its queue (oldest first) and
+-- its claimed audit records to the front of the outbox.
+local function requeue(keys, args)
+    local inflight, ready, owners, claimk, outbox = keys[1], keys[2], keys[3], keys[4], keys[5]
+    local jobs, recs = 0, 0
+    while redis.call('LMOVE', inflight, ready, 'LEFT', 'RIGHT') do jobs = jobs + 1 end
+    while redis.call('LMOVE', claimk, outbox, 'RIGHT', 'LEFT') do recs = recs + 1 end
+    redis.call('SREM', owners, args[1])
+    return {jobs, recs}
+end
+
+-- syncq_outbox_claim KEYS: outbox claim  ARGV: max
+-- Moves up to max audit records into the writer's claim list and returns
+-- them; a claim left by an earlier failed write is returned first.
+local function outbox_claim(keys, args)
+    local outbox, claimk, n = keys[1], keys[2], tonumber(args[1])
+    local held = redis.call('LRANGE', claimk, 0, n - 1)
+    if #held > 0 then return held end
+    local items = redis.call('LRANGE', outbox, 0, n - 1)
+    if #items == 0 then return items end
+    redis.call('LTRIM', outbox, #items, -1)
+    for j = 1, #items, 1000 do
+        redis.call('RPUSH', claimk, unpack(items, j, math.min(j + 999, #items)))
+    end
+    return items
+end
+
+-- syncq_outbox_done KEYS: claim  ARGV: count
+-- Drops the first count claimed records once PostgreSQL has committed them.
+local function outbox_done(keys, args)
+    redis.call('LTRIM', keys[1], tonumber(args[1]), -1)
+    return redis.call('LLEN', keys[1])
+end
+
+-- syncq_promote KEYS: retry ready  ARGV: max
+-- Moves due retries (by Redis's own clock) to the back of the ready list,
+-- stamping ready=<ms> so the oldest-age alert measures time waiting to run.
+-- ZREM decides ownership, so several masters promoting at once never move a
+-- job twice.
+local function promote(keys, args)
+    local retry, ready = keys[1], keys[2]
+    local ms = now_ms()
+    local moved = 0
+    for _, e in ipairs(redis.call('ZRANGEBYSCORE', retry, '-inf', ms, 'LIMIT', 0, tonumber(args[1]))) do
+        if redis.call('ZREM', retry, e) == 1 then
+            local hdr, raw = split(e)
+            redis.call('LPUSH', ready, set_field(hdr, 'ready', ms) .. '\n' .. raw)
+            moved = moved + 1
+        end
+    end
+    return moved
+end
+
+redis.register_function('syncq_version', function() return LIBRARY_VERSION end)
+redis.register_function('syncq_fetch', fetch)
+redis.register_function('syncq_claim', claim)
+redis.register_function('syncq_step', step)
+redis.register_function('syncq_requeue', requeue)
+redis.register_function('syncq_outbox_claim', outbox_claim)
+redis.register_function('syncq_outbox_done', outbox_done)
+redis.register_function('syncq_promote', promote)

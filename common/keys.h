@@ -1,0 +1,35 @@
+/* keys.h - Redis key names (SPEC §10). Every key of a queue carries the
+ * {QUEUE} hash tag so that one queue lives in one Redis Cluster slot:
+ *   P:{Q}:ready            LIST   producers LPUSH, workers take from the right
+ *   P:{Q}:inflight:<wid>   LIST   jobs a worker child holds
+ *   P:{Q}:att              HASH   attempts (<tag>) and crash deliveries (<tag>:d)
+ *   P:{Q}:seq              STRING counter for delivery tags
+ *   P:{Q}:retry            ZSET   waiting retries by due time (ms)
+ *   P:{Q}:dead             ZSET   dead-letter job ids by dead time (ms)
+ *   P:{Q}:deadjobs         HASH   dead-letter entries by job id
+ *   P:{Q}:outbox           LIST   audit records waiting for PostgreSQL
+ *   P:{Q}:claim:<wid>      LIST   audit records a writer is committing
+ *   P:{Q}:owners           SET    worker ids that may hold inflight/claim lists
+ * Global keys: P:hb:<wid> (heartbeat with TTL), P:workers (SET of worker ids),
+ * P:queues (SET of queue names seen by workers). */
+#ifndef SYNCQ_KEYS_H
+#define SYNCQ_KEYS_H
+
+#include <stddef.h> /* for size_t */
+
+#define KEY_MAX 256
+
+typedef struct qkeys {
+    char ready[KEY_MAX], inflight[KEY_MAX], att[KEY_MAX], seq[KEY_MAX];
+    char retry[KEY_MAX], dead[KEY_MAX], deadjobs[KEY_MAX], outbox[KEY_MAX];
+    char claim[KEY_MAX], owners[KEY_MAX];
+} qkeys;
+
+/* keys_queue fills k for queue q; wid (may be NULL) names the in-flight and
+ * claim lists. */
+void keys_queue(qkeys *k, const char *prefix, const char *q, const char *wid);
+/* keys_global writes P:<name> (e.g. "workers") or P:hb:<wid>. */
+void keys_global(char *out, size_t len, const char *prefix, const char *name);
+void keys_heartbeat(char *out, size_t len, const char *prefix, const char *wid);
+
+#endif

@@ -1,0 +1,235 @@
+/* rds.c - the only file that knows hiredis. */
+#include "fmacros.h"
+#include "rds.h"
+#include "url.h"
+
+#include <hiredis/hiredis.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define CTX(r) ((redisContext *)(r)->ctx)
+
+static void
+set_err(rds *r, const char *what)
+{
+    r->err = 1;
+    if (r->ctx && CTX(r)->err)
+        snprintf(r->errstr, sizeof(r->errstr), "%s: %s", what, CTX(r)->errstr);
+    else
+        snprintf(r->errstr, sizeof(r->errstr), "%s", what);
+}
+
+void
+rds_init(rds *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+static int
+handshake(rds *r, const redis_url *u)
+{
+    rds_reply *x = NULL;
+    if (u->password[0]) {
+        if (u->user[0]) x = rds_cmdf(r, "AUTH %s %s", u->user, u->password);
+        else x = rds_cmdf(r, "AUTH %s", u->password);
+        if (!rds_reply_ok(r, x)) goto fail;
+        rds_reply_free(x);
+    }
+    if (u->db) {
+        x = rds_cmdf(r, "SELECT %d", u->db);
+        if (!rds_reply_ok(r, x)) goto fail;
+        rds_reply_free(x);
+    }
+    return 0;
+fail:
+    rds_reply_free(x);
+    return -1;
+}
+
+int
+rds_connect(rds *r, const char *url, int timeout_ms)
+{
+    redis_url u;
+    char err[200];
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+
+    rds_close(r);
+    r->err = 0;
+    r->errstr[0] = '\0';
+    r->timeout_ms = timeout_ms;
+    snprintf(r->url, sizeof(r->url), "%s", url);
+    if (redis_url_parse(url, &u, err, sizeof(err)) < 0) {
+        snprintf(r->errstr, sizeof(r->errstr), "bad Redis URL: %s", err);
+        r->err = 1;
+        return -1;
+    }
+    if (u.path[0]) r->ctx = redisConnectUnixWithTimeout(u.path, tv);
+    else r->ctx = redisConnectWithTimeout(u.host, u.port, tv);
+    if (!r->ctx || CTX(r)->err) {
+        set_err(r, u.path[0] ? "connect to Redis socket" : "connect to Redis");
+        goto fail;
+    }
+    if (redisSetTimeout(CTX(r), tv) != REDIS_OK) {
+        set_err(r, "set Redis timeout");
+        goto fail;
+    }
+    if (handshake(r, &u) < 0) goto fail;
+    return 0;
+fail:
+    if (r->ctx) redisFree(CTX(r));
+    r->ctx = NULL;
+    r->err = 1;
+    return -1;
+}
+
+void
+rds_close(rds *r)
+{
+    if (r->ctx) redisFree(CTX(r));
+    r->ctx = NULL;
+    r->pending = 0;
+}
+
+void
+rds_forget(rds *r)
+{
+    /* redisFree only closes the fd and frees memory: the shared socket sees no
+     * traffic, so the parent's connection is unharmed. */
+    rds_close(r);
+}
+
+rds_reply *
+rds_cmd(rds *r, int argc, const char **argv, const size_t *lens)
+{
+    if (!r->ctx) {
+        snprintf(r->errstr, sizeof(r->errstr), "not connected to Redis");
+        r->err = 1;
+        return NULL;
+    }
+    redisReply *x = redisCommandArgv(CTX(r), argc, argv, lens);
+    if (!x) set_err(r, "Redis command");
+    return (rds_reply *)x;
+}
+
+rds_reply *
+rds_cmdf(rds *r, const char *fmt, ...)
+{
+    va_list ap;
+    if (!r->ctx) {
+        snprintf(r->errstr, sizeof(r->errstr), "not connected to Redis");
+        r->err = 1;
+        return NULL;
+    }
+    va_start(ap, fmt);
+    redisReply *x = redisvCommand(CTX(r), fmt, ap);
+    va_end(ap);
+    if (!x) set_err(r, "Redis command");
+    return (rds_reply *)x;
+}
+
+int
+rds_append(rds *r, int argc, const char **argv, const size_t *lens)
+{
+    if (!r->ctx) return -1;
+    if (redisAppendCommandArgv(CTX(r), argc, argv, lens) != REDIS_OK) {
+        set_err(r, "Redis append");
+        return -1;
+    }
+    r->pending++;
+    return 0;
+}
+
+int
+rds_flush(rds *r)
+{
+    int done = 0;
+    if (!r->ctx) return -1;
+    while (!done) {
+        if (redisBufferWrite(CTX(r), &done) != REDIS_OK) {
+            set_err(r, "Redis write");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+rds_reply *
+rds_read(rds *r)
+{
+    void *x = NULL;
+    if (!r->ctx || r->pending <= 0) return NULL;
+    if (redisGetReply(CTX(r), &x) != REDIS_OK) {
+        set_err(r, "Redis read");
+        return NULL;
+    }
+    r->pending--;
+    return (rds_reply *)x;
+}
+
+rds_type
+rds_reply_type(const rds_reply *x)
+{
+    const redisReply *y = (const redisReply *)x;
+    if (!y) return RDS_NIL;
+    switch (y->type) {
+    case REDIS_REPLY_INTEGER: return RDS_INT;
+    case REDIS_REPLY_STRING: return RDS_STR;
+    case REDIS_REPLY_ARRAY: return RDS_ARR;
+    case REDIS_REPLY_STATUS: return RDS_STATUS;
+    case REDIS_REPLY_ERROR: return RDS_ERR;
+    default: return RDS_NIL;
+    }
+}
+
+long long
+rds_reply_int(const rds_reply *x)
+{
+    const redisReply *y = (const redisReply *)x;
+    return y && y->type == REDIS_REPLY_INTEGER ? y->integer : 0;
+}
+
+const char *
+rds_reply_str(const rds_reply *x, size_t *len)
+{
+    const redisReply *y = (const redisReply *)x;
+    if (!y || !(y->type == REDIS_REPLY_STRING || y->type == REDIS_REPLY_STATUS || y->type == REDIS_REPLY_ERROR)) {
+        if (len) *len = 0;
+        return NULL;
+    }
+    if (len) *len = y->len;
+    return y->str;
+}
+
+size_t
+rds_reply_len(const rds_reply *x)
+{
+    const redisReply *y = (const redisReply *)x;
+    return y && y->type == REDIS_REPLY_ARRAY ? y->elements : 0;
+}
+
+rds_reply *
+rds_reply_at(const rds_reply *x, size_t i)
+{
+    const redisReply *y = (const redisReply *)x;
+    return (y && y->type == REDIS_REPLY_ARRAY && i < y->elements) ? (rds_reply *)y->element[i] : NULL;
+}
+
+void
+rds_reply_free(rds_reply *x)
+{
+    if (x) freeReplyObject(x);
+}
+
+int
+rds_reply_ok(rds *r, const rds_reply *x)
+{
+    const redisReply *y = (const redisReply *)x;
+    if (!y) return 0; /* r->errstr was set by the failing call */
+    if (y->type == REDIS_REPLY_ERROR) {
+        snprintf(r->errstr, sizeof(r->errstr), "Redis: %s", y->str);
+        return 0;
+    }
+    return 1;
+}

@@ -1,0 +1,51 @@
+/* rds.h - Redis access. Only rds.c includes hiredis; callers see rds and
+ * rds_reply. Return convention: 0 ok, -1 error with r->errstr set (sticky
+ * until rds_connect is called again). */
+#ifndef SYNCQ_RDS_H
+#define SYNCQ_RDS_H
+
+#include <stddef.h> /* for size_t */
+
+typedef struct rds {
+    void *ctx;          /* redisContext*, NULL when closed */
+    int err;            /* nonzero after an I/O or protocol error */
+    char errstr[256];
+    char url[512];      /* as given (may hold a password: never log it) */
+    int timeout_ms;     /* connect and read timeout */
+    int pending;        /* replies owed by rds_append'ed commands */
+} rds;
+
+typedef struct rds_reply rds_reply; /* opaque: a hiredis reply */
+
+typedef enum { RDS_NIL, RDS_INT, RDS_STR, RDS_ARR, RDS_STATUS, RDS_ERR } rds_type;
+
+void rds_init(rds *r);
+/* rds_connect connects to url (see url.h), authenticates and selects the db.
+ * timeout_ms bounds the connect and every read (it must exceed the longest
+ * blocking command, see SPEC §10). */
+int rds_connect(rds *r, const char *url, int timeout_ms);
+void rds_close(rds *r);
+/* rds_forget drops an inherited connection after fork without touching the
+ * socket the parent still uses. */
+void rds_forget(rds *r);
+
+/* rds_cmd runs one command and returns its reply (free with rds_reply_free),
+ * or NULL on an I/O error. A Redis error reply is returned as RDS_ERR. */
+rds_reply *rds_cmd(rds *r, int argc, const char **argv, const size_t *lens);
+rds_reply *rds_cmdf(rds *r, const char *fmt, ...);
+/* rds_append queues a command without waiting; rds_flush writes the queue to
+ * the socket; rds_read returns the next owed reply (NULL on I/O error). */
+int rds_append(rds *r, int argc, const char **argv, const size_t *lens);
+int rds_flush(rds *r);
+rds_reply *rds_read(rds *r);
+
+rds_type rds_reply_type(const rds_reply *x);
+long long rds_reply_int(const rds_reply *x);
+const char *rds_reply_str(const rds_reply *x, size_t *len); /* strings, status, errors */
+size_t rds_reply_len(const rds_reply *x);                   /* array elements */
+rds_reply *rds_reply_at(const rds_reply *x, size_t i);
+void rds_reply_free(rds_reply *x);
+/* rds_reply_ok: not NULL and not an error; otherwise copies the error to r. */
+int rds_reply_ok(rds *r, const rds_reply *x);
+
+#endif

@@ -1,0 +1,341 @@
+/* url.c - Redis URL parsing, and password redaction of Redis/PostgreSQL URLs and conninfo for logs. */
+#include "fmacros.h"
+#include "url.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define URL_MASK "********"
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---------------------------------------------------------------- Parsing */
+
+static int
+hexval(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* copy_part copies s[0..n) into dst[cap], decoding %XX when decode is set.
+ * The error names the part, never its text: it may be a password. */
+static int
+copy_part(char *dst, size_t cap, const char *s, size_t n, int decode, const char *what, char *err, size_t errlen)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        if (decode && c == '%') {
+            int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
+            int lo = hi >= 0 ? hexval((unsigned char)s[i + 2]) : -1;
+            if (lo < 0 || (hi == 0 && lo == 0)) return fail(err, errlen, "bad percent-escape in Redis URL %s", what);
+            c = hi * 16 + lo;
+            i += 2;
+        }
+        if (j + 1 >= cap) return fail(err, errlen, "Redis URL %s is too long (max %zu bytes)", what, cap - 1);
+        dst[j++] = (char)c;
+    }
+    dst[j] = '\0';
+    return 0;
+}
+
+/* parse_num reads a whole decimal number s[0..n) in [min,max]. */
+static int
+parse_num(const char *s, size_t n, long min, long max, int *out)
+{
+    long v = 0;
+    if (n == 0 || n > 10) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v < min || v > max) return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int
+parse_db(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
+{
+    if (parse_num(s, n, 0, INT_MAX, &u->db))
+        return fail(err, errlen, "bad database number \"%.*s\" in Redis URL", (int)(n > 32 ? 32 : n), s);
+    return 0;
+}
+
+/* parse_userinfo splits [user]:password, or a lone password (as redis-cli
+ * does: before Redis 6 there were no users, so redis://secret@host is AUTH secret). */
+static int
+parse_userinfo(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
+{
+    const char *colon = memchr(s, ':', n);
+    if (!colon) return copy_part(u->password, sizeof(u->password), s, n, 1, "password", err, errlen);
+    if (copy_part(u->user, sizeof(u->user), s, (size_t)(colon - s), 1, "user", err, errlen)) return -1;
+    return copy_part(u->password, sizeof(u->password), colon + 1, (size_t)(s + n - colon - 1), 1, "password",
+                     err, errlen);
+}
+
+static int
+parse_param(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
+{
+    const char *eq = memchr(s, '=', n);
+    size_t nl = eq ? (size_t)(eq - s) : n, vl = eq ? n - nl - 1 : 0;
+    if (!eq) return fail(err, errlen, "Redis URL parameter \"%.*s\" has no value", (int)(nl > 32 ? 32 : nl), s);
+    if (nl == 2 && memcmp(s, "db", 2) == 0) return parse_db(eq + 1, vl, u, err, errlen);
+    if (nl == 8 && memcmp(s, "password", 8) == 0)
+        return copy_part(u->password, sizeof(u->password), eq + 1, vl, 1, "password", err, errlen);
+    if ((nl == 4 && memcmp(s, "user", 4) == 0) || (nl == 8 && memcmp(s, "username", 8) == 0))
+        return copy_part(u->user, sizeof(u->user), eq + 1, vl, 1, "user", err, errlen);
+    return fail(err, errlen, "unknown Redis URL parameter \"%.*s\" (known: db, password, user)",
+                (int)(nl > 32 ? 32 : nl), s);
+}
+
+/* parse_query reads db=N&password=P&user=U; later values win. */
+static int
+parse_query(const char *q, redis_url *u, char *err, size_t errlen)
+{
+    while (*q) {
+        size_t n = strcspn(q, "&");
+        if (n > 0 && parse_param(q, n, u, err, errlen)) return -1;
+        q += n;
+        if (*q == '&') q++;
+    }
+    return 0;
+}
+
+/* parse_hostport reads host[:port] or [v6addr][:port]. */
+static int
+parse_hostport(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
+{
+    const char *host = s, *port = NULL;
+    size_t hl = n;
+    if (n > 0 && s[0] == '[') {
+        const char *rb = memchr(s, ']', n);
+        if (!rb) return fail(err, errlen, "unterminated [IPv6 address] in Redis URL");
+        host = s + 1;
+        hl = (size_t)(rb - host);
+        if (rb + 1 < s + n && rb[1] != ':') return fail(err, errlen, "bad text after ] in Redis URL");
+        if (rb + 1 < s + n) port = rb + 2;
+    } else {
+        const char *colon = memchr(s, ':', n);
+        if (colon) {
+            hl = (size_t)(colon - s);
+            port = colon + 1;
+        }
+    }
+    if (hl == 0) return fail(err, errlen, "empty host in Redis URL");
+    if (copy_part(u->host, sizeof(u->host), host, hl, 0, "host", err, errlen)) return -1;
+    if (port && parse_num(port, (size_t)(s + n - port), 1, 65535, &u->port))
+        return fail(err, errlen, "bad port \"%.*s\" in Redis URL (expected 1..65535)",
+                    (int)(s + n - port > 16 ? 16 : s + n - port), port);
+    return 0;
+}
+
+/* parse_tcp reads [[user]:password@]host[:port][/db][?query] (after "redis://"). */
+static int
+parse_tcp(const char *s, redis_url *u, char *err, size_t errlen)
+{
+    size_t alen = strcspn(s, "/?#"), pl;
+    const char *at = NULL, *rest = s + alen;
+    for (const char *p = s; p < rest; p++)
+        if (*p == '@') at = p;
+    if (at && parse_userinfo(s, (size_t)(at - s), u, err, errlen)) return -1;
+    const char *hp = at ? at + 1 : s;
+    if (parse_hostport(hp, (size_t)(rest - hp), u, err, errlen)) return -1;
+    if (*rest == '/') {
+        rest++;
+        pl = strcspn(rest, "?#");
+        if (pl > 0 && parse_db(rest, pl, u, err, errlen)) return -1;
+        rest += pl;
+    }
+    return *rest == '?' ? parse_query(rest + 1, u, err, errlen) : 0;
+}
+
+/* parse_unix reads [[user]:password@]/path[?query] (after "unix://"). */
+static int
+parse_unix(const char *s, redis_url *u, char *err, size_t errlen)
+{
+    const char *path = s;
+    u->port = 0;
+    if (*s != '/') {
+        const char *at = strchr(s, '@');
+        if (!at || at[1] != '/') return fail(err, errlen, "unix socket URL needs an absolute path: unix:///path");
+        if (parse_userinfo(s, (size_t)(at - s), u, err, errlen)) return -1;
+        path = at + 1;
+    }
+    size_t pl = strcspn(path, "?#");
+    if (pl <= 1) return fail(err, errlen, "missing socket path in unix:// URL");
+    if (copy_part(u->path, sizeof(u->path), path, pl, 0, "socket path", err, errlen)) return -1;
+    return path[pl] == '?' ? parse_query(path + pl + 1, u, err, errlen) : 0;
+}
+
+static int
+bad_scheme(const char *s, char *err, size_t errlen)
+{
+    const char *sep = strstr(s, "://");
+    if (!sep) return fail(err, errlen, "not a Redis URL (expected redis://host[:port][/db] or unix:///path)");
+    size_t n = (size_t)(sep - s);
+    if (n == 6 && strncasecmp(s, "rediss", 6) == 0)
+        return fail(err, errlen, "rediss:// is not supported (TLS not supported); use redis:// or unix://");
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '@' || s[i] == ':' || (unsigned char)s[i] <= ' ' || n > 16)
+            return fail(err, errlen, "not a Redis URL (expected redis:// or unix://)");
+    return fail(err, errlen, "unsupported URL scheme \"%.*s\" (expected redis:// or unix://)", (int)n, s);
+}
+
+int
+redis_url_parse(const char *s, redis_url *u, char *err, size_t errlen)
+{
+    redis_url tmp;
+    int rc;
+    memset(&tmp, 0, sizeof(tmp));
+    tmp.port = 6379;
+    if (!s || !*s) return fail(err, errlen, "empty Redis URL");
+    if (strncasecmp(s, "redis://", 8) == 0) rc = parse_tcp(s + 8, &tmp, err, errlen);
+    else if (strncasecmp(s, "unix://", 7) == 0) rc = parse_unix(s + 7, &tmp, err, errlen);
+    else rc = bad_scheme(s, err, errlen);
+    if (rc == 0) *u = tmp;
+    return rc;
+}
+
+/* ---------------------------------------------------------------- Redaction */
+
+/* A bounded writer: output past the end is dropped, the text stays terminated. */
+typedef struct out {
+    char *p;
+    size_t len, cap;
+} out;
+
+static void
+put(out *o, const char *s, size_t n)
+{
+    size_t room = o->cap - 1 - o->len;
+    if (n > room) n = room;
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+    o->p[o->len] = '\0';
+}
+
+static int
+is_password_name(const char *s, size_t n)
+{
+    return (n == 8 && strncasecmp(s, "password", 8) == 0) || (n == 11 && strncasecmp(s, "sslpassword", 11) == 0);
+}
+
+/* redact_query copies a query string, masking password= and sslpassword=. */
+static void
+redact_query(const char *q, out *o)
+{
+    while (*q) {
+        size_t n = strcspn(q, "&#"), nl = strcspn(q, "=&#");
+        if (q[nl] == '=' && is_password_name(q, nl)) {
+            put(o, q, nl + 1);
+            put(o, URL_MASK, 8);
+        } else put(o, q, n);
+        q += n;
+        if (*q == '#') {
+            put(o, q, strlen(q));
+            return;
+        }
+        if (*q) put(o, q++, 1);
+    }
+}
+
+/* redact_uri masks the userinfo password of scheme://user:PW@host and the
+ * query passwords. A lone userinfo is a password for Redis (see
+ * parse_userinfo) but a user name for PostgreSQL. */
+static void
+redact_uri(const char *in, const char *sep, out *o)
+{
+    const char *auth = sep + 3, *end = auth + strcspn(auth, "/?#"), *at = NULL;
+    int redis = strncasecmp(in, "redis", 5) == 0 || strncasecmp(in, "unix", 4) == 0;
+    for (const char *p = auth; p < end; p++)
+        if (*p == '@') at = p;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon || (at && redis)) {
+        const char *from = colon ? colon + 1 : auth;
+        put(o, in, (size_t)(from - in));
+        put(o, URL_MASK, 8);
+        put(o, at, (size_t)(end - at));
+    } else put(o, in, (size_t)(end - in));
+    size_t pl = strcspn(end, "?");
+    put(o, end, pl);
+    if (end[pl] == '?') {
+        put(o, "?", 1);
+        redact_query(end + pl + 1, o);
+    }
+}
+
+/* conn_value returns the length of a conninfo value: 'quoted with \' escapes' or bare. */
+static size_t
+conn_value(const char *v)
+{
+    size_t i = 0;
+    if (*v != '\'') return strcspn(v, " \t\n\r");
+    for (i = 1; v[i] && v[i] != '\''; i++)
+        if (v[i] == '\\' && v[i + 1]) i++;
+    return v[i] == '\'' ? i + 1 : i;
+}
+
+/* redact_conninfo copies "host=h password=secret" with each password value
+ * masked. Like libpq, blanks may surround '=' and a value may be 'quoted'. */
+static void
+redact_conninfo(const char *in, out *o)
+{
+    const char *p = in;
+    while (*p) {
+        size_t ws = strspn(p, " \t\n\r");
+        put(o, p, ws);
+        p += ws;
+        if (!*p) break;
+        size_t kl = strcspn(p, " \t\n\r=");
+        const char *eq = p + kl + strspn(p + kl, " \t");
+        if (*eq != '=') { /* not key=value: copy the word as it is */
+            put(o, p, kl);
+            p += kl;
+            continue;
+        }
+        const char *val = eq + 1 + strspn(eq + 1, " \t");
+        size_t vl = conn_value(val);
+        put(o, p, (size_t)(val - p));
+        if (is_password_name(p, kl)) put(o, URL_MASK, 8);
+        else put(o, val, vl);
+        p = val + vl;
+    }
+}
+
+/* starts_uri says whether s begins with scheme "://" (RFC 3986 scheme characters). */
+static const char *
+starts_uri(const char *s)
+{
+    size_t n = strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+    return n > 0 && strncmp(s + n, "://", 3) == 0 ? s + n : NULL;
+}
+
+void
+url_redact(const char *in, char *outbuf, size_t outlen)
+{
+    out o = {outbuf, 0, outlen};
+    const char *sep;
+    if (outlen == 0) return;
+    outbuf[0] = '\0';
+    if (!in) return;
+    if ((sep = starts_uri(in)) != NULL) redact_uri(in, sep, &o);
+    else redact_conninfo(in, &o);
+}

@@ -1,0 +1,85 @@
+/* cli.c - syncq's subcommand table and global flags. */
+#include "fmacros.h"
+#include "cli.h"
+#include "log.h"
+#include "mask.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const cli_cmd commands[] = {
+    {"enqueue", cli_enqueue, "push a job (or a batch of NDJSON jobs) and print its id"},
+    {"migrate", cli_migrate, "create or upgrade the audit tables (idempotent)"},
+};
+
+static void
+usage(FILE *f)
+{
+    fprintf(f, "usage: syncq [--redis URL] [--database URL] [--prefix P] COMMAND [ARGS]\n\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nEnvironment: SYNCQ_REDIS_URL, SYNCQ_DATABASE_URL, SYNCQ_PREFIX (flags override).\n"
+               "Run 'syncq COMMAND --help' for a command's options.\n");
+}
+
+static const char *
+env_get(const char *name)
+{
+    return getenv(name);
+}
+
+/* global_flag consumes one global flag at argv[*i]; 1 when consumed. */
+static int
+global_flag(config *c, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    char *dst = NULL;
+    size_t cap = 0;
+    if (!strcmp(a, "--redis")) { dst = c->redis_url; cap = sizeof(c->redis_url); }
+    else if (!strcmp(a, "--database")) { dst = c->database_url; cap = sizeof(c->database_url); }
+    else if (!strcmp(a, "--prefix")) { dst = c->prefix; cap = sizeof(c->prefix); }
+    if (!dst) return 0;
+    if (*i + 1 >= argc) return -1;
+    snprintf(dst, cap, "%s", argv[++*i]);
+    return 1;
+}
+
+int
+cli_dispatch(int argc, char **argv)
+{
+    config c;
+    char err[256];
+    int i = 1;
+    config_defaults(&c);
+    if (config_from_env(&c, env_get, err, sizeof(err)) < 0) {
+        fprintf(stderr, "syncq: %s\n", err);
+        return EX_USAGE_;
+    }
+    log_set_level(c.log_level);
+    mask_set_extra(c.mask_keys[0] ? c.mask_keys : NULL);
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return EX_OK_;
+        }
+        if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
+            printf("syncq %s\n", SYNCQ_VERSION);
+            return EX_OK_;
+        }
+        int g = global_flag(&c, argc, argv, &i);
+        if (g <= 0) {
+            fprintf(stderr, "syncq: %s \"%s\"\n", g < 0 ? "missing value for" : "unknown option", argv[i]);
+            return EX_USAGE_;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return EX_USAGE_;
+    }
+    for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+        if (!strcmp(argv[i], commands[k].name)) return commands[k].run(&c, argc - i, argv + i);
+    fprintf(stderr, "syncq: unknown command \"%s\"\n", argv[i]);
+    usage(stderr);
+    return EX_USAGE_;
+}

@@ -1,0 +1,211 @@
+/* cli_enqueue.c - `syncq enqueue`: one job from flags, or a batch of NDJSON
+ * envelopes, through the C producer library (syncq.h). */
+#include "fmacros.h"
+#include "cli.h"
+#include "envelope.h"
+#include "sbuf.h"
+#include "syncq.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_CHUNK 5000 /* lines per pipelined flush */
+
+static const char usage[] =
+    "usage: syncq enqueue --service S --action A [options]\n"
+    "       syncq enqueue --batch FILE|-       (one JSON envelope per line)\n"
+    "\n"
+    "  -k, --kind mutation|sync   (default mutation)\n"
+    "  -q, --queue Q              (default: urgent for mutations, sync for syncs)\n"
+    "  -s, --service S            -a, --action A\n"
+    "      --target-type T        --target-id ID      --scope S     --actor A\n"
+    "  -P, --payload JSON|@FILE|- the payload object (default {})\n"
+    "      --id ID                --max-attempts N    --timeout-ms N\n"
+    "      --idempotency-key K    --idempotency-ttl S --expected-hash H\n"
+    "      --debounce-key K       --debounce-ms N\n"
+    "  -b, --batch FILE|-         NDJSON envelopes, pipelined; prints one id per line\n"
+    "\n"
+    "Prints the job id. Exit codes: 0 ok, 64 usage, 65 bad envelope, 69 Redis unavailable.\n";
+
+enum { O_TT = 256, O_TID, O_SCOPE, O_ACTOR, O_ID, O_MAXA, O_TMO, O_IK, O_ITTL, O_EH, O_DK, O_DMS };
+
+/* read_all_fd reads a whole file ("-" = stdin) into b. */
+static int
+read_file(const char *path, sbuf *b)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    char buf[65536];
+    size_t n;
+    if (!f) return -1;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) sbuf_add(b, buf, n);
+    int bad = ferror(f);
+    if (f != stdin) fclose(f);
+    return bad ? -1 : 0;
+}
+
+static int
+int_opt(const char *s, int64_t lo, int64_t hi, int64_t *out, const char *name)
+{
+    if (config_parse_int(s, lo, hi, out) == 0) return 0;
+    fprintf(stderr, "syncq enqueue: bad value \"%s\" for --%s\n", s, name);
+    return -1;
+}
+
+static int
+parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char **payload, const char **batch)
+{
+    static const struct option opts[] = {
+        {"kind", required_argument, NULL, 'k'}, {"queue", required_argument, NULL, 'q'},
+        {"service", required_argument, NULL, 's'}, {"action", required_argument, NULL, 'a'},
+        {"payload", required_argument, NULL, 'P'}, {"batch", required_argument, NULL, 'b'},
+        {"help", no_argument, NULL, 'h'}, {"target-type", required_argument, NULL, O_TT},
+        {"target-id", required_argument, NULL, O_TID}, {"scope", required_argument, NULL, O_SCOPE},
+        {"actor", required_argument, NULL, O_ACTOR}, {"id", required_argument, NULL, O_ID},
+        {"max-attempts", required_argument, NULL, O_MAXA}, {"timeout-ms", required_argument, NULL, O_TMO},
+        {"idempotency-key", required_argument, NULL, O_IK}, {"idempotency-ttl", required_argument, NULL, O_ITTL},
+        {"expected-hash", required_argument, NULL, O_EH}, {"debounce-key", required_argument, NULL, O_DK},
+        {"debounce-ms", required_argument, NULL, O_DMS}, {NULL, 0, NULL, 0}};
+    int o;
+    int64_t v;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "k:q:s:a:P:b:h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'k': sp->kind = optarg; break;
+        case 'q': *queue = optarg; break;
+        case 's': sp->service = optarg; break;
+        case 'a': sp->action = optarg; break;
+        case 'P': *payload = optarg; break;
+        case 'b': *batch = optarg; break;
+        case 'h': fputs(usage, stdout); return EX_OK_;
+        case O_TT: sp->target_type = optarg; break;
+        case O_TID: sp->target_id = optarg; break;
+        case O_SCOPE: sp->scope = optarg; break;
+        case O_ACTOR: sp->actor = optarg; break;
+        case O_ID: sp->id = optarg; break;
+        case O_IK: sp->idempotency_key = optarg; break;
+        case O_EH: sp->expected_hash = optarg; break;
+        case O_DK: sp->debounce_key = optarg; break;
+        case O_MAXA: if (int_opt(optarg, 1, 1000, &v, "max-attempts")) return EX_USAGE_; sp->max_attempts = (int)v; break;
+        case O_TMO: if (int_opt(optarg, 1, 86400000, &v, "timeout-ms")) return EX_USAGE_; sp->timeout_ms = v; break;
+        case O_ITTL: if (int_opt(optarg, 1, 31536000, &v, "idempotency-ttl")) return EX_USAGE_; sp->idempotency_ttl_s = v; break;
+        case O_DMS: if (int_opt(optarg, 0, 86400000, &v, "debounce-ms")) return EX_USAGE_; sp->debounce_ms = v; break;
+        default: fputs(usage, stderr); return EX_USAGE_;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "syncq enqueue: unexpected argument \"%s\"\n", argv[optind]);
+        return EX_USAGE_;
+    }
+    if (!*batch && (!sp->service || !sp->action)) {
+        fprintf(stderr, "syncq enqueue: --service and --action are required\n%s", usage);
+        return EX_USAGE_;
+    }
+    return -1;
+}
+
+static int
+enqueue_one(syncq_client *c, const char *queue, envelope_spec *sp, const char *payload)
+{
+    sbuf pl;
+    char err[256], id[160];
+    int rc = EX_OK_;
+    sbuf_init(&pl);
+    if (payload && (payload[0] == '@' || !strcmp(payload, "-"))) {
+        if (read_file(payload[0] == '@' ? payload + 1 : "-", &pl) < 0) {
+            fprintf(stderr, "syncq enqueue: cannot read payload %s: %s\n", payload, strerror(errno));
+            rc = EX_USAGE_;
+            goto out;
+        }
+        sp->payload_json = pl.buf ? pl.buf : "";
+        sp->payload_len = pl.len;
+    } else if (payload) {
+        sp->payload_json = payload;
+        sp->payload_len = strlen(payload);
+    }
+    if (!sp->kind) sp->kind = "mutation";
+    size_t len;
+    char *env = envelope_build(sp, &len, err, sizeof(err));
+    if (!env) {
+        fprintf(stderr, "syncq enqueue: %s\n", err);
+        rc = EX_DATAERR_;
+        goto out;
+    }
+    if (syncq_enqueue(c, queue, env, len, id, sizeof(id)) < 0) {
+        fprintf(stderr, "syncq enqueue: %s\n", syncq_client_error(c));
+        rc = syncq_last_code(c);
+    } else {
+        printf("%s\n", id);
+    }
+    free(env);
+out:
+    sbuf_free(&pl);
+    return rc;
+}
+
+/* enqueue_batch pushes every valid line; bad lines are reported and skipped
+ * (exit 65 at the end), so one typo does not hold back the rest. */
+static int
+enqueue_batch(syncq_client *c, const char *queue, const char *path)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    char *line = NULL, id[160];
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0, ok = 0, bad = 0, pending = 0;
+    int rc = EX_OK_;
+    if (!f) {
+        fprintf(stderr, "syncq enqueue: cannot open %s: %s\n", path, strerror(errno));
+        return EX_USAGE_;
+    }
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+        if (n == 0) continue;
+        if (syncq_batch_add(c, queue, line, (size_t)n, id, sizeof(id)) < 0) {
+            fprintf(stderr, "syncq enqueue: line %ld: %s\n", lineno, syncq_client_error(c));
+            bad++;
+            continue;
+        }
+        printf("%s\n", id);
+        if (++pending == BATCH_CHUNK) {
+            if (syncq_batch_flush(c) < 0) goto redis_failed;
+            ok += pending;
+            pending = 0;
+        }
+    }
+    if (syncq_batch_flush(c) < 0) goto redis_failed;
+    ok += pending;
+    fprintf(stderr, "syncq enqueue: %ld job(s) enqueued, %ld line(s) refused\n", ok, bad);
+    rc = bad ? EX_DATAERR_ : EX_OK_;
+    goto out;
+redis_failed:
+    fprintf(stderr, "syncq enqueue: %s (%ld job(s) enqueued before the failure)\n", syncq_client_error(c), ok);
+    rc = EX_UNAVAILABLE_;
+out:
+    free(line);
+    if (f != stdin) fclose(f);
+    return rc;
+}
+
+int
+cli_enqueue(config *cfg, int argc, char **argv)
+{
+    envelope_spec sp;
+    const char *queue = NULL, *payload = NULL, *batch = NULL;
+    char err[512];
+    memset(&sp, 0, sizeof(sp));
+    int rc = parse(argc, argv, &sp, &queue, &payload, &batch);
+    if (rc >= 0) return rc;
+    syncq_client *c = syncq_client_new(cfg->redis_url, cfg->prefix, err, sizeof(err));
+    if (!c) {
+        fprintf(stderr, "syncq enqueue: %s\n", err);
+        return EX_UNAVAILABLE_;
+    }
+    rc = batch ? enqueue_batch(c, queue, batch) : enqueue_one(c, queue, &sp, payload);
+    syncq_client_free(c);
+    return rc;
+}

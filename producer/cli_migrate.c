@@ -1,0 +1,101 @@
+/* cli_migrate.c - `syncq migrate`: apply the embedded schema/ migrations in
+ * order, each in its own transaction, under an advisory lock so that several
+ * containers starting at once apply each migration exactly once. */
+#include "fmacros.h"
+#include "cli.h"
+#include "db.h"
+#include "schema_sql.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MIGRATE_LOCK "727165" /* pg_advisory_lock key: any constant of ours */
+
+typedef struct migration {
+    int version;
+    const char *name;
+    const char *sql;
+} migration;
+
+static const migration migrations[] = {
+    {1, "001_init", schema_001_init},
+};
+
+static int
+applied(db *d, int version)
+{
+    char v[16];
+    const char *params[] = {v};
+    snprintf(v, sizeof(v), "%d", version);
+    db_result *r = db_query(d, "SELECT 1 FROM syncq_schema_migrations WHERE version = $1", 1, params);
+    if (!r) return -1;
+    int n = db_ntuples(r);
+    db_result_free(r);
+    return n > 0;
+}
+
+static int
+apply(db *d, const migration *m)
+{
+    char v[16];
+    const char *params[] = {v, m->name};
+    snprintf(v, sizeof(v), "%d", m->version);
+    if (db_exec(d, "BEGIN") < 0) return -1;
+    if (db_exec(d, m->sql) < 0) goto rollback;
+    db_result *r = db_query(d, "INSERT INTO syncq_schema_migrations (version, name) VALUES ($1, $2)", 2, params);
+    if (!r) goto rollback;
+    db_result_free(r);
+    return db_exec(d, "COMMIT");
+rollback:
+    {
+        char keep[sizeof(d->errstr)];
+        memcpy(keep, d->errstr, sizeof(keep));
+        db_exec(d, "ROLLBACK"); /* the first error is the one to report */
+        memcpy(d->errstr, keep, sizeof(keep));
+    }
+    return -1;
+}
+
+static int
+run(db *d)
+{
+    int n = 0;
+    if (db_exec(d, "SET client_min_messages = warning") < 0 ||
+        db_exec(d, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")") < 0 ||
+        db_exec(d, "CREATE TABLE IF NOT EXISTS syncq_schema_migrations (version integer PRIMARY KEY,"
+                   " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof(migrations) / sizeof(migrations[0]); i++) {
+        int a = applied(d, migrations[i].version);
+        if (a < 0) return -1;
+        if (a) continue;
+        if (apply(d, &migrations[i]) < 0) return -1;
+        printf("applied %s\n", migrations[i].name);
+        n++;
+    }
+    if (n == 0) printf("schema is up to date\n");
+    return 0;
+}
+
+int
+cli_migrate(config *cfg, int argc, char **argv)
+{
+    db d;
+    int rc = EX_OK_;
+    if (argc > 1) {
+        int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+        fprintf(help ? stdout : stderr, "usage: syncq migrate\n\nApplies schema/ migrations to SYNCQ_DATABASE_URL.\n");
+        return help ? EX_OK_ : EX_USAGE_;
+    }
+    db_init(&d);
+    if (db_connect(&d, cfg->database_url) < 0) {
+        fprintf(stderr, "syncq migrate: %s\n", d.errstr);
+        return EX_UNAVAILABLE_;
+    }
+    if (run(&d) < 0) {
+        fprintf(stderr, "syncq migrate: %s\n", d.errstr);
+        rc = EX_SOFTWARE_;
+    }
+    db_close(&d);
+    return rc;
+}

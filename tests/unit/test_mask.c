@@ -1,0 +1,288 @@
+/* test_mask.c - secret masking: key rules (SPEC §10 table), trees, strings, JSON text. */
+#include "fmacros.h"
+#include "mask.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+/* ---------------------------------------------------------------- Keys */
+
+static void
+test_must_mask_table(void **state)
+{
+    (void)state;
+    const char *keys[] = {"password", "Password", "api_key", "apiKey", "X-Api-Key", "apikey", "accessToken",
+                          "access_token", "tokens", "client_secret", "Authorization", "Cookie", "privateKey", "auth"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!mask_key_is_secret(keys[i])) fail_msg("%s must be masked", keys[i]);
+}
+
+static void
+test_must_not_mask_table(void **state)
+{
+    (void)state;
+    const char *keys[] = {"author", "authority", "monkey", "keyboard", "tokenizer", "passenger", "idempotency_key",
+                          "debounce_key"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (mask_key_is_secret(keys[i])) fail_msg("%s must not be masked", keys[i]);
+}
+
+static void
+test_more_secret_keys(void **state)
+{
+    (void)state;
+    const char *keys[] = {"PASSWORD", "user_password", "passwords", "db_passwd", "pwd", "passphrase", "secret",
+                          "clientSecret", "client-secret", "ClientSecret", "session_id", "sessionId", "SESSIONID",
+                          "refresh_token", "id_token", "authToken", "auth_token", "secretKey", "secret_key",
+                          "set-cookie", "Set-Cookie", "cookies", "credential", "credentials", "signature",
+                          "hmacSignature", "X_API_KEY", "XAPIKey", "OAuthToken", "ApiKEY", "password2", "token_1",
+                          "keys", "private.key", "headers[Authorization]", "x-auth", "Proxy-Authorization",
+                          "authorization_header", "AWS_SECRET_ACCESS_KEY"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!mask_key_is_secret(keys[i])) fail_msg("%s must be masked", keys[i]);
+}
+
+static void
+test_more_plain_keys(void **state)
+{
+    (void)state;
+    const char *keys[] = {"", "id", "name", "authored_by", "authorId", "donkey", "whiskey", "hockey", "turkey",
+                          "keynote", "secretary", "passage", "passive", "signal", "tokenize", "Idempotency-Key",
+                          "idempotencyKey", "expected_hash", "expectedHash", "debounceKey", "session", "private",
+                          "access", "client", "api", "content", "monkey_id", "keyboard_layout", "pw", "passwordless_x"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (mask_key_is_secret(keys[i])) fail_msg("%s must not be masked", keys[i]);
+    assert_int_equal(mask_key_is_secret(NULL), 0);
+}
+
+static void
+test_long_key(void **state)
+{
+    (void)state;
+    char key[600];
+    memset(key, 'a', sizeof(key));
+    memcpy(key + 500, "_token", 7);
+    assert_int_equal(mask_key_is_secret(key), 1);
+    key[500] = '\0';
+    assert_int_equal(mask_key_is_secret(key), 0);
+}
+
+static void
+test_extra_words(void **state)
+{
+    (void)state;
+    assert_int_equal(mask_key_is_secret("user_ssn"), 0);
+    mask_set_extra("ssn, Tax-ID,,iban");
+    assert_int_equal(mask_key_is_secret("user_ssn"), 1);
+    assert_int_equal(mask_key_is_secret("SSN"), 1);
+    assert_int_equal(mask_key_is_secret("ssns"), 1);
+    assert_int_equal(mask_key_is_secret("tax_id"), 1);
+    assert_int_equal(mask_key_is_secret("taxId"), 1);
+    assert_int_equal(mask_key_is_secret("ibanNumber"), 1);
+    assert_int_equal(mask_key_is_secret("lesson"), 0);
+    assert_int_equal(mask_key_is_secret("tax"), 0);
+    mask_set_extra("other");
+    assert_int_equal(mask_key_is_secret("user_ssn"), 0);
+    assert_int_equal(mask_key_is_secret("other"), 1);
+    mask_set_extra(NULL);
+    assert_int_equal(mask_key_is_secret("other"), 0);
+    assert_int_equal(mask_key_is_secret("password"), 1);
+    mask_set_extra("");
+    assert_int_equal(mask_key_is_secret("x"), 0);
+    mask_set_extra(NULL);
+}
+
+/* ---------------------------------------------------------------- Strings */
+
+static void
+expect_scrub(const char *in, const char *want)
+{
+    char *got = mask_string(in);
+    if (!want) {
+        if (got) fail_msg("\"%s\" should be unchanged, got \"%s\"", in ? in : "(null)", got);
+        return;
+    }
+    if (!got) fail_msg("\"%s\" should become \"%s\", was unchanged", in, want);
+    if (strcmp(got, want) != 0) fail_msg("\"%s\" became \"%s\", want \"%s\"", in, got, want);
+    free(got);
+}
+
+static void
+test_string_userinfo(void **state)
+{
+    (void)state;
+    expect_scrub("https://user:pw@host/x", "https://user:********@host/x");
+    expect_scrub("postgres://app:s3cr%40t@db:5432/syncq", "postgres://app:********@db:5432/syncq");
+    expect_scrub("redis://:hunter2@127.0.0.1:6379/0", "redis://:********@127.0.0.1:6379/0");
+    expect_scrub("https://ghp_TOKEN@github.com/org/repo", "https://********@github.com/org/repo");
+    expect_scrub("a https://u:p@a.io and ftp://x:y@b.io end", "a https://u:********@a.io and ftp://x:********@b.io end");
+    expect_scrub("https://u:p@ss@host/", "https://u:********@host/");
+    expect_scrub("https://host/path?email=a@b.com", NULL);
+    expect_scrub("https://user@", "https://********@");
+    expect_scrub("https://user:@host", NULL); /* empty password: nothing to hide */
+    expect_scrub("https://example.com/", NULL);
+    expect_scrub("mailto:someone@example.com", NULL);
+    expect_scrub("https://u:********@host", NULL); /* already masked */
+}
+
+static void
+test_string_params(void **state)
+{
+    (void)state;
+    expect_scrub("access_token=abc&x=1", "access_token=********&x=1");
+    expect_scrub("https://h/cb?code=1&access_token=abc#frag", "https://h/cb?code=1&access_token=********#frag");
+    expect_scrub("https://h/?api_key=k1&apiKey=k2&page=2", "https://h/?api_key=********&apiKey=********&page=2");
+    expect_scrub("grant_type=password&password=hunter2&client_secret=zz",
+                 "grant_type=password&password=********&client_secret=********");
+    expect_scrub("login failed password=hunter2 for bob", "login failed password=******** for bob");
+    expect_scrub("token=abc==", "token=********");
+    expect_scrub("x=1&y=2", NULL);
+    expect_scrub("idempotency_key=abc", NULL);
+    expect_scrub("author=bob&monkey=1", NULL);
+    expect_scrub("mytoken=abc", NULL); /* one word, not "token" */
+    expect_scrub("password=", NULL);
+    expect_scrub("a+b=c", NULL);
+}
+
+static void
+test_string_auth(void **state)
+{
+    (void)state;
+    expect_scrub("Bearer xyz", "Bearer ********");
+    expect_scrub("bearer xyz", "bearer ********");
+    expect_scrub("BEARER   eyJhbGciOi.eyJzdWIi.sig", "BEARER   ********");
+    expect_scrub("Basic xyz", "Basic ********");
+    expect_scrub("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ********");
+    expect_scrub("-H 'Authorization: Bearer abc' -H 'X: y'", "-H 'Authorization: Bearer ********' -H 'X: y'");
+    expect_scrub("{\"Authorization\":\"Bearer abc\"}", "{\"Authorization\":\"Bearer ********\"}");
+    expect_scrub("upgrade to the basic plan", NULL);
+    expect_scrub("Bearer", NULL);
+    expect_scrub("Bearer ", NULL);
+    expect_scrub("forbearer x", NULL);
+    expect_scrub("Bearer ********", NULL);
+    expect_scrub(NULL, NULL);
+    expect_scrub("", NULL);
+}
+
+/* ---------------------------------------------------------------- Trees */
+
+static char *
+masked(const char *text)
+{
+    char *out = mask_json_text(text, strlen(text));
+    assert_non_null(out);
+    return out;
+}
+
+static void
+expect_json(const char *in, const char *want)
+{
+    char *got = masked(in);
+    if (strcmp(got, want) != 0) fail_msg("%s\n  became %s\n  want   %s", in, got, want);
+    free(got);
+}
+
+static void
+test_tree_flat(void **state)
+{
+    (void)state;
+    expect_json("{\"user\":\"bob\",\"password\":\"hunter2\",\"n\":1}",
+                "{\"user\":\"bob\",\"password\":\"********\",\"n\":1}");
+    expect_json("{\"apiKey\":12345,\"auth\":true,\"token\":null}",
+                "{\"apiKey\":\"********\",\"auth\":\"********\",\"token\":\"********\"}");
+    expect_json("{\"idempotency_key\":\"k1\",\"debounce_key\":\"k2\",\"expected_hash\":\"h\"}",
+                "{\"idempotency_key\":\"k1\",\"debounce_key\":\"k2\",\"expected_hash\":\"h\"}");
+    expect_json("{\"author\":\"ann\",\"keyboard\":\"qwerty\",\"monkey\":\"george\"}",
+                "{\"author\":\"ann\",\"keyboard\":\"qwerty\",\"monkey\":\"george\"}");
+}
+
+static void
+test_tree_nested(void **state)
+{
+    (void)state;
+    expect_json("{\"a\":{\"b\":[{\"Cookie\":\"c=1\"},{\"x\":\"y\"}],\"c\":{\"d\":{\"client_secret\":\"s\"}}}}",
+                "{\"a\":{\"b\":[{\"Cookie\":\"********\"},{\"x\":\"y\"}],\"c\":{\"d\":{\"client_secret\":\"********\"}}}}");
+    /* A secret key over a container masks every leaf and keeps the shape. */
+    expect_json("{\"credentials\":{\"user\":\"u\",\"pass\":[1,\"two\",{\"k\":false}],\"e\":{},\"l\":[]}}",
+                "{\"credentials\":{\"user\":\"********\",\"pass\":[\"********\",\"********\",{\"k\":\"********\"}],"
+                "\"e\":{},\"l\":[]}}");
+    expect_json("{\"tokens\":[\"t1\",\"t2\"]}", "{\"tokens\":[\"********\",\"********\"]}");
+    expect_json("[{\"password\":\"p\"},[{\"X-Api-Key\":\"k\"}]]",
+                "[{\"password\":\"********\"},[{\"X-Api-Key\":\"********\"}]]");
+}
+
+static void
+test_tree_scrubs_values(void **state)
+{
+    (void)state;
+    expect_json("{\"url\":\"https://u:pw@h/\",\"list\":[\"Bearer abc\",\"plain\"],\"q\":\"access_token=t&x=1\"}",
+                "{\"url\":\"https://u:********@h/\",\"list\":[\"Bearer ********\",\"plain\"],"
+                "\"q\":\"access_token=********&x=1\"}");
+    expect_json("\"Bearer abc\"", "\"Bearer ********\"");
+    expect_json("[\"x\",1]", "[\"x\",1]");
+}
+
+static void
+test_tree_counts_and_idempotent(void **state)
+{
+    (void)state;
+    const char *text = "{\"password\":\"p\",\"nested\":{\"token\":[1,2]},\"u\":\"https://a:b@c\",\"n\":\"x\"}";
+    char err[64];
+    json *root = json_parse(text, strlen(text), err, sizeof(err));
+    assert_non_null(root);
+    assert_int_equal(mask_tree(root), 4);
+    assert_int_equal(mask_tree(root), 0); /* masking masked data changes nothing */
+    assert_string_equal(json_str(json_get(root, "password")), MASK_VALUE);
+    assert_string_equal(json_str(json_get(root, "n")), "x");
+    json_free(root);
+    assert_int_equal(mask_tree(NULL), 0);
+}
+
+static void
+test_extra_in_tree(void **state)
+{
+    (void)state;
+    mask_set_extra("ssn");
+    expect_json("{\"person\":{\"ssn\":\"123-45-6789\",\"name\":\"n\"}}",
+                "{\"person\":{\"ssn\":\"********\",\"name\":\"n\"}}");
+    expect_scrub("https://h/?ssn=1", "https://h/?ssn=********");
+    mask_set_extra(NULL);
+}
+
+static void
+test_json_text_invalid(void **state)
+{
+    (void)state;
+    assert_null(mask_json_text("{\"password\":", 12));
+    assert_null(mask_json_text("", 0));
+    assert_null(mask_json_text("{} x", 4));
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_must_mask_table),
+        cmocka_unit_test(test_must_not_mask_table),
+        cmocka_unit_test(test_more_secret_keys),
+        cmocka_unit_test(test_more_plain_keys),
+        cmocka_unit_test(test_long_key),
+        cmocka_unit_test(test_extra_words),
+        cmocka_unit_test(test_string_userinfo),
+        cmocka_unit_test(test_string_params),
+        cmocka_unit_test(test_string_auth),
+        cmocka_unit_test(test_tree_flat),
+        cmocka_unit_test(test_tree_nested),
+        cmocka_unit_test(test_tree_scrubs_values),
+        cmocka_unit_test(test_tree_counts_and_idempotent),
+        cmocka_unit_test(test_extra_in_tree),
+        cmocka_unit_test(test_json_text_invalid),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,196 @@
+/* child.c - a worker child: its signals, its Redis connection and the job
+ * loop (fetch a batch, run each job, acknowledge it with its outcome). */
+#include "fmacros.h"
+#include "funcs.h"
+#include "log.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define REDIS_TIMEOUT_MS 5000 /* above the 1 s block of BLMOVE (SPEC §10) */
+
+static volatile sig_atomic_t abort_now; /* set by SIGTERM from the master */
+static pid_t master_pid;
+
+/* on_term honours SIGTERM only from the master: outside signals go to the
+ * master, which gives orders (SPEC §10). */
+static void
+on_term(int sig, siginfo_t *si, void *uctx)
+{
+    (void)sig;
+    (void)uctx;
+    if (si && si->si_pid == master_pid) abort_now = 1;
+}
+
+int
+child_signals(pid_t master)
+{
+    struct sigaction sa;
+    sigset_t none;
+    master_pid = master;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGHUP, &sa, NULL) < 0 ||
+        sigaction(SIGTSTP, &sa, NULL) < 0 || sigaction(SIGTTIN, &sa, NULL) < 0 || sigaction(SIGTTOU, &sa, NULL) < 0)
+        return -1;
+    sa.sa_handler = SIG_DFL;
+    if (sigaction(SIGCHLD, &sa, NULL) < 0) return -1;
+    sa.sa_handler = NULL;
+    sa.sa_sigaction = on_term;
+    sa.sa_flags = SA_SIGINFO;
+    if (sigaction(SIGTERM, &sa, NULL) < 0) return -1;
+    sigemptyset(&none);
+    if (sigprocmask(SIG_SETMASK, &none, NULL) < 0) return -1;
+    /* die with the master: a child never outlives it */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return -1;
+    if (getppid() != master) return -1;
+    return 0;
+}
+
+/* ctl_quit says whether the master has asked us to finish and exit ('q'), or
+ * has gone (EOF on the pipe). */
+static int
+ctl_quit(int fd)
+{
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n == 1) return c == 'q';
+    if (n == 0) return 1;
+    return 0; /* EAGAIN: no order */
+}
+
+typedef struct pending {
+    ack acks[FETCH_MAX_BATCH];
+    int n;
+} pending;
+
+static void
+pending_clear(pending *p)
+{
+    for (int i = 0; i < p->n; i++) ack_free(&p->acks[i]);
+    p->n = 0;
+}
+
+/* run_one runs job i of b: its start step carries the acks still pending. */
+static int
+run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
+{
+    job j;
+    int rc = 0;
+    job_prepare(&j, &b->jobs[i], c);
+    log_job dbg = {j.id, j.env_ok ? j.env.service : NULL, j.env_ok ? j.env.action : NULL};
+    if (j.reject[0]) {
+        job_reject(&j, c, &p->acks[p->n++]);
+        log_job_msg(LOG_WARN, "job.dead_letter", &dbg, j.reject, "job moved to dead-letter without running");
+        goto out;
+    }
+    size_t len;
+    char *rec = job_start_record(&j, c, &len);
+    rc = fetch_step(f, b->queue, p->acks, p->n, j.w.tag, rec, len);
+    free(rec);
+    pending_clear(p);
+    if (rc < 0) goto out;
+    job_run(&j, c, &p->acks[p->n++]);
+out:
+    job_free(&j);
+    return rc;
+}
+
+/* hand_back returns jobs i.. of b, never started, to the queue. */
+static void
+hand_back(batch *b, int from, job_ctx *c, pending *p)
+{
+    for (int i = b->n - 1; i >= from && p->n < FETCH_MAX_BATCH; i--) {
+        job j;
+        memset(&j, 0, sizeof(j));
+        j.f = &b->jobs[i];
+        if (wrap_parse(j.f->entry, j.f->len, &j.w) < 0) continue; /* left for the reaper */
+        (void)c;
+        job_handback(&j, 0, &p->acks[p->n++]);
+    }
+}
+
+static int
+run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, int *quit)
+{
+    pending p = {.n = 0};
+    int i, rc = 0;
+    c->queue = f->cfg->queues[b->queue].name;
+    for (i = 0; i < b->n && rc == 0; i++) {
+        if (i > 0 && ctl_quit(ctl_fd)) {
+            *quit = 1;
+            break;
+        }
+        rc = run_one(f, b, i, c, &p);
+    }
+    if (rc == 0 && i < b->n) hand_back(b, i, c, &p);
+    if (rc == 0 && p.n) rc = fetch_step(f, b->queue, p.acks, p.n, NULL, NULL, 0);
+    pending_clear(&p);
+    if (rc == 0) rc = fetch_sync(f);
+    return rc;
+}
+
+static void
+nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+}
+
+static int
+loop(fetcher *f, job_ctx *c, int ctl_fd)
+{
+    int quit = 0;
+    while (!quit && !ctl_quit(ctl_fd)) {
+        batch b;
+        if (fetch_next(f, &b) < 0) return -1;
+        if (b.backpressure) {
+            batch_free(&b);
+            nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
+            continue;
+        }
+        int rc = b.n ? run_batch(f, &b, c, ctl_fd, &quit) : 0;
+        batch_free(&b);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+int
+child_main(const config *cfg, const char *wid, int ctl_fd)
+{
+    rds r;
+    fetcher f;
+    job_ctx c = {cfg, wid, NULL, &abort_now, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull};
+    int rc = CHILD_EXIT_REDIS;
+
+    rds_init(&r);
+    if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;
+    handler_register_builtins();
+    if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) < 0 || funcs_ensure(&r) < 0 ||
+        reaper_register(&r, cfg, wid, "child") < 0) {
+        log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
+        goto out;
+    }
+    fetcher_init(&f, &r, cfg, wid);
+    log_msg(LOG_DEBUG, "child.start", "worker %s ready", wid);
+    for (;;) {
+        if (loop(&f, &c, ctl_fd) == 0) break;
+        log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
+        goto out; /* the master respawns us; our in-flight jobs go back to the queue */
+    }
+    reaper_forget(&r, cfg, wid);
+    rc = CHILD_EXIT_OK;
+out:
+    rds_close(&r);
+    handler_clear();
+    return rc;
+}

@@ -1,0 +1,206 @@
+/* fetch.c - reliable fetch and the per-job atomic step, from the child's side
+ * of the Redis functions in common/functions.lua.
+ *
+ * Fetch moves a small batch from the first non-empty queue into the child's
+ * in-flight list in one call. Each job's start and the acknowledgement of the
+ * jobs before it travel together as one FCALL that the child does not wait
+ * for: the bytes are on the wire before the handler runs (so a crash still
+ * counts the delivery), and the replies are read once per batch. */
+#include "fmacros.h"
+#include "funcs.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define DEAD_CAP 10000                                /* like Sidekiq */
+#define DEAD_MAX_AGE_MS (180LL * 24 * 3600 * 1000)    /* 180 days */
+#define BLOCK_SECONDS "1"                             /* SPEC §10: at most 1 s */
+
+void
+fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid)
+{
+    memset(f, 0, sizeof(*f));
+    f->r = r;
+    f->cfg = cfg;
+    snprintf(f->wid, sizeof(f->wid), "%s", wid);
+    f->rng = (unsigned)getpid() * 2654435761u;
+    for (int i = 0; i < cfg->nqueues; i++) keys_queue(&f->keys[i], cfg->prefix, cfg->queues[i].name, wid);
+}
+
+static unsigned
+next_rand(fetcher *f)
+{
+    f->rng = f->rng * 1103515245u + 12345u;
+    return f->rng >> 8;
+}
+
+/* queue_order writes the order to try queues in: config order when strict;
+ * weighted random without replacement otherwise, so a heavy low lane slows
+ * a high lane but never stops it. */
+static void
+queue_order(fetcher *f, int *order)
+{
+    const config *c = f->cfg;
+    int left[CONFIG_MAX_QUEUES], n = c->nqueues, total = 0;
+    for (int i = 0; i < n; i++) {
+        order[i] = i;
+        left[i] = i;
+        total += c->queues[i].weight;
+    }
+    if (!c->weighted) return;
+    for (int k = 0; k < c->nqueues; k++) {
+        int pick = (int)(next_rand(f) % (unsigned)(total > 0 ? total : 1)), j = 0;
+        while (j < n - 1 && pick >= c->queues[left[j]].weight) pick -= c->queues[left[j++]].weight;
+        order[k] = left[j];
+        total -= c->queues[left[j]].weight;
+        left[j] = left[--n];
+    }
+}
+
+/* fill takes the jobs out of a reply {status, e1, a1, d1, ...}. */
+static void
+fill(batch *b, rds_reply *x, int qi)
+{
+    size_t len = rds_reply_len(x);
+    b->reply = x;
+    b->queue = qi;
+    b->backpressure = rds_reply_int(rds_reply_at(x, 0)) == 1;
+    for (size_t i = 1; i + 2 < len && b->n < FETCH_MAX_BATCH; i += 3) {
+        fetched *j = &b->jobs[b->n++];
+        j->entry = rds_reply_str(rds_reply_at(x, i), &j->len);
+        j->attempts = (int)rds_reply_int(rds_reply_at(x, i + 1));
+        j->crashes = (int)rds_reply_int(rds_reply_at(x, i + 2));
+    }
+}
+
+static int
+call_fetch(fetcher *f, int qi, batch *b)
+{
+    const qkeys *k = &f->keys[qi];
+    const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq};
+    char nb[16], lim[32];
+    const char *args[] = {nb, lim};
+    snprintf(nb, sizeof(nb), "%d", f->cfg->batch);
+    snprintf(lim, sizeof(lim), "%lld", (long long)f->cfg->outbox_max);
+    rds_reply *x = funcs_call(f->r, "syncq_fetch", 5, keys, 2, args, NULL);
+    if (!rds_reply_ok(f->r, x)) {
+        rds_reply_free(x);
+        return -1;
+    }
+    fill(b, x, qi);
+    if (b->n == 0) {
+        rds_reply_free(x);
+        b->reply = NULL;
+    }
+    return 0;
+}
+
+/* block_first waits up to 1 s on the first queue, then wraps what arrived. */
+static int
+block_first(fetcher *f, batch *b)
+{
+    const qkeys *k = &f->keys[0];
+    rds_reply *x = rds_cmdf(f->r, "BLMOVE %s %s RIGHT LEFT %s", k->ready, k->inflight, BLOCK_SECONDS);
+    if (!rds_reply_ok(f->r, x)) {
+        rds_reply_free(x);
+        return -1;
+    }
+    int got = rds_reply_type(x) == RDS_STR;
+    rds_reply_free(x);
+    if (!got) return 0;
+    const char *keys[] = {k->inflight, k->att, k->seq};
+    x = funcs_call(f->r, "syncq_claim", 3, keys, 0, NULL, NULL);
+    if (!rds_reply_ok(f->r, x)) {
+        rds_reply_free(x);
+        return -1;
+    }
+    fill(b, x, 0);
+    if (b->n == 0) {
+        rds_reply_free(x);
+        b->reply = NULL;
+    }
+    return 0;
+}
+
+int
+fetch_next(fetcher *f, batch *b)
+{
+    int order[CONFIG_MAX_QUEUES];
+    memset(b, 0, sizeof(*b));
+    queue_order(f, order);
+    for (int i = 0; i < f->cfg->nqueues; i++) {
+        if (call_fetch(f, order[i], b) < 0) return -1;
+        if (b->n > 0 || b->backpressure) return 0;
+    }
+    return block_first(f, b);
+}
+
+void
+batch_free(batch *b)
+{
+    rds_reply_free(b->reply);
+    memset(b, 0, sizeof(*b));
+}
+
+void
+ack_free(ack *a)
+{
+    free(a->header);
+    free(a->record);
+    a->header = a->record = NULL;
+}
+
+static const char *ack_names[] = {"done", "retry", "dead", "back"};
+
+int
+fetch_step(fetcher *f, int qi, ack *acks, int nacks, const char *start_tag, const char *start_rec, size_t start_len)
+{
+    const qkeys *k = &f->keys[qi];
+    const char *keys[] = {k->inflight, k->outbox, k->att, k->retry, k->dead, k->deadjobs, k->ready};
+    const char *args[FUNCS_MAX_ARGS], *argv[FUNCS_MAX_ARGS];
+    size_t lens[FUNCS_MAX_ARGS], alens[FUNCS_MAX_ARGS];
+    char cap[24], age[24], na[16], nk[16];
+    int n = 0;
+
+    snprintf(cap, sizeof(cap), "%d", DEAD_CAP);
+    snprintf(age, sizeof(age), "%lld", DEAD_MAX_AGE_MS);
+    snprintf(na, sizeof(na), "%d", nacks);
+    args[n] = cap; alens[n++] = strlen(cap);
+    args[n] = age; alens[n++] = strlen(age);
+    args[n] = na; alens[n++] = strlen(na);
+    for (int i = 0; i < nacks && n + 7 < FUNCS_MAX_ARGS - 16; i++) {
+        args[n] = acks[i].tag; alens[n++] = strlen(acks[i].tag);
+        args[n] = ack_names[acks[i].kind]; alens[n++] = strlen(ack_names[acks[i].kind]);
+        args[n] = acks[i].arg; alens[n++] = strlen(acks[i].arg);
+        args[n] = acks[i].header ? acks[i].header : "";
+        alens[n] = strlen(args[n]);
+        n++;
+        args[n] = acks[i].record ? acks[i].record : ""; alens[n++] = acks[i].record ? acks[i].record_len : 0;
+    }
+    args[n] = start_tag ? start_tag : "";
+    alens[n] = strlen(args[n]);
+    n++;
+    args[n] = start_rec ? start_rec : ""; alens[n++] = start_rec ? start_len : 0;
+    int argc = funcs_argv("syncq_step", 7, keys, n, args, alens, argv, lens, nk, sizeof(nk));
+    if (argc < 0 || rds_append(f->r, argc, argv, lens) < 0) return -1;
+    return rds_flush(f->r);
+}
+
+int
+fetch_sync(fetcher *f)
+{
+    int rc = 0;
+    while (f->r->pending > 0) {
+        rds_reply *x = rds_read(f->r);
+        if (!x) return -1;
+        if (rds_reply_type(x) == RDS_ERR) {
+            rds_reply_ok(f->r, x); /* copies the message */
+            rc = -1;
+        }
+        rds_reply_free(x);
+    }
+    return rc;
+}

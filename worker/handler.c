@@ -1,0 +1,119 @@
+/* handler.c - the handler registry, keyed by (service, action), and the
+ * built-in syncq/... handlers used by the demo, the tests and the benchmark. */
+#include "fmacros.h"
+#include "worker.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define HANDLER_MAX 256
+
+typedef struct entry {
+    char *service, *action;
+    handler_fn fn;
+} entry;
+
+static entry table[HANDLER_MAX];
+static int ntable;
+
+void
+handler_register(const char *service, const char *action, handler_fn fn)
+{
+    for (int i = 0; i < ntable; i++) {
+        if (!strcmp(table[i].service, service) && !strcmp(table[i].action, action)) {
+            table[i].fn = fn;
+            return;
+        }
+    }
+    if (ntable == HANDLER_MAX) abort(); /* a programming error, not an input */
+    table[ntable].service = xstrdup(service);
+    table[ntable].action = xstrdup(action);
+    table[ntable].fn = fn;
+    ntable++;
+}
+
+handler_fn
+handler_find(const char *service, const char *action)
+{
+    for (int i = 0; i < ntable; i++)
+        if (!strcmp(table[i].service, service) && !strcmp(table[i].action, action)) return table[i].fn;
+    return NULL;
+}
+
+void
+handler_clear(void)
+{
+    for (int i = 0; i < ntable; i++) {
+        free(table[i].service);
+        free(table[i].action);
+    }
+    ntable = 0;
+}
+
+/* ---- built-ins ---- */
+
+static handler_result
+h_noop(handler_ctx *ctx)
+{
+    (void)ctx;
+    return HANDLER_OK;
+}
+
+/* h_sleep sleeps payload.ms in 10 ms steps so an abort order ends it early. */
+static handler_result
+h_sleep(handler_ctx *ctx)
+{
+    const json *ms = json_get(ctx->env->payload, "ms");
+    double total = json_typeof(ms) == JSON_NUMBER ? json_num(ms) : 0;
+    if (total < 0 || total > 86400000.0) {
+        snprintf(ctx->error, sizeof(ctx->error), "payload.ms must be in 0..86400000");
+        return HANDLER_PERMANENT;
+    }
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double done = (double)(now.tv_sec - t0.tv_sec) * 1000.0 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6;
+        if (done >= total) break;
+        if (ctx->stop && *ctx->stop) {
+            snprintf(ctx->error, sizeof(ctx->error), "aborted after %.0f ms", done);
+            return HANDLER_TRANSIENT;
+        }
+        double left = total - done < 10 ? total - done : 10;
+        struct timespec ts = {0, (long)(left * 1e6)};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+    }
+    sbuf_printf(&ctx->result, "{\"slept_ms\":%.0f}", total);
+    return HANDLER_OK;
+}
+
+static handler_result
+h_fail(handler_ctx *ctx)
+{
+    const json *p = json_get(ctx->env->payload, "permanent");
+    int permanent = json_typeof(p) == JSON_TRUE;
+    const char *msg = json_str(json_get(ctx->env->payload, "message"));
+    snprintf(ctx->error, sizeof(ctx->error), "%s failure requested%s%s", permanent ? "permanent" : "transient",
+             msg ? ": " : "", msg ? msg : "");
+    return permanent ? HANDLER_PERMANENT : HANDLER_TRANSIENT;
+}
+
+static handler_result
+h_crash(handler_ctx *ctx)
+{
+    (void)ctx;
+    abort(); /* on purpose: the crash test and the poison-pill path */
+}
+
+void
+handler_register_builtins(void)
+{
+    handler_register("syncq", "noop", h_noop);
+    handler_register("syncq", "sleep", h_sleep);
+    handler_register("syncq", "fail", h_fail);
+    handler_register("syncq", "crash", h_crash);
+}

@@ -1,0 +1,246 @@
+/* job.c - one job: from the entry bytes a child fetched to the ack that ends
+ * its delivery, with the audit records on the way (SPEC §4, §9). */
+#include "fmacros.h"
+#include "backoff.h"
+#include "log.h"
+#include "mask.h"
+#include "record.h"
+#include "worker.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POISON_CRASHES 3 /* SPEC §10: the 3rd crash-delivery makes a poison pill */
+
+int64_t
+job_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+check_runnable(job *j, const job_ctx *c)
+{
+    char err[512];
+    if (j->f->crashes >= POISON_CRASHES) {
+        snprintf(j->reject, sizeof(j->reject), "poison: %d deliveries ended with the worker dying", j->f->crashes);
+        return;
+    }
+    envelope_err rc = envelope_parse(j->w.raw, j->w.rawlen, (size_t)c->cfg->max_envelope, &j->env, err, sizeof(err));
+    if (rc != ENV_OK) {
+        snprintf(j->reject, sizeof(j->reject), "bad envelope: %s", err);
+        return;
+    }
+    j->env_ok = 1;
+    if (j->env.id) j->id = j->env.id;
+    j->fn = handler_find(j->env.service, j->env.action);
+    if (!j->fn) snprintf(j->reject, sizeof(j->reject), "unknown handler %s/%s", j->env.service, j->env.action);
+}
+
+void
+job_prepare(job *j, const fetched *f, const job_ctx *c)
+{
+    memset(j, 0, sizeof(*j));
+    j->f = f;
+    if (wrap_parse(f->entry, f->len, &j->w) != 1) {
+        /* fetch wraps every entry, so this is a forged or damaged header */
+        snprintf(j->reject, sizeof(j->reject), "bad envelope: damaged syncq wrapper line");
+    }
+    j->id = j->w.tag;
+    j->attempt = f->attempts + 1;
+    j->enqueued_ms = j->w.seen_ms;
+    if (!j->reject[0]) check_runnable(j, c);
+    if (j->env_ok && j->env.enqueued_at_ms >= 0) j->enqueued_ms = j->env.enqueued_at_ms;
+    if (j->env_ok && j->env.payload) {
+        char *txt = json_print(j->env.payload);
+        if (txt) {
+            j->payload = mask_json_text(txt, strlen(txt));
+            free(txt);
+        }
+    }
+}
+
+/* base_record fills what every record of this job says. */
+static void
+base_record(const job *j, const job_ctx *c, record *r)
+{
+    record_init(r);
+    r->id = j->id;
+    r->queue = c->queue;
+    r->worker = c->wid;
+    r->enqueued_ms = j->enqueued_ms;
+    r->replayed_from = j->w.from[0] ? j->w.from : NULL;
+    if (!j->env_ok) return;
+    r->kind = envelope_kind_name(j->env.kind);
+    r->service = j->env.service;
+    r->action = j->env.action;
+    r->target_type = j->env.target_type;
+    r->target_id = j->env.target_id;
+    r->scope = j->env.scope;
+    r->actor = j->env.actor;
+    r->payload = j->payload;
+}
+
+char *
+job_start_record(job *j, const job_ctx *c, size_t *len)
+{
+    record r;
+    char err[128];
+    j->started_ms = job_now_ms();
+    base_record(j, c, &r);
+    r.status = "running";
+    r.attempts = j->attempt;
+    r.started_ms = j->started_ms;
+    r.rev = record_rev(j->attempt, REC_RUNNING);
+    if (j->f->crashes > 0) {
+        /* the delivery before this one died with its worker */
+        snprintf(err, sizeof(err), "worker died during attempt %d", j->f->attempts);
+        r.event = "lost";
+        r.ev_outcome = "crash";
+        r.ev_error = err;
+        r.ev_attempt = j->f->attempts;
+        r.ev_at_ms = j->started_ms;
+    }
+    return record_build(&r, len);
+}
+
+static void
+set_header(ack *a, const job *j, const char *error)
+{
+    wrap w = j->w;
+    char buf[WRAP_ERR_MAX * 3 + 256];
+    snprintf(w.err, sizeof(w.err), "%s", error ? error : "");
+    w.ready_ms = -1;
+    if (wrap_header(&w, buf, sizeof(buf)) == 0) snprintf(buf, sizeof(buf), WRAP_MAGIC "id=%s seen=%lld", w.tag,
+                                                        (long long)w.seen_ms);
+    a->header = xstrdup(buf);
+}
+
+static void
+finish(ack *a, record *r)
+{
+    a->record = record_build(r, &a->record_len);
+}
+
+void
+job_reject(job *j, const job_ctx *c, ack *a)
+{
+    record r;
+    int64_t now = job_now_ms();
+    memset(a, 0, sizeof(*a));
+    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
+    a->kind = ACK_DEAD;
+    snprintf(a->arg, sizeof(a->arg), "%s", j->id);
+    set_header(a, j, j->reject);
+    base_record(j, c, &r);
+    r.status = "dead";
+    r.attempts = j->f->attempts;
+    r.error = j->reject;
+    r.finished_ms = now;
+    r.rev = record_rev(j->f->attempts + 1, REC_TERMINAL);
+    r.event = "dead";
+    r.ev_outcome = j->f->crashes >= POISON_CRASHES ? "poison" : "bad_data";
+    r.ev_error = j->reject;
+    r.ev_attempt = j->f->attempts;
+    r.ev_at_ms = now;
+    finish(a, &r);
+}
+
+static int
+max_attempts(const job *j)
+{
+    return j->env.max_attempts > 0 ? j->env.max_attempts : ENVELOPE_DEFAULT_MAX_ATTEMPTS;
+}
+
+/* dispose turns a handler's answer into the ack kind, status and error. */
+static const char *
+dispose(job *j, job_ctx *c, handler_result hr, handler_ctx *h, ack *a, char *err, size_t errlen)
+{
+    if (hr == HANDLER_OK) {
+        a->kind = ACK_DONE;
+        return "success";
+    }
+    if (hr == HANDLER_TRANSIENT && j->attempt < max_attempts(j)) {
+        int64_t d = backoff_delay_ms(j->attempt, c->cfg->backoff_base_ms, BACKOFF_CAP_MS, h->retry_after_ms,
+                                     backoff_rand_default, &c->rng);
+        a->kind = ACK_RETRY;
+        snprintf(a->arg, sizeof(a->arg), "%lld", (long long)d);
+        snprintf(err, errlen, "%s", h->error);
+        set_header(a, j, err);
+        return "retrying";
+    }
+    if (hr == HANDLER_TRANSIENT)
+        snprintf(err, errlen, "attempts exhausted (%d): %s", j->attempt, h->error);
+    else
+        snprintf(err, errlen, "%s", h->error);
+    a->kind = ACK_DEAD;
+    snprintf(a->arg, sizeof(a->arg), "%s", j->id);
+    set_header(a, j, err);
+    return "dead";
+}
+
+static const char *outcome_names[] = {"success", "transient", "permanent"};
+
+void
+job_run(job *j, job_ctx *c, ack *a)
+{
+    handler_ctx h;
+    record r;
+    char err[1100] = "";
+    memset(a, 0, sizeof(*a));
+    memset(&h, 0, sizeof(h));
+    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
+    h.env = &j->env;
+    h.attempt = j->attempt;
+    h.stop = c->stop;
+    h.retry_after_ms = -1;
+    sbuf_init(&h.result);
+    handler_result hr = j->fn(&h);
+    int64_t now = job_now_ms();
+    const char *status = dispose(j, c, hr, &h, a, err, sizeof(err));
+    base_record(j, c, &r);
+    r.status = status;
+    r.attempts = j->attempt;
+    r.result = h.result.len ? h.result.buf : NULL;
+    r.error = err[0] ? err : NULL;
+    r.started_ms = j->started_ms;
+    r.finished_ms = now;
+    r.duration_ms = now - j->started_ms;
+    r.rev = record_rev(j->attempt, hr == HANDLER_OK || a->kind == ACK_DEAD ? REC_TERMINAL : REC_RETRYING);
+    r.event = "attempt";
+    r.ev_outcome = outcome_names[hr];
+    r.ev_error = h.error[0] ? h.error : NULL;
+    r.ev_attempt = j->attempt;
+    r.ev_at_ms = now;
+    r.ev_duration_ms = r.duration_ms;
+    finish(a, &r);
+    if (hr != HANDLER_OK) {
+        log_job lj = {j->id, j->env.service, j->env.action};
+        log_job_msg(LOG_INFO, a->kind == ACK_RETRY ? "job.retry" : "job.dead", &lj, err,
+                    "attempt %d of %d failed", j->attempt, max_attempts(j));
+    }
+    sbuf_free(&h.result);
+}
+
+void
+job_handback(job *j, int started, ack *a)
+{
+    memset(a, 0, sizeof(*a));
+    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
+    a->kind = ACK_BACK;
+    snprintf(a->arg, sizeof(a->arg), "%d", started ? 1 : 0);
+}
+
+void
+job_free(job *j)
+{
+    if (j->env_ok) envelope_free(&j->env);
+    free(j->payload);
+    j->payload = NULL;
+    j->env_ok = 0;
+}

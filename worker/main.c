@@ -1,0 +1,99 @@
+/* main.c - syncq-worker: arguments and configuration, then the master. */
+#include "fmacros.h"
+#include "config.h"
+#include "log.h"
+#include "mask.h"
+#include "worker.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "usage: syncq-worker [-c N] [-q QUEUE[,QUEUE...]] [options]\n"
+    "\n"
+    "Runs a master that forks N worker children (and one audit writer) fetching\n"
+    "jobs from Redis, running them and auditing every outcome in PostgreSQL.\n"
+    "\n"
+    "  -c, --concurrency N   worker children (SYNCQ_CONCURRENCY, default 4)\n"
+    "  -q, --queues LIST     queues in strict priority order (urgent,default,sync),\n"
+    "                        or weighted (urgent:5,sync:1) (SYNCQ_QUEUES)\n"
+    "  -r, --redis URL       Redis URL (SYNCQ_REDIS_URL, default redis://127.0.0.1:6379/0)\n"
+    "  -d, --database URL    PostgreSQL URI or conninfo (SYNCQ_DATABASE_URL)\n"
+    "  -p, --prefix P        key prefix (SYNCQ_PREFIX, default syncq)\n"
+    "  -g, --grace S         seconds in-flight jobs get on SIGTERM (SYNCQ_GRACE, default 25)\n"
+    "  -h, --help            this text\n"
+    "  -V, --version         print the version\n"
+    "\n"
+    "Signals: SIGTERM/SIGINT stop gracefully (a second one shortens the wait);\n"
+    "SIGTTIN/SIGTTOU add or remove a child.\n";
+
+static int
+parse_flags(config *c, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"concurrency", required_argument, NULL, 'c'}, {"queues", required_argument, NULL, 'q'},
+        {"redis", required_argument, NULL, 'r'},       {"database", required_argument, NULL, 'd'},
+        {"prefix", required_argument, NULL, 'p'},      {"grace", required_argument, NULL, 'g'},
+        {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0}};
+    char err[256];
+    int64_t v;
+    int o;
+    while ((o = getopt_long(argc, argv, "c:q:r:d:p:g:hV", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            if (config_parse_int(optarg, 1, 256, &v) < 0) goto bad_int;
+            c->concurrency = (int)v;
+            break;
+        case 'q':
+            if (config_set_queues(c, optarg, err, sizeof(err)) < 0) {
+                fprintf(stderr, "syncq-worker: %s\n", err);
+                return 64;
+            }
+            break;
+        case 'r': snprintf(c->redis_url, sizeof(c->redis_url), "%s", optarg); break;
+        case 'd': snprintf(c->database_url, sizeof(c->database_url), "%s", optarg); break;
+        case 'p': snprintf(c->prefix, sizeof(c->prefix), "%s", optarg); break;
+        case 'g':
+            if (config_parse_int(optarg, 0, 3600, &v) < 0) goto bad_int;
+            c->grace_s = (int)v;
+            break;
+        case 'h': fputs(usage, stdout); return 0;
+        case 'V': printf("syncq-worker %s\n", SYNCQ_VERSION); return 0;
+        default: fputs(usage, stderr); return 64;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "syncq-worker: unexpected argument \"%s\"\n%s", argv[optind], usage);
+        return 64;
+    }
+    return -1;
+bad_int:
+    fprintf(stderr, "syncq-worker: bad value \"%s\" for -%c\n", optarg, o);
+    return 64;
+}
+
+static const char *
+env_get(const char *name)
+{
+    return getenv(name);
+}
+
+int
+main(int argc, char **argv)
+{
+    config c;
+    char err[256];
+    config_defaults(&c);
+    if (config_from_env(&c, env_get, err, sizeof(err)) < 0) {
+        fprintf(stderr, "syncq-worker: %s\n", err);
+        return 64;
+    }
+    int rc = parse_flags(&c, argc, argv);
+    if (rc >= 0) return rc;
+    log_set_level(c.log_level);
+    mask_set_extra(c.mask_keys[0] ? c.mask_keys : NULL);
+    return master_run(&c);
+}

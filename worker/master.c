@@ -1,0 +1,431 @@
+/* master.c - the syncq-worker master: forks N job children and one audit
+ * writer, reaps and respawns them (backing off when they crash in a loop),
+ * refreshes their leases, sweeps orphans and promotes due retries, and shuts
+ * down gracefully. It never runs a job. Signal handlers only set flags and
+ * write a byte to a self-pipe that the main loop polls. */
+#include "fmacros.h"
+#include "funcs.h"
+#include "log.h"
+#include "uuid.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SLOTS 257         /* 256 job children + the writer */
+#define TICK_MS 100
+#define CRASH_WINDOW_MS 5000  /* a child dying younger than this counts as a crash loop */
+#define RESPAWN_MAX_MS 30000
+#define PROMOTE_EVERY_MS 500
+
+enum { ROLE_JOB = 0, ROLE_WRITER = 1 };
+
+typedef struct slot {
+    pid_t pid;              /* 0 when empty */
+    int ctl;                /* write end of the order pipe, -1 when none */
+    int role;
+    char wid[WORKER_ID_MAX];
+    int64_t born_ms;
+    int crashes;            /* consecutive early deaths */
+    int64_t respawn_at_ms;  /* when an empty slot may be refilled */
+    int told;               /* 'q' sent */
+} slot;
+
+typedef struct master {
+    config *cfg;
+    char host[128], boot[17], wid[WORKER_ID_MAX];
+    rds r;
+    int connected;
+    slot slots[MAX_SLOTS];
+    int nslots;             /* slots[0] is the writer; 1..nslots-1 job children */
+    int64_t last_lease_ok_ms, next_beat_ms, next_sweep_ms, next_promote_ms;
+    int stopping;           /* SIGTERM/SIGINT seen */
+    int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
+} master;
+
+static int sigpipe_fds[2] = {-1, -1};
+static volatile sig_atomic_t got_term, got_chld, got_hup, got_ttin, got_ttou;
+
+static void
+on_signal(int sig)
+{
+    int saved = errno;
+    switch (sig) {
+    case SIGTERM:
+    case SIGINT: got_term++; break;
+    case SIGCHLD: got_chld = 1; break;
+    case SIGHUP: got_hup = 1; break;
+    case SIGTTIN: got_ttin++; break;
+    case SIGTTOU: got_ttou++; break;
+    default: break;
+    }
+    ssize_t w = write(sigpipe_fds[1], "s", 1);
+    (void)w; /* a full pipe already wakes the loop */
+    errno = saved;
+}
+
+static int
+master_signals(void)
+{
+    struct sigaction sa;
+    int sigs[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGTTIN, SIGTTOU};
+    if (pipe(sigpipe_fds) < 0) return -1;
+    for (int i = 0; i < 2; i++)
+        if (fcntl(sigpipe_fds[i], F_SETFL, O_NONBLOCK) < 0) return -1;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_IGN;
+    if (sigaction(SIGPIPE, &sa, NULL) < 0) return -1;
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        if (sigaction(sigs[i], &sa, NULL) < 0) return -1;
+    return 0;
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+worker_id(char *out, size_t len, const char *boot, int pid)
+{
+    char host[128];
+    if (gethostname(host, sizeof(host)) < 0) snprintf(host, sizeof(host), "unknown");
+    host[sizeof(host) - 1] = '\0';
+    for (char *p = host; *p; p++)
+        if (*p == ':' || *p == ' ' || *p == '{' || *p == '}') *p = '_';
+    snprintf(out, len, "%s:%d:%s", host, pid, boot);
+}
+
+/* ---- children ---- */
+
+static void
+close_inherited(master *m, int keep)
+{
+    close(sigpipe_fds[0]);
+    close(sigpipe_fds[1]);
+    for (int i = 0; i < m->nslots; i++)
+        if (i != keep && m->slots[i].ctl >= 0) close(m->slots[i].ctl);
+    rds_forget(&m->r);
+}
+
+static void
+child_enter(master *m, int idx, int ctl_rd)
+{
+    pid_t parent = getppid();
+    char wid[WORKER_ID_MAX];
+    close_inherited(m, -1);
+    if (setpgid(0, 0) < 0 || child_signals(parent) < 0) _exit(CHILD_EXIT_CONFIG);
+    worker_id(wid, sizeof(wid), m->boot, (int)getpid());
+    int rc = m->slots[idx].role == ROLE_WRITER ? writer_main(m->cfg, wid, ctl_rd) : child_main(m->cfg, wid, ctl_rd);
+    _exit(rc);
+}
+
+static int
+spawn(master *m, int idx)
+{
+    slot *s = &m->slots[idx];
+    int p[2];
+    if (pipe(p) < 0) {
+        log_msg(LOG_ERROR, "master.spawn", "pipe() failed: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        log_msg(LOG_ERROR, "master.spawn", "fork() failed: %s", strerror(errno));
+        close(p[0]);
+        close(p[1]);
+        return -1;
+    }
+    if (pid == 0) {
+        close(p[1]);
+        child_enter(m, idx, p[0]);
+    }
+    close(p[0]);
+    s->pid = pid;
+    s->ctl = p[1];
+    s->told = 0;
+    s->born_ms = now_ms();
+    worker_id(s->wid, sizeof(s->wid), m->boot, (int)pid);
+    log_msg(LOG_DEBUG, "master.spawn", "started %s %d", s->role == ROLE_WRITER ? "writer" : "child", (int)pid);
+    return 0;
+}
+
+static void
+tell(slot *s, char order)
+{
+    if (s->pid && s->ctl >= 0 && !s->told) {
+        ssize_t w = write(s->ctl, &order, 1);
+        (void)w; /* a dead child's pipe: the reap handles it */
+        s->told = 1;
+    }
+}
+
+static void
+describe_exit(int st, char *buf, size_t len)
+{
+    if (WIFSIGNALED(st)) snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else snprintf(buf, len, "exited with code %d", WEXITSTATUS(st));
+}
+
+static void
+reaped(master *m, slot *s, int st)
+{
+    char why[96];
+    int64_t now = now_ms();
+    int clean = WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_OK;
+    describe_exit(st, why, sizeof(why));
+    log_msg(clean || m->stopping ? LOG_INFO : LOG_WARN, "master.child_exit", "%s %d %s",
+            s->role == ROLE_WRITER ? "writer" : "child", (int)s->pid, why);
+    /* we know it is dead: return its jobs now rather than after its lease */
+    if (m->connected && reaper_requeue(&m->r, m->cfg, s->wid) == 0) reaper_forget(&m->r, m->cfg, s->wid);
+    if (!clean && now - s->born_ms < CRASH_WINDOW_MS) s->crashes++;
+    else s->crashes = 0;
+    int64_t delay = s->crashes ? 100LL << (s->crashes > 9 ? 9 : s->crashes) : 0;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_CONFIG) delay = RESPAWN_MAX_MS;
+    if (delay > RESPAWN_MAX_MS) delay = RESPAWN_MAX_MS;
+    if (delay) log_msg(LOG_WARN, "master.backoff", "respawning in %lld ms after %d early exit(s)", (long long)delay, s->crashes);
+    close(s->ctl);
+    s->ctl = -1;
+    s->pid = 0;
+    s->respawn_at_ms = now + delay;
+}
+
+static void
+reap_all(master *m)
+{
+    int st;
+    pid_t pid;
+    while ((pid = waitpid(-1, &st, WNOHANG)) != 0) {
+        if (pid < 0) {
+            if (errno == EINTR) continue;
+            break; /* ECHILD */
+        }
+        for (int i = 0; i < m->nslots; i++)
+            if (m->slots[i].pid == pid) reaped(m, &m->slots[i], st);
+    }
+}
+
+static int
+live_children(const master *m, int role)
+{
+    int n = 0;
+    for (int i = 0; i < m->nslots; i++)
+        if (m->slots[i].pid && m->slots[i].role == role) n++;
+    return n;
+}
+
+static void
+respawn_due(master *m)
+{
+    int64_t now = now_ms();
+    if (m->stopping || !m->connected) return;
+    for (int i = 0; i < m->nslots; i++) {
+        slot *s = &m->slots[i];
+        if (!s->pid && now >= s->respawn_at_ms) {
+            if (spawn(m, i) < 0) s->respawn_at_ms = now + 1000;
+        }
+    }
+}
+
+/* ---- Redis: connection, lease, sweeps ---- */
+
+static void
+redis_tick(master *m)
+{
+    if (m->connected) return;
+    if (rds_connect(&m->r, m->cfg->redis_url, 5000) == 0 && funcs_load(&m->r) == 0) {
+        m->connected = 1;
+        log_msg(LOG_INFO, "master.redis", "connected to Redis");
+        return;
+    }
+    log_msg(LOG_ERROR, "master.redis", "%s", m->r.errstr);
+    rds_close(&m->r);
+}
+
+static void
+redis_lost(master *m)
+{
+    log_msg(LOG_ERROR, "master.redis", "%s", m->r.errstr);
+    rds_close(&m->r);
+    m->connected = 0;
+}
+
+/* lease_tick refreshes every lease; a master that cannot for half the TTL
+ * kills its children, since other masters will soon hand their jobs out. */
+static void
+lease_tick(master *m, int64_t now)
+{
+    const char *wids[MAX_SLOTS];
+    int n = 0;
+    if (now < m->next_beat_ms) return;
+    m->next_beat_ms = now + m->cfg->heartbeat_every_s * 1000;
+    for (int i = 0; i < m->nslots; i++)
+        if (m->slots[i].pid) wids[n++] = m->slots[i].wid;
+    if (m->connected && reaper_heartbeat(&m->r, m->cfg, wids, n, "child") == 0 &&
+        reaper_heartbeat(&m->r, m->cfg, (const char *const[]){m->wid}, 1, "master") == 0) {
+        m->last_lease_ok_ms = now;
+        return;
+    }
+    if (m->connected) redis_lost(m);
+    if (now - m->last_lease_ok_ms > m->cfg->heartbeat_ttl_s * 500) {
+        log_msg(LOG_ERROR, "master.lease", "could not refresh leases for %d s: killing children",
+                m->cfg->heartbeat_ttl_s / 2);
+        for (int i = 0; i < m->nslots; i++)
+            if (m->slots[i].pid) kill(m->slots[i].pid, SIGKILL);
+    }
+}
+
+static void
+sweep_tick(master *m, int64_t now)
+{
+    if (!m->connected) return;
+    if (now >= m->next_sweep_ms) {
+        m->next_sweep_ms = now + m->cfg->reap_every_s * 1000;
+        if (reaper_sweep(&m->r, m->cfg) < 0) {
+            redis_lost(m);
+            return;
+        }
+    }
+    if (now >= m->next_promote_ms && !m->stopping) {
+        m->next_promote_ms = now + PROMOTE_EVERY_MS;
+        int moved;
+        while ((moved = reaper_promote(&m->r, m->cfg)) > 0) {}
+        if (moved < 0) redis_lost(m);
+    }
+}
+
+/* ---- signals and shutdown ---- */
+
+static void
+begin_stop(master *m, int64_t now)
+{
+    if (!m->stopping) {
+        m->stopping = 1;
+        m->deadline_ms = now + (int64_t)m->cfg->grace_s * 1000;
+        log_msg(LOG_INFO, "master.stop", "stopping: finishing in-flight jobs (grace %d s)", m->cfg->grace_s);
+        for (int i = 1; i < m->nslots; i++) tell(&m->slots[i], 'q');
+    } else if (m->deadline_ms > now + 1000) {
+        m->deadline_ms = now + 1000; /* a second signal shortens the wait */
+        log_msg(LOG_INFO, "master.stop", "second stop signal: 1 s left");
+    }
+}
+
+static void
+stop_tick(master *m, int64_t now)
+{
+    if (!m->stopping) return;
+    if (live_children(m, ROLE_JOB) == 0) tell(&m->slots[0], 'q');
+    if (now >= m->deadline_ms) {
+        for (int i = 0; i < m->nslots; i++)
+            if (m->slots[i].pid) {
+                log_msg(LOG_WARN, "master.kill", "grace period over: killing %d", (int)m->slots[i].pid);
+                kill(m->slots[i].pid, SIGKILL);
+            }
+        m->deadline_ms = now + 60000; /* kill once; the reap follows */
+    }
+}
+
+static void
+resize(master *m, int delta)
+{
+    int want = m->nslots - 1 + delta;
+    if (want < 1 || want > MAX_SLOTS - 1) return;
+    if (delta > 0) {
+        slot *s = &m->slots[m->nslots++];
+        memset(s, 0, sizeof(*s));
+        s->ctl = -1;
+        s->role = ROLE_JOB;
+    } else {
+        slot *s = &m->slots[m->nslots - 1];
+        if (s->pid) return; /* wait until it is reaped; try again on the next signal */
+        m->nslots--;
+    }
+    log_msg(LOG_INFO, "master.resize", "now %d children", m->nslots - 1);
+}
+
+static void
+handle_signals(master *m, int64_t now)
+{
+    char buf[64];
+    while (read(sigpipe_fds[0], buf, sizeof(buf)) > 0) {}
+    if (got_chld) {
+        got_chld = 0;
+        reap_all(m);
+    }
+    if (got_term) {
+        got_term = 0;
+        begin_stop(m, now);
+    }
+    if (got_hup) {
+        got_hup = 0;
+        log_msg(LOG_INFO, "master.reload", "SIGHUP: configuration comes from the environment; nothing to reload");
+    }
+    for (; got_ttin > 0; got_ttin--) resize(m, +1);
+    for (; got_ttou > 0; got_ttou--) {
+        slot *s = &m->slots[m->nslots - 1];
+        if (m->nslots > 2 && s->pid) tell(s, 'q');
+        resize(m, -1);
+    }
+}
+
+static void
+loop(master *m)
+{
+    struct pollfd pfd = {sigpipe_fds[0], POLLIN, 0};
+    for (;;) {
+        int64_t now = now_ms();
+        handle_signals(m, now);
+        redis_tick(m);
+        respawn_due(m);
+        lease_tick(m, now);
+        sweep_tick(m, now);
+        stop_tick(m, now);
+        if (m->stopping && live_children(m, ROLE_JOB) == 0 && live_children(m, ROLE_WRITER) == 0) return;
+        if (poll(&pfd, 1, TICK_MS) < 0 && errno != EINTR) {
+            log_msg(LOG_ERROR, "master.poll", "poll() failed: %s", strerror(errno));
+            return;
+        }
+    }
+}
+
+int
+master_run(config *cfg)
+{
+    master m;
+    memset(&m, 0, sizeof(m));
+    m.cfg = cfg;
+    rds_init(&m.r);
+    if (random_hex(m.boot, 8) < 0 || master_signals() < 0) {
+        log_msg(LOG_ERROR, "master.start", "setup failed: %s", strerror(errno));
+        return 70;
+    }
+    worker_id(m.wid, sizeof(m.wid), m.boot, (int)getpid());
+    m.nslots = cfg->concurrency + 1;
+    for (int i = 0; i < m.nslots; i++) {
+        m.slots[i].ctl = -1;
+        m.slots[i].role = i == 0 ? ROLE_WRITER : ROLE_JOB;
+    }
+    m.last_lease_ok_ms = now_ms();
+    log_msg(LOG_INFO, "master.start", "syncq-worker %s: %d children on %d queue(s) as %s", SYNCQ_VERSION,
+            cfg->concurrency, cfg->nqueues, m.wid);
+    loop(&m);
+    if (m.connected) reaper_forget(&m.r, cfg, m.wid);
+    rds_close(&m.r);
+    log_msg(LOG_INFO, "master.exit", "stopped");
+    return 0;
+}

@@ -1,0 +1,158 @@
+/* reaper.c - leases and orphans. Every worker id holds a heartbeat key with a
+ * Redis-side TTL (the lease), refreshed by its master. A worker whose
+ * heartbeat is gone, on any host, has its in-flight jobs returned to their
+ * queues and its claimed audit records to their outbox; the master runs this
+ * sweep periodically, and right away for a child it has just reaped. Due
+ * retries are promoted here too. All steps are atomic Redis functions, so
+ * every master may run them at once. */
+#include "fmacros.h"
+#include "funcs.h"
+#include "keys.h"
+#include "log.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PROMOTE_MAX "500" /* per queue per call; the master calls again while it moves any */
+
+int
+reaper_register(rds *r, const config *cfg, const char *wid, const char *role)
+{
+    char hb[KEY_MAX], workers[KEY_MAX];
+    qkeys k;
+    int ok;
+    keys_heartbeat(hb, sizeof(hb), cfg->prefix, wid);
+    keys_global(workers, sizeof(workers), cfg->prefix, "workers");
+    rds_reply *x = rds_cmdf(r, "SET %s %s EX %d", hb, role, cfg->heartbeat_ttl_s);
+    ok = rds_reply_ok(r, x);
+    rds_reply_free(x);
+    for (int i = 0; ok && i < cfg->nqueues; i++) {
+        keys_queue(&k, cfg->prefix, cfg->queues[i].name, wid);
+        x = rds_cmdf(r, "SADD %s %s", k.owners, wid);
+        ok = rds_reply_ok(r, x);
+        rds_reply_free(x);
+    }
+    x = ok ? rds_cmdf(r, "SADD %s %s", workers, wid) : NULL;
+    ok = ok && rds_reply_ok(r, x);
+    rds_reply_free(x);
+    return ok ? 0 : -1;
+}
+
+void
+reaper_forget(rds *r, const config *cfg, const char *wid)
+{
+    char hb[KEY_MAX], workers[KEY_MAX];
+    qkeys k;
+    keys_heartbeat(hb, sizeof(hb), cfg->prefix, wid);
+    keys_global(workers, sizeof(workers), cfg->prefix, "workers");
+    rds_reply_free(rds_cmdf(r, "DEL %s", hb));
+    rds_reply_free(rds_cmdf(r, "SREM %s %s", workers, wid));
+    for (int i = 0; i < cfg->nqueues; i++) {
+        keys_queue(&k, cfg->prefix, cfg->queues[i].name, wid);
+        rds_reply_free(rds_cmdf(r, "SREM %s %s", k.owners, wid));
+    }
+}
+
+/* reaper_heartbeat refreshes the leases of wids in one pipeline. */
+int
+reaper_heartbeat(rds *r, const config *cfg, const char *const *wids, int n, const char *role)
+{
+    char hb[KEY_MAX], ttl[16];
+    snprintf(ttl, sizeof(ttl), "%d", cfg->heartbeat_ttl_s);
+    for (int i = 0; i < n; i++) {
+        keys_heartbeat(hb, sizeof(hb), cfg->prefix, wids[i]);
+        const char *argv[] = {"SET", hb, role, "EX", ttl};
+        size_t lens[] = {3, strlen(hb), strlen(role), 2, strlen(ttl)};
+        if (rds_append(r, 5, argv, lens) < 0) return -1;
+    }
+    int rc = 0;
+    while (r->pending > 0) {
+        rds_reply *x = rds_read(r);
+        if (!x) return -1;
+        if (!rds_reply_ok(r, x)) rc = -1;
+        rds_reply_free(x);
+    }
+    return rc;
+}
+
+static int
+requeue_one(rds *r, const config *cfg, int qi, const char *wid)
+{
+    qkeys k;
+    keys_queue(&k, cfg->prefix, cfg->queues[qi].name, wid);
+    const char *keys[] = {k.inflight, k.ready, k.owners, k.claim, k.outbox};
+    const char *args[] = {wid};
+    rds_reply *x = funcs_call(r, "syncq_requeue", 5, keys, 1, args, NULL);
+    if (!rds_reply_ok(r, x)) {
+        rds_reply_free(x);
+        return -1;
+    }
+    long long jobs = rds_reply_int(rds_reply_at(x, 0)), recs = rds_reply_int(rds_reply_at(x, 1));
+    rds_reply_free(x);
+    if (jobs || recs)
+        log_msg(LOG_WARN, "reaper.requeue", "returned %lld in-flight job(s) and %lld audit record(s) of dead worker %s to queue %s",
+                jobs, recs, wid, cfg->queues[qi].name);
+    return 0;
+}
+
+int
+reaper_requeue(rds *r, const config *cfg, const char *wid)
+{
+    for (int i = 0; i < cfg->nqueues; i++)
+        if (requeue_one(r, cfg, i, wid) < 0) return -1;
+    return 0;
+}
+
+/* sweep_queue checks every owner of queue qi for a live heartbeat. */
+static int
+sweep_queue(rds *r, const config *cfg, int qi)
+{
+    qkeys k;
+    char hb[KEY_MAX];
+    keys_queue(&k, cfg->prefix, cfg->queues[qi].name, NULL);
+    rds_reply *owners = rds_cmdf(r, "SMEMBERS %s", k.owners);
+    if (!rds_reply_ok(r, owners)) {
+        rds_reply_free(owners);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < rds_reply_len(owners) && rc == 0; i++) {
+        const char *wid = rds_reply_str(rds_reply_at(owners, i), NULL);
+        keys_heartbeat(hb, sizeof(hb), cfg->prefix, wid);
+        rds_reply *x = rds_cmdf(r, "EXISTS %s", hb);
+        if (!rds_reply_ok(r, x)) rc = -1;
+        else if (rds_reply_int(x) == 0) rc = requeue_one(r, cfg, qi, wid);
+        rds_reply_free(x);
+    }
+    rds_reply_free(owners);
+    return rc;
+}
+
+int
+reaper_sweep(rds *r, const config *cfg)
+{
+    for (int i = 0; i < cfg->nqueues; i++)
+        if (sweep_queue(r, cfg, i) < 0) return -1;
+    return 0;
+}
+
+int
+reaper_promote(rds *r, const config *cfg)
+{
+    int total = 0;
+    for (int i = 0; i < cfg->nqueues; i++) {
+        qkeys k;
+        keys_queue(&k, cfg->prefix, cfg->queues[i].name, NULL);
+        const char *keys[] = {k.retry, k.ready};
+        const char *args[] = {PROMOTE_MAX};
+        rds_reply *x = funcs_call(r, "syncq_promote", 2, keys, 1, args, NULL);
+        if (!rds_reply_ok(r, x)) {
+            rds_reply_free(x);
+            return -1;
+        }
+        total += (int)rds_reply_int(x);
+        rds_reply_free(x);
+    }
+    return total;
+}

@@ -1,0 +1,176 @@
+/* worker.h - the syncq-worker process model (SPEC §9):
+ *
+ *   master (master.c)  forks and supervises N job children and one audit
+ *                      writer; refreshes their heartbeats (the lease); reaps
+ *                      orphans of dead workers on any host and promotes due
+ *                      retries (reaper.c). It never runs a job and opens no
+ *                      PostgreSQL or curl state that children could inherit.
+ *   child (child.c)    fetches jobs reliably (fetch.c), runs them through the
+ *                      handler registry (handler.c), acknowledges each job and
+ *                      records its outcome in one atomic step.
+ *   writer (writer.c)  moves outcome records from the outboxes to PostgreSQL
+ *                      in batches.
+ *
+ * Children take orders from the master over a pipe: 'q' finish the current
+ * job then exit. They run in their own process group and die with the master
+ * (PR_SET_PDEATHSIG). */
+#ifndef SYNCQ_WORKER_H
+#define SYNCQ_WORKER_H
+
+#include <signal.h> /* for sig_atomic_t */
+#include <stdint.h> /* for int64_t */
+#include <sys/types.h> /* for pid_t */
+
+#include "config.h"
+#include "envelope.h"
+#include "keys.h"
+#include "rds.h"
+#include "sbuf.h"
+#include "wrap.h"
+
+#define WORKER_ID_MAX 128
+
+/* Exit codes of children, read by the master. */
+#define CHILD_EXIT_OK 0
+#define CHILD_EXIT_CONFIG 2 /* fatal: do not respawn in a loop */
+#define CHILD_EXIT_REDIS 3  /* lost Redis; respawn with backoff */
+#define CHILD_EXIT_DB 4
+
+/* ---- handler.c: the registry ---- */
+
+typedef enum { HANDLER_OK = 0, HANDLER_TRANSIENT, HANDLER_PERMANENT } handler_result;
+
+typedef struct handler_ctx {
+    const envelope *env;
+    int attempt;                 /* 1 for the first run */
+    volatile sig_atomic_t *stop; /* set when the master orders an abort */
+    char error[1024];            /* set on failure */
+    int64_t retry_after_ms;      /* transient hint (e.g. Retry-After), -1 none */
+    sbuf result;                 /* JSON text of the result object, empty for none */
+} handler_ctx;
+
+typedef handler_result (*handler_fn)(handler_ctx *ctx);
+
+void handler_register(const char *service, const char *action, handler_fn fn);
+handler_fn handler_find(const char *service, const char *action);
+void handler_register_builtins(void);
+void handler_clear(void);
+
+/* ---- fetch.c: reliable fetch and the per-job atomic step ---- */
+
+typedef struct fetched {
+    const char *entry;  /* borrowed from the reply held by the batch */
+    size_t len;
+    int attempts;       /* attempts already started before this delivery */
+    int crashes;        /* deliveries since the last clean end (crashes) */
+} fetched;
+
+#define FETCH_MAX_BATCH 64
+
+typedef struct batch {
+    rds_reply *reply;   /* owns the entries */
+    int queue;          /* index into the config's queues */
+    int n;
+    fetched jobs[FETCH_MAX_BATCH];
+    int backpressure;   /* 1 when the outbox is over its limit */
+} batch;
+
+typedef enum { ACK_DONE = 0, ACK_RETRY, ACK_DEAD, ACK_BACK } ack_kind;
+
+typedef struct ack {
+    char tag[WRAP_TAG_MAX];
+    ack_kind kind;
+    char arg[WRAP_TAG_MAX];  /* retry: delay ms; dead: job id; back: attempts to undo */
+    char *header;            /* owned: new wrapper header for retry/dead, or NULL */
+    char *record;            /* owned: outcome record, or NULL */
+    size_t record_len;
+} ack;
+
+typedef struct fetcher {
+    rds *r;
+    const config *cfg;
+    char wid[WORKER_ID_MAX];
+    unsigned rng;            /* for weighted queue order */
+    qkeys keys[CONFIG_MAX_QUEUES];
+} fetcher;
+
+void fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid);
+
+/* fetch_next fills b from the first non-empty queue (strict or weighted order);
+ * when all are empty it blocks at most 1 s on the first. 0 or -1 (Redis). */
+int fetch_next(fetcher *f, batch *b);
+void batch_free(batch *b);
+/* fetch_step queues (without waiting) one atomic step on queue qi: the acks,
+ * then the start of job start_tag (NULL for none) with its running record. */
+int fetch_step(fetcher *f, int qi, ack *acks, int nacks, const char *start_tag, const char *start_rec,
+               size_t start_len);
+/* fetch_sync reads every reply owed; -1 on any error (connection or script). */
+int fetch_sync(fetcher *f);
+void ack_free(ack *a);
+
+/* ---- job.c: one job, from entry bytes to an ack with its outcome ---- */
+
+typedef struct job_ctx {
+    const config *cfg;
+    const char *wid;
+    const char *queue;
+    volatile sig_atomic_t *stop;
+    uint64_t rng;               /* backoff jitter state */
+} job_ctx;
+
+typedef struct job {
+    const fetched *f;
+    wrap w;
+    envelope env;
+    int env_ok;
+    handler_fn fn;
+    const char *id;             /* the envelope's id, else the delivery tag */
+    int attempt;                /* this attempt, from 1 */
+    char *payload;              /* owned: masked payload JSON, or NULL */
+    int64_t enqueued_ms, started_ms;
+    char reject[1024];          /* non-empty: dead-letter without running */
+} job;
+
+/* job_prepare parses the entry and decides whether it can run: bad bytes, a
+ * bad envelope, an unknown handler and a poison pill end in j->reject. */
+void job_prepare(job *j, const fetched *f, const job_ctx *c);
+/* job_start_record returns the "running" audit record (caller frees). */
+char *job_start_record(job *j, const job_ctx *c, size_t *len);
+/* job_run runs the handler and fills a with the job's disposition and record. */
+void job_run(job *j, job_ctx *c, ack *a);
+/* job_reject fills a for a job that cannot run (dead-letter, bad data). */
+void job_reject(job *j, const job_ctx *c, ack *a);
+/* job_handback fills a to return a job to its queue; started says whether
+ * its attempt was counted and must be given back. */
+void job_handback(job *j, int started, ack *a);
+void job_free(job *j);
+int64_t job_now_ms(void);
+
+/* ---- child.c / writer.c ---- */
+
+/* child_signals sets a child's signal dispositions right after fork. */
+int child_signals(pid_t master);
+int child_main(const config *cfg, const char *wid, int ctl_fd);
+int writer_main(const config *cfg, const char *wid, int ctl_fd);
+
+/* ---- reaper.c: leases, orphans, retries (run by the master) ---- */
+
+/* reaper_register sets wid's heartbeat and records it as an owner of every
+ * queue's lists, before it takes anything. */
+int reaper_register(rds *r, const config *cfg, const char *wid, const char *role);
+int reaper_heartbeat(rds *r, const config *cfg, const char *const *wids, int n, const char *role);
+/* reaper_requeue returns worker wid's in-flight jobs and claimed records. */
+int reaper_requeue(rds *r, const config *cfg, const char *wid);
+/* reaper_sweep requeues the lists of every worker whose heartbeat is gone. */
+int reaper_sweep(rds *r, const config *cfg);
+/* reaper_promote moves due retries back to their ready lists. */
+int reaper_promote(rds *r, const config *cfg);
+void reaper_forget(rds *r, const config *cfg, const char *wid);
+
+/* ---- master.c ---- */
+
+int master_run(config *cfg);
+/* worker_id writes host:pid:boot. */
+void worker_id(char *out, size_t len, const char *boot, int pid);
+
+#endif

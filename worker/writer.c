@@ -1,0 +1,365 @@
+/* writer.c - the audit writer: one supervised child per master that moves
+ * outcome records from each queue's outbox into PostgreSQL in batches.
+ *
+ * A batch is claimed into the writer's own claim list (a dead writer's batch
+ * is recovered like a job), COPY'd into a temporary table and merged with
+ * INSERT ... SELECT DISTINCT ON (job_id) ... ON CONFLICT DO UPDATE, so writing
+ * the same batch twice changes nothing and an older record never overwrites a
+ * newer one. While PostgreSQL is down the records wait in Redis; the workers'
+ * fetch stops once an outbox passes its limit. */
+#include "fmacros.h"
+#include "db.h"
+#include "funcs.h"
+#include "log.h"
+#include "record.h"
+#include "worker.h"
+#include "xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ERROR_CAP 4096 /* SPEC §10: error text capped at 4 KiB */
+
+static const char *SQL_TEMP =
+    "CREATE TEMP TABLE IF NOT EXISTS syncq_in ("
+    " ord int, job_id text, queue text, kind text, service text, action text, target_type text,"
+    " target_id text, scope text, actor text, payload text, status text, attempts int, result text,"
+    " last_error text, worker text, enqueued_ms bigint, started_ms bigint, finished_ms bigint,"
+    " duration_ms bigint, replayed_from text, rev int, ev_event text, ev_outcome text, ev_error text,"
+    " ev_attempt int, ev_at_ms bigint, ev_duration_ms bigint) ON COMMIT DELETE ROWS";
+
+static const char *SQL_MERGE =
+    "INSERT INTO syncq_jobs AS j (job_id, queue, kind, service, action, target_type, target_id, scope,"
+    " actor, payload, status, attempts, result, last_error, worker, enqueued_at, started_at, finished_at,"
+    " duration_ms, replayed_from, rev, updated_at)"
+    " SELECT DISTINCT ON (job_id) job_id, queue, kind, service, action, target_type, target_id, scope,"
+    " actor, payload::jsonb, status, attempts, result::jsonb, last_error, worker,"
+    " to_timestamp(enqueued_ms / 1000.0), to_timestamp(started_ms / 1000.0),"
+    " to_timestamp(finished_ms / 1000.0), duration_ms, replayed_from, rev, now()"
+    " FROM syncq_in ORDER BY job_id, rev DESC, ord DESC"
+    " ON CONFLICT (job_id) DO UPDATE SET queue = EXCLUDED.queue,"
+    " kind = COALESCE(EXCLUDED.kind, j.kind), service = COALESCE(EXCLUDED.service, j.service),"
+    " action = COALESCE(EXCLUDED.action, j.action),"
+    " target_type = COALESCE(EXCLUDED.target_type, j.target_type),"
+    " target_id = COALESCE(EXCLUDED.target_id, j.target_id), scope = COALESCE(EXCLUDED.scope, j.scope),"
+    " actor = COALESCE(EXCLUDED.actor, j.actor), payload = COALESCE(EXCLUDED.payload, j.payload),"
+    " status = EXCLUDED.status, attempts = EXCLUDED.attempts, result = EXCLUDED.result,"
+    " last_error = CASE WHEN EXCLUDED.status = 'success' THEN NULL"
+    "   ELSE COALESCE(EXCLUDED.last_error, j.last_error) END,"
+    " worker = COALESCE(EXCLUDED.worker, j.worker),"
+    " enqueued_at = COALESCE(j.enqueued_at, EXCLUDED.enqueued_at),"
+    " started_at = COALESCE(EXCLUDED.started_at, j.started_at), finished_at = EXCLUDED.finished_at,"
+    " duration_ms = EXCLUDED.duration_ms, replayed_from = COALESCE(EXCLUDED.replayed_from, j.replayed_from),"
+    " rev = EXCLUDED.rev, updated_at = now()"
+    " WHERE j.rev <= EXCLUDED.rev;"
+    "INSERT INTO syncq_job_events (job_id, rev, event, outcome, attempt, error, worker, at, duration_ms)"
+    " SELECT job_id, rev, ev_event, ev_outcome, ev_attempt, ev_error, worker,"
+    " COALESCE(to_timestamp(ev_at_ms / 1000.0), now()), ev_duration_ms"
+    " FROM syncq_in WHERE ev_event IS NOT NULL ON CONFLICT DO NOTHING;"
+    "COMMIT";
+
+typedef struct writer {
+    const config *cfg;
+    const char *wid;
+    rds r;
+    db d;
+    int db_down;          /* logged once per outage */
+    int backoff_ms;
+    int64_t written;
+} writer;
+
+/* ---- COPY text format ---- */
+
+static void
+copy_text(sbuf *b, const char *s, size_t cap)
+{
+    if (!s) {
+        sbuf_add(b, "\\N", 2);
+        return;
+    }
+    size_t run = 0, i;
+    for (i = 0; s[i] && i < cap; i++) {
+        const char *esc = NULL;
+        switch (s[i]) {
+        case '\\': esc = "\\\\"; break;
+        case '\t': esc = "\\t"; break;
+        case '\n': esc = "\\n"; break;
+        case '\r': esc = "\\r"; break;
+        default: continue;
+        }
+        sbuf_add(b, s + run, i - run);
+        sbuf_adds(b, esc);
+        run = i + 1;
+    }
+    sbuf_add(b, s + run, i - run);
+}
+
+static void
+copy_int(sbuf *b, int64_t v)
+{
+    if (v < 0) sbuf_add(b, "\\N", 2);
+    else sbuf_printf(b, "%lld", (long long)v);
+}
+
+#define SEP sbuf_addc(b, '\t')
+
+static void
+copy_row(sbuf *b, int ord, const record *r)
+{
+    sbuf_printf(b, "%d\t", ord);
+    copy_text(b, r->id, SIZE_MAX); SEP;
+    copy_text(b, r->queue ? r->queue : "", SIZE_MAX); SEP;
+    copy_text(b, r->kind, SIZE_MAX); SEP;
+    copy_text(b, r->service, SIZE_MAX); SEP;
+    copy_text(b, r->action, SIZE_MAX); SEP;
+    copy_text(b, r->target_type, SIZE_MAX); SEP;
+    copy_text(b, r->target_id, SIZE_MAX); SEP;
+    copy_text(b, r->scope, SIZE_MAX); SEP;
+    copy_text(b, r->actor, SIZE_MAX); SEP;
+    copy_text(b, r->payload, SIZE_MAX); SEP;
+    copy_text(b, r->status, SIZE_MAX); SEP;
+    copy_int(b, r->attempts); SEP;
+    copy_text(b, r->result, SIZE_MAX); SEP;
+    copy_text(b, r->error, ERROR_CAP); SEP;
+    copy_text(b, r->worker, SIZE_MAX); SEP;
+    copy_int(b, r->enqueued_ms); SEP;
+    copy_int(b, r->started_ms); SEP;
+    copy_int(b, r->finished_ms); SEP;
+    copy_int(b, r->duration_ms); SEP;
+    copy_text(b, r->replayed_from, SIZE_MAX); SEP;
+    copy_int(b, r->rev); SEP;
+    copy_text(b, r->event, SIZE_MAX); SEP;
+    copy_text(b, r->ev_outcome, SIZE_MAX); SEP;
+    copy_text(b, r->ev_error, ERROR_CAP); SEP;
+    copy_int(b, r->event ? r->ev_attempt : -1); SEP;
+    copy_int(b, r->ev_at_ms); SEP;
+    copy_int(b, r->ev_duration_ms);
+    sbuf_addc(b, '\n');
+}
+
+/* ---- batches ---- */
+
+typedef struct item {
+    const char *s;
+    size_t len;
+} item;
+
+/* build_copy turns records into COPY rows; unparsable records are logged and
+ * reported through *bad (they cannot be cleaned: there is no job id). */
+static void
+build_copy(const item *items, int n, sbuf *b, int *bad)
+{
+    for (int i = 0; i < n; i++) {
+        record r;
+        json *tree;
+        char err[128];
+        if (record_parse(items[i].s, items[i].len, &r, &tree, err, sizeof(err)) < 0) {
+            log_msg(LOG_ERROR, "audit.bad_record", "dropping an unparsable audit record (%zu bytes): %s",
+                    items[i].len, err);
+            (*bad)++;
+            continue;
+        }
+        copy_row(b, i, &r);
+        json_free(tree);
+    }
+}
+
+/* write_once writes items in one transaction: 0, or -1 with w->d's error. */
+static int
+write_once(writer *w, const item *items, int n)
+{
+    sbuf b;
+    int bad = 0, rc = -1;
+    sbuf_init(&b);
+    build_copy(items, n, &b, &bad);
+    if (db_exec(&w->d, "BEGIN") < 0) goto out;
+    if (db_copy_begin(&w->d, "COPY syncq_in FROM STDIN") < 0) goto rollback;
+    if (b.len && db_copy_put(&w->d, b.buf, b.len) < 0) goto rollback;
+    if (db_copy_end(&w->d) < 0) goto rollback;
+    if (db_exec(&w->d, SQL_MERGE) < 0) goto rollback;
+    rc = 0;
+    goto out;
+rollback:
+    if (db_alive(&w->d)) {
+        char keep[sizeof(w->d.errstr)], state[6];
+        memcpy(keep, w->d.errstr, sizeof(keep));
+        memcpy(state, w->d.sqlstate, sizeof(state));
+        db_exec(&w->d, "ROLLBACK"); /* restores a usable session; its own error adds nothing */
+        memcpy(w->d.errstr, keep, sizeof(keep));
+        memcpy(w->d.sqlstate, state, sizeof(state));
+    }
+out:
+    sbuf_free(&b);
+    return rc;
+}
+
+/* set_aside keeps a record PostgreSQL refuses in a Redis list for a person,
+ * so it never blocks the outbox and is never lost. */
+static void
+set_aside(writer *w, const char *queue, const item *it)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof(key), "%s:{%s}:rejected", w->cfg->prefix, queue);
+    const char *argv[] = {"RPUSH", key, it->s};
+    size_t lens[] = {5, strlen(key), it->len};
+    rds_reply_free(rds_cmd(&w->r, 3, argv, lens));
+    log_msg(LOG_ERROR, "audit.set_aside", "PostgreSQL refused an audit record (%s); kept in %s", w->d.errstr, key);
+}
+
+/* write_split writes items, halving on data errors until the bad record is
+ * alone; a connection failure returns -1 and the batch waits. */
+static int
+write_split(writer *w, const char *queue, const item *items, int n)
+{
+    if (n == 0) return 0;
+    if (write_once(w, items, n) == 0) return 0;
+    if (!db_alive(&w->d) || !db_data_error(&w->d)) return -1;
+    if (n == 1) {
+        set_aside(w, queue, items);
+        return 0;
+    }
+    if (write_split(w, queue, items, n / 2) < 0) return -1;
+    return write_split(w, queue, items + n / 2, n - n / 2);
+}
+
+static int
+db_ready(writer *w)
+{
+    if (db_alive(&w->d)) return 1;
+    if (db_connect(&w->d, w->cfg->database_url) == 0 && db_exec(&w->d, SQL_TEMP) == 0) {
+        if (w->db_down) log_msg(LOG_INFO, "audit.db_up", "PostgreSQL is back; writing the audit backlog");
+        w->db_down = 0;
+        w->backoff_ms = 0;
+        return 1;
+    }
+    if (!w->db_down) log_msg(LOG_ERROR, "audit.db_down", "%s; audit records wait in Redis", w->d.errstr);
+    w->db_down = 1;
+    db_close(&w->d);
+    return 0;
+}
+
+/* drain_queue writes one claimed batch of queue qi. Returns records written,
+ * or -1 when PostgreSQL or Redis failed. */
+static int
+drain_queue(writer *w, const qkeys *k, const char *queue)
+{
+    char nb[16];
+    const char *keys[] = {k->outbox, k->claim};
+    const char *args[] = {nb};
+    snprintf(nb, sizeof(nb), "%d", w->cfg->writer_batch);
+    rds_reply *x = funcs_call(&w->r, "syncq_outbox_claim", 2, keys, 1, args, NULL);
+    if (!rds_reply_ok(&w->r, x)) {
+        log_msg(LOG_ERROR, "audit.redis", "%s", w->r.errstr);
+        rds_reply_free(x);
+        return -2;
+    }
+    int n = (int)rds_reply_len(x), rc = n;
+    item *items = xcalloc((size_t)(n ? n : 1), sizeof(item));
+    for (int i = 0; i < n; i++) items[i].s = rds_reply_str(rds_reply_at(x, i), &items[i].len);
+    if (n && write_split(w, queue, items, n) < 0) {
+        if (!w->db_down) log_msg(LOG_ERROR, "audit.db_down", "%s; audit records wait in Redis", w->d.errstr);
+        w->db_down = 1;
+        db_close(&w->d);
+        rc = -1;
+    } else if (n) {
+        const char *dkeys[] = {k->claim};
+        snprintf(nb, sizeof(nb), "%d", n);
+        rds_reply *y = funcs_call(&w->r, "syncq_outbox_done", 1, dkeys, 1, args, NULL);
+        if (!rds_reply_ok(&w->r, y)) rc = -2;
+        rds_reply_free(y);
+        w->written += n;
+    }
+    free(items);
+    rds_reply_free(x);
+    return rc;
+}
+
+static void
+nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+}
+
+/* pass drains every queue once; returns records written, -1 (PostgreSQL) or
+ * -2 (Redis). */
+static int
+pass(writer *w, qkeys *keys)
+{
+    int total = 0;
+    for (int i = 0; i < w->cfg->nqueues; i++) {
+        if (!db_ready(w)) return -1;
+        int n = drain_queue(w, &keys[i], w->cfg->queues[i].name);
+        if (n < 0) return n;
+        total += n;
+    }
+    return total;
+}
+
+static int
+ctl_order(int fd)
+{
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n == 1) return c;
+    return n == 0 ? 'q' : 0;
+}
+
+static int
+writer_loop(writer *w, int ctl_fd)
+{
+    qkeys keys[CONFIG_MAX_QUEUES];
+    int quitting = 0;
+    for (int i = 0; i < w->cfg->nqueues; i++) keys_queue(&keys[i], w->cfg->prefix, w->cfg->queues[i].name, w->wid);
+    for (;;) {
+        if (!quitting && ctl_order(ctl_fd) == 'q') quitting = 1;
+        int n = pass(w, keys);
+        if (n == -2) return -1;
+        if (n == -1) {
+            if (quitting) return 0; /* the records stay in Redis for the next writer */
+            w->backoff_ms = w->backoff_ms ? (w->backoff_ms * 2 > 5000 ? 5000 : w->backoff_ms * 2) : 100;
+            nap_ms(w->backoff_ms);
+            continue;
+        }
+        if (n == 0 && quitting) return 0;
+        if (n < w->cfg->writer_batch / 4) nap_ms(n == 0 ? 50 : 10); /* let a batch build up */
+    }
+}
+
+int
+writer_main(const config *cfg, const char *wid, int ctl_fd)
+{
+    writer w;
+    int rc = CHILD_EXIT_REDIS;
+    memset(&w, 0, sizeof(w));
+    w.cfg = cfg;
+    w.wid = wid;
+    rds_init(&w.r);
+    db_init(&w.d);
+    if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;
+    if (rds_connect(&w.r, cfg->redis_url, 5000) < 0 || funcs_ensure(&w.r) < 0) {
+        log_msg(LOG_ERROR, "audit.redis", "%s", w.r.errstr);
+        goto out;
+    }
+    if (reaper_register(&w.r, cfg, wid, "writer") < 0) {
+        log_msg(LOG_ERROR, "audit.redis", "%s", w.r.errstr);
+        goto out;
+    }
+    if (writer_loop(&w, ctl_fd) == 0) {
+        /* hand unwritten claims back to the outboxes for the next writer */
+        if (reaper_requeue(&w.r, cfg, wid) == 0) reaper_forget(&w.r, cfg, wid);
+        rc = CHILD_EXIT_OK;
+    } else {
+        log_msg(LOG_ERROR, "audit.redis", "%s", w.r.errstr);
+    }
+    log_msg(LOG_DEBUG, "audit.stop", "writer wrote %lld records", (long long)w.written);
+out:
+    db_close(&w.d);
+    rds_close(&w.r);
+    return rc;
+}
