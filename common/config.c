@@ -48,6 +48,7 @@ static const int_var int_vars[] = {
     INT_VAR("SYNCQ_GRACE", grace_s, 0, 3600),
     INT_VAR("SYNCQ_MAX_ENVELOPE", max_envelope, 1024, 512 * 1024 * 1024), /* Redis caps strings at 512 MiB */
     INT_VAR("SYNCQ_WRITER_BATCH", writer_batch, 1, 100000),
+    INT_VAR("SYNCQ_BACKOFF_BASE_MS", backoff_base_ms, 1, 3600000),
 };
 
 static int
@@ -79,6 +80,7 @@ config_defaults(config *c)
     c->grace_s = 25;
     c->max_envelope = 1024 * 1024;
     c->writer_batch = 2000;
+    c->backoff_base_ms = 1000;
     c->log_level = LOG_INFO;
     int rc = config_set_queues(c, "urgent,default,sync", err, sizeof(err));
     (void)rc; /* a constant that is known to be valid */
@@ -108,30 +110,40 @@ config_valid_queue_name(const char *s)
 
 /* ---------------------------------------------------------------- Queues */
 
-/* parse_queue reads one " name[:weight] " item of a queue list. */
+/* trim cuts blanks off both ends of s in place and returns it. */
+static char *
+trim(char *s)
+{
+    size_t n;
+    while (*s == ' ' || *s == '\t') s++;
+    n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = '\0';
+    return s;
+}
+
+/* parse_queue reads one " name [: weight] " item of a queue list. */
 static int
 parse_queue(const char *s, size_t n, config_queue *q, int *weighted, char *err, size_t errlen)
 {
-    char item[128];
-    while (n > 0 && (*s == ' ' || *s == '\t')) s++, n--;
-    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    if (n == 0) return fail(err, errlen, "empty queue name in the queue list");
-    if (n >= sizeof(item)) return fail(err, errlen, "queue \"%.64s...\" is invalid: name too long", s);
-    memcpy(item, s, n);
-    item[n] = '\0';
-    char *colon = strchr(item, ':');
+    char buf[128], *name, *colon;
     int64_t w = 0;
+    if (n >= sizeof(buf)) return fail(err, errlen, "queue \"%.64s...\" is invalid: name too long", s);
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    if ((colon = strchr(buf, ':')) != NULL) *colon = '\0';
+    name = trim(buf);
+    if (!*name) return fail(err, errlen, "empty queue name in the queue list");
     if (colon) {
-        *colon = '\0';
+        char *ws = trim(colon + 1);
         *weighted = 1;
-        if (config_parse_int(colon + 1, 1, QUEUE_WEIGHT_MAX, &w))
-            return fail(err, errlen, "queue \"%.64s\": weight \"%.32s\" is not an integer in 1..%d", item,
-                        colon + 1, QUEUE_WEIGHT_MAX);
+        if (config_parse_int(ws, 1, QUEUE_WEIGHT_MAX, &w))
+            return fail(err, errlen, "queue \"%.64s\": weight \"%.32s\" is not an integer in 1..%d", name, ws,
+                        QUEUE_WEIGHT_MAX);
     }
-    if (!config_valid_queue_name(item))
-        return fail(err, errlen, "queue name \"%.64s\" is invalid: use 1..%d characters of [A-Za-z0-9_.-]", item,
+    if (!config_valid_queue_name(name))
+        return fail(err, errlen, "queue name \"%.64s\" is invalid: use 1..%d characters of [A-Za-z0-9_.-]", name,
                     CONFIG_QUEUE_NAME_MAX - 1);
-    snprintf(q->name, sizeof(q->name), "%s", item);
+    snprintf(q->name, sizeof(q->name), "%s", name);
     q->weight = (int)w;
     return 0;
 }
@@ -150,6 +162,7 @@ config_set_queues(config *c, const char *spec, char *err, size_t errlen)
     config_queue qs[CONFIG_MAX_QUEUES];
     int n = 0, weighted = 0;
     const char *p = spec;
+    memset(qs, 0, sizeof(qs)); /* names are copied whole: no stack bytes after the NUL */
     if (!spec) return fail(err, errlen, "no queues given");
     for (;;) {
         size_t len = strcspn(p, ",");

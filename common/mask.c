@@ -230,6 +230,46 @@ scrub_params(const char *s, sbuf *b)
     return n;
 }
 
+/* mask_pair masks the value of "name": "value" at s[0] when name is secret.
+ * Returns the bytes consumed (0 when s does not start a secret pair). */
+static size_t
+mask_pair(const char *s, sbuf *b, int *n)
+{
+    char name[NORM_MAX];
+    size_t nl;
+    const char *p, *v;
+    if (*s != '"' || (nl = strcspn(s + 1, "\"\\")) == 0 || nl >= sizeof(name) || s[1 + nl] != '"') return 0;
+    p = s + 2 + nl;
+    p += strspn(p, " \t");
+    if (*p++ != ':') return 0;
+    p += strspn(p, " \t");
+    if (*p != '"') return 0;
+    for (v = ++p; *p && *p != '"'; p += *p == '\\' && p[1] ? 2 : 1) continue;
+    if (*p != '"' || p == v) return 0;
+    memcpy(name, s + 1, nl);
+    name[nl] = '\0';
+    if (!mask_key_is_secret(name)) return 0;
+    sbuf_add(b, s, (size_t)(v - s));
+    sbuf_adds(b, MASK_VALUE);
+    if (!(p - v == 8 && memcmp(v, MASK_VALUE, 8) == 0)) (*n)++;
+    return (size_t)(p - s); /* the closing quote is copied by the caller */
+}
+
+/* scrub_pairs masks "password": "x" pairs inside text: a JSON body quoted in
+ * an error message is text, not a tree, by the time it reaches us. */
+static int
+scrub_pairs(const char *s, sbuf *b)
+{
+    int n = 0;
+    size_t i = 0;
+    while (s[i]) {
+        size_t used = mask_pair(s + i, b, &n);
+        if (used) i += used;
+        else sbuf_addc(b, s[i++]);
+    }
+    return n;
+}
+
 static int
 is_token_char(int c)
 {
@@ -279,7 +319,7 @@ scrub_auth(const char *s, sbuf *b)
 char *
 mask_string(const char *s)
 {
-    int (*const steps[])(const char *, sbuf *) = {scrub_userinfo, scrub_params, scrub_auth};
+    int (*const steps[])(const char *, sbuf *) = {scrub_userinfo, scrub_params, scrub_pairs, scrub_auth};
     char *cur = NULL;
     int changed = 0;
     if (!s) return NULL;

@@ -58,9 +58,9 @@ copy_part(char *dst, size_t cap, const char *s, size_t n, int decode, const char
 
 /* parse_num reads a whole decimal number s[0..n) in [min,max]. */
 static int
-parse_num(const char *s, size_t n, long min, long max, int *out)
+parse_num(const char *s, size_t n, long long min, long long max, int *out)
 {
-    long v = 0;
+    long long v = 0; /* at most 10 digits: fits, even where long is 32 bits */
     if (n == 0 || n > 10) return -1;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') return -1;

@@ -160,7 +160,7 @@ test_string_auth(void **state)
     expect_scrub("Basic xyz", "Basic ********");
     expect_scrub("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ********");
     expect_scrub("-H 'Authorization: Bearer abc' -H 'X: y'", "-H 'Authorization: Bearer ********' -H 'X: y'");
-    expect_scrub("{\"Authorization\":\"Bearer abc\"}", "{\"Authorization\":\"Bearer ********\"}");
+    expect_scrub("{\"h\":\"Bearer abc\"}", "{\"h\":\"Bearer ********\"}");
     expect_scrub("upgrade to the basic plan", NULL);
     expect_scrub("Bearer", NULL);
     expect_scrub("Bearer ", NULL);
@@ -168,6 +168,21 @@ test_string_auth(void **state)
     expect_scrub("Bearer ********", NULL);
     expect_scrub(NULL, NULL);
     expect_scrub("", NULL);
+}
+
+static void
+test_string_pairs(void **state)
+{
+    (void)state;
+    expect_scrub("upstream said {\"error\":\"bad\",\"access_token\":\"abc\"}",
+                 "upstream said {\"error\":\"bad\",\"access_token\":\"********\"}");
+    expect_scrub("{\"password\" : \"a\\\"b\", \"x\": 1}", "{\"password\" : \"********\", \"x\": 1}");
+    expect_scrub("{\"Authorization\":\"Bearer abc\"}", "{\"Authorization\":\"********\"}");
+    expect_scrub("{\"token\":\"\"}", NULL);       /* empty: nothing to hide */
+    expect_scrub("{\"token\":42}", NULL);           /* only string values are text-scrubbed */
+    expect_scrub("{\"author\":\"ann\"}", NULL);
+    expect_scrub("\"key\": \"unterminated", NULL);
+    expect_scrub("say \"", NULL);
 }
 
 /* ---------------------------------------------------------------- Trees */
@@ -277,6 +292,7 @@ main(void)
         cmocka_unit_test(test_string_userinfo),
         cmocka_unit_test(test_string_params),
         cmocka_unit_test(test_string_auth),
+        cmocka_unit_test(test_string_pairs),
         cmocka_unit_test(test_tree_flat),
         cmocka_unit_test(test_tree_nested),
         cmocka_unit_test(test_tree_scrubs_values),

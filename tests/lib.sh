@@ -1,0 +1,81 @@
+# lib.sh - helpers for tests/it/*.sh (bash). The harness (tests/run.sh) has
+# started Redis and PostgreSQL and exported SQ_*; every test gets a fresh
+# database cloned from the migrated template and a fresh key prefix.
+set -eu
+set -o pipefail
+cd "$(dirname "$0")/../.."
+. scripts/servers.sh
+
+T=$(basename "$0" .sh)
+W=$(mktemp -d "${SQ_TMP:-/tmp}/$T.XXXXXX")
+DB="t_${T}_$$"
+export SYNCQ_PREFIX="t$$r$RANDOM"
+export SYNCQ_REDIS_URL="$SQ_REDIS_URL"
+export SYNCQ_DATABASE_URL="$SQ_PG_BASE dbname=$DB"
+export SYNCQ_LOG_LEVEL=${SYNCQ_LOG_LEVEL:-info}
+WORKER_PID=""
+
+sq_psql postgres -c "CREATE DATABASE \"$DB\" TEMPLATE ${SQ_TEMPLATE:-syncq_tpl}" >/dev/null
+
+_cleanup() {
+    local rc=$?
+    if [ -n "$WORKER_PID" ] && kill -0 "$WORKER_PID" 2>/dev/null; then
+        kill -KILL "$WORKER_PID" 2>/dev/null || true
+    fi
+    # children die with their master (PDEATHSIG); give them a moment
+    sleep 0.2
+    sq_psql postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" >/dev/null 2>&1 || true
+    if [ "$rc" -ne 0 ] && [ -f "$W/worker.log" ]; then
+        echo "--- worker log (tail)"
+        tail -n 30 "$W/worker.log"
+    fi
+    exit "$rc"
+}
+trap _cleanup EXIT
+
+fail() {
+    echo "FAIL: $*" >&2
+    exit 1
+}
+
+now_ms() { date +%s%3N; }
+
+# wait_for SECONDS DESCRIPTION CMD...: poll CMD every 100 ms until it succeeds.
+wait_for() {
+    local secs=$1 what=$2
+    shift 2
+    local deadline=$(( $(now_ms) + secs * 1000 ))
+    until "$@"; do
+        [ "$(now_ms)" -lt "$deadline" ] || fail "timed out after ${secs}s waiting for: $what"
+        sleep 0.1
+    done
+}
+
+q() { psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1" "$SYNCQ_DATABASE_URL"; }
+r() { redis-cli -p "$SQ_REDIS_PORT" "$@"; }
+key() { printf '%s:{%s}:%s' "$SYNCQ_PREFIX" "$1" "$2"; }
+
+assert_eq() { # actual expected message
+    [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
+    echo "ok: $3 ($1)"
+}
+
+# start_worker ARGS...: syncq-worker in the background, logging to $W/worker.log.
+# The worker's argv carries $W so cleanup can find strays.
+start_worker() {
+    bin/syncq-worker "$@" --prefix "$SYNCQ_PREFIX" >>"$W/worker.log" 2>&1 &
+    WORKER_PID=$!
+    wait_for 10 "worker children registered" worker_ready
+}
+worker_ready() { [ "$(r SCARD "$SYNCQ_PREFIX:workers")" -ge 2 ]; }
+
+# stop_worker: SIGTERM and wait for a clean exit 0.
+stop_worker() {
+    kill -TERM "$WORKER_PID"
+    local rc=0
+    wait "$WORKER_PID" || rc=$?
+    WORKER_PID=""
+    assert_eq "$rc" 0 "worker exit code after SIGTERM"
+}
+
+count() { q "SELECT count(*) FROM syncq_jobs WHERE $1"; }

@@ -1,0 +1,82 @@
+#!/bin/bash
+# run.sh - the whole suite (make test): cmocka unit tests, then every
+# tests/it/*.sh against one private Redis and one private PostgreSQL started
+# here and torn down on exit. With SANITIZE=1 the binaries carry ASan/UBSan and
+# the run fails when any sanitizer log appears (SPEC §10).
+set -u
+cd "$(dirname "$0")/.." || exit 70
+B=${BUILD_DIR:-build/rel}
+ONLY=${TESTS:-}          # e.g. TESTS=it_poison make test
+. scripts/servers.sh
+
+tmp=$(mktemp -d /tmp/syncq-test.XXXXXX)
+chmod 755 "$tmp"
+cleanup() {
+    servers_stop
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$tmp/san"
+chmod 777 "$tmp/san"
+export ASAN_OPTIONS="log_path=$tmp/san/asan:detect_leaks=1"
+export UBSAN_OPTIONS="log_path=$tmp/san/ubsan:print_stacktrace=1:halt_on_error=1"
+# A test that forgets its URL must fail, not reach a system daemon.
+export SYNCQ_REDIS_URL="redis://127.0.0.1:1/0"
+export SYNCQ_DATABASE_URL="host=127.0.0.1 port=1 dbname=nowhere connect_timeout=2"
+unset PGHOST PGPORT PGDATABASE PGUSER SYNCQ_PREFIX
+
+passed=0 failed=0 failures=""
+t0=$(date +%s)
+
+record() { # name rc log
+    if [ "$2" -eq 0 ]; then
+        passed=$((passed + 1))
+        printf 'ok   %s\n' "$1"
+    else
+        failed=$((failed + 1))
+        failures="$failures $1"
+        printf 'FAIL %s (exit %s)\n' "$1" "$2"
+        tail -n 40 "$3" | sed 's/^/     | /'
+    fi
+}
+
+selected() { [ -z "$ONLY" ] || case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
+
+echo "== unit tests ($B)"
+for t in "$B"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    selected "$name" || continue
+    "$t" > "$tmp/$name.log" 2>&1
+    record "$name" $? "$tmp/$name.log"
+done
+
+echo "== integration tests"
+servers_start "$tmp/srv" || { echo "could not start Redis/PostgreSQL"; exit 69; }
+sq_psql postgres -c "CREATE DATABASE syncq_tpl" >/dev/null || exit 69
+SYNCQ_DATABASE_URL="$SQ_PG_BASE dbname=syncq_tpl" bin/syncq migrate >/dev/null || exit 70
+export SQ_TEMPLATE=syncq_tpl SQ_TMP="$tmp"
+
+for t in tests/it/*.sh; do
+    name=$(basename "$t" .sh)
+    selected "$name" || continue
+    s=$(date +%s)
+    timeout -k 10 300 bash "$t" > "$tmp/$name.log" 2>&1
+    rc=$?
+    record "$name ($(( $(date +%s) - s )) s)" $rc "$tmp/$name.log"
+done
+
+if ls "$tmp"/san/* >/dev/null 2>&1; then
+    echo "== sanitizer reports (a report in any process fails the run)"
+    for f in "$tmp"/san/*; do
+        echo "--- $f"
+        head -n 60 "$f"
+    done
+    failed=$((failed + 1))
+    failures="$failures sanitizers"
+fi
+
+echo "== $passed passed, $failed failed in $(( $(date +%s) - t0 )) s${failures:+:$failures}"
+[ "$failed" -eq 0 ]
