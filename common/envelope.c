@@ -65,6 +65,8 @@ scan_ascii(scan *sc, char *err, size_t errlen)
     return ENV_OK;
 }
 
+/* envelope_scan: a max_bytes of 0 means ENVELOPE_MAX_BYTES, so a zeroed
+ * config cannot turn the limit off by accident. */
 envelope_err
 envelope_scan(const char *s, size_t n, size_t max_bytes, char *err, size_t errlen)
 {

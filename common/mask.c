@@ -231,7 +231,10 @@ scrub_params(const char *s, sbuf *b)
 }
 
 /* mask_pair masks the value of "name": "value" at s[0] when name is secret.
- * Returns the bytes consumed (0 when s does not start a secret pair). */
+ * Returns the bytes consumed (0 when s does not start a secret pair). The
+ * name is checked before the value is looked at, and a secret value without
+ * its closing quote is masked to the end, so each byte is read a bounded
+ * number of times: a hostile 1 MiB string cannot make this quadratic. */
 static size_t
 mask_pair(const char *s, sbuf *b, int *n)
 {
@@ -244,15 +247,15 @@ mask_pair(const char *s, sbuf *b, int *n)
     if (*p++ != ':') return 0;
     p += strspn(p, " \t");
     if (*p != '"') return 0;
-    for (v = ++p; *p && *p != '"'; p += *p == '\\' && p[1] ? 2 : 1) continue;
-    if (*p != '"' || p == v) return 0;
     memcpy(name, s + 1, nl);
     name[nl] = '\0';
     if (!mask_key_is_secret(name)) return 0;
+    for (v = ++p; *p && *p != '"'; p += *p == '\\' && p[1] ? 2 : 1) continue;
+    if (p == v) return 0; /* empty: nothing to hide */
     sbuf_add(b, s, (size_t)(v - s));
     sbuf_adds(b, MASK_VALUE);
     if (!(p - v == 8 && memcmp(v, MASK_VALUE, 8) == 0)) (*n)++;
-    return (size_t)(p - s); /* the closing quote is copied by the caller */
+    return (size_t)(p - s); /* the closing quote, if any, is copied by the caller */
 }
 
 /* scrub_pairs masks "password": "x" pairs inside text: a JSON body quoted in

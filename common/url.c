@@ -147,16 +147,20 @@ parse_hostport(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
     return 0;
 }
 
-/* parse_tcp reads [[user]:password@]host[:port][/db][?query] (after "redis://"). */
+/* parse_tcp reads [[user]:password@]host[:port][/db][?query] (after
+ * "redis://"). The userinfo runs to the last '@' before ? or #, so an
+ * unescaped '/' or '@' in a password still works (the path is only a db
+ * number, so it never holds an '@'). */
 static int
 parse_tcp(const char *s, redis_url *u, char *err, size_t errlen)
 {
-    size_t alen = strcspn(s, "/?#"), pl;
-    const char *at = NULL, *rest = s + alen;
-    for (const char *p = s; p < rest; p++)
+    const char *stop = s + strcspn(s, "?#"), *at = NULL, *hp, *rest;
+    size_t pl;
+    for (const char *p = s; p < stop; p++)
         if (*p == '@') at = p;
     if (at && parse_userinfo(s, (size_t)(at - s), u, err, errlen)) return -1;
-    const char *hp = at ? at + 1 : s;
+    hp = at ? at + 1 : s;
+    rest = hp + strcspn(hp, "/?#");
     if (parse_hostport(hp, (size_t)(rest - hp), u, err, errlen)) return -1;
     if (*rest == '/') {
         rest++;
@@ -259,14 +263,18 @@ redact_query(const char *q, out *o)
 
 /* redact_uri masks the userinfo password of scheme://user:PW@host and the
  * query passwords. A lone userinfo is a password for Redis (see
- * parse_userinfo) but a user name for PostgreSQL. */
+ * parse_userinfo) but a user name for PostgreSQL. Redaction is warier than
+ * parsing: an unescaped '/' in a password (base64 makes them) must not end
+ * the userinfo early, or a URL that failed to parse would leak in the log
+ * line that reports it. So the userinfo runs to the last '@' before ? or #. */
 static void
 redact_uri(const char *in, const char *sep, out *o)
 {
-    const char *auth = sep + 3, *end = auth + strcspn(auth, "/?#"), *at = NULL;
+    const char *auth = sep + 3, *stop = auth + strcspn(auth, "?#"), *at = NULL, *end;
     int redis = strncasecmp(in, "redis", 5) == 0 || strncasecmp(in, "unix", 4) == 0;
-    for (const char *p = auth; p < end; p++)
+    for (const char *p = auth; p < stop; p++)
         if (*p == '@') at = p;
+    end = at ? at + strcspn(at, "/?#") : auth + strcspn(auth, "/?#");
     const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
     if (colon || (at && redis)) {
         const char *from = colon ? colon + 1 : auth;

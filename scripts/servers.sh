@@ -256,6 +256,12 @@ _sq_pg_start_new() {
         _sq_as_pg "$SQ_PG_BIN/pg_ctl" -D "$SQ_PG_DATA" -m fast -w stop >/dev/null 2>&1 ||
             _sq_as_pg "$SQ_PG_BIN/pg_ctl" -D "$SQ_PG_DATA" -m immediate -w stop >/dev/null 2>&1 || true
     fi
+    # A temporary socket directory of an earlier run that did not stop cleanly.
+    if [ -f "$SQ_DIR/pg/sock.tmp" ]; then
+        sock=$(cat "$SQ_DIR/pg/sock.tmp" 2>/dev/null) || sock=""
+        case "$sock" in /tmp/sq-pgsock.*) rm -rf "$sock" ;; esac
+        rm -f "$SQ_DIR/pg/sock.tmp"
+    fi
     # Unix socket path must stay under ~107 bytes ("$sock/.s.PGSQL.NNNNN").
     sock=$SQ_DIR/pg/sock
     if [ "${#sock}" -gt 80 ]; then
@@ -348,7 +354,7 @@ pg_start() {
 
 # servers_stop: stop PostgreSQL and Redis. Idempotent; safe from EXIT/INT/TERM traps.
 servers_stop() {
-    local pid sockf
+    local pid sockf sdir
     pg_stop fast || true
     pid=${SQ_REDIS_PID:-}
     if [ -z "$pid" ] && [ -n "${SQ_DIR:-}" ] && [ -f "$SQ_DIR/redis/redis.pid" ]; then
@@ -361,8 +367,10 @@ servers_stop() {
     if [ -n "${SQ_DIR:-}" ]; then
         rm -f "$SQ_DIR/redis/redis.pid"
         sockf=$SQ_DIR/pg/sock.tmp
-        if [ -f "$sockf" ]; then
-            rm -rf "$(cat "$sockf")" && rm -f "$sockf"
+        if [ -f "$sockf" ] && ! _sq_pg_running; then
+            sdir=$(cat "$sockf" 2>/dev/null) || sdir=""
+            case "$sdir" in /tmp/sq-pgsock.*) rm -rf "$sdir" ;; esac
+            rm -f "$sockf"
         fi
     fi
     return 0

@@ -27,10 +27,6 @@ static void
 check_runnable(job *j, const job_ctx *c)
 {
     char err[512];
-    if (j->f->crashes >= POISON_CRASHES) {
-        snprintf(j->reject, sizeof(j->reject), "poison: %d deliveries ended with the worker dying", j->f->crashes);
-        return;
-    }
     envelope_err rc = envelope_parse(j->w.raw, j->w.rawlen, (size_t)c->cfg->max_envelope, &j->env, err, sizeof(err));
     if (rc != ENV_OK) {
         snprintf(j->reject, sizeof(j->reject), "bad envelope: %s", err);
@@ -38,6 +34,11 @@ check_runnable(job *j, const job_ctx *c)
     }
     j->env_ok = 1;
     if (j->env.id) j->id = j->env.id;
+    /* parsed first so the dead-letter row of a poison pill names its job */
+    if (j->f->crashes >= POISON_CRASHES) {
+        snprintf(j->reject, sizeof(j->reject), "poison: %d deliveries ended with the worker dying", j->f->crashes);
+        return;
+    }
     j->fn = handler_find(j->env.service, j->env.action);
     if (!j->fn) snprintf(j->reject, sizeof(j->reject), "unknown handler %s/%s", j->env.service, j->env.action);
 }

@@ -90,6 +90,10 @@ test_tcp_auth(void **state)
     assert_string_equal(u.password, "p@ss/w:rd%");
     u = must_parse("redis://:a:b@h"); /* the first colon splits */
     assert_string_equal(u.password, "a:b");
+    u = must_parse("redis://:ab/cd+ef@h:1/4"); /* unescaped '/' in a password (base64) */
+    assert_string_equal(u.password, "ab/cd+ef");
+    assert_string_equal(u.host, "h");
+    assert_int_equal(u.db, 4);
     u = must_parse("redis://:p@ss@h"); /* the last @ ends the userinfo */
     assert_string_equal(u.password, "p@ss");
     assert_string_equal(u.host, "h");
@@ -211,6 +215,9 @@ test_redact_uri(void **state)
                   "postgresql://app@db/syncq?sslpassword=********&password=********#f");
     expect_redact("postgresql:///syncq?host=/var/run/postgresql", "postgresql:///syncq?host=/var/run/postgresql");
     expect_redact("postgresql://u:p@[::1]:5432/d", "postgresql://u:********@[::1]:5432/d");
+    /* An unescaped '/' in a password fails parsing; the log line must not leak it. */
+    expect_redact("redis://:ab/cd+ef@h:6379/0", "redis://:********@h:6379/0");
+    expect_redact("postgres://app:x/y@db/syncq", "postgres://app:********@db/syncq");
 }
 
 static void

@@ -1,0 +1,29 @@
+# syncq image: bin/syncq (producer + ops CLI) and bin/syncq-worker.
+#   docker build -t syncq .        (docker-compose.yml does this for you)
+
+# --- build stage: the same build packages as `make` uses on a developer machine
+FROM debian:bookworm-slim AS build
+WORKDIR /src
+COPY scripts/deps.sh scripts/deps.sh
+RUN sh scripts/deps.sh build && rm -rf /var/lib/apt/lists/*
+COPY Makefile ./
+COPY common/ common/
+COPY worker/ worker/
+COPY producer/ producer/
+COPY schema/ schema/
+COPY scripts/ scripts/
+RUN make clean && make -j"$(nproc)" all
+
+# --- runtime stage: only the shared libraries the binaries link against
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libhiredis0.14 libcjson1 libpq5 libcurl4 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin syncq
+COPY --from=build /src/bin/syncq /src/bin/syncq-worker /usr/local/bin/
+COPY --from=build /src/schema/ /usr/local/share/syncq/schema/
+USER syncq:syncq
+STOPSIGNAL SIGTERM
+CMD ["syncq-worker"]
