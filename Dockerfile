@@ -12,6 +12,7 @@ COPY worker/ worker/
 COPY producer/ producer/
 COPY schema/ schema/
 COPY scripts/ scripts/
+# (schema/ is embedded into bin/syncq by the Makefile; the runtime image needs no SQL files)
 RUN make clean && make -j"$(nproc)" all
 
 # --- runtime stage: only the shared libraries the binaries link against
@@ -23,7 +24,6 @@ RUN apt-get update \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin syncq
 COPY --from=build /src/bin/syncq /src/bin/syncq-worker /usr/local/bin/
-COPY --from=build /src/schema/ /usr/local/share/syncq/schema/
 USER syncq:syncq
 STOPSIGNAL SIGTERM
 CMD ["syncq-worker"]

@@ -80,7 +80,7 @@ $(B)/%.o: %.c
 
 $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(PKG_LIBS) $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(CMOCKA_LIBS) $(PKG_LIBS) $(LDFLAGS)
 
 deps:
 	@sh scripts/deps.sh
@@ -90,17 +90,17 @@ unit: $(UNIT_TESTS)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-build
-	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) sh tests/run.sh
+	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) bash tests/run.sh
 
 unit-build: $(UNIT_TESTS)
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	@sh scripts/demo.sh
+	@bash scripts/demo.sh
 
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@sh scripts/bench.sh
+	@bash scripts/bench.sh
 
 clean:
 	rm -rf build bin lib

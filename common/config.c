@@ -79,7 +79,7 @@ config_defaults(config *c)
     c->reap_every_s = 5;
     c->grace_s = 25;
     c->max_envelope = 1024 * 1024;
-    c->writer_batch = 2000;
+    c->writer_batch = 5000;
     c->backoff_base_ms = 1000;
     c->log_level = LOG_INFO;
     int rc = config_set_queues(c, "urgent,default,sync", err, sizeof(err));

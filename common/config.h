@@ -31,7 +31,7 @@ typedef struct config {
     int reap_every_s;        /* SYNCQ_REAP_EVERY, default 5 */
     int grace_s;             /* SYNCQ_GRACE / --grace, default 25 */
     int64_t max_envelope;    /* SYNCQ_MAX_ENVELOPE bytes, default 1 MiB */
-    int writer_batch;        /* SYNCQ_WRITER_BATCH, outbox records per PostgreSQL transaction, default 2000 */
+    int writer_batch;        /* SYNCQ_WRITER_BATCH, outbox records per PostgreSQL transaction, default 5000 */
     int64_t backoff_base_ms; /* SYNCQ_BACKOFF_BASE_MS, retry backoff base, default 1000 */
     int log_level;           /* SYNCQ_LOG_LEVEL: debug|info|warn|error, default info */
     char mask_keys[512];     /* SYNCQ_MASK_KEYS: extra secret key words, comma-separated */

@@ -18,7 +18,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '1'
+local LIBRARY_VERSION = '2'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -30,13 +30,15 @@ local function tag_of(e)
     return string.match(e, '^~syncq1 id=([^ \n]+)')
 end
 
-local function new_tag(key, seqkey, ms)
+-- new_tag makes a UUIDv7-shaped delivery tag: Redis TIME milliseconds, then
+-- the queue's INCR counter; salt (from one sha1 of the key per call) keeps
+-- tags of different queues apart. Unique without randomness.
+local function new_tag(seqkey, ms, salt)
     local n = redis.call('INCR', seqkey)
-    local h = redis.sha1hex(key .. ':' .. n .. ':' .. ms)
     local ts = string.format('%012x', ms)
-    local v = string.sub('89ab', (tonumber(string.sub(h, 4, 4), 16) % 4) + 1, (tonumber(string.sub(h, 4, 4), 16) % 4) + 1)
-    return string.sub(ts, 1, 8) .. '-' .. string.sub(ts, 9, 12) .. '-7' .. string.sub(h, 1, 3) .. '-' ..
-        v .. string.sub(h, 5, 7) .. '-' .. string.sub(h, 8, 19)
+    local c = string.format('%012x', n % 281474976710656)
+    return string.sub(ts, 1, 8) .. '-' .. string.sub(ts, 9, 12) .. '-7' .. string.sub(salt, 1, 3) .. '-' ..
+        '8' .. string.sub(salt, 4, 6) .. '-' .. c
 end
 
 -- split an entry into header fields (without the newline) and raw bytes
@@ -55,17 +57,17 @@ local function set_field(hdr, k, v)
     return hdr .. ' ' .. k .. '=' .. v
 end
 
--- wrap_head wraps the entry at index 0 of inflight when it is raw; returns
--- the entry with its attempt and crash-delivery counters.
-local function wrap_head(inflight, att, seqkey, e, ms)
+-- wrap wraps a raw entry on first sight. Returns the entry and its tag.
+local function wrap(e, seqkey, ms, salt)
     local tag = tag_of(e)
-    if not tag then
-        tag = new_tag(inflight, seqkey, ms)
-        e = HDR .. 'id=' .. tag .. ' seen=' .. ms .. '\n' .. e
-        redis.call('LSET', inflight, 0, e)
-    end
+    if tag then return e, tag end
+    tag = new_tag(seqkey, ms, salt)
+    return HDR .. 'id=' .. tag .. ' seen=' .. ms .. '\n' .. e, tag
+end
+
+local function counters(att, tag)
     local c = redis.call('HMGET', att, tag, tag .. ':d')
-    return e, tonumber(c[1]) or 0, tonumber(c[2]) or 0
+    return tonumber(c[1]) or 0, tonumber(c[2]) or 0
 end
 
 -- syncq_fetch KEYS: ready inflight outbox att seq  ARGV: max_batch outbox_max
@@ -77,12 +79,17 @@ local function fetch(keys, args)
     local n, limit = tonumber(args[1]), tonumber(args[2])
     if redis.call('LLEN', outbox) > limit then return {1} end
     local out = {0}
-    local ms
+    local ms, salt
     for _ = 1, n do
-        local e = redis.call('LMOVE', ready, inflight, 'RIGHT', 'LEFT')
+        local e = redis.call('RPOP', ready)
         if not e then break end
-        ms = ms or now_ms()
-        local w, a, d = wrap_head(inflight, att, seq, e, ms)
+        if not ms then
+            ms = now_ms()
+            salt = redis.sha1hex(ready)
+        end
+        local w, tag = wrap(e, seq, ms, salt)
+        redis.call('LPUSH', inflight, w)
+        local a, d = counters(att, tag)
         out[#out + 1] = w
         out[#out + 1] = a
         out[#out + 1] = d
@@ -95,23 +102,30 @@ end
 local function claim(keys, _)
     local e = redis.call('LINDEX', keys[1], 0)
     if not e then return {0} end
-    local w, a, d = wrap_head(keys[1], keys[2], keys[3], e, now_ms())
+    local w, tag = wrap(e, keys[3], now_ms(), redis.sha1hex(keys[1]))
+    if w ~= e then redis.call('LSET', keys[1], 0, w) end
+    local a, d = counters(keys[2], tag)
     return {0, w, a, d}
+end
+
+-- is_tag says whether entry e carries tag (its header starts "~syncq1 id=<tag>").
+local function is_tag(e, tag)
+    if not e then return false end
+    local n = #tag
+    local c = string.byte(e, 12 + n)
+    return string.sub(e, 12, 11 + n) == tag and (c == 32 or c == 10)
 end
 
 -- take removes the entry with tag from inflight; acks come in fetch order, so
 -- it is nearly always the tail.
 local function take(inflight, tag)
-    local prefix = HDR .. 'id=' .. tag
-    local function is(e) return e and string.sub(e, 1, #prefix) == prefix and
-        (string.sub(e, #prefix + 1, #prefix + 1) == ' ' or string.sub(e, #prefix + 1, #prefix + 1) == '\n') end
     local e = redis.call('LINDEX', inflight, -1)
-    if is(e) then
+    if is_tag(e, tag) then
         redis.call('RPOP', inflight)
         return e
     end
     for _, x in ipairs(redis.call('LRANGE', inflight, 0, -1)) do
-        if is(x) then
+        if is_tag(x, tag) then
             redis.call('LREM', inflight, 1, x)
             return x
         end
@@ -160,7 +174,11 @@ local function step(keys, args)
             if disp == 'done' and rec ~= '' then redis.call('RPUSH', outbox, rec) end
         else
             acked = acked + 1
-            local _, raw = split(e)
+            local raw = ''
+            if disp == 'retry' or disp == 'dead' then
+                local _
+                _, raw = split(e)
+            end
             if disp == 'done' then
                 redis.call('HDEL', att, tag, tag .. ':d')
             elseif disp == 'retry' then
@@ -210,8 +228,14 @@ local function outbox_claim(keys, args)
     local outbox, claimk, n = keys[1], keys[2], tonumber(args[1])
     local held = redis.call('LRANGE', claimk, 0, n - 1)
     if #held > 0 then return held end
+    local len = redis.call('LLEN', outbox)
+    if len == 0 then return {} end
+    if len <= n then
+        -- the common case: take the whole outbox in O(1)
+        redis.call('RENAME', outbox, claimk)
+        return redis.call('LRANGE', claimk, 0, -1)
+    end
     local items = redis.call('LRANGE', outbox, 0, n - 1)
-    if #items == 0 then return items end
     redis.call('LTRIM', outbox, #items, -1)
     for j = 1, #items, 1000 do
         redis.call('RPUSH', claimk, unpack(items, j, math.min(j + 999, #items)))

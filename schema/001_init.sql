@@ -41,8 +41,11 @@ CREATE INDEX IF NOT EXISTS syncq_jobs_handler ON syncq_jobs (service, action, fi
 CREATE INDEX IF NOT EXISTS syncq_jobs_target ON syncq_jobs (target_type, target_id) WHERE target_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS syncq_jobs_enqueued ON syncq_jobs (enqueued_at);
 
--- Attempt and state history, append-only. (job_id, rev) makes a batch that
--- is written twice harmless.
+-- Attempt and state history, append-only: every attempt that failed, every
+-- lost delivery (the worker died), every dead-letter. A successful attempt
+-- is not repeated here: it is the job's row (syncq_job_history joins both).
+-- This keeps the happy path at one row write per job. (job_id, rev) makes a
+-- batch that is written twice harmless.
 CREATE TABLE IF NOT EXISTS syncq_job_events (
     job_id      text NOT NULL,
     rev         integer NOT NULL,
@@ -55,3 +58,11 @@ CREATE TABLE IF NOT EXISTS syncq_job_events (
     duration_ms bigint,
     PRIMARY KEY (job_id, rev)
 );
+
+-- Every attempt of every job, failures and the final success alike.
+CREATE OR REPLACE VIEW syncq_job_history AS
+    SELECT job_id, rev, event, outcome, attempt, error, worker, at, duration_ms
+      FROM syncq_job_events
+    UNION ALL
+    SELECT job_id, rev, 'attempt', 'success', attempts, NULL, worker, finished_at, duration_ms
+      FROM syncq_jobs WHERE status = 'success';

@@ -32,6 +32,9 @@ bin/syncq migrate >/dev/null
 now() { date +%s.%N; }
 rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.0f", n / (b - a) }'; }
 redis_cpu() { sq_redis INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.4f", s }'; }
+# ticks PID...: user+system CPU ticks of the processes (and their reaped children)
+ticks() { for p in "$@"; do awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'; }
+pg_pids() { local pm; pm=$(head -1 "$SQ_PG_DATA/postmaster.pid"); echo "$pm $(pgrep -P "$pm" | tr '\n' ' ')"; }
 kb() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"kind\":\"mutation\",\"service\":\"syncq\",\"action\":\"noop\",\"payload\":{\"n\":%d}}\n", i }' > "$tmp/jobs.ndjson"
@@ -41,7 +44,9 @@ bin/syncq enqueue --queue default --batch "$tmp/jobs.ndjson" > /dev/null 2>"$tmp
 t1=$(now)
 enq=$(rate "$N" "$t0" "$t1")
 
+sq_redis CONFIG RESETSTAT >/dev/null
 cpu0=$(redis_cpu)
+pg0=$(ticks $(pg_pids))
 t0=$(now)
 bin/syncq-worker -c "$C" -q default 2>"$tmp/worker.log" &
 WPID=$!
@@ -60,6 +65,12 @@ while :; do
 done
 t1=$(now)
 cpu1=$(redis_cpu)
+pg1=$(ticks $(pg_pids))
+kids=$(pgrep -P "$WPID" | tr '\n' ' ')
+writer=$(echo "$kids" | awk '{ print $1 }')   # the master forks the writer first
+child_ticks=$(ticks $(echo "$kids" | cut -d' ' -f2-))
+writer_ticks=$(ticks "$writer")
+master_ticks=$(awk '{ print $14 + $15 }' "/proc/$WPID/stat")
 proc=$(rate "$N" "$t0" "$t1")
 master_anon=$(kb "$WPID" RssAnon)
 kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
@@ -69,8 +80,16 @@ echo "syncq bench: $N no-op jobs, $C children, Redis $(redis-server --version | 
 echo "  enqueue (syncq enqueue --batch, pipelined):  $enq jobs/s"
 echo "  processed, audit rows committed:             $proc jobs/s   ($rows rows in syncq_jobs)"
 awk -v a="$cpu0" -v b="$cpu1" -v n="$N" 'BEGIN { printf "  Redis CPU per processed job:                 %.1f us\n", (b - a) * 1e6 / n }'
+hz=$(getconf CLK_TCK)
+awk -v r="$cpu1" -v r0="$cpu0" -v pg="$((pg1 - pg0))" -v c="$child_ticks" -v w="$writer_ticks" -v m="$master_ticks" -v hz="$hz" -v n="$N" \
+    'BEGIN { printf "  CPU us per job: redis %.1f, postgres %.1f, children %.1f, writer %.1f, master %.1f\n", (r - r0) * 1e6 / n, pg / hz * 1e6 / n, c / hz * 1e6 / n, w / hz * 1e6 / n, m / hz * 1e6 / n }'
 echo "  master peak RSS (VmHWM):                     $((peak_master / 1024)) MB, RssAnon $((master_anon)) kB"
 echo "  child peak RSS (VmHWM):                      $((peak_child / 1024)) MB, peak RssAnon $peak_child_anon kB"
+
+if [ "${BENCH_VERBOSE:-0}" = 1 ]; then
+    echo "  Redis time by command (usec per processed job):"
+    sq_redis INFO commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$N" '/^cmdstat_/ { printf "    %-28s calls %8d  %6.2f\n", $1, $3, $5 / n }' | sort -k4 -nr | head -12
+fi
 
 if [ "${BENCH_PEERS:-0}" = 1 ]; then
     echo "  peer, same Redis:"

@@ -153,9 +153,10 @@ while :; do
 done
 
 echo
+# job_id shows the last 8 characters: ids are time-ordered (UUID v7), so their first ones repeat.
 echo "== audit table (syncq_jobs), $expected jobs of this run"
 sq_psql syncq -P pager=off -c "
-select left(job_id::text, 8) as job_id, service, action, status, attempts, actor,
+select right(job_id::text, 8) as job_id, service, action, status, attempts, actor,
        payload, last_error, duration_ms
   from syncq_jobs
  where $WHERE

@@ -48,11 +48,20 @@ _sq_port_free() {
     return 0
 }
 
+# _sq_rand: a random number in 0..2^30 ($RANDOM in bash; /dev/urandom when sourced by another sh).
+_sq_rand() {
+    if [ -n "${RANDOM:-}" ]; then
+        echo $((RANDOM * 32768 + RANDOM))
+    else
+        od -An -N4 -tu4 /dev/urandom | tr -d ' '
+    fi
+}
+
 # _sq_pick_port: print a free port in 20000-60000, avoiding the ones in $_SQ_AVOID_PORTS.
 _sq_pick_port() {
     local i p
     for i in $(seq 1 200); do
-        p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+        p=$((20000 + $(_sq_rand) % 40001))
         case " ${_SQ_AVOID_PORTS:-} " in *" $p "*) continue ;; esac
         if _sq_port_free "$p"; then
             echo "$p"
@@ -137,18 +146,23 @@ _sq_find_pg_bin() {
 
 # _sq_pg_reachable DIR: as root, make sure the postgres OS user can traverse to DIR.
 _sq_pg_reachable() {
-    local dir=$1 d
+    local dir=$1 d c rest
     [ "$(id -u)" = "0" ] || return 0
     if runuser -u postgres -- test -x "$dir" 2>/dev/null; then
         return 0
     fi
-    d=$dir
-    while [ -n "$d" ] && [ "$d" != "/" ]; do
+    # Top-down: a directory can only be tested once its parents are searchable.
+    d=""
+    rest=${dir#/}
+    while [ -n "$rest" ]; do
+        c=${rest%%/*}
+        case "$rest" in */*) rest=${rest#*/} ;; *) rest="" ;; esac
+        [ -n "$c" ] || continue
+        d="$d/$c"
         if ! runuser -u postgres -- test -x "$d" 2>/dev/null; then
             _sq_log "chmod o+x $d (so the postgres user can reach its data directory)"
             chmod o+x "$d" || return 1
         fi
-        d=$(dirname "$d")
     done
     runuser -u postgres -- test -x "$dir" 2>/dev/null || {
         _sq_log "the postgres user cannot reach $dir"
@@ -380,10 +394,19 @@ servers_stop() {
 sq_psql() {
     local db=${1:?usage: sq_psql DBNAME [psql args...]}
     shift
+    # Never fall back to a default port: fail when servers_start has not run.
+    if [ -z "${SQ_PG_PORT:-}" ] || [ -z "${SQ_PG_BIN:-}" ]; then
+        _sq_log "sq_psql: servers_start has not run"
+        return 2
+    fi
     "$SQ_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$SQ_PG_PORT" -U postgres -d "$db" "$@"
 }
 
 # sq_redis [redis-cli args...]
 sq_redis() {
+    if [ -z "${SQ_REDIS_PORT:-}" ]; then
+        _sq_log "sq_redis: servers_start has not run"
+        return 2
+    fi
     redis-cli -h 127.0.0.1 -p "$SQ_REDIS_PORT" "$@"
 }

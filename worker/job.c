@@ -213,12 +213,15 @@ job_run(job *j, job_ctx *c, ack *a)
     r.finished_ms = now;
     r.duration_ms = now - j->started_ms;
     r.rev = record_rev(j->attempt, hr == HANDLER_OK || a->kind == ACK_DEAD ? REC_TERMINAL : REC_RETRYING);
-    r.event = "attempt";
-    r.ev_outcome = outcome_names[hr];
-    r.ev_error = h.error[0] ? h.error : NULL;
-    r.ev_attempt = j->attempt;
-    r.ev_at_ms = now;
-    r.ev_duration_ms = r.duration_ms;
+    if (hr != HANDLER_OK) {
+        /* a success is the job row itself; events hold what went wrong (see schema/) */
+        r.event = "attempt";
+        r.ev_outcome = outcome_names[hr];
+        r.ev_error = h.error[0] ? h.error : NULL;
+        r.ev_attempt = j->attempt;
+        r.ev_at_ms = now;
+        r.ev_duration_ms = r.duration_ms;
+    }
     finish(a, &r);
     if (hr != HANDLER_OK) {
         log_job lj = {j->id, j->env.service, j->env.action};

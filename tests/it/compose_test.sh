@@ -25,8 +25,12 @@ fail() {
 facts=$("$PY" - "$COMPOSE" <<'PY'
 import re, shlex, sys, yaml
 
-with open(sys.argv[1]) as f:
-    doc = yaml.safe_load(f)
+try:
+    with open(sys.argv[1]) as f:
+        doc = yaml.safe_load(f)
+except yaml.YAMLError as e:
+    sys.stderr.write("%s\n" % e)
+    sys.exit(1)
 
 def out(k, v):
     print("%s\t%s" % (k, v))

@@ -72,7 +72,7 @@ test_defaults(void **state)
     assert_int_equal(c.reap_every_s, 5);
     assert_int_equal(c.grace_s, 25);
     assert_int_equal(c.max_envelope, 1024 * 1024);
-    assert_int_equal(c.writer_batch, 2000);
+    assert_int_equal(c.writer_batch, 5000);
     assert_int_equal(c.backoff_base_ms, 1000);
     assert_int_equal(c.log_level, LOG_INFO);
     assert_string_equal(c.mask_keys, "");
