@@ -149,24 +149,44 @@ typedef struct item {
     size_t len;
 } item;
 
-/* build_copy turns records into COPY rows; unparsable records are logged and
- * reported through *bad (they cannot be cleaned: there is no job id). */
-static void
-build_copy(const item *items, int n, sbuf *b, int *bad)
+static int
+by_job_rev(const void *a, const void *b)
 {
+    const record *x = *(const record *const *)a, *y = *(const record *const *)b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : y->rev - x->rev;
+}
+
+/* build_copy turns records into COPY rows. Records of one job collapse to
+ * the newest here already (older ones only when they carry a history
+ * event), so PostgreSQL parses one row per job, not one per record.
+ * Unparsable records are logged and dropped: without a job id there is
+ * nothing to clean or merge them into. */
+static void
+build_copy(const item *items, int n, sbuf *b)
+{
+    record *recs = xcalloc((size_t)n, sizeof(*recs));
+    record **by = xcalloc((size_t)n, sizeof(*by));
+    json **trees = xcalloc((size_t)n, sizeof(*trees));
+    int m = 0;
     for (int i = 0; i < n; i++) {
-        record r;
-        json *tree;
         char err[128];
-        if (record_parse(items[i].s, items[i].len, &r, &tree, err, sizeof(err)) < 0) {
+        if (record_parse(items[i].s, items[i].len, &recs[i], &trees[i], err, sizeof(err)) < 0) {
             log_msg(LOG_ERROR, "audit.bad_record", "dropping an unparsable audit record (%zu bytes): %s",
                     items[i].len, err);
-            (*bad)++;
             continue;
         }
-        copy_row(b, i, &r);
-        json_free(tree);
+        by[m++] = &recs[i];
     }
+    qsort(by, (size_t)m, sizeof(*by), by_job_rev);
+    for (int k = 0; k < m; k++) {
+        int newest = k == 0 || strcmp(by[k - 1]->id, by[k]->id) != 0;
+        if (newest || by[k]->event) copy_row(b, (int)(by[k] - recs), by[k]);
+    }
+    for (int i = 0; i < n; i++) json_free(trees[i]);
+    free(trees);
+    free(by);
+    free(recs);
 }
 
 /* write_once writes items in one transaction: 0, or -1 with w->d's error. */
@@ -174,9 +194,9 @@ static int
 write_once(writer *w, const item *items, int n)
 {
     sbuf b;
-    int bad = 0, rc = -1;
+    int rc = -1;
     sbuf_init(&b);
-    build_copy(items, n, &b, &bad);
+    build_copy(items, n, &b);
     if (db_exec(&w->d, "BEGIN") < 0) goto out;
     if (db_copy_begin(&w->d, "COPY syncq_in FROM STDIN") < 0) goto rollback;
     if (b.len && db_copy_put(&w->d, b.buf, b.len) < 0) goto rollback;
