@@ -1,11 +1,15 @@
-/* record.c - build and parse audit outcome records (see record.h). */
+/* record.c - build and read audit records (COPY text lines, see record.h). */
 #include "fmacros.h"
 #include "record.h"
 #include "sbuf.h"
+#include "utf8.h"
 
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#define NCOLS 27 /* columns in RECORD_COLUMNS */
+#define EVENT_COL 21
 
 int
 record_rev(int attempts, int phase)
@@ -21,144 +25,144 @@ record_init(record *r)
     r->ev_at_ms = r->ev_duration_ms = -1;
 }
 
+/* text appends s COPY-escaped: cut at cap bytes (on a character boundary),
+ * invalid UTF-8 replaced by U+FFFD. NULL becomes \N. */
 static void
-add_str(sbuf *b, const char *k, const char *v)
+text(sbuf *b, const char *s, size_t cap)
 {
-    if (!v) return;
-    sbuf_json_key(b, k);
-    sbuf_json_strz(b, v);
+    static const char esc[256] = {['\\'] = '\\', ['\t'] = 't', ['\n'] = 'n', ['\r'] = 'r'};
+    if (!s) {
+        sbuf_add(b, "\\N", 2);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, run = 0, n = strlen(s);
+    if (n > cap) n = cap;
+    while (i < n) {
+        if (p[i] < 0x80) {
+            if (esc[p[i]]) {
+                char e[2] = {'\\', esc[p[i]]};
+                sbuf_add(b, p + run, i - run);
+                sbuf_add(b, e, 2);
+                run = i + 1;
+            }
+            i++;
+            continue;
+        }
+        size_t l = utf8_seq_len(p + i, n - i);
+        if (l == 0) {
+            sbuf_add(b, p + run, i - run);
+            sbuf_add(b, "\xEF\xBF\xBD", 3);
+            run = ++i;
+            continue;
+        }
+        i += l;
+    }
+    sbuf_add(b, p + run, i - run);
 }
 
 static void
-add_int(sbuf *b, const char *k, int64_t v)
+num(sbuf *b, int64_t v)
 {
-    if (v < 0) return;
-    sbuf_json_key(b, k);
-    sbuf_printf(b, "%lld", (long long)v);
+    if (v < 0) sbuf_add(b, "\\N", 2);
+    else sbuf_printf(b, "%lld", (long long)v);
 }
 
-static void
-add_raw(sbuf *b, const char *k, const char *v)
-{
-    if (!v) return;
-    sbuf_json_key(b, k);
-    sbuf_adds(b, v);
-}
+#define T(s) (text(&b, (s), (size_t)-1), sbuf_addc(&b, '\t'))
+#define N(v) (num(&b, (v)), sbuf_addc(&b, '\t'))
 
 char *
 record_build(const record *r, size_t *len)
 {
     sbuf b;
     sbuf_init(&b);
-    sbuf_addc(&b, '{');
-    add_str(&b, "id", r->id);
-    add_str(&b, "q", r->queue);
-    add_str(&b, "kind", r->kind);
-    add_str(&b, "service", r->service);
-    add_str(&b, "action", r->action);
-    add_str(&b, "target_type", r->target_type);
-    add_str(&b, "target_id", r->target_id);
-    add_str(&b, "scope", r->scope);
-    add_str(&b, "actor", r->actor);
-    add_raw(&b, "payload", r->payload);
-    add_str(&b, "status", r->status);
-    add_int(&b, "attempts", r->attempts);
-    add_raw(&b, "result", r->result);
-    add_str(&b, "error", r->error);
-    add_str(&b, "worker", r->worker);
-    add_int(&b, "enqueued", r->enqueued_ms);
-    add_int(&b, "started", r->started_ms);
-    add_int(&b, "finished", r->finished_ms);
-    add_int(&b, "duration", r->duration_ms);
-    add_str(&b, "from", r->replayed_from);
-    add_int(&b, "rev", r->rev);
-    if (r->event) {
-        sbuf_json_key(&b, "ev");
-        sbuf_addc(&b, '{');
-        add_str(&b, "event", r->event);
-        add_str(&b, "outcome", r->ev_outcome);
-        add_str(&b, "error", r->ev_error);
-        add_int(&b, "attempt", r->ev_attempt);
-        add_int(&b, "at", r->ev_at_ms);
-        add_int(&b, "duration", r->ev_duration_ms);
-        sbuf_addc(&b, '}');
-    }
-    sbuf_addc(&b, '}');
+    sbuf_adds(&b, RECORD_MAGIC);
+    T(r->id);
+    N(r->rev);
+    T(r->queue ? r->queue : "");
+    T(r->kind);
+    T(r->service);
+    T(r->action);
+    T(r->target_type);
+    T(r->target_id);
+    T(r->scope);
+    T(r->actor);
+    T(r->payload);
+    T(r->status);
+    N(r->attempts);
+    T(r->result);
+    text(&b, r->error, RECORD_ERROR_MAX);
+    sbuf_addc(&b, '\t');
+    T(r->worker);
+    N(r->enqueued_ms);
+    N(r->started_ms);
+    N(r->finished_ms);
+    N(r->duration_ms);
+    T(r->replayed_from);
+    T(r->event);
+    T(r->event ? r->ev_outcome : NULL);
+    text(&b, r->event ? r->ev_error : NULL, RECORD_ERROR_MAX);
+    sbuf_addc(&b, '\t');
+    N(r->event ? r->ev_attempt : -1);
+    N(r->event ? r->ev_at_ms : -1);
+    num(&b, r->event ? r->ev_duration_ms : -1);
+    sbuf_addc(&b, '\n');
     return sbuf_steal(&b, len);
 }
 
-static const char *
-get_str(const json *o, const char *k)
+/* column finds column col of a record line: its start and length. */
+static int
+column(const char *s, size_t n, int col, const char **start, size_t *clen)
 {
-    return json_str(json_get(o, k));
-}
-
-static int64_t
-get_int(const json *o, const char *k)
-{
-    const json *n = json_get(o, k);
-    if (json_typeof(n) != JSON_NUMBER) return -1;
-    double d = json_num(n);
-    return (d >= 0 && d < 9.0e15) ? (int64_t)d : -1;
-}
-
-/* get_text prints a JSON member back to text (payload, result); the text is
- * kept inside the tree as a new string member so that the tree owns it. */
-static const char *
-get_text(json *o, const char *k)
-{
-    json *n = json_get(o, k);
-    if (!n || json_typeof(n) == JSON_NULL) return NULL;
-    char *txt = json_print(n);
-    if (!txt) return NULL;
-    json *s = json_new_string(txt);
-    free(txt);
-    json_replace(o, n, s);
-    return json_str(s);
+    size_t ml = sizeof(RECORD_MAGIC) - 1;
+    if (n < ml || memcmp(s, RECORD_MAGIC, ml) != 0) return -1;
+    const char *p = s + ml, *end = s + n;
+    if (end > p && end[-1] == '\n') end--;
+    for (int c = 0; c < col; c++) {
+        const char *tab = memchr(p, '\t', (size_t)(end - p));
+        if (!tab) return -1;
+        p = tab + 1;
+    }
+    const char *tab = memchr(p, '\t', (size_t)(end - p));
+    *start = p;
+    *clen = (size_t)((tab ? tab : end) - p);
+    return 0;
 }
 
 int
-record_parse(const char *s, size_t n, record *r, json **tree, char *err, size_t errlen)
+record_key(const char *s, size_t n, const char **id, size_t *idlen, int *rev, int *has_event)
 {
-    json *root = json_parse(s, n, err, errlen);
-    record_init(r);
-    *tree = NULL;
-    if (!root) return -1;
-    if (json_typeof(root) != JSON_OBJECT || !get_str(root, "id") || !get_str(root, "status")) {
-        snprintf(err, errlen, "record without id or status");
-        json_free(root);
+    const char *r, *ev;
+    size_t rl, evl;
+    char buf[16];
+    if (column(s, n, 0, id, idlen) < 0 || *idlen == 0 || column(s, n, 1, &r, &rl) < 0 || rl == 0 ||
+        rl >= sizeof(buf) || column(s, n, NCOLS - 1, &ev, &evl) < 0)
         return -1;
-    }
-    r->id = get_str(root, "id");
-    r->queue = get_str(root, "q");
-    r->kind = get_str(root, "kind");
-    r->service = get_str(root, "service");
-    r->action = get_str(root, "action");
-    r->target_type = get_str(root, "target_type");
-    r->target_id = get_str(root, "target_id");
-    r->scope = get_str(root, "scope");
-    r->actor = get_str(root, "actor");
-    r->payload = get_text(root, "payload");
-    r->status = get_str(root, "status");
-    r->attempts = (int)(get_int(root, "attempts") < 0 ? 0 : get_int(root, "attempts"));
-    r->result = get_text(root, "result");
-    r->error = get_str(root, "error");
-    r->worker = get_str(root, "worker");
-    r->enqueued_ms = get_int(root, "enqueued");
-    r->started_ms = get_int(root, "started");
-    r->finished_ms = get_int(root, "finished");
-    r->duration_ms = get_int(root, "duration");
-    r->replayed_from = get_str(root, "from");
-    r->rev = (int)(get_int(root, "rev") < 0 ? 0 : get_int(root, "rev"));
-    json *ev = json_get(root, "ev");
-    if (json_typeof(ev) == JSON_OBJECT) {
-        r->event = get_str(ev, "event");
-        r->ev_outcome = get_str(ev, "outcome");
-        r->ev_error = get_str(ev, "error");
-        r->ev_attempt = (int)(get_int(ev, "attempt") < 0 ? 0 : get_int(ev, "attempt"));
-        r->ev_at_ms = get_int(ev, "at");
-        r->ev_duration_ms = get_int(ev, "duration");
-    }
-    *tree = root;
+    memcpy(buf, r, rl);
+    buf[rl] = '\0';
+    char *endp;
+    long v = strtol(buf, &endp, 10);
+    if (*endp || v < 0 || v > 1000000000) return -1;
+    *rev = (int)v;
+    if (column(s, n, EVENT_COL, &ev, &evl) < 0) return -1;
+    *has_event = !(evl == 2 && ev[0] == '\\' && ev[1] == 'N');
     return 0;
+}
+
+int
+record_field(const char *s, size_t n, int col, char *out, size_t outlen)
+{
+    const char *p;
+    size_t l, o = 0;
+    if (column(s, n, col, &p, &l) < 0 || (l == 2 && p[0] == '\\' && p[1] == 'N')) return -1;
+    for (size_t i = 0; i < l && o + 1 < outlen; i++) {
+        char c = p[i];
+        if (c == '\\' && i + 1 < l) {
+            char e = p[++i];
+            c = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e;
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return (int)o;
 }

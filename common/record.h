@@ -1,18 +1,32 @@
-/* record.h - audit outcome records: the JSON text that travels from a worker
+/* record.h - audit outcome records: what travels from a producer or a worker
  * child through the queue's outbox to the audit writer. Pure code.
  *
+ * A record is one line of PostgreSQL COPY text, versioned:
+ *   r1 \t job_id \t rev \t queue \t kind \t ... (RECORD_COLUMNS below)
+ * so the writer never re-parses JSON: it reads the id and rev, keeps the
+ * newest record of each job (and older ones that carry an event), and
+ * streams the lines into COPY. Text is escaped for COPY, NUL-cut, UTF-8
+ * repaired and error text capped at 4 KiB when the record is built, so a
+ * record PostgreSQL refuses is rare and set aside by the writer.
+ *
  * A job produces several records over its life (queued, running, retrying,
- * a terminal one); rev orders them (attempt * 4 + phase), so the writer keeps
- * the highest and PostgreSQL never lets an older record overwrite a newer
- * one, whatever order batches commit in. A record may carry one history event
- * (an attempt's end, a dead-letter, a lost delivery), keyed (job id, rev). */
+ * a terminal one); rev orders them (attempt * 4 + phase), so PostgreSQL never
+ * lets an older record overwrite a newer one, whatever order batches commit
+ * in. A record may carry one history event (a failed attempt, a lost
+ * delivery, a dead-letter), keyed (job id, rev). */
 #ifndef SYNCQ_RECORD_H
 #define SYNCQ_RECORD_H
 
 #include <stddef.h> /* for size_t */
 #include <stdint.h> /* for int64_t */
 
-#include "json.h"
+#define RECORD_MAGIC "r1\t"
+#define RECORD_ERROR_MAX 4096
+/* The COPY columns after the magic, in order (the writer's staging table). */
+#define RECORD_COLUMNS \
+    "job_id, rev, queue, kind, service, action, target_type, target_id, scope, actor, payload, status," \
+    " attempts, result, last_error, worker, enqueued_ms, started_ms, finished_ms, duration_ms," \
+    " replayed_from, ev_event, ev_outcome, ev_error, ev_attempt, ev_at_ms, ev_duration_ms"
 
 enum { REC_QUEUED = 0, REC_RUNNING = 1, REC_RETRYING = 2, REC_TERMINAL = 3 };
 
@@ -29,8 +43,8 @@ typedef struct record {
     const char *replayed_from;
     int rev;
     /* history event; event NULL for none */
-    const char *event;        /* attempt|dead|lost|bad_data|... */
-    const char *ev_outcome;   /* success|transient|permanent|crash|... */
+    const char *event;        /* attempt|dead|lost */
+    const char *ev_outcome;   /* transient|permanent|crash|poison|bad_data|timeout */
     const char *ev_error;
     int ev_attempt;
     int64_t ev_at_ms, ev_duration_ms;
@@ -38,10 +52,15 @@ typedef struct record {
 
 int record_rev(int attempts, int phase);
 void record_init(record *r);
-/* record_build returns the record as compact JSON text (caller frees). */
+/* record_build returns the record line, newline-terminated (caller frees). */
 char *record_build(const record *r, size_t *len);
-/* record_parse reads s[0..n) into r; r's strings point into *tree, which the
- * caller frees with json_free. Returns 0 or -1 with err. */
-int record_parse(const char *s, size_t n, record *r, json **tree, char *err, size_t errlen);
+/* record_key reads the job id and rev of a record line. Returns 0, or -1 when
+ * s is not a record of this version. *id points into s (idlen bytes, still
+ * COPY-escaped). */
+int record_key(const char *s, size_t n, const char **id, size_t *idlen, int *rev, int *has_event);
+/* record_field copies column col (0 = job_id, per RECORD_COLUMNS) of a
+ * record line into out, unescaped; returns its length, or -1 when the column
+ * is missing or NULL (\N). For tests and tools; the writer does not need it. */
+int record_field(const char *s, size_t n, int col, char *out, size_t outlen);
 
 #endif

@@ -27,11 +27,13 @@
 
 static const char *SQL_TEMP =
     "CREATE TEMP TABLE IF NOT EXISTS syncq_in ("
-    " ord int, job_id text, queue text, kind text, service text, action text, target_type text,"
+    " ord int, job_id text, rev int, queue text, kind text, service text, action text, target_type text,"
     " target_id text, scope text, actor text, payload text, status text, attempts int, result text,"
     " last_error text, worker text, enqueued_ms bigint, started_ms bigint, finished_ms bigint,"
-    " duration_ms bigint, replayed_from text, rev int, ev_event text, ev_outcome text, ev_error text,"
+    " duration_ms bigint, replayed_from text, ev_event text, ev_outcome text, ev_error text,"
     " ev_attempt int, ev_at_ms bigint, ev_duration_ms bigint) ON COMMIT DELETE ROWS";
+
+static const char *SQL_COPY = "COPY syncq_in (ord, " RECORD_COLUMNS ") FROM STDIN";
 
 static const char *SQL_MERGE =
     "INSERT INTO syncq_jobs AS j (job_id, queue, kind, service, action, target_type, target_id, scope,"
@@ -73,75 +75,6 @@ typedef struct writer {
     int64_t written;
 } writer;
 
-/* ---- COPY text format ---- */
-
-static void
-copy_text(sbuf *b, const char *s, size_t cap)
-{
-    if (!s) {
-        sbuf_add(b, "\\N", 2);
-        return;
-    }
-    size_t run = 0, i;
-    for (i = 0; s[i] && i < cap; i++) {
-        const char *esc = NULL;
-        switch (s[i]) {
-        case '\\': esc = "\\\\"; break;
-        case '\t': esc = "\\t"; break;
-        case '\n': esc = "\\n"; break;
-        case '\r': esc = "\\r"; break;
-        default: continue;
-        }
-        sbuf_add(b, s + run, i - run);
-        sbuf_adds(b, esc);
-        run = i + 1;
-    }
-    sbuf_add(b, s + run, i - run);
-}
-
-static void
-copy_int(sbuf *b, int64_t v)
-{
-    if (v < 0) sbuf_add(b, "\\N", 2);
-    else sbuf_printf(b, "%lld", (long long)v);
-}
-
-#define SEP sbuf_addc(b, '\t')
-
-static void
-copy_row(sbuf *b, int ord, const record *r)
-{
-    sbuf_printf(b, "%d\t", ord);
-    copy_text(b, r->id, SIZE_MAX); SEP;
-    copy_text(b, r->queue ? r->queue : "", SIZE_MAX); SEP;
-    copy_text(b, r->kind, SIZE_MAX); SEP;
-    copy_text(b, r->service, SIZE_MAX); SEP;
-    copy_text(b, r->action, SIZE_MAX); SEP;
-    copy_text(b, r->target_type, SIZE_MAX); SEP;
-    copy_text(b, r->target_id, SIZE_MAX); SEP;
-    copy_text(b, r->scope, SIZE_MAX); SEP;
-    copy_text(b, r->actor, SIZE_MAX); SEP;
-    copy_text(b, r->payload, SIZE_MAX); SEP;
-    copy_text(b, r->status, SIZE_MAX); SEP;
-    copy_int(b, r->attempts); SEP;
-    copy_text(b, r->result, SIZE_MAX); SEP;
-    copy_text(b, r->error, ERROR_CAP); SEP;
-    copy_text(b, r->worker, SIZE_MAX); SEP;
-    copy_int(b, r->enqueued_ms); SEP;
-    copy_int(b, r->started_ms); SEP;
-    copy_int(b, r->finished_ms); SEP;
-    copy_int(b, r->duration_ms); SEP;
-    copy_text(b, r->replayed_from, SIZE_MAX); SEP;
-    copy_int(b, r->rev); SEP;
-    copy_text(b, r->event, SIZE_MAX); SEP;
-    copy_text(b, r->ev_outcome, SIZE_MAX); SEP;
-    copy_text(b, r->ev_error, ERROR_CAP); SEP;
-    copy_int(b, r->event ? r->ev_attempt : -1); SEP;
-    copy_int(b, r->ev_at_ms); SEP;
-    copy_int(b, r->ev_duration_ms);
-    sbuf_addc(b, '\n');
-}
-
 /* ---- batches ---- */
 
 typedef struct item {
@@ -149,44 +82,64 @@ typedef struct item {
     size_t len;
 } item;
 
+/* set_aside keeps a record PostgreSQL refuses in a Redis list for a person,
+ * so it never blocks the outbox and is never lost. */
+static void
+set_aside(writer *w, const char *queue, const item *it)
+{
+    char key[KEY_MAX];
+    snprintf(key, sizeof(key), "%s:{%s}:rejected", w->cfg->prefix, queue);
+    const char *argv[] = {"RPUSH", key, it->s};
+    size_t lens[] = {5, strlen(key), it->len};
+    rds_reply_free(rds_cmd(&w->r, 3, argv, lens));
+    log_msg(LOG_ERROR, "audit.set_aside", "PostgreSQL refused an audit record (%s); kept in %s", w->d.errstr, key);
+}
+
+/* keyed is a record line with its job id and rev read off the front. */
+typedef struct keyed {
+    const item *it;
+    const char *id;
+    size_t idlen;
+    int rev, has_event, ord;
+} keyed;
+
 static int
 by_job_rev(const void *a, const void *b)
 {
-    const record *x = *(const record *const *)a, *y = *(const record *const *)b;
-    int c = strcmp(x->id, y->id);
-    return c ? c : y->rev - x->rev;
+    const keyed *x = a, *y = b;
+    size_t l = x->idlen < y->idlen ? x->idlen : y->idlen;
+    int c = memcmp(x->id, y->id, l);
+    if (c) return c;
+    if (x->idlen != y->idlen) return x->idlen < y->idlen ? -1 : 1;
+    return y->rev != x->rev ? y->rev - x->rev : y->ord - x->ord;
 }
 
-/* build_copy turns records into COPY rows. Records of one job collapse to
- * the newest here already (older ones only when they carry a history
- * event), so PostgreSQL parses one row per job, not one per record.
- * Unparsable records are logged and dropped: without a job id there is
- * nothing to clean or merge them into. */
+/* build_copy streams records into COPY rows, keeping only the newest record
+ * of each job (and older ones that carry a history event), so PostgreSQL
+ * handles one row per job. Records that are not ours are set aside. */
 static void
 build_copy(const item *items, int n, sbuf *b)
 {
-    record *recs = xcalloc((size_t)n, sizeof(*recs));
-    record **by = xcalloc((size_t)n, sizeof(*by));
-    json **trees = xcalloc((size_t)n, sizeof(*trees));
+    keyed *k = xcalloc((size_t)(n ? n : 1), sizeof(*k));
     int m = 0;
     for (int i = 0; i < n; i++) {
-        char err[128];
-        if (record_parse(items[i].s, items[i].len, &recs[i], &trees[i], err, sizeof(err)) < 0) {
-            log_msg(LOG_ERROR, "audit.bad_record", "dropping an unparsable audit record (%zu bytes): %s",
-                    items[i].len, err);
-            continue;
-        }
-        by[m++] = &recs[i];
+        keyed *x = &k[m];
+        if (record_key(items[i].s, items[i].len, &x->id, &x->idlen, &x->rev, &x->has_event) < 0)
+            continue; /* screened out by keep_records already */
+        x->it = &items[i];
+        x->ord = i;
+        m++;
     }
-    qsort(by, (size_t)m, sizeof(*by), by_job_rev);
-    for (int k = 0; k < m; k++) {
-        int newest = k == 0 || strcmp(by[k - 1]->id, by[k]->id) != 0;
-        if (newest || by[k]->event) copy_row(b, (int)(by[k] - recs), by[k]);
+    qsort(k, (size_t)m, sizeof(*k), by_job_rev);
+    for (int j = 0; j < m; j++) {
+        int newest = j == 0 || k[j - 1].idlen != k[j].idlen || memcmp(k[j - 1].id, k[j].id, k[j].idlen) != 0;
+        if (!newest && !k[j].has_event) continue;
+        size_t ml = sizeof(RECORD_MAGIC) - 1;
+        sbuf_printf(b, "%d\t", k[j].ord);
+        sbuf_add(b, k[j].it->s + ml, k[j].it->len - ml);
+        if (k[j].it->s[k[j].it->len - 1] != '\n') sbuf_addc(b, '\n');
     }
-    for (int i = 0; i < n; i++) json_free(trees[i]);
-    free(trees);
-    free(by);
-    free(recs);
+    free(k);
 }
 
 /* write_once writes items in one transaction: 0, or -1 with w->d's error. */
@@ -198,7 +151,7 @@ write_once(writer *w, const item *items, int n)
     sbuf_init(&b);
     build_copy(items, n, &b);
     if (db_exec(&w->d, "BEGIN") < 0) goto out;
-    if (db_copy_begin(&w->d, "COPY syncq_in FROM STDIN") < 0) goto rollback;
+    if (db_copy_begin(&w->d, SQL_COPY) < 0) goto rollback;
     if (b.len && db_copy_put(&w->d, b.buf, b.len) < 0) goto rollback;
     if (db_copy_end(&w->d) < 0) goto rollback;
     if (db_exec(&w->d, SQL_MERGE) < 0) goto rollback;
@@ -216,19 +169,6 @@ rollback:
 out:
     sbuf_free(&b);
     return rc;
-}
-
-/* set_aside keeps a record PostgreSQL refuses in a Redis list for a person,
- * so it never blocks the outbox and is never lost. */
-static void
-set_aside(writer *w, const char *queue, const item *it)
-{
-    char key[KEY_MAX];
-    snprintf(key, sizeof(key), "%s:{%s}:rejected", w->cfg->prefix, queue);
-    const char *argv[] = {"RPUSH", key, it->s};
-    size_t lens[] = {5, strlen(key), it->len};
-    rds_reply_free(rds_cmd(&w->r, 3, argv, lens));
-    log_msg(LOG_ERROR, "audit.set_aside", "PostgreSQL refused an audit record (%s); kept in %s", w->d.errstr, key);
 }
 
 /* write_split writes items, halving on data errors until the bad record is
@@ -263,6 +203,20 @@ db_ready(writer *w)
     return 0;
 }
 
+/* keep_record screens out what is not a record of ours (a stray RPUSH, a
+ * newer format): set aside once, never retried against PostgreSQL. */
+static int
+keep_record(writer *w, const char *queue, const item *it)
+{
+    const char *id;
+    size_t idlen;
+    int rev, ev;
+    if (it->len && record_key(it->s, it->len, &id, &idlen, &rev, &ev) == 0) return 1;
+    snprintf(w->d.errstr, sizeof(w->d.errstr), "not a syncq audit record");
+    set_aside(w, queue, it);
+    return 0;
+}
+
 /* drain_queue writes one claimed batch of queue qi. Returns records written,
  * or -1 when PostgreSQL or Redis failed. */
 static int
@@ -280,8 +234,13 @@ drain_queue(writer *w, const qkeys *k, const char *queue)
     }
     int n = (int)rds_reply_len(x), rc = n;
     item *items = xcalloc((size_t)(n ? n : 1), sizeof(item));
-    for (int i = 0; i < n; i++) items[i].s = rds_reply_str(rds_reply_at(x, i), &items[i].len);
-    if (n && write_split(w, queue, items, n) < 0) {
+    int valid = 0;
+    for (int i = 0; i < n; i++) {
+        item it;
+        it.s = rds_reply_str(rds_reply_at(x, i), &it.len);
+        if (keep_record(w, queue, &it)) items[valid++] = it;
+    }
+    if (valid && write_split(w, queue, items, valid) < 0) {
         if (!w->db_down) log_msg(LOG_ERROR, "audit.db_down", "%s; audit records wait in Redis", w->d.errstr);
         w->db_down = 1;
         db_close(&w->d);
