@@ -24,6 +24,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
+# V=1 shows the full commands.
+Q := $(if $(V),,@)
+
 WARN   := -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wwrite-strings -Wshadow
 override CFLAGS += -std=c11 $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP -Icommon -I$(B)/gen \
                    -DSYNCQ_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
@@ -51,36 +54,41 @@ lib/libsyncq.a: $(B)/lib/libsyncq.a
 
 $(B)/bin/syncq-worker: $(B)/worker/main.o $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/bin/syncq: $(B)/producer/main.o $(CLI_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(B)/lib/libsyncq.a: $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	ar rcs $@ $^
+	@echo "  AR $@"
+	$(Q)ar rcs $@ $^
 
 # The Redis function library is embedded in the binaries as a C string.
 $(B)/gen/funcs_lua.h: common/functions.lua scripts/embed.sh
 	@mkdir -p $(@D)
-	sh scripts/embed.sh syncq_functions_lua < $< > $@
+	$(Q)sh scripts/embed.sh syncq_functions_lua < $< > $@
 $(B)/common/funcs.o: $(B)/gen/funcs_lua.h
 
 # Migrations are embedded too, so a container needs no schema/ folder.
 SCHEMA := $(sort $(wildcard schema/*.sql))
 $(B)/gen/schema_sql.h: $(SCHEMA) scripts/embed.sh
 	@mkdir -p $(@D)
-	for f in $(SCHEMA); do n=$$(basename $$f .sql); sh scripts/embed.sh schema_$$n < $$f; done > $@
+	$(Q)for f in $(SCHEMA); do n=$$(basename $$f .sql); sh scripts/embed.sh schema_$$n < $$f; done > $@
 $(B)/producer/cli_migrate.o: $(B)/gen/schema_sql.h
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	@echo "  CC $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(CMOCKA_LIBS) $(PKG_LIBS) $(LDFLAGS)
+	@echo "  CC $<"
+	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(CMOCKA_LIBS) $(PKG_LIBS) $(LDFLAGS)
 
 deps:
 	@sh scripts/deps.sh

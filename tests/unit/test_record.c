@@ -1,0 +1,153 @@
+/* test_record.c - audit record lines: COPY escaping, NUL cut, UTF-8 repair,
+ * error cap, and reading the key back. */
+#include "fmacros.h"
+#include "record.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+static char *
+build(record *r, size_t *len)
+{
+    char *s = record_build(r, len);
+    assert_non_null(s);
+    assert_int_equal(s[*len - 1], '\n');
+    assert_memory_equal(s, RECORD_MAGIC, strlen(RECORD_MAGIC));
+    return s;
+}
+
+static void
+test_round_trip(void **state)
+{
+    (void)state;
+    record r;
+    record_init(&r);
+    r.id = "job-1";
+    r.queue = "default";
+    r.kind = "mutation";
+    r.service = "dns";
+    r.action = "create_record";
+    r.payload = "{\"name\":\"a\\tb\"}";
+    r.status = "success";
+    r.attempts = 2;
+    r.rev = record_rev(2, REC_TERMINAL);
+    r.error = "line1\nline2\ttab\\slash";
+    r.enqueued_ms = 1700000000123;
+    size_t len;
+    char *s = build(&r, &len);
+    const char *id;
+    size_t idlen;
+    int rev, ev;
+    assert_int_equal(record_key(s, len, &id, &idlen, &rev, &ev), 0);
+    assert_int_equal(idlen, 5);
+    assert_memory_equal(id, "job-1", 5);
+    assert_int_equal(rev, 11);
+    assert_int_equal(ev, 0);
+    /* no raw tab or newline inside a field: exactly 27 columns, one line */
+    int tabs = 0, nls = 0;
+    for (size_t i = 0; i < len; i++) tabs += s[i] == '\t', nls += s[i] == '\n';
+    assert_int_equal(tabs, 27); /* the magic's tab + 26 separators */
+    assert_int_equal(nls, 1);
+    char out[256];
+    assert_int_equal(record_field(s, len, 14, out, sizeof(out)), (int)strlen(r.error));
+    assert_string_equal(out, r.error);
+    assert_int_not_equal(record_field(s, len, 10, out, sizeof(out)), -1);
+    assert_string_equal(out, r.payload);
+    assert_int_equal(record_field(s, len, 7, out, sizeof(out)), -1); /* target_id is NULL */
+    assert_int_equal(record_field(s, len, 16, out, sizeof(out)), 13);
+    assert_string_equal(out, "1700000000123");
+    free(s);
+}
+
+static void
+test_event_flag(void **state)
+{
+    (void)state;
+    record r;
+    record_init(&r);
+    r.id = "e";
+    r.status = "retrying";
+    r.rev = record_rev(1, REC_RETRYING);
+    r.event = "attempt";
+    r.ev_outcome = "transient";
+    r.ev_attempt = 1;
+    r.ev_at_ms = 5;
+    size_t len;
+    char *s = build(&r, &len);
+    const char *id;
+    size_t idlen;
+    int rev, ev;
+    assert_int_equal(record_key(s, len, &id, &idlen, &rev, &ev), 0);
+    assert_int_equal(rev, 6);
+    assert_int_equal(ev, 1);
+    free(s);
+}
+
+static void
+test_bad_bytes_repaired(void **state)
+{
+    (void)state;
+    record r;
+    record_init(&r);
+    r.id = "u";
+    r.status = "dead";
+    r.error = "bad \xC0\x80 utf8 \xE2\x82"; /* overlong, then truncated sequence */
+    size_t len;
+    char *s = build(&r, &len);
+    char out[64];
+    assert_int_not_equal(record_field(s, len, 14, out, sizeof(out)), -1);
+    assert_string_equal(out, "bad \xEF\xBF\xBD\xEF\xBF\xBD utf8 \xEF\xBF\xBD\xEF\xBF\xBD");
+    free(s);
+}
+
+static void
+test_error_capped(void **state)
+{
+    (void)state;
+    char *big = malloc(10000);
+    memset(big, 'e', 9999);
+    big[9999] = '\0';
+    record r;
+    record_init(&r);
+    r.id = "big";
+    r.status = "dead";
+    r.error = big;
+    size_t len;
+    char *s = build(&r, &len);
+    char *out = malloc(20000);
+    assert_int_equal(record_field(s, len, 14, out, 20000), RECORD_ERROR_MAX);
+    free(out);
+    free(s);
+    free(big);
+}
+
+static void
+test_not_a_record(void **state)
+{
+    (void)state;
+    const char *id;
+    size_t idlen;
+    int rev, ev;
+    const char *bad[] = {"", "{\"id\":\"x\"}", "r1\t", "r1\tid\tnotanumber\t", "r2\tid\t3\t", "r1\t\t3\t"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_int_equal(record_key(bad[i], strlen(bad[i]), &id, &idlen, &rev, &ev), -1);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_event_flag),
+        cmocka_unit_test(test_bad_bytes_repaired),
+        cmocka_unit_test(test_error_capped),
+        cmocka_unit_test(test_not_a_record),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
