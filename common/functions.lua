@@ -12,13 +12,19 @@
 -- <tag> is the delivery tag: a UUIDv7-shaped id made from Redis TIME and an
 -- INCR (Lua's math.random is unseeded in Redis). It is the job id unless the
 -- envelope carries its own. Attempt and crash-delivery counters live beside the
--- entry in the queue's att hash (fields <tag> and <tag>:d), so the bytes of a
--- job never change while it waits.
+-- entry in the queue's att hash, one field per tag holding attempts * 1000 +
+-- crashes (deliveries since the job last ended an attempt cleanly; a job is a
+-- poison pill at 3), so one HINCRBY 1001 counts a start. The bytes of a job
+-- never change while it waits.
+--
+-- Every redis.call costs about as much as the work it does, so the hot
+-- functions (fetch, step) batch their calls: RPOP/LPUSH/HMGET with many
+-- elements, one RPUSH for all records of a step.
 --
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '2'
+local LIBRARY_VERSION = '3'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -30,15 +36,18 @@ local function tag_of(e)
     return string.match(e, '^~syncq1 id=([^ \n]+)')
 end
 
--- new_tag makes a UUIDv7-shaped delivery tag: Redis TIME milliseconds, then
--- the queue's INCR counter; salt (from one sha1 of the key per call) keeps
--- tags of different queues apart. Unique without randomness.
-local function new_tag(seqkey, ms, salt)
-    local n = redis.call('INCR', seqkey)
+-- tag_for makes a UUIDv7-shaped delivery tag from Redis TIME milliseconds and
+-- the queue's counter n; salt (one sha1 of the key per call) keeps tags of
+-- different queues apart. Unique without randomness.
+local function tag_for(n, ms, salt)
     local ts = string.format('%012x', ms)
     local c = string.format('%012x', n % 281474976710656)
     return string.sub(ts, 1, 8) .. '-' .. string.sub(ts, 9, 12) .. '-7' .. string.sub(salt, 1, 3) .. '-' ..
         '8' .. string.sub(salt, 4, 6) .. '-' .. c
+end
+
+local function new_tag(seqkey, ms, salt)
+    return tag_for(redis.call('INCR', seqkey), ms, salt)
 end
 
 -- split an entry into header fields (without the newline) and raw bytes
@@ -66,8 +75,8 @@ local function wrap(e, seqkey, ms, salt)
 end
 
 local function counters(att, tag)
-    local c = redis.call('HMGET', att, tag, tag .. ':d')
-    return tonumber(c[1]) or 0, tonumber(c[2]) or 0
+    local v = tonumber(redis.call('HGET', att, tag)) or 0
+    return math.floor(v / 1000), v % 1000
 end
 
 -- syncq_fetch KEYS: ready inflight outbox att seq  ARGV: max_batch outbox_max
@@ -78,21 +87,38 @@ local function fetch(keys, args)
     local ready, inflight, outbox, att, seq = keys[1], keys[2], keys[3], keys[4], keys[5]
     local n, limit = tonumber(args[1]), tonumber(args[2])
     if redis.call('LLEN', outbox) > limit then return {1} end
-    local out = {0}
-    local ms, salt
-    for _ = 1, n do
-        local e = redis.call('RPOP', ready)
-        if not e then break end
-        if not ms then
-            ms = now_ms()
-            salt = redis.sha1hex(ready)
+    local got = redis.call('RPOP', ready, n)
+    if not got then return {0} end
+    local ms = now_ms()
+    local salt = redis.sha1hex(ready)
+    local tags, fresh = {}, 0
+    for j = 1, #got do
+        local tag = tag_of(got[j])
+        if not tag then
+            fresh = fresh + 1
+            tags[j] = false
+        else
+            tags[j] = tag
         end
-        local w, tag = wrap(e, seq, ms, salt)
-        redis.call('LPUSH', inflight, w)
-        local a, d = counters(att, tag)
-        out[#out + 1] = w
-        out[#out + 1] = a
-        out[#out + 1] = d
+    end
+    -- one INCRBY numbers every new entry of the batch
+    local last = fresh > 0 and redis.call('INCRBY', seq, fresh) or 0
+    local k = last - fresh
+    for j = 1, #got do
+        if not tags[j] then
+            k = k + 1
+            tags[j] = tag_for(k, ms, salt)
+            got[j] = HDR .. 'id=' .. tags[j] .. ' seen=' .. ms .. '\n' .. got[j]
+        end
+    end
+    redis.call('LPUSH', inflight, unpack(got))
+    local c = redis.call('HMGET', att, unpack(tags))
+    local out = {0}
+    for j = 1, #got do
+        local v = tonumber(c[j]) or 0
+        out[#out + 1] = got[j]
+        out[#out + 1] = math.floor(v / 1000)
+        out[#out + 1] = v % 1000
     end
     return out
 end
@@ -119,11 +145,9 @@ end
 -- take removes the entry with tag from inflight; acks come in fetch order, so
 -- it is nearly always the tail.
 local function take(inflight, tag)
-    local e = redis.call('LINDEX', inflight, -1)
-    if is_tag(e, tag) then
-        redis.call('RPOP', inflight)
-        return e
-    end
+    local e = redis.call('RPOP', inflight)
+    if is_tag(e, tag) then return e end
+    if e then redis.call('RPUSH', inflight, e) end
     for _, x in ipairs(redis.call('LRANGE', inflight, 0, -1)) do
         if is_tag(x, tag) then
             redis.call('LREM', inflight, 1, x)
@@ -161,52 +185,51 @@ local function step(keys, args)
     local inflight, outbox, att, retry, dead, deadjobs, ready =
         keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
     local cap, max_age, n = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
-    local ms = now_ms()
     local acked, missing = 0, 0
+    local recs, done = {}, {}
     local i = 4
     for _ = 1, n do
         local tag, disp, arg, hdr, rec = args[i], args[i + 1], args[i + 2], args[i + 3], args[i + 4]
         i = i + 5
         local e = take(inflight, tag)
-        if not e then
-            missing = missing + 1
-            -- a done job did run: its outcome is still the truth
-            if disp == 'done' and rec ~= '' then redis.call('RPUSH', outbox, rec) end
-        else
+        if e then
             acked = acked + 1
-            local raw = ''
-            if disp == 'retry' or disp == 'dead' then
-                local _
-                _, raw = split(e)
-            end
             if disp == 'done' then
-                redis.call('HDEL', att, tag, tag .. ':d')
-            elseif disp == 'retry' then
-                redis.call('ZADD', retry, ms + tonumber(arg), hdr .. '\n' .. raw)
-                redis.call('HSET', att, tag .. ':d', 0)
-            elseif disp == 'dead' then
-                redis.call('ZADD', dead, ms, arg)
-                redis.call('HSET', deadjobs, arg, set_field(hdr, 'dead', ms) .. '\n' .. raw)
-                redis.call('HDEL', att, tag, tag .. ':d')
-                trim_dead(dead, deadjobs, cap, max_age, ms)
+                done[#done + 1] = tag
+            elseif disp == 'retry' or disp == 'dead' then
+                local _, raw = split(e)
+                local ms = now_ms()
+                if disp == 'retry' then
+                    redis.call('ZADD', retry, ms + tonumber(arg), hdr .. '\n' .. raw)
+                    -- the attempt ended cleanly: keep attempts, clear crashes
+                    local a = counters(att, tag)
+                    redis.call('HSET', att, tag, a * 1000)
+                else
+                    redis.call('ZADD', dead, ms, arg)
+                    redis.call('HSET', deadjobs, arg, set_field(hdr, 'dead', ms) .. '\n' .. raw)
+                    done[#done + 1] = tag
+                    trim_dead(dead, deadjobs, cap, max_age, ms)
+                end
             elseif disp == 'back' then
                 -- arg 1: the job had started; give its attempt and delivery back
                 redis.call('RPUSH', ready, e)
-                if arg == '1' then
-                    redis.call('HINCRBY', att, tag, -1)
-                    redis.call('HINCRBY', att, tag .. ':d', -1)
-                end
+                if arg == '1' then redis.call('HINCRBY', att, tag, -1001) end
             end
-            if rec ~= '' then redis.call('RPUSH', outbox, rec) end
+            if rec ~= '' then recs[#recs + 1] = rec end
+        else
+            missing = missing + 1
+            -- a done job did run: its outcome is still the truth
+            if disp == 'done' and rec ~= '' then recs[#recs + 1] = rec end
         end
     end
+    if #done > 0 then redis.call('HDEL', att, unpack(done)) end
     local stag, srec = args[i], args[i + 1]
     if stag and stag ~= '' then
-        redis.call('HINCRBY', att, stag, 1)
-        redis.call('HINCRBY', att, stag .. ':d', 1)
-        if srec ~= '' then redis.call('RPUSH', outbox, srec) end
+        redis.call('HINCRBY', att, stag, 1001)
+        if srec ~= '' then recs[#recs + 1] = srec end
     end
-    return {acked, missing, ms}
+    if #recs > 0 then redis.call('RPUSH', outbox, unpack(recs)) end
+    return {acked, missing}
 end
 
 -- syncq_requeue KEYS: inflight ready owners claim outbox  ARGV: worker_id

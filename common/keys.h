@@ -2,7 +2,7 @@
  * {QUEUE} hash tag so that one queue lives in one Redis Cluster slot:
  *   P:{Q}:ready            LIST   producers LPUSH, workers take from the right
  *   P:{Q}:inflight:<wid>   LIST   jobs a worker child holds
- *   P:{Q}:att              HASH   attempts (<tag>) and crash deliveries (<tag>:d)
+ *   P:{Q}:att              HASH   per delivery tag: attempts * 1000 + crashes
  *   P:{Q}:seq              STRING counter for delivery tags
  *   P:{Q}:retry            ZSET   waiting retries by due time (ms)
  *   P:{Q}:dead             ZSET   dead-letter job ids by dead time (ms)

@@ -6,13 +6,13 @@
 #   2. run syncq-worker until N success rows are committed in PostgreSQL
 #                                                  -> processed jobs/s
 #   plus Redis CPU per job, and peak RSS of the master and of one child.
-# BENCH_N (100000), BENCH_C (children, 4), BENCH_PEERS=1 adds BullMQ on the
+# BENCH_N (100000), BENCH_C (children, default: one per core), BENCH_PEERS=1 adds BullMQ on the
 # same Redis in the same run (machine speed drifts: compare ratios).
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/servers.sh
 N=${BENCH_N:-100000}
-C=${BENCH_C:-4}
+C=${BENCH_C:-$(nproc)}
 tmp=$(mktemp -d /tmp/syncq-bench.XXXXXX)
 chmod 755 "$tmp"
 WPID=""
