@@ -27,6 +27,28 @@ export SYNCQ_REDIS_URL="redis://127.0.0.1:1/0"
 export SYNCQ_DATABASE_URL="host=127.0.0.1 port=1 dbname=nowhere connect_timeout=2"
 unset PGHOST PGPORT PGDATABASE PGUSER SYNCQ_PREFIX
 
+# Sanitizer reports: ASan writes to log_path, but GCC's UBSan in a combined
+# ASan+UBSan build prints to stderr whatever UBSAN_OPTIONS says; so the
+# harness also scans every log the tests leave (worker logs included).
+SAN_PATTERN='runtime error:|ERROR: AddressSanitizer|ERROR: LeakSanitizer|UndefinedBehaviorSanitizer'
+san_reports() { # dir: list files holding a sanitizer report
+    grep -rlE "$SAN_PATTERN" "$1" 2>/dev/null
+    find "$1/san" -type f 2>/dev/null
+}
+
+# canary: prove the detector sees a report from a sanitized child process
+if [ "${SANITIZE:-0}" = 1 ]; then
+    mkdir -p "$tmp/canary"
+    printf '#include <limits.h>\nint main(int c, char **v) { (void)v; int x = INT_MAX; x += c; return x == 0; }\n' > "$tmp/canary/ub.c"
+    cc -fsanitize=address,undefined -fno-sanitize-recover=all -o "$tmp/canary/ub" "$tmp/canary/ub.c" &&
+        (cd "$tmp/canary" && ./ub > out.log 2>&1)
+    if [ -z "$(san_reports "$tmp/canary")" ]; then
+        echo "the sanitizer canary went unseen: the harness cannot detect reports"
+        exit 70
+    fi
+    rm -rf "$tmp/canary"
+fi
+
 passed=0 failed=0 failures=""
 t0=$(date +%s)
 
@@ -68,9 +90,10 @@ for t in tests/it/*.sh; do
     record "$name ($(( $(date +%s) - s )) s)" $rc "$tmp/$name.log"
 done
 
-if ls "$tmp"/san/* >/dev/null 2>&1; then
+reports=$(san_reports "$tmp" | sort -u)
+if [ -n "$reports" ]; then
     echo "== sanitizer reports (a report in any process fails the run)"
-    for f in "$tmp"/san/*; do
+    for f in $reports; do
         echo "--- $f"
         head -n 60 "$f"
     done
