@@ -39,8 +39,8 @@ typedef struct int_var {
 #define INT_VAR(env, field, lo, hi) {env, offsetof(config, field), sizeof(((config *)0)->field), lo, hi}
 
 static const int_var int_vars[] = {
-    INT_VAR("SYNCQ_CONCURRENCY", concurrency, 1, 1024),
-    INT_VAR("SYNCQ_FETCH_BATCH", batch, 1, 1000),
+    INT_VAR("SYNCQ_CONCURRENCY", concurrency, 1, CONFIG_MAX_CHILDREN),
+    INT_VAR("SYNCQ_FETCH_BATCH", batch, 1, CONFIG_MAX_BATCH),
     INT_VAR("SYNCQ_OUTBOX_MAX", outbox_max, 1, 1000000000),
     INT_VAR("SYNCQ_HEARTBEAT_TTL", heartbeat_ttl_s, 2, 3600),
     INT_VAR("SYNCQ_HEARTBEAT_EVERY", heartbeat_every_s, 1, 1800),
@@ -49,6 +49,10 @@ static const int_var int_vars[] = {
     INT_VAR("SYNCQ_MAX_ENVELOPE", max_envelope, 1024, 512 * 1024 * 1024), /* Redis caps strings at 512 MiB */
     INT_VAR("SYNCQ_WRITER_BATCH", writer_batch, 1, 100000),
     INT_VAR("SYNCQ_BACKOFF_BASE_MS", backoff_base_ms, 1, 3600000),
+    INT_VAR("SYNCQ_TIMEOUT_MS", timeout_ms, 1, 86400000),
+    INT_VAR("SYNCQ_CHILD_CPU_S", child_cpu_s, 0, 86400),
+    INT_VAR("SYNCQ_CHILD_MEM_MB", child_mem_mb, 0, 1048576),
+    INT_VAR("SYNCQ_KILL_GRACE_MS", kill_grace_ms, 0, 60000),
 };
 
 static int
@@ -78,6 +82,8 @@ config_defaults(config *c)
     c->heartbeat_every_s = 5;
     c->reap_every_s = 5;
     c->grace_s = 25;
+    c->timeout_ms = 30000;
+    c->kill_grace_ms = 1000;
     c->max_envelope = 1024 * 1024;
     c->writer_batch = 5000;
     c->backoff_base_ms = 1000;

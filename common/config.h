@@ -9,6 +9,8 @@
 
 #define CONFIG_MAX_QUEUES 16
 #define CONFIG_QUEUE_NAME_MAX 64
+#define CONFIG_MAX_CHILDREN 256
+#define CONFIG_MAX_BATCH 64
 
 typedef struct config_queue {
     char name[CONFIG_QUEUE_NAME_MAX];
@@ -23,8 +25,8 @@ typedef struct config {
     config_queue queues[CONFIG_MAX_QUEUES]; /* SYNCQ_QUEUES / -q, default urgent,default,sync */
     int nqueues;
     int weighted;            /* 1 when any queue carries :weight */
-    int concurrency;         /* SYNCQ_CONCURRENCY / -c, default 4 */
-    int batch;               /* SYNCQ_FETCH_BATCH, jobs per fetch, default 16 */
+    int concurrency;         /* SYNCQ_CONCURRENCY / -c, 1..256, default 4 */
+    int batch;               /* SYNCQ_FETCH_BATCH, most jobs per fetch, 1..64, default 16 */
     int64_t outbox_max;      /* SYNCQ_OUTBOX_MAX, records waiting for PostgreSQL before fetching stops, default 200000 */
     int heartbeat_ttl_s;     /* SYNCQ_HEARTBEAT_TTL, lease, default 30 */
     int heartbeat_every_s;   /* SYNCQ_HEARTBEAT_EVERY, default 5 */
@@ -33,6 +35,10 @@ typedef struct config {
     int64_t max_envelope;    /* SYNCQ_MAX_ENVELOPE bytes, default 1 MiB */
     int writer_batch;        /* SYNCQ_WRITER_BATCH, outbox records per PostgreSQL transaction, default 5000 */
     int64_t backoff_base_ms; /* SYNCQ_BACKOFF_BASE_MS, retry backoff base, default 1000 */
+    int64_t timeout_ms;      /* SYNCQ_TIMEOUT_MS, per-attempt limit unless the envelope sets one, default 30000 */
+    int64_t kill_grace_ms;   /* SYNCQ_KILL_GRACE_MS, SIGTERM to SIGKILL for a job past its deadline, default 1000 */
+    int child_cpu_s;         /* SYNCQ_CHILD_CPU_S, RLIMIT_CPU per child, 0 = none */
+    int child_mem_mb;        /* SYNCQ_CHILD_MEM_MB, RLIMIT_AS per child (RLIMIT_DATA under ASan), 0 = none */
     int log_level;           /* SYNCQ_LOG_LEVEL: debug|info|warn|error, default info */
     char mask_keys[512];     /* SYNCQ_MASK_KEYS: extra secret key words, comma-separated */
 } config;

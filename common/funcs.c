@@ -7,7 +7,7 @@
 #include <string.h>
 
 /* Must match LIBRARY_VERSION in functions.lua. */
-#define FUNCS_VERSION "3"
+#define FUNCS_VERSION "4"
 
 int
 funcs_load(rds *r)

@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '3'
+local LIBRARY_VERSION = '4'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -200,7 +200,9 @@ local function step(keys, args)
                 local _, raw = split(e)
                 local ms = now_ms()
                 if disp == 'retry' then
-                    redis.call('ZADD', retry, ms + tonumber(arg), hdr .. '\n' .. raw)
+                    local due = ms + tonumber(arg)
+                    redis.call('ZADD', retry, due, hdr .. '\n' .. raw)
+                    rec = (string.gsub(rec, '\1DUE', tostring(due), 1))
                     -- the attempt ended cleanly: keep attempts, clear crashes
                     local a = counters(att, tag)
                     redis.call('HSET', att, tag, a * 1000)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NCOLS 27 /* columns in RECORD_COLUMNS */
+#define NCOLS 29 /* columns in RECORD_COLUMNS */
 #define EVENT_COL 21
 
 int
@@ -25,8 +25,9 @@ record_init(record *r)
     r->ev_at_ms = r->ev_duration_ms = -1;
 }
 
-/* text appends s COPY-escaped: cut at cap bytes (on a character boundary),
- * invalid UTF-8 replaced by U+FFFD. NULL becomes \N. */
+/* text appends s COPY-escaped: cut at cap bytes, invalid UTF-8 replaced by
+ * U+FFFD, every control byte escaped (so raw ones never occur in a record).
+ * NULL becomes \N. */
 static void
 text(sbuf *b, const char *s, size_t cap)
 {
@@ -40,10 +41,10 @@ text(sbuf *b, const char *s, size_t cap)
     if (n > cap) n = cap;
     while (i < n) {
         if (p[i] < 0x80) {
-            if (esc[p[i]]) {
-                char e[2] = {'\\', esc[p[i]]};
+            if (esc[p[i]] || p[i] < 0x20 || p[i] == 0x7f) {
                 sbuf_add(b, p + run, i - run);
-                sbuf_add(b, e, 2);
+                if (esc[p[i]]) sbuf_printf(b, "\\%c", esc[p[i]]);
+                else sbuf_printf(b, "\\%03o", p[i]);
                 run = i + 1;
             }
             i++;
@@ -105,7 +106,10 @@ record_build(const record *r, size_t *len)
     sbuf_addc(&b, '\t');
     N(r->event ? r->ev_attempt : -1);
     N(r->event ? r->ev_at_ms : -1);
-    num(&b, r->event ? r->ev_duration_ms : -1);
+    N(r->event ? r->ev_duration_ms : -1);
+    N(r->event ? (r->ev_rev ? r->ev_rev : r->rev) : -1);
+    if (r->event && r->ev_due) sbuf_adds(&b, "\001DUE");
+    else num(&b, -1);
     sbuf_addc(&b, '\n');
     return sbuf_steal(&b, len);
 }
@@ -157,7 +161,10 @@ record_field(const char *s, size_t n, int col, char *out, size_t outlen)
     if (column(s, n, col, &p, &l) < 0 || (l == 2 && p[0] == '\\' && p[1] == 'N')) return -1;
     for (size_t i = 0; i < l && o + 1 < outlen; i++) {
         char c = p[i];
-        if (c == '\\' && i + 1 < l) {
+        if (c == '\\' && i + 3 < l && p[i + 1] >= '0' && p[i + 1] <= '3') {
+            c = (char)((p[i + 1] - '0') * 64 + (p[i + 2] - '0') * 8 + (p[i + 3] - '0'));
+            i += 3;
+        } else if (c == '\\' && i + 1 < l) {
             char e = p[++i];
             c = e == 't' ? '\t' : e == 'n' ? '\n' : e == 'r' ? '\r' : e;
         }

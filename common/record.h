@@ -26,7 +26,13 @@
 #define RECORD_COLUMNS \
     "job_id, rev, queue, kind, service, action, target_type, target_id, scope, actor, payload, status," \
     " attempts, result, last_error, worker, enqueued_ms, started_ms, finished_ms, duration_ms," \
-    " replayed_from, ev_event, ev_outcome, ev_error, ev_attempt, ev_at_ms, ev_duration_ms"
+    " replayed_from, ev_event, ev_outcome, ev_error, ev_attempt, ev_at_ms, ev_duration_ms, ev_rev, ev_due_ms"
+
+/* A retry's due time is Redis TIME + delay, known only inside the step
+ * function: the child writes this placeholder in the ev_due_ms column and the
+ * function substitutes the number. Control bytes are always escaped in
+ * record text, so the placeholder cannot occur in data. */
+#define RECORD_DUE_PLACEHOLDER "\001DUE"
 
 enum { REC_QUEUED = 0, REC_RUNNING = 1, REC_RETRYING = 2, REC_TERMINAL = 3 };
 
@@ -48,6 +54,11 @@ typedef struct record {
     const char *ev_error;
     int ev_attempt;
     int64_t ev_at_ms, ev_duration_ms;
+    int ev_rev;               /* the event's key; 0: the record's rev. A lost
+                                 delivery is keyed by the attempt it ended, so
+                                 the master's and the next start's reports of
+                                 one crash are one event. */
+    int ev_due;               /* 1: a retry; the step fills in its due time */
 } record;
 
 int record_rev(int attempts, int phase);

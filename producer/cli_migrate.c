@@ -19,6 +19,7 @@ typedef struct migration {
 
 static const migration migrations[] = {
     {1, "001_init", schema_001_init},
+    {2, "002_event_due", schema_002_event_due},
 };
 
 static int

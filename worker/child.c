@@ -17,17 +17,25 @@
 
 #define REDIS_TIMEOUT_MS 5000 /* above the 1 s block of BLMOVE (SPEC §10) */
 
-static volatile sig_atomic_t abort_now; /* set by SIGTERM from the master */
-static pid_t master_pid;
+#define SLOW_JOB_MS 20 /* a batch with a job slower than this shrinks the next fetch to 1 */
 
-/* on_term honours SIGTERM only from the master: outside signals go to the
- * master, which gives orders (SPEC §10). */
+static volatile sig_atomic_t abort_now; /* handlers poll it; set on the way out */
+static pid_t master_pid;
+static board_slot *my_slot;
+
+/* on_term honours SIGTERM only from the master, which sends it to a child
+ * whose job is past its deadline: leave at once (the master records the
+ * timeout and SIGKILLs us if we do not). Outside signals go to the master,
+ * which gives orders (SPEC §10). */
 static void
 on_term(int sig, siginfo_t *si, void *uctx)
 {
     (void)sig;
     (void)uctx;
-    if (si && si->si_pid == master_pid) abort_now = 1;
+    if (si && si->si_pid == master_pid) {
+        abort_now = 1;
+        _exit(CHILD_EXIT_KILLED);
+    }
 }
 
 int
@@ -85,7 +93,7 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
 {
     job j;
     int rc = 0;
-    job_prepare(&j, &b->jobs[i], c);
+    job_prepare(&j, &b->jobs[i], c, 1);
     log_job dbg = {j.id, j.env_ok ? j.env.service : NULL, j.env_ok ? j.env.action : NULL};
     if (j.reject[0]) {
         job_reject(&j, c, &p->acks[p->n++]);
@@ -94,11 +102,19 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
     }
     size_t len;
     char *rec = job_start_record(&j, c, &len);
+    board_job bj = {1, b->queue, j.started_ms, j.started_ms + (j.env.timeout_ms ? j.env.timeout_ms : c->cfg->timeout_ms), ""};
+    snprintf(bj.tag, sizeof(bj.tag), "%s", j.w.tag);
+    board_begin(my_slot, &bj); /* before the step: if we die, the master knows the job */
     rc = fetch_step(f, b->queue, p->acks, p->n, j.w.tag, rec, len);
     free(rec);
     pending_clear(p);
     if (rc < 0) goto out;
     job_run(&j, c, &p->acks[p->n++]);
+    board_end(my_slot);
+    if (job_now_ms() - j.started_ms > SLOW_JOB_MS) {
+        f->want = 1;
+        f->slow = 1;
+    }
 out:
     job_free(&j);
     return rc;
@@ -118,13 +134,17 @@ hand_back(batch *b, int from, job_ctx *c, pending *p)
     }
 }
 
+/* run_batch runs b's jobs in order. After a slow job the rest of the batch
+ * goes back to the queue, so idle children take it instead of it waiting
+ * here; a 'q' order from the master does the same. */
 static int
 run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, int *quit)
 {
     pending p = {.n = 0};
     int i, rc = 0;
     c->queue = f->cfg->queues[b->queue].name;
-    for (i = 0; i < b->n && rc == 0; i++) {
+    f->slow = 0;
+    for (i = 0; i < b->n && rc == 0 && !f->slow; i++) {
         if (i > 0 && ctl_quit(ctl_fd)) {
             *quit = 1;
             break;
@@ -157,7 +177,12 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
             nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
             continue;
         }
+        int before = f->want;
         int rc = b.n ? run_batch(f, &b, c, ctl_fd, &quit) : 0;
+        /* grow the batch while jobs are fast; a slow job dropped it to 1, so
+         * the jobs behind it stay in the queue for idle children */
+        if (f->want == before && b.n == before && f->want < f->cfg->batch)
+            f->want = f->want * 2 > f->cfg->batch ? f->cfg->batch : f->want * 2;
         batch_free(&b);
         if (rc < 0) return -1;
     }
@@ -165,7 +190,7 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
 }
 
 int
-child_main(const config *cfg, const char *wid, int ctl_fd)
+child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot)
 {
     rds r;
     fetcher f;
@@ -173,6 +198,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd)
     int rc = CHILD_EXIT_REDIS;
 
     rds_init(&r);
+    my_slot = slot;
     if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;
     handler_register_builtins();
     if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) < 0 || funcs_ensure(&r) < 0 ||

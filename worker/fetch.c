@@ -27,6 +27,7 @@ fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid)
     f->cfg = cfg;
     snprintf(f->wid, sizeof(f->wid), "%s", wid);
     f->rng = (unsigned)getpid() * 2654435761u;
+    f->want = 1;
     for (int i = 0; i < cfg->nqueues; i++) keys_queue(&f->keys[i], cfg->prefix, cfg->queues[i].name, wid);
 }
 
@@ -83,7 +84,7 @@ call_fetch(fetcher *f, int qi, batch *b)
     const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq};
     char nb[16], lim[32];
     const char *args[] = {nb, lim};
-    snprintf(nb, sizeof(nb), "%d", f->cfg->batch);
+    snprintf(nb, sizeof(nb), "%d", f->want);
     snprintf(lim, sizeof(lim), "%lld", (long long)f->cfg->outbox_max);
     rds_reply *x = funcs_call(f->r, "syncq_fetch", 5, keys, 2, args, NULL);
     if (!rds_reply_ok(f->r, x)) {

@@ -24,7 +24,7 @@ job_now_ms(void)
 }
 
 static void
-check_runnable(job *j, const job_ctx *c)
+check_runnable(job *j, const job_ctx *c, int lookup)
 {
     char err[512];
     envelope_err rc = envelope_parse(j->w.raw, j->w.rawlen, (size_t)c->cfg->max_envelope, &j->env, err, sizeof(err));
@@ -34,6 +34,7 @@ check_runnable(job *j, const job_ctx *c)
     }
     j->env_ok = 1;
     if (j->env.id) j->id = j->env.id;
+    if (!lookup) return;
     /* parsed first so the dead-letter row of a poison pill names its job */
     if (j->f->crashes >= POISON_CRASHES) {
         snprintf(j->reject, sizeof(j->reject), "poison: %d deliveries ended with the worker dying", j->f->crashes);
@@ -44,7 +45,7 @@ check_runnable(job *j, const job_ctx *c)
 }
 
 void
-job_prepare(job *j, const fetched *f, const job_ctx *c)
+job_prepare(job *j, const fetched *f, const job_ctx *c, int lookup)
 {
     memset(j, 0, sizeof(*j));
     j->f = f;
@@ -55,7 +56,7 @@ job_prepare(job *j, const fetched *f, const job_ctx *c)
     j->id = j->w.tag;
     j->attempt = f->attempts + 1;
     j->enqueued_ms = j->w.seen_ms;
-    if (!j->reject[0]) check_runnable(j, c);
+    if (!j->reject[0]) check_runnable(j, c, lookup);
     if (j->env_ok && j->env.enqueued_at_ms >= 0) j->enqueued_ms = j->env.enqueued_at_ms;
     if (j->env_ok && j->env.payload) {
         char *txt = json_print(j->env.payload);
@@ -106,6 +107,7 @@ job_start_record(job *j, const job_ctx *c, size_t *len)
         r.ev_error = err;
         r.ev_attempt = j->f->attempts;
         r.ev_at_ms = j->started_ms;
+        r.ev_rev = record_rev(j->f->attempts, REC_RETRYING); /* the crashed attempt's key */
     }
     return record_build(&r, len);
 }
@@ -158,31 +160,65 @@ max_attempts(const job *j)
     return j->env.max_attempts > 0 ? j->env.max_attempts : ENVELOPE_DEFAULT_MAX_ATTEMPTS;
 }
 
-/* dispose turns a handler's answer into the ack kind, status and error. */
+/* dispose turns an outcome into the ack kind, status and error. */
 static const char *
-dispose(job *j, job_ctx *c, handler_result hr, handler_ctx *h, ack *a, char *err, size_t errlen)
+dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errlen)
 {
-    if (hr == HANDLER_OK) {
+    if (o->hr == HANDLER_OK) {
         a->kind = ACK_DONE;
         return "success";
     }
-    if (hr == HANDLER_TRANSIENT && j->attempt < max_attempts(j)) {
-        int64_t d = backoff_delay_ms(j->attempt, c->cfg->backoff_base_ms, BACKOFF_CAP_MS, h->retry_after_ms,
+    if (o->hr == HANDLER_TRANSIENT && j->attempt < max_attempts(j)) {
+        int64_t d = backoff_delay_ms(j->attempt, c->cfg->backoff_base_ms, BACKOFF_CAP_MS, o->retry_after_ms,
                                      backoff_rand_default, &c->rng);
         a->kind = ACK_RETRY;
         snprintf(a->arg, sizeof(a->arg), "%lld", (long long)d);
-        snprintf(err, errlen, "%s", h->error);
+        snprintf(err, errlen, "%s", o->error);
         set_header(a, j, err);
         return "retrying";
     }
-    if (hr == HANDLER_TRANSIENT)
-        snprintf(err, errlen, "attempts exhausted (%d): %s", j->attempt, h->error);
+    if (o->hr == HANDLER_TRANSIENT)
+        snprintf(err, errlen, "attempts exhausted (%d): %s", j->attempt, o->error);
     else
-        snprintf(err, errlen, "%s", h->error);
+        snprintf(err, errlen, "%s", o->error);
     a->kind = ACK_DEAD;
     snprintf(a->arg, sizeof(a->arg), "%s", j->id);
     set_header(a, j, err);
     return "dead";
+}
+
+void
+job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
+{
+    record r;
+    char err[1100] = "";
+    int64_t now = job_now_ms();
+    memset(a, 0, sizeof(*a));
+    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
+    const char *status = dispose(j, c, o, a, err, sizeof(err));
+    base_record(j, c, &r);
+    r.status = status;
+    r.attempts = j->attempt;
+    r.result = o->result;
+    r.error = err[0] ? err : NULL;
+    r.started_ms = j->started_ms;
+    r.finished_ms = now;
+    r.duration_ms = now - j->started_ms;
+    r.rev = record_rev(j->attempt, a->kind == ACK_RETRY ? REC_RETRYING : REC_TERMINAL);
+    if (o->hr != HANDLER_OK) {
+        /* a success is the job row itself; events hold what went wrong (see schema/) */
+        r.event = "attempt";
+        r.ev_outcome = o->outcome;
+        r.ev_error = o->error[0] ? o->error : NULL;
+        r.ev_attempt = j->attempt;
+        r.ev_at_ms = now;
+        r.ev_duration_ms = r.duration_ms;
+        r.ev_due = a->kind == ACK_RETRY;
+        log_job lj = {j->id, j->env_ok ? j->env.service : NULL, j->env_ok ? j->env.action : NULL};
+        log_job_msg(LOG_INFO, a->kind == ACK_RETRY ? "job.retry" : "job.dead", &lj, err, "attempt %d of %d failed",
+                    j->attempt, max_attempts(j));
+    }
+    finish(a, &r);
 }
 
 static const char *outcome_names[] = {"success", "transient", "permanent"};
@@ -191,44 +227,38 @@ void
 job_run(job *j, job_ctx *c, ack *a)
 {
     handler_ctx h;
-    record r;
-    char err[1100] = "";
-    memset(a, 0, sizeof(*a));
     memset(&h, 0, sizeof(h));
-    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
     h.env = &j->env;
     h.attempt = j->attempt;
     h.stop = c->stop;
     h.retry_after_ms = -1;
     sbuf_init(&h.result);
     handler_result hr = j->fn(&h);
+    job_outcome o = {hr, outcome_names[hr], h.error, h.retry_after_ms, h.result.len ? h.result.buf : NULL};
+    job_finish(j, c, &o, a);
+    sbuf_free(&h.result);
+}
+
+char *
+job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len)
+{
+    record r;
     int64_t now = job_now_ms();
-    const char *status = dispose(j, c, hr, &h, a, err, sizeof(err));
     base_record(j, c, &r);
-    r.status = status;
+    r.status = "retrying";
     r.attempts = j->attempt;
-    r.result = h.result.len ? h.result.buf : NULL;
-    r.error = err[0] ? err : NULL;
+    r.error = how;
     r.started_ms = j->started_ms;
     r.finished_ms = now;
-    r.duration_ms = now - j->started_ms;
-    r.rev = record_rev(j->attempt, hr == HANDLER_OK || a->kind == ACK_DEAD ? REC_TERMINAL : REC_RETRYING);
-    if (hr != HANDLER_OK) {
-        /* a success is the job row itself; events hold what went wrong (see schema/) */
-        r.event = "attempt";
-        r.ev_outcome = outcome_names[hr];
-        r.ev_error = h.error[0] ? h.error : NULL;
-        r.ev_attempt = j->attempt;
-        r.ev_at_ms = now;
-        r.ev_duration_ms = r.duration_ms;
-    }
-    finish(a, &r);
-    if (hr != HANDLER_OK) {
-        log_job lj = {j->id, j->env.service, j->env.action};
-        log_job_msg(LOG_INFO, a->kind == ACK_RETRY ? "job.retry" : "job.dead", &lj, err,
-                    "attempt %d of %d failed", j->attempt, max_attempts(j));
-    }
-    sbuf_free(&h.result);
+    r.duration_ms = j->started_ms > 0 ? now - j->started_ms : -1;
+    r.rev = record_rev(j->attempt, REC_RETRYING);
+    r.event = "lost";
+    r.ev_outcome = "crash";
+    r.ev_error = how;
+    r.ev_attempt = j->attempt;
+    r.ev_at_ms = now;
+    r.ev_duration_ms = r.duration_ms;
+    return record_build(&r, len);
 }
 
 void

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +38,10 @@ typedef struct slot {
     int crashes;            /* consecutive early deaths */
     int64_t respawn_at_ms;  /* when an empty slot may be refilled */
     int told;               /* 'q' sent */
+    int64_t term_at_ms;     /* wall ms SIGTERM went to a child past its deadline, 0 none */
+    int64_t timeout_ms;     /* the deadline it missed */
+    int killed;             /* SIGKILL sent */
+    int shutdown_killed;    /* killed because the shutdown grace ran out */
 } slot;
 
 typedef struct master {
@@ -47,6 +52,7 @@ typedef struct master {
     slot slots[MAX_SLOTS];
     int nslots;             /* slots[0] is the writer; 1..nslots-1 job children */
     int64_t last_lease_ok_ms, next_beat_ms, next_sweep_ms, next_promote_ms;
+    board_slot *board;      /* shared with the children, MAX_SLOTS slots */
     int stopping;           /* SIGTERM/SIGINT seen */
     int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
 } master;
@@ -110,6 +116,8 @@ worker_id(char *out, size_t len, const char *boot, int pid)
     snprintf(out, len, "%s:%d:%s", host, pid, boot);
 }
 
+static void redis_lost(master *m);
+
 /* ---- children ---- */
 
 static void
@@ -122,6 +130,23 @@ close_inherited(master *m, int keep)
     rds_forget(&m->r);
 }
 
+/* limit applies the optional per-child rlimits. ASan reserves terabytes of
+ * address space, so a sanitizer build limits the data segment instead. */
+static int
+limit(const config *c)
+{
+#ifdef __SANITIZE_ADDRESS__
+    const int mem = RLIMIT_DATA;
+#else
+    const int mem = RLIMIT_AS;
+#endif
+    struct rlimit cpu = {(rlim_t)c->child_cpu_s, (rlim_t)c->child_cpu_s + 1};
+    struct rlimit as = {(rlim_t)c->child_mem_mb << 20, (rlim_t)c->child_mem_mb << 20};
+    if (c->child_cpu_s && setrlimit(RLIMIT_CPU, &cpu) < 0) return -1;
+    if (c->child_mem_mb && setrlimit(mem, &as) < 0) return -1;
+    return 0;
+}
+
 static void
 child_enter(master *m, int idx, int ctl_rd)
 {
@@ -129,8 +154,10 @@ child_enter(master *m, int idx, int ctl_rd)
     char wid[WORKER_ID_MAX];
     close_inherited(m, -1);
     if (setpgid(0, 0) < 0 || child_signals(parent) < 0) _exit(CHILD_EXIT_CONFIG);
+    if (m->slots[idx].role == ROLE_JOB && limit(m->cfg) < 0) _exit(CHILD_EXIT_CONFIG);
     worker_id(wid, sizeof(wid), m->boot, (int)getpid());
-    int rc = m->slots[idx].role == ROLE_WRITER ? writer_main(m->cfg, wid, ctl_rd) : child_main(m->cfg, wid, ctl_rd);
+    int rc = m->slots[idx].role == ROLE_WRITER ? writer_main(m->cfg, wid, ctl_rd)
+                                               : child_main(m->cfg, wid, ctl_rd, board_at(m->board, idx));
     _exit(rc);
 }
 
@@ -143,6 +170,9 @@ spawn(master *m, int idx)
         log_msg(LOG_ERROR, "master.spawn", "pipe() failed: %s", strerror(errno));
         return -1;
     }
+    board_clear(board_at(m->board, idx));
+    s->term_at_ms = s->timeout_ms = 0;
+    s->killed = s->shutdown_killed = 0;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -182,18 +212,41 @@ describe_exit(int st, char *buf, size_t len)
     else snprintf(buf, len, "exited with code %d", WEXITSTATUS(st));
 }
 
+/* salvage records the job a dead child was running, per the status board. */
 static void
-reaped(master *m, slot *s, int st)
+salvage(master *m, slot *s, int idx, int st, long maxrss_kb)
 {
+    board_job bj;
+    char how[256], why[96];
+    if (!m->connected || board_read(board_at(m->board, idx), &bj) < 0 || !bj.running) return;
+    describe_exit(st, why, sizeof(why));
+    salvage_kind kind = SALVAGE_CRASH;
+    if (s->timeout_ms) {
+        kind = SALVAGE_TIMEOUT;
+        snprintf(how, sizeof(how), "timeout after %lld ms", (long long)s->timeout_ms);
+    } else if (s->shutdown_killed) {
+        kind = SALVAGE_SHUTDOWN;
+        snprintf(how, sizeof(how), "stopped at the end of the shutdown grace period");
+    } else {
+        snprintf(how, sizeof(how), "worker %s during the attempt; peak RSS %ld kB", why, maxrss_kb);
+    }
+    if (salvage_job(&m->r, m->cfg, s->wid, &bj, kind, how) < 0) redis_lost(m);
+}
+
+static void
+reaped(master *m, int idx, int st, long maxrss_kb)
+{
+    slot *s = &m->slots[idx];
     char why[96];
     int64_t now = now_ms();
     int clean = WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_OK;
     describe_exit(st, why, sizeof(why));
-    log_msg(clean || m->stopping ? LOG_INFO : LOG_WARN, "master.child_exit", "%s %d %s",
-            s->role == ROLE_WRITER ? "writer" : "child", (int)s->pid, why);
+    log_msg(clean || m->stopping ? LOG_INFO : LOG_WARN, "master.child_exit", "%s %d %s (peak RSS %ld kB)",
+            s->role == ROLE_WRITER ? "writer" : "child", (int)s->pid, why, maxrss_kb);
+    if (s->role == ROLE_JOB) salvage(m, s, idx, st, maxrss_kb);
     /* we know it is dead: return its jobs now rather than after its lease */
     if (m->connected && reaper_requeue(&m->r, m->cfg, s->wid) == 0) reaper_forget(&m->r, m->cfg, s->wid);
-    if (!clean && now - s->born_ms < CRASH_WINDOW_MS) s->crashes++;
+    if (!clean && !s->timeout_ms && now - s->born_ms < CRASH_WINDOW_MS) s->crashes++;
     else s->crashes = 0;
     int64_t delay = s->crashes ? 100LL << (s->crashes > 9 ? 9 : s->crashes) : 0;
     if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_CONFIG) delay = RESPAWN_MAX_MS;
@@ -210,13 +263,14 @@ reap_all(master *m)
 {
     int st;
     pid_t pid;
-    while ((pid = waitpid(-1, &st, WNOHANG)) != 0) {
+    struct rusage ru;
+    while ((pid = wait4(-1, &st, WNOHANG, &ru)) != 0) {
         if (pid < 0) {
             if (errno == EINTR) continue;
             break; /* ECHILD */
         }
         for (int i = 0; i < m->nslots; i++)
-            if (m->slots[i].pid == pid) reaped(m, &m->slots[i], st);
+            if (m->slots[i].pid == pid) reaped(m, i, st, ru.ru_maxrss);
     }
 }
 
@@ -309,6 +363,31 @@ sweep_tick(master *m, int64_t now)
     }
 }
 
+/* ---- deadlines ---- */
+
+/* deadline_tick enforces each job's hard limit: SIGTERM to a child past its
+ * deadline, SIGKILL after the kill grace. The reap records the timeout. */
+static void
+deadline_tick(master *m)
+{
+    int64_t wall = job_now_ms();
+    for (int i = 1; i < m->nslots; i++) {
+        slot *s = &m->slots[i];
+        board_job bj;
+        if (!s->pid || board_read(board_at(m->board, i), &bj) < 0) continue;
+        if (!s->term_at_ms && bj.running && wall >= bj.deadline_ms) {
+            s->term_at_ms = wall;
+            s->timeout_ms = bj.deadline_ms - bj.started_ms;
+            log_msg(LOG_WARN, "master.timeout", "child %d: job %s past its %lld ms limit", (int)s->pid, bj.tag,
+                    (long long)s->timeout_ms);
+            kill(s->pid, SIGTERM);
+        } else if (s->term_at_ms && !s->killed && wall - s->term_at_ms >= m->cfg->kill_grace_ms) {
+            s->killed = 1;
+            kill(s->pid, SIGKILL);
+        }
+    }
+}
+
 /* ---- signals and shutdown ---- */
 
 static void
@@ -334,6 +413,7 @@ stop_tick(master *m, int64_t now)
         for (int i = 0; i < m->nslots; i++)
             if (m->slots[i].pid) {
                 log_msg(LOG_WARN, "master.kill", "grace period over: killing %d", (int)m->slots[i].pid);
+                m->slots[i].shutdown_killed = 1;
                 kill(m->slots[i].pid, SIGKILL);
             }
         m->deadline_ms = now + 60000; /* kill once; the reap follows */
@@ -393,6 +473,7 @@ loop(master *m)
         redis_tick(m);
         respawn_due(m);
         lease_tick(m, now);
+        deadline_tick(m);
         sweep_tick(m, now);
         stop_tick(m, now);
         if (m->stopping && live_children(m, ROLE_JOB) == 0 && live_children(m, ROLE_WRITER) == 0) return;
@@ -415,6 +496,11 @@ master_run(config *cfg)
         return 70;
     }
     worker_id(m.wid, sizeof(m.wid), m.boot, (int)getpid());
+    m.board = board_new(MAX_SLOTS);
+    if (!m.board) {
+        log_msg(LOG_ERROR, "master.start", "mmap() of the status board failed: %s", strerror(errno));
+        return 70;
+    }
     m.nslots = cfg->concurrency + 1;
     for (int i = 0; i < m.nslots; i++) {
         m.slots[i].ctl = -1;
@@ -426,6 +512,7 @@ master_run(config *cfg)
     loop(&m);
     if (m.connected) reaper_forget(&m.r, cfg, m.wid);
     rds_close(&m.r);
+    board_free(m.board, MAX_SLOTS);
     log_msg(LOG_INFO, "master.exit", "stopped");
     return 0;
 }

@@ -35,6 +35,7 @@
 #define CHILD_EXIT_CONFIG 2 /* fatal: do not respawn in a loop */
 #define CHILD_EXIT_REDIS 3  /* lost Redis; respawn with backoff */
 #define CHILD_EXIT_DB 4
+#define CHILD_EXIT_KILLED 5 /* left on the master's SIGTERM (job past its deadline) */
 
 /* ---- handler.c: the registry ---- */
 
@@ -65,7 +66,7 @@ typedef struct fetched {
     int crashes;        /* deliveries since the last clean end (crashes) */
 } fetched;
 
-#define FETCH_MAX_BATCH 64
+#define FETCH_MAX_BATCH CONFIG_MAX_BATCH
 
 typedef struct batch {
     rds_reply *reply;   /* owns the entries */
@@ -92,6 +93,8 @@ typedef struct fetcher {
     char wid[WORKER_ID_MAX];
     unsigned rng;            /* for weighted queue order */
     qkeys keys[CONFIG_MAX_QUEUES];
+    int want;                /* jobs to ask for next: 1 after a slow job, doubling up to cfg->batch */
+    int slow;                /* the last job was slow: hand the rest of the batch back */
 } fetcher;
 
 void fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid);
@@ -132,12 +135,29 @@ typedef struct job {
 } job;
 
 /* job_prepare parses the entry and decides whether it can run: bad bytes, a
- * bad envelope, an unknown handler and a poison pill end in j->reject. */
-void job_prepare(job *j, const fetched *f, const job_ctx *c);
+ * bad envelope, an unknown handler and a poison pill end in j->reject. With
+ * lookup 0 (the master recording a dead child's job) only bytes are checked. */
+void job_prepare(job *j, const fetched *f, const job_ctx *c, int lookup);
 /* job_start_record returns the "running" audit record (caller frees). */
 char *job_start_record(job *j, const job_ctx *c, size_t *len);
+/* job_outcome is how an attempt ended: a handler's answer, or a timeout the
+ * master enforced. */
+typedef struct job_outcome {
+    handler_result hr;
+    const char *outcome;     /* event outcome: success|transient|permanent|timeout */
+    const char *error;       /* "" for none */
+    int64_t retry_after_ms;  /* -1 none */
+    const char *result;      /* JSON text or NULL */
+} job_outcome;
+
 /* job_run runs the handler and fills a with the job's disposition and record. */
 void job_run(job *j, job_ctx *c, ack *a);
+/* job_finish fills a for an attempt that ended with o: success, a retry with
+ * backoff, or the dead-letter set. */
+void job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a);
+/* job_crash_record returns the audit record of an attempt whose child died
+ * (how: signal or exit code, peak RSS); caller frees. */
+char *job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len);
 /* job_reject fills a for a job that cannot run (dead-letter, bad data). */
 void job_reject(job *j, const job_ctx *c, ack *a);
 /* job_handback fills a to return a job to its queue; started says whether
@@ -146,11 +166,31 @@ void job_handback(job *j, int started, ack *a);
 void job_free(job *j);
 int64_t job_now_ms(void);
 
+/* ---- board.c: what each child is running, in shared memory ---- */
+
+typedef struct board_job {
+    int running;                /* 0 idle */
+    int queue;                  /* index into the config's queues */
+    int64_t started_ms, deadline_ms; /* wall clock */
+    char tag[WRAP_TAG_MAX];
+} board_job;
+
+typedef struct board_slot board_slot;
+
+board_slot *board_new(int n);
+void board_free(board_slot *b, int n);
+board_slot *board_at(board_slot *b, int i);
+void board_begin(board_slot *s, const board_job *j);
+void board_end(board_slot *s);
+void board_clear(board_slot *s);
+/* board_read copies a consistent snapshot of a slot; -1 if it kept changing. */
+int board_read(board_slot *s, board_job *out);
+
 /* ---- child.c / writer.c ---- */
 
 /* child_signals sets a child's signal dispositions right after fork. */
 int child_signals(pid_t master);
-int child_main(const config *cfg, const char *wid, int ctl_fd);
+int child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
 int writer_main(const config *cfg, const char *wid, int ctl_fd);
 
 /* ---- reaper.c: leases, orphans, retries (run by the master) ---- */
@@ -166,6 +206,14 @@ int reaper_sweep(rds *r, const config *cfg);
 /* reaper_promote moves due retries back to their ready lists. */
 int reaper_promote(rds *r, const config *cfg);
 void reaper_forget(rds *r, const config *cfg, const char *wid);
+
+/* ---- salvage.c: the job of a dead child (run by the master) ---- */
+
+typedef enum { SALVAGE_CRASH, SALVAGE_TIMEOUT, SALVAGE_SHUTDOWN } salvage_kind;
+
+/* salvage_job records the end of job bj of dead worker wid (how: the error
+ * text). 0, or -1 on a Redis error. */
+int salvage_job(rds *r, const config *cfg, const char *wid, const board_job *bj, salvage_kind kind, const char *how);
 
 /* ---- master.c ---- */
 

@@ -31,7 +31,8 @@ static const char *SQL_TEMP =
     " target_id text, scope text, actor text, payload text, status text, attempts int, result text,"
     " last_error text, worker text, enqueued_ms bigint, started_ms bigint, finished_ms bigint,"
     " duration_ms bigint, replayed_from text, ev_event text, ev_outcome text, ev_error text,"
-    " ev_attempt int, ev_at_ms bigint, ev_duration_ms bigint) ON COMMIT DELETE ROWS";
+    " ev_attempt int, ev_at_ms bigint, ev_duration_ms bigint, ev_rev int, ev_due_ms bigint)"
+    " ON COMMIT DELETE ROWS";
 
 static const char *SQL_COPY = "COPY syncq_in (ord, " RECORD_COLUMNS ") FROM STDIN";
 
@@ -59,10 +60,10 @@ static const char *SQL_MERGE =
     " duration_ms = EXCLUDED.duration_ms, replayed_from = COALESCE(EXCLUDED.replayed_from, j.replayed_from),"
     " rev = EXCLUDED.rev, updated_at = now()"
     " WHERE j.rev <= EXCLUDED.rev;"
-    "INSERT INTO syncq_job_events (job_id, rev, event, outcome, attempt, error, worker, at, duration_ms)"
-    " SELECT job_id, rev, ev_event, ev_outcome, ev_attempt, ev_error, worker,"
-    " COALESCE(to_timestamp(ev_at_ms / 1000.0), now()), ev_duration_ms"
-    " FROM syncq_in WHERE ev_event IS NOT NULL ON CONFLICT DO NOTHING;"
+    "INSERT INTO syncq_job_events (job_id, rev, event, outcome, attempt, error, worker, at, duration_ms, due_at)"
+    " SELECT job_id, COALESCE(ev_rev, rev), ev_event, ev_outcome, ev_attempt, ev_error, worker,"
+    " COALESCE(to_timestamp(ev_at_ms / 1000.0), now()), ev_duration_ms, to_timestamp(ev_due_ms / 1000.0)"
+    " FROM syncq_in WHERE ev_event IS NOT NULL ORDER BY ord ON CONFLICT DO NOTHING;"
     "COMMIT";
 
 typedef struct writer {

@@ -14,7 +14,7 @@ dead() { [ "$(count "job_id = 'pill' AND status = 'dead'")" = 1 ]; }
 wait_for 60 "the pill to be dead-lettered" dead
 assert_eq "$(q "SELECT attempts FROM syncq_jobs WHERE job_id = 'pill'")" 3 "attempts used by three crashes"
 q "SELECT last_error FROM syncq_jobs WHERE job_id = 'pill'" | grep -q '^poison' || fail "last_error does not say poison"
-assert_eq "$(q "SELECT count(*) FROM syncq_job_events WHERE job_id = 'pill' AND event = 'lost'")" 2 "lost deliveries recorded by the next start"
+assert_eq "$(q "SELECT count(*) FROM syncq_job_events WHERE job_id = 'pill' AND event = 'lost' AND error ~ 'signal 6.*peak RSS [0-9]+ kB'")" 3 "crashes recorded with the signal and peak RSS"
 assert_eq "$(q "SELECT outcome FROM syncq_job_events WHERE job_id = 'pill' AND event = 'dead'")" poison "dead event outcome"
 assert_eq "$(r ZSCORE "$(key default dead)" pill | grep -c .)" 1 "pill in the dead-letter set"
 ok() { [ "$(count "job_id = 'after' AND status = 'success'")" = 1 ]; }

@@ -144,7 +144,7 @@ test_env_bad_values(void **state)
     (void)state;
     {
         const char *const env[] = {"SYNCQ_CONCURRENCY", "abc", NULL};
-        expect_bad(env, "SYNCQ_CONCURRENCY=\"abc\" is not an integer in 1..1024");
+        expect_bad(env, "SYNCQ_CONCURRENCY=\"abc\" is not an integer in 1..256");
     }
     {
         const char *const env[] = {"SYNCQ_CONCURRENCY", "0", NULL};

@@ -52,7 +52,7 @@ test_round_trip(void **state)
     /* no raw tab or newline inside a field: exactly 27 columns, one line */
     int tabs = 0, nls = 0;
     for (size_t i = 0; i < len; i++) tabs += s[i] == '\t', nls += s[i] == '\n';
-    assert_int_equal(tabs, 27); /* the magic's tab + 26 separators */
+    assert_int_equal(tabs, 29); /* the magic's tab + 28 separators */
     assert_int_equal(nls, 1);
     char out[256];
     assert_int_equal(record_field(s, len, 14, out, sizeof(out)), (int)strlen(r.error));
@@ -128,6 +128,30 @@ test_error_capped(void **state)
 }
 
 static void
+test_control_bytes_escaped(void **state)
+{
+    (void)state;
+    record r;
+    record_init(&r);
+    r.id = "c";
+    r.status = "retrying";
+    r.error = "a\001DUE b\033[31m";
+    r.event = "attempt";
+    r.ev_due = 1;
+    size_t len;
+    char *s = build(&r, &len);
+    /* the only raw control byte is the due-time placeholder, once */
+    int raw = 0;
+    for (size_t i = 0; i + 1 < len; i++) raw += (unsigned char)s[i] < 0x20 && s[i] != '\t';
+    assert_int_equal(raw, 1);
+    assert_non_null(strstr(s, RECORD_DUE_PLACEHOLDER));
+    char out[64];
+    assert_int_not_equal(record_field(s, len, 14, out, sizeof(out)), -1);
+    assert_string_equal(out, r.error);
+    free(s);
+}
+
+static void
 test_not_a_record(void **state)
 {
     (void)state;
@@ -147,6 +171,7 @@ main(void)
         cmocka_unit_test(test_event_flag),
         cmocka_unit_test(test_bad_bytes_repaired),
         cmocka_unit_test(test_error_capped),
+        cmocka_unit_test(test_control_bytes_escaped),
         cmocka_unit_test(test_not_a_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,80 @@
+/* board.c - the status board: one slot per child in anonymous shared memory,
+ * mapped by the master before it forks. A child writes which job it is
+ * running and until when; the master reads it to enforce deadlines and, when
+ * a child dies, to know which job died with it. A generation counter (odd
+ * while a slot is being written) lets the master read a slot without locks. */
+#include "fmacros.h"
+#include "worker.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+struct board_slot {
+    atomic_uint gen;
+    board_job job;
+};
+
+board_slot *
+board_new(int n)
+{
+    void *p = mmap(NULL, (size_t)n * sizeof(board_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void
+board_free(board_slot *b, int n)
+{
+    if (b) munmap(b, (size_t)n * sizeof(board_slot));
+}
+
+board_slot *
+board_at(board_slot *b, int i)
+{
+    return b ? &b[i] : NULL;
+}
+
+static void
+publish(board_slot *s, const board_job *j)
+{
+    atomic_fetch_add_explicit(&s->gen, 1, memory_order_acq_rel); /* odd: writing */
+    s->job = *j;
+    atomic_fetch_add_explicit(&s->gen, 1, memory_order_release); /* even: stable */
+}
+
+void
+board_begin(board_slot *s, const board_job *j)
+{
+    if (s) publish(s, j);
+}
+
+void
+board_end(board_slot *s)
+{
+    board_job idle;
+    memset(&idle, 0, sizeof(idle));
+    if (s) publish(s, &idle);
+}
+
+int
+board_read(board_slot *s, board_job *out)
+{
+    for (int tries = 0; tries < 100; tries++) {
+        unsigned g1 = atomic_load_explicit(&s->gen, memory_order_acquire);
+        if (g1 & 1) continue;
+        *out = s->job;
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&s->gen, memory_order_relaxed) == g1) return 0;
+    }
+    return -1;
+}
+
+void
+board_clear(board_slot *s)
+{
+    if (s) {
+        atomic_store(&s->gen, 0);
+        memset(&s->job, 0, sizeof(s->job));
+    }
+}
