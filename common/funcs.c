@@ -6,8 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Must match LIBRARY_VERSION in functions.lua. */
-#define FUNCS_VERSION "4"
 
 int
 funcs_load(rds *r)
@@ -20,13 +18,27 @@ funcs_load(rds *r)
     return ok ? 0 : -1;
 }
 
+/* our_version reads LIBRARY_VERSION out of the embedded library text, so
+ * the version lives in one place. */
+static size_t
+our_version(const char **v)
+{
+    static const char mark[] = "LIBRARY_VERSION = '";
+    const char *p = strstr(syncq_functions_lua, mark);
+    if (!p) return 0;
+    p += sizeof(mark) - 1;
+    *v = p;
+    return strcspn(p, "'");
+}
+
 int
 funcs_ensure(rds *r)
 {
     rds_reply *x = rds_cmdf(r, "FCALL syncq_version 0");
-    size_t len;
-    const char *v = rds_reply_str(x, &len);
-    int same = x && rds_reply_type(x) == RDS_STR && len == strlen(FUNCS_VERSION) && !memcmp(v, FUNCS_VERSION, len);
+    size_t len, ol;
+    const char *v = rds_reply_str(x, &len), *ours = NULL;
+    ol = our_version(&ours);
+    int same = x && rds_reply_type(x) == RDS_STR && ol && len == ol && !memcmp(v, ours, len);
     if (!x) return -1;
     rds_reply_free(x);
     return same ? 0 : funcs_load(r);

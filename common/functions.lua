@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '4'
+local LIBRARY_VERSION = '5'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -215,7 +215,9 @@ local function step(keys, args)
             elseif disp == 'back' then
                 -- arg 1: the job had started; give its attempt and delivery back
                 redis.call('RPUSH', ready, e)
-                if arg == '1' then redis.call('HINCRBY', att, tag, -1001) end
+                if arg == '1' and redis.call('HINCRBY', att, tag, -1001) <= 0 then
+                    redis.call('HDEL', att, tag)
+                end
             end
             if rec ~= '' then recs[#recs + 1] = rec end
         else

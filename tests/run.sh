@@ -6,7 +6,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 70
 B=${BUILD_DIR:-build/rel}
-ONLY=${TESTS:-}          # e.g. TESTS=it_poison make test
+ONLY=${TESTS:-}          # e.g. TESTS=it_poison make test; VERBOSE=1 shows passing logs too
 . scripts/servers.sh
 
 tmp=$(mktemp -d /tmp/syncq-test.XXXXXX)
@@ -56,6 +56,7 @@ record() { # name rc log
     if [ "$2" -eq 0 ]; then
         passed=$((passed + 1))
         printf 'ok   %s\n' "$1"
+        [ "${VERBOSE:-0}" = 1 ] && sed 's/^/     | /' "$3"
     else
         failed=$((failed + 1))
         failures="$failures $1"

@@ -129,8 +129,7 @@ hand_back(batch *b, int from, job_ctx *c, pending *p)
         memset(&j, 0, sizeof(j));
         j.f = &b->jobs[i];
         if (wrap_parse(j.f->entry, j.f->len, &j.w) < 0) continue; /* left for the reaper */
-        (void)c;
-        job_handback(&j, 0, &p->acks[p->n++]);
+        job_handback(&j, c, 0, &p->acks[p->n++]);
     }
 }
 

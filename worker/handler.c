@@ -102,6 +102,20 @@ h_fail(handler_ctx *ctx)
     return permanent ? HANDLER_PERMANENT : HANDLER_TRANSIENT;
 }
 
+/* h_flaky fails transiently on its first payload.fail_times attempts. */
+static handler_result
+h_flaky(handler_ctx *ctx)
+{
+    const json *n = json_get(ctx->env->payload, "fail_times");
+    double times = json_typeof(n) == JSON_NUMBER ? json_num(n) : 1;
+    if (ctx->attempt <= times) {
+        snprintf(ctx->error, sizeof(ctx->error), "flaky: attempt %d of the %.0f that fail", ctx->attempt, times);
+        return HANDLER_TRANSIENT;
+    }
+    sbuf_printf(&ctx->result, "{\"attempt\":%d}", ctx->attempt);
+    return HANDLER_OK;
+}
+
 static handler_result
 h_crash(handler_ctx *ctx)
 {
@@ -115,5 +129,6 @@ handler_register_builtins(void)
     handler_register("syncq", "noop", h_noop);
     handler_register("syncq", "sleep", h_sleep);
     handler_register("syncq", "fail", h_fail);
+    handler_register("syncq", "flaky", h_flaky);
     handler_register("syncq", "crash", h_crash);
 }

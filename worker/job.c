@@ -262,12 +262,21 @@ job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len)
 }
 
 void
-job_handback(job *j, int started, ack *a)
+job_handback(job *j, const job_ctx *c, int started, ack *a)
 {
+    record r;
     memset(a, 0, sizeof(*a));
     snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
     a->kind = ACK_BACK;
     snprintf(a->arg, sizeof(a->arg), "%d", started ? 1 : 0);
+    if (!started) return;
+    /* the running row goes back to queued: same rev, so the next start of
+     * the same attempt number overwrites it in turn */
+    base_record(j, c, &r);
+    r.status = "queued";
+    r.attempts = j->attempt - 1;
+    r.rev = record_rev(j->attempt, REC_RUNNING);
+    finish(a, &r);
 }
 
 void

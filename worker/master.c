@@ -26,6 +26,7 @@
 #define CRASH_WINDOW_MS 5000  /* a child dying younger than this counts as a crash loop */
 #define RESPAWN_MAX_MS 30000
 #define PROMOTE_EVERY_MS 500
+#define WRITER_GRACE_MS 10000 /* after the job children's grace, for the last audit records */
 
 enum { ROLE_JOB = 0, ROLE_WRITER = 1 };
 
@@ -246,7 +247,7 @@ reaped(master *m, int idx, int st, long maxrss_kb)
     if (s->role == ROLE_JOB) salvage(m, s, idx, st, maxrss_kb);
     /* we know it is dead: return its jobs now rather than after its lease */
     if (m->connected && reaper_requeue(&m->r, m->cfg, s->wid) == 0) reaper_forget(&m->r, m->cfg, s->wid);
-    if (!clean && !s->timeout_ms && now - s->born_ms < CRASH_WINDOW_MS) s->crashes++;
+    if (!clean && !s->timeout_ms && !m->stopping && now - s->born_ms < CRASH_WINDOW_MS) s->crashes++;
     else s->crashes = 0;
     int64_t delay = s->crashes ? 100LL << (s->crashes > 9 ? 9 : s->crashes) : 0;
     if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_CONFIG) delay = RESPAWN_MAX_MS;
@@ -404,19 +405,23 @@ begin_stop(master *m, int64_t now)
     }
 }
 
+/* stop_tick: job children get the grace period; then they are killed (their
+ * jobs handed back on the reap) and the writer, told to finish once no job
+ * child is left, gets WRITER_GRACE_MS more to flush what that produced. */
 static void
 stop_tick(master *m, int64_t now)
 {
     if (!m->stopping) return;
     if (live_children(m, ROLE_JOB) == 0) tell(&m->slots[0], 'q');
-    if (now >= m->deadline_ms) {
-        for (int i = 0; i < m->nslots; i++)
-            if (m->slots[i].pid) {
-                log_msg(LOG_WARN, "master.kill", "grace period over: killing %d", (int)m->slots[i].pid);
-                m->slots[i].shutdown_killed = 1;
-                kill(m->slots[i].pid, SIGKILL);
-            }
-        m->deadline_ms = now + 60000; /* kill once; the reap follows */
+    if (now < m->deadline_ms) return;
+    for (int i = 0; i < m->nslots; i++) {
+        slot *s = &m->slots[i];
+        if (!s->pid || s->shutdown_killed) continue;
+        if (s->role == ROLE_WRITER && now < m->deadline_ms + WRITER_GRACE_MS) continue;
+        log_msg(LOG_WARN, "master.kill", "grace period over: killing %s %d", s->role == ROLE_WRITER ? "writer" : "child",
+                (int)s->pid);
+        s->shutdown_killed = 1;
+        kill(s->pid, SIGKILL);
     }
 }
 

@@ -80,7 +80,7 @@ salvage_job(rds *r, const config *cfg, const char *wid, const board_job *bj, sal
         job_finish(&j, &c, &o, &a);
         rc = send_ack(r, cfg, wid, bj->queue, &a);
     } else if (kind == SALVAGE_SHUTDOWN) {
-        job_handback(&j, 1, &a);
+        job_handback(&j, &c, 1, &a);
         rc = send_ack(r, cfg, wid, bj->queue, &a);
         log_job_msg(LOG_INFO, "job.handback", &lj, NULL, "returned to queue %s without using an attempt", c.queue);
     } else {

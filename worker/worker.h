@@ -162,7 +162,7 @@ char *job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len);
 void job_reject(job *j, const job_ctx *c, ack *a);
 /* job_handback fills a to return a job to its queue; started says whether
  * its attempt was counted and must be given back. */
-void job_handback(job *j, int started, ack *a);
+void job_handback(job *j, const job_ctx *c, int started, ack *a);
 void job_free(job *j);
 int64_t job_now_ms(void);
 
