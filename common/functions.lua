@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '5'
+local LIBRARY_VERSION = '6'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -296,7 +296,34 @@ local function promote(keys, args)
     return moved
 end
 
+-- syncq_dlq_replay KEYS: dead deadjobs ready outbox
+-- ARGV: job_id new_entry record...
+-- Takes job_id out of the dead-letter set and queues new_entry (the same
+-- bytes behind a new wrapper: a new job id, from=job_id) with its audit
+-- records. ZREM decides: of two operators replaying one job at the same
+-- moment, exactly one gets 1; the other gets 0 (not in dead-letter).
+local function dlq_replay(keys, args)
+    local dead, deadjobs, ready, outbox = keys[1], keys[2], keys[3], keys[4]
+    if redis.call('ZREM', dead, args[1]) == 0 then return 0 end
+    redis.call('HDEL', deadjobs, args[1])
+    redis.call('LPUSH', ready, args[2])
+    if #args > 2 then redis.call('RPUSH', outbox, unpack(args, 3)) end
+    return 1
+end
+
+-- syncq_dlq_purge KEYS: dead deadjobs outbox  ARGV: job_id record
+-- Deletes one dead-letter entry; the record notes who purged it.
+local function dlq_purge(keys, args)
+    local dead, deadjobs, outbox = keys[1], keys[2], keys[3]
+    if redis.call('ZREM', dead, args[1]) == 0 then return 0 end
+    redis.call('HDEL', deadjobs, args[1])
+    if args[2] and args[2] ~= '' then redis.call('RPUSH', outbox, args[2]) end
+    return 1
+end
+
 redis.register_function('syncq_version', function() return LIBRARY_VERSION end)
+redis.register_function('syncq_dlq_replay', dlq_replay)
+redis.register_function('syncq_dlq_purge', dlq_purge)
 redis.register_function('syncq_fetch', fetch)
 redis.register_function('syncq_claim', claim)
 redis.register_function('syncq_step', step)

@@ -57,6 +57,8 @@ parse_field(wrap *w, const char *k, size_t kl, const char *v, size_t vl)
     if (kl == 5 && !memcmp(k, "ready", 5)) return parse_ms(v, vl, &w->ready_ms);
     if (kl == 4 && !memcmp(k, "dead", 4)) return parse_ms(v, vl, &w->dead_ms);
     if (kl == 4 && !memcmp(k, "from", 4)) return copy_token(v, vl, w->from, sizeof(w->from), 0);
+    if (kl == 3 && !memcmp(k, "jid", 3)) return copy_token(v, vl, w->jid, sizeof(w->jid), 0);
+    if (kl == 4 && !memcmp(k, "root", 4)) return copy_token(v, vl, w->root, sizeof(w->root), 0);
     if (kl == 3 && !memcmp(k, "err", 3)) return copy_token(v, vl, w->err, sizeof(w->err), 1);
     return 0; /* unknown fields are skipped: newer writers may add some */
 }
@@ -119,8 +121,10 @@ wrap_header(const wrap *w, char *out, size_t outlen)
         if (n < 0 || (size_t)n >= outlen - len) return 0;
         len += (size_t)n;
     }
-    if (w->from[0]) {
-        n = snprintf(out + len, outlen - len, " from=%s", w->from);
+    const char *names[] = {"jid", "from", "root"}, *vals[] = {w->jid, w->from, w->root};
+    for (int i = 0; i < 3; i++) {
+        if (!vals[i][0]) continue;
+        n = snprintf(out + len, outlen - len, " %s=%s", names[i], vals[i]);
         if (n < 0 || (size_t)n >= outlen - len) return 0;
         len += (size_t)n;
     }

@@ -1,6 +1,8 @@
 /* wrap.h - the one-line wrapper that syncq keeps in front of a producer's
  * bytes in Redis (see functions.lua):
- *   ~syncq1 id=<tag> seen=<ms>[ ready=<ms>][ from=<id>][ err=<pct>][ dead=<ms>]\n<raw>
+ *   ~syncq1 id=<tag> seen=<ms>[ ready=<ms>][ jid=<id>][ from=<id>][ root=<id>][ err=<pct>][ dead=<ms>]\n<raw>
+ * jid overrides the envelope's id (a replay is a new job with the same
+ * bytes); from and root name the job it replays and the first of its chain.
  * Pure code. */
 #ifndef SYNCQ_WRAP_H
 #define SYNCQ_WRAP_H
@@ -17,7 +19,9 @@ typedef struct wrap {
     int64_t seen_ms;         /* first sight in Redis TIME, -1 unknown */
     int64_t ready_ms;        /* last promotion to ready, -1 never */
     int64_t dead_ms;         /* dead-letter time, -1 not dead */
+    char jid[WRAP_TAG_MAX];  /* job id overriding the envelope's, empty for none */
     char from[WRAP_TAG_MAX]; /* replayed_from job id, empty for none */
+    char root[WRAP_TAG_MAX]; /* first job of the replay chain, empty for none */
     char err[WRAP_ERR_MAX];  /* last error (decoded), empty for none */
     const char *raw;         /* borrowed: the producer's bytes */
     size_t rawlen;

@@ -33,7 +33,7 @@ check_runnable(job *j, const job_ctx *c, int lookup)
         return;
     }
     j->env_ok = 1;
-    if (j->env.id) j->id = j->env.id;
+    if (j->env.id && !j->w.jid[0]) j->id = j->env.id;
     if (!lookup) return;
     /* parsed first so the dead-letter row of a poison pill names its job */
     if (j->f->crashes >= POISON_CRASHES) {
@@ -53,7 +53,7 @@ job_prepare(job *j, const fetched *f, const job_ctx *c, int lookup)
         /* fetch wraps every entry, so this is a forged or damaged header */
         snprintf(j->reject, sizeof(j->reject), "bad envelope: damaged syncq wrapper line");
     }
-    j->id = j->w.tag;
+    j->id = j->w.jid[0] ? j->w.jid : j->w.tag;
     j->attempt = f->attempts + 1;
     j->enqueued_ms = j->w.seen_ms;
     if (!j->reject[0]) check_runnable(j, c, lookup);
