@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '6'
+local LIBRARY_VERSION = '7'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -79,13 +79,15 @@ local function counters(att, tag)
     return math.floor(v / 1000), v % 1000
 end
 
--- syncq_fetch KEYS: ready inflight outbox att seq  ARGV: max_batch outbox_max
+-- syncq_fetch KEYS: ready inflight outbox att seq paused  ARGV: max_batch outbox_max
 -- Moves up to max_batch jobs into the caller's in-flight list. Reply:
 -- {status, entry1, attempts1, deliveries1, ...}; status 0 = ok, 1 = the
--- outbox is over its limit (PostgreSQL is behind): fetch nothing.
+-- outbox is over its limit (PostgreSQL is behind), 2 = the queue is paused
+-- (syncq queue pause): fetch nothing.
 local function fetch(keys, args)
     local ready, inflight, outbox, att, seq = keys[1], keys[2], keys[3], keys[4], keys[5]
     local n, limit = tonumber(args[1]), tonumber(args[2])
+    if keys[6] and redis.call('EXISTS', keys[6]) == 1 then return {2} end
     if redis.call('LLEN', outbox) > limit then return {1} end
     local got = redis.call('RPOP', ready, n)
     if not got then return {0} end

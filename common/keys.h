@@ -10,6 +10,7 @@
  *   P:{Q}:outbox           LIST   audit records waiting for PostgreSQL
  *   P:{Q}:claim:<wid>      LIST   audit records a writer is committing
  *   P:{Q}:owners           SET    worker ids that may hold inflight/claim lists
+ *   P:{Q}:paused           STRING present while the queue is paused fleet-wide
  * Global keys: P:hb:<wid> (heartbeat with TTL), P:workers (SET of worker ids),
  * P:queues (SET of queue names seen by workers). */
 #ifndef SYNCQ_KEYS_H
@@ -22,7 +23,7 @@
 typedef struct qkeys {
     char ready[KEY_MAX], inflight[KEY_MAX], att[KEY_MAX], seq[KEY_MAX];
     char retry[KEY_MAX], dead[KEY_MAX], deadjobs[KEY_MAX], outbox[KEY_MAX];
-    char claim[KEY_MAX], owners[KEY_MAX];
+    char claim[KEY_MAX], owners[KEY_MAX], paused[KEY_MAX];
 } qkeys;
 
 /* keys_queue fills k for queue q; wid (may be NULL) names the in-flight and

@@ -11,6 +11,7 @@
 static const cli_cmd commands[] = {
     {"enqueue", cli_enqueue, "push a job (or a batch of NDJSON jobs) and print its id"},
     {"migrate", cli_migrate, "create or upgrade the audit tables (idempotent)"},
+    {"queue", cli_queue, "pause or resume a queue fleet-wide, list queues"},
 };
 
 static void

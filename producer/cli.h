@@ -24,5 +24,6 @@ int cli_dispatch(int argc, char **argv);
 
 int cli_enqueue(config *cfg, int argc, char **argv);
 int cli_migrate(config *cfg, int argc, char **argv);
+int cli_queue(config *cfg, int argc, char **argv);
 
 #endif

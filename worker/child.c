@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,16 +64,34 @@ child_signals(pid_t master)
     return 0;
 }
 
-/* ctl_quit says whether the master has asked us to finish and exit ('q'), or
- * has gone (EOF on the pipe). */
-static int
-ctl_quit(int fd)
+/* orders are what the master says over the pipe: 'q' finish the current job
+ * and exit, 'p' stop fetching (quiet), 'r' fetch again. EOF means the master
+ * is gone: exit. */
+typedef struct orders {
+    int quit, quiet;
+} orders;
+
+static void
+ctl_read(int fd, orders *o)
 {
-    char c;
-    ssize_t n = read(fd, &c, 1);
-    if (n == 1) return c == 'q';
-    if (n == 0) return 1;
-    return 0; /* EAGAIN: no order */
+    char buf[16];
+    ssize_t n;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == 'q') o->quit = 1;
+            else if (buf[i] == 'p') o->quiet = 1;
+            else if (buf[i] == 'r') o->quiet = 0;
+        }
+    }
+    if (n == 0) o->quit = 1;
+}
+
+/* ctl_wait sleeps until an order arrives or ms pass. */
+static void
+ctl_wait(int fd, int ms)
+{
+    struct pollfd p = {fd, POLLIN, 0};
+    (void)poll(&p, 1, ms); /* EINTR or a timeout: the caller looks again */
 }
 
 typedef struct pending {
@@ -137,16 +156,16 @@ hand_back(batch *b, int from, job_ctx *c, pending *p)
  * goes back to the queue, so idle children take it instead of it waiting
  * here; a 'q' order from the master does the same. */
 static int
-run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, int *quit)
+run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, orders *o)
 {
     pending p = {.n = 0};
     int i, rc = 0;
     c->queue = f->cfg->queues[b->queue].name;
     f->slow = 0;
     for (i = 0; i < b->n && rc == 0 && !f->slow; i++) {
-        if (i > 0 && ctl_quit(ctl_fd)) {
-            *quit = 1;
-            break;
+        if (i > 0) {
+            ctl_read(ctl_fd, o);
+            if (o->quit || o->quiet) break;
         }
         rc = run_one(f, b, i, c, &p);
     }
@@ -167,8 +186,14 @@ nap_ms(int ms)
 static int
 loop(fetcher *f, job_ctx *c, int ctl_fd)
 {
-    int quit = 0;
-    while (!quit && !ctl_quit(ctl_fd)) {
+    orders o = {0, 0};
+    for (;;) {
+        ctl_read(ctl_fd, &o);
+        if (o.quit) return 0;
+        if (o.quiet) {
+            ctl_wait(ctl_fd, 1000);
+            continue;
+        }
         batch b;
         if (fetch_next(f, &b) < 0) return -1;
         if (b.backpressure) {
@@ -177,7 +202,7 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
             continue;
         }
         int before = f->want;
-        int rc = b.n ? run_batch(f, &b, c, ctl_fd, &quit) : 0;
+        int rc = b.n ? run_batch(f, &b, c, ctl_fd, &o) : 0;
         /* grow the batch while jobs are fast; a slow job dropped it to 1, so
          * the jobs behind it stay in the queue for idle children */
         if (f->want == before && b.n == before && f->want < f->cfg->batch)
@@ -185,7 +210,6 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
         batch_free(&b);
         if (rc < 0) return -1;
     }
-    return 0;
 }
 
 int

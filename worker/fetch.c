@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define DEAD_CAP 10000                                /* like Sidekiq */
@@ -69,6 +70,7 @@ fill(batch *b, rds_reply *x, int qi)
     b->reply = x;
     b->queue = qi;
     b->backpressure = rds_reply_int(rds_reply_at(x, 0)) == 1;
+    b->paused = rds_reply_int(rds_reply_at(x, 0)) == 2;
     for (size_t i = 1; i + 2 < len && b->n < FETCH_MAX_BATCH; i += 3) {
         fetched *j = &b->jobs[b->n++];
         j->entry = rds_reply_str(rds_reply_at(x, i), &j->len);
@@ -81,12 +83,12 @@ static int
 call_fetch(fetcher *f, int qi, batch *b)
 {
     const qkeys *k = &f->keys[qi];
-    const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq};
+    const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq, k->paused};
     char nb[16], lim[32];
     const char *args[] = {nb, lim};
     snprintf(nb, sizeof(nb), "%d", f->want);
     snprintf(lim, sizeof(lim), "%lld", (long long)f->cfg->outbox_max);
-    rds_reply *x = funcs_call(f->r, "syncq_fetch", 5, keys, 2, args, NULL);
+    rds_reply *x = funcs_call(f->r, "syncq_fetch", 6, keys, 2, args, NULL);
     if (!rds_reply_ok(f->r, x)) {
         rds_reply_free(x);
         return -1;
@@ -99,11 +101,17 @@ call_fetch(fetcher *f, int qi, batch *b)
     return 0;
 }
 
-/* block_first waits up to 1 s on the first queue, then wraps what arrived. */
+/* block_first waits up to 1 s on the first queue that is not paused, then
+ * wraps what arrived; with every queue paused it only waits. */
 static int
-block_first(fetcher *f, batch *b)
+block_first(fetcher *f, batch *b, int qi)
 {
-    const qkeys *k = &f->keys[0];
+    if (qi < 0) {
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL); /* an early wake-up only means an earlier look */
+        return 0;
+    }
+    const qkeys *k = &f->keys[qi];
     rds_reply *x = rds_cmdf(f->r, "BLMOVE %s %s RIGHT LEFT %s", k->ready, k->inflight, BLOCK_SECONDS);
     if (!rds_reply_ok(f->r, x)) {
         rds_reply_free(x);
@@ -118,7 +126,7 @@ block_first(fetcher *f, batch *b)
         rds_reply_free(x);
         return -1;
     }
-    fill(b, x, 0);
+    fill(b, x, qi);
     if (b->n == 0) {
         rds_reply_free(x);
         b->reply = NULL;
@@ -129,14 +137,18 @@ block_first(fetcher *f, batch *b)
 int
 fetch_next(fetcher *f, batch *b)
 {
-    int order[CONFIG_MAX_QUEUES];
+    int order[CONFIG_MAX_QUEUES], paused[CONFIG_MAX_QUEUES] = {0}, first = -1;
     memset(b, 0, sizeof(*b));
     queue_order(f, order);
     for (int i = 0; i < f->cfg->nqueues; i++) {
         if (call_fetch(f, order[i], b) < 0) return -1;
         if (b->n > 0 || b->backpressure) return 0;
+        paused[order[i]] = b->paused;
+        b->paused = 0;
     }
-    return block_first(f, b);
+    for (int i = 0; i < f->cfg->nqueues && first < 0; i++)
+        if (!paused[i]) first = i; /* the highest queue in configured order */
+    return block_first(f, b, first);
 }
 
 void

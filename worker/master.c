@@ -55,11 +55,12 @@ typedef struct master {
     int64_t last_lease_ok_ms, next_beat_ms, next_sweep_ms, next_promote_ms;
     board_slot *board;      /* shared with the children, MAX_SLOTS slots */
     int stopping;           /* SIGTERM/SIGINT seen */
+    int quiet;              /* SIGTSTP seen: children do not fetch (until SIGCONT) */
     int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
 } master;
 
 static int sigpipe_fds[2] = {-1, -1};
-static volatile sig_atomic_t got_term, got_chld, got_hup, got_ttin, got_ttou;
+static volatile sig_atomic_t got_term, got_chld, got_hup, got_ttin, got_ttou, got_tstp, got_cont;
 
 static void
 on_signal(int sig)
@@ -72,6 +73,8 @@ on_signal(int sig)
     case SIGHUP: got_hup = 1; break;
     case SIGTTIN: got_ttin++; break;
     case SIGTTOU: got_ttou++; break;
+    case SIGTSTP: got_tstp = 1; break;
+    case SIGCONT: got_cont = 1; break;
     default: break;
     }
     ssize_t w = write(sigpipe_fds[1], "s", 1);
@@ -83,7 +86,7 @@ static int
 master_signals(void)
 {
     struct sigaction sa;
-    int sigs[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGTTIN, SIGTTOU};
+    int sigs[] = {SIGTERM, SIGINT, SIGCHLD, SIGHUP, SIGTTIN, SIGTTOU, SIGTSTP, SIGCONT};
     if (pipe(sigpipe_fds) < 0) return -1;
     for (int i = 0; i < 2; i++)
         if (fcntl(sigpipe_fds[i], F_SETFL, O_NONBLOCK) < 0) return -1;
@@ -162,6 +165,17 @@ child_enter(master *m, int idx, int ctl_rd)
     _exit(rc);
 }
 
+/* order writes one order byte to a child ('q' quit, 'p' quiet, 'r' resume). */
+static void
+order(slot *s, char c)
+{
+    if (s->pid && s->ctl >= 0 && !s->told) {
+        ssize_t w = write(s->ctl, &c, 1);
+        (void)w; /* a dead child's pipe: the reap handles it */
+        if (c == 'q') s->told = 1;
+    }
+}
+
 static int
 spawn(master *m, int idx)
 {
@@ -192,18 +206,9 @@ spawn(master *m, int idx)
     s->told = 0;
     s->born_ms = now_ms();
     worker_id(s->wid, sizeof(s->wid), m->boot, (int)pid);
+    if (m->quiet && s->role == ROLE_JOB) order(s, 'p');
     log_msg(LOG_DEBUG, "master.spawn", "started %s %d", s->role == ROLE_WRITER ? "writer" : "child", (int)pid);
     return 0;
-}
-
-static void
-tell(slot *s, char order)
-{
-    if (s->pid && s->ctl >= 0 && !s->told) {
-        ssize_t w = write(s->ctl, &order, 1);
-        (void)w; /* a dead child's pipe: the reap handles it */
-        s->told = 1;
-    }
 }
 
 static void
@@ -398,7 +403,7 @@ begin_stop(master *m, int64_t now)
         m->stopping = 1;
         m->deadline_ms = now + (int64_t)m->cfg->grace_s * 1000;
         log_msg(LOG_INFO, "master.stop", "stopping: finishing in-flight jobs (grace %d s)", m->cfg->grace_s);
-        for (int i = 1; i < m->nslots; i++) tell(&m->slots[i], 'q');
+        for (int i = 1; i < m->nslots; i++) order(&m->slots[i], 'q');
     } else if (m->deadline_ms > now + 1000) {
         m->deadline_ms = now + 1000; /* a second signal shortens the wait */
         log_msg(LOG_INFO, "master.stop", "second stop signal: 1 s left");
@@ -412,7 +417,7 @@ static void
 stop_tick(master *m, int64_t now)
 {
     if (!m->stopping) return;
-    if (live_children(m, ROLE_JOB) == 0) tell(&m->slots[0], 'q');
+    if (live_children(m, ROLE_JOB) == 0) order(&m->slots[0], 'q');
     if (now < m->deadline_ms) return;
     for (int i = 0; i < m->nslots; i++) {
         slot *s = &m->slots[i];
@@ -460,10 +465,17 @@ handle_signals(master *m, int64_t now)
         got_hup = 0;
         log_msg(LOG_INFO, "master.reload", "SIGHUP: configuration comes from the environment; nothing to reload");
     }
+    if (got_tstp || got_cont) {
+        m->quiet = got_tstp && !got_cont ? 1 : got_cont && !got_tstp ? 0 : m->quiet;
+        got_tstp = got_cont = 0;
+        log_msg(LOG_INFO, "master.quiet", m->quiet ? "quiet: children finish their jobs and fetch no more"
+                                                   : "resumed: children fetch again");
+        for (int i = 1; i < m->nslots; i++) order(&m->slots[i], m->quiet ? 'p' : 'r');
+    }
     for (; got_ttin > 0; got_ttin--) resize(m, +1);
     for (; got_ttou > 0; got_ttou--) {
         slot *s = &m->slots[m->nslots - 1];
-        if (m->nslots > 2 && s->pid) tell(s, 'q');
+        if (m->nslots > 2 && s->pid) order(s, 'q');
         resize(m, -1);
     }
 }

@@ -36,6 +36,12 @@ reaper_register(rds *r, const config *cfg, const char *wid, const char *role)
     x = ok ? rds_cmdf(r, "SADD %s %s", workers, wid) : NULL;
     ok = ok && rds_reply_ok(r, x);
     rds_reply_free(x);
+    keys_global(workers, sizeof(workers), cfg->prefix, "queues"); /* for syncq queue ls, dlq */
+    for (int i = 0; ok && i < cfg->nqueues; i++) {
+        x = rds_cmdf(r, "SADD %s %s", workers, cfg->queues[i].name);
+        ok = rds_reply_ok(r, x);
+        rds_reply_free(x);
+    }
     return ok ? 0 : -1;
 }
 

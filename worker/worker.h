@@ -74,6 +74,7 @@ typedef struct batch {
     int n;
     fetched jobs[FETCH_MAX_BATCH];
     int backpressure;   /* 1 when the outbox is over its limit */
+    int paused;         /* 1 when the queue asked last is paused */
 } batch;
 
 typedef enum { ACK_DONE = 0, ACK_RETRY, ACK_DEAD, ACK_BACK } ack_kind;
