@@ -106,6 +106,50 @@ config_parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
     return 0;
 }
 
+/* ---------------------------------------------------------------- Durations */
+
+#define DURATION_MAX_MS ((int64_t)100 * 366 * 86400000) /* a century: no overflow below */
+
+/* duration_unit reads a unit at s; returns its milliseconds (0 when none)
+ * and its length in *n. "ms" is tried before "m". */
+static int64_t
+duration_unit(const char *s, size_t *n)
+{
+    static const struct { const char *name; int64_t ms; } units[] = {
+        {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}, {"w", 604800000},
+    };
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        size_t l = strlen(units[i].name);
+        if (strncmp(s, units[i].name, l) == 0) {
+            *n = l;
+            return units[i].ms;
+        }
+    }
+    return 0;
+}
+
+int
+config_parse_duration_ms(const char *s, int64_t *ms)
+{
+    int64_t total = 0;
+    if (!s || !*s) return -1;
+    while (*s) {
+        int64_t v = 0, unit;
+        size_t ul = 0;
+        if (*s < '0' || *s > '9') return -1; /* a number first: no sign, no blank */
+        for (; *s >= '0' && *s <= '9'; s++) {
+            v = v * 10 + (*s - '0');
+            if (v > DURATION_MAX_MS) return -1;
+        }
+        if ((unit = duration_unit(s, &ul)) == 0) return -1; /* "30" alone is ambiguous */
+        if (v > (DURATION_MAX_MS - total) / unit) return -1;
+        total += v * unit;
+        s += ul;
+    }
+    *ms = total;
+    return 0;
+}
+
 int
 config_valid_queue_name(const char *s)
 {

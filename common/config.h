@@ -54,6 +54,11 @@ int config_from_env(config *c, config_getenv_fn get, char *err, size_t errlen);
 int config_set_queues(config *c, const char *spec, char *err, size_t errlen);
 /* config_parse_int parses a whole decimal integer in [min,max]. 0 or -1. */
 int config_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
+/* config_parse_duration_ms parses a duration such as "30s", "10m", "2h",
+ * "7d", "250ms" or a sum of them ("1h30m") into milliseconds: whole numbers,
+ * each with a unit (ms, s, m, h, d, w), nothing else. 0 or -1 (bad text or
+ * more than 100 years); *ms is written only on success. */
+int config_parse_duration_ms(const char *s, int64_t *ms);
 /* config_valid_queue_name: 1..63 chars of [A-Za-z0-9_.-] (no braces or colons:
  * the name sits inside a Redis Cluster hash tag). */
 int config_valid_queue_name(const char *s);

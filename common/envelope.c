@@ -283,7 +283,9 @@ read_ints(const json *root, envelope *e, char *err, size_t errlen)
         opt_int(root, "timeout_ms", 1, 86400000, &e->timeout_ms, err, errlen) ||
         opt_int(root, "idempotency_ttl_s", 1, 31536000, &e->idempotency_ttl_s, err, errlen) ||
         opt_int(root, "debounce_ms", 0, 86400000, &e->debounce_ms, err, errlen) ||
-        opt_int(root, "attempt", 0, INT32_MAX, &attempt, err, errlen))
+        opt_int(root, "attempt", 0, INT32_MAX, &attempt, err, errlen) ||
+        opt_int(root, "delay_ms", 0, 31536000000LL, &e->delay_ms, err, errlen) ||
+        opt_int(root, "debounce_max_ms", 1, 86400000, &e->debounce_max_ms, err, errlen))
         return -1;
     e->v = (int)v;
     e->max_attempts = (int)max_attempts;
@@ -302,6 +304,11 @@ read_rest(const json *root, envelope *e, char *err, size_t errlen)
     /* Before 1970 would collide with the -1 "absent" marker, and is a clock bug anyway. */
     if (e->enqueued_at && (rfc3339_parse(e->enqueued_at, &e->enqueued_at_ms) || e->enqueued_at_ms < 0))
         return field_err(err, errlen, "enqueued_at", "must be an RFC 3339 time (e.g. 2026-11-24T10:00:00Z)");
+    const char *run_at;
+    e->run_at_ms = -1;
+    if (opt_str(root, "run_at", &run_at, err, errlen)) return -1;
+    if (run_at && (rfc3339_parse(run_at, &e->run_at_ms) || e->run_at_ms < 0))
+        return field_err(err, errlen, "run_at", "must be an RFC 3339 time (e.g. 2026-11-24T10:00:00Z)");
     return 0;
 }
 
@@ -505,7 +512,7 @@ check_spec_text(const envelope_spec *sp, char *err, size_t errlen)
         {"id", sp->id}, {"kind", sp->kind}, {"service", sp->service}, {"action", sp->action},
         {"target_type", sp->target_type}, {"target_id", sp->target_id}, {"scope", sp->scope},
         {"actor", sp->actor}, {"idempotency_key", sp->idempotency_key}, {"debounce_key", sp->debounce_key},
-        {"expected_hash", sp->expected_hash}, {"enqueued_at", sp->enqueued_at},
+        {"expected_hash", sp->expected_hash}, {"enqueued_at", sp->enqueued_at}, {"run_at", sp->run_at},
     };
     for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
         if (f[i].val && !utf8_valid(f[i].val, strlen(f[i].val)))
@@ -550,6 +557,8 @@ add_fields(sbuf *b, const envelope_spec *sp, const char *payload, size_t plen)
     add_int(b, "debounce_ms", sp->debounce_ms);
     add_str(b, "expected_hash", sp->expected_hash);
     add_str(b, "enqueued_at", sp->enqueued_at);
+    add_str(b, "run_at", sp->run_at);
+    add_int(b, "delay_ms", sp->delay_ms);
     sbuf_json_key(b, "payload");
     sbuf_add(b, payload, plen); /* verbatim: the producer's bytes are never re-serialised */
     sbuf_addc(b, '}');

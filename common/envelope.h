@@ -48,6 +48,9 @@ typedef struct envelope {
     const char *enqueued_at;   /* RFC 3339 text as given, NULL when absent */
     int64_t enqueued_at_ms;    /* parsed enqueued_at, -1 when absent */
     int attempt;               /* as given (0 when absent); syncq keeps its own count */
+    int64_t run_at_ms;         /* run_at (RFC 3339), -1 when absent */
+    int64_t delay_ms;          /* 0 when absent */
+    int64_t debounce_max_ms;   /* 0 when absent (default: 10 x debounce_ms) */
 } envelope;
 
 /* envelope_scan checks raw bytes before any JSON parser sees them: size, NUL
@@ -86,6 +89,8 @@ typedef struct envelope_spec {
     int64_t debounce_ms;
     const char *expected_hash;
     const char *enqueued_at;
+    const char *run_at;
+    int64_t delay_ms;
 } envelope_spec;
 
 char *envelope_build(const envelope_spec *spec, size_t *len, char *err, size_t errlen);

@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '7'
+local LIBRARY_VERSION = '8'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -322,6 +322,364 @@ local function dlq_purge(keys, args)
     if args[2] and args[2] ~= '' then redis.call('RPUSH', outbox, args[2]) end
     return 1
 end
+
+-- ---------------------------------------------------------------------------
+-- Enqueue: FCALL syncq_enqueue 1 <prefix>:{Q}:ready <envelope json> [masked payload]
+--
+-- One atomic step callable from any Redis client (docs/PROTOCOL.md). It
+-- validates the envelope as the C validator does (the shared vectors in
+-- tests/vectors/ are run through both), fills in id and enqueued_at by
+-- splicing them into the producer's text (cjson would turn [] into {} and
+-- round numbers), applies idempotency, delay and debounce, pushes, records
+-- the job as queued in the audit outbox, and replies {id, state} with state
+-- queued | delayed | debounced | duplicate. A bad envelope is an error reply
+-- starting "ERR syncq: ". Every key it touches derives from the ready key,
+-- so all of them carry the queue's {hash tag}.
+
+local MAX_ENVELOPE = 1048576
+local MAX_DEPTH = 64
+local DEFAULT_IDEMPOTENCY_TTL_S = 600
+local DEFAULT_DEBOUNCE_MS = 1000
+
+local function bad(msg) return redis.error_reply('ERR syncq: ' .. msg) end
+
+-- utf8_error: nil when s is valid UTF-8 (RFC 3629), else a message. ASCII
+-- runs are skipped with string.find, at C speed.
+local function utf8_error(s)
+    local i, n = 1, #s
+    while true do
+        i = string.find(s, '[\128-\255]', i)
+        if not i then return nil end
+        local c = string.byte(s, i)
+        local len, min
+        if c >= 0xC2 and c <= 0xDF then len, min = 2, 0x80
+        elseif c >= 0xE0 and c <= 0xEF then len, min = 3, 0x800
+        elseif c >= 0xF0 and c <= 0xF4 then len, min = 4, 0x10000
+        else return 'invalid UTF-8 at byte ' .. (i - 1) end
+        if i + len - 1 > n then return 'invalid UTF-8 at byte ' .. (i - 1) end
+        local cp = c % (2 ^ (7 - len))
+        for k = 1, len - 1 do
+            local b = string.byte(s, i + k)
+            if b < 0x80 or b > 0xBF then return 'invalid UTF-8 at byte ' .. (i - 1) end
+            cp = cp * 64 + (b - 0x80)
+        end
+        if cp < min or (cp >= 0xD800 and cp <= 0xDFFF) or cp > 0x10FFFF then
+            return 'invalid UTF-8 at byte ' .. (i - 1)
+        end
+        i = i + len
+    end
+end
+
+-- scan walks the text once (jumping between interesting bytes) and checks
+-- what cjson lets through: NUL escapes, raw control characters in strings,
+-- bare words (NaN, Infinity), nesting, duplicate top-level keys. Returns
+-- nil, keys (top-level key -> first byte of its value) or an error.
+local function scan(s)
+    local i, depth, keys, top = 1, 0, {}, nil
+    while true do
+        local p = string.find(s, '[%[%]{}"%a]', i)
+        if not p then break end
+        local c = string.sub(s, p, p)
+        top = top or c
+        if c == '"' then
+            local j = p + 1
+            while true do
+                local q = string.find(s, '["\\%c]', j)
+                if not q then return 'not JSON: unterminated string' end
+                local b = string.byte(s, q)
+                if b == 34 then j = q break end
+                if b ~= 92 then return 'unescaped control character in string at byte ' .. (q - 1) end
+                if string.sub(s, q + 1, q + 5) == 'u0000' then
+                    return '\\u0000 escape at byte ' .. (q - 1) .. ' (NUL cannot be stored)'
+                end
+                j = q + 2
+            end
+            if depth == 1 then
+                local colon = string.match(s, '^%s*:%s*()', j + 1)
+                if colon then
+                    local ok, key = pcall(cjson.decode, string.sub(s, p, j))
+                    if not ok then return 'not JSON: bad key' end
+                    if keys[key] then return 'duplicate top-level key "' .. key .. '"' end
+                    keys[key] = string.sub(s, colon, colon)
+                end
+            end
+            i = j + 1
+        elseif c == '[' or c == '{' then
+            depth = depth + 1
+            if depth > MAX_DEPTH then return 'nesting deeper than ' .. MAX_DEPTH .. ' levels at byte ' .. (p - 1) end
+            i = p + 1
+        elseif c == ']' or c == '}' then
+            depth = depth - 1
+            i = p + 1
+        else
+            local w = string.match(s, '^%a+', p)
+            local prev = p > 1 and string.sub(s, p - 1, p - 1) or ''
+            local exponent = (w == 'e' or w == 'E') and string.match(prev, '%d')
+            if w ~= 'true' and w ~= 'false' and w ~= 'null' and not exponent then
+                return 'not JSON: bad token "' .. w .. '" at byte ' .. (p - 1)
+            end
+            i = p + #w
+        end
+    end
+    if top ~= '{' then return 'envelope must be a JSON object' end
+    return nil, keys
+end
+
+local function is_null(v) return v == nil or v == cjson.null end
+
+local function str_field(t, name)
+    local v = t[name]
+    if is_null(v) then return true, nil end
+    if type(v) ~= 'string' then return false, 'field "' .. name .. '" must be a string' end
+    return true, v
+end
+
+local function int_field(t, name, lo, hi)
+    local v = t[name]
+    if is_null(v) then return true, nil end
+    if type(v) ~= 'number' or v ~= v or v < lo or v > hi or math.floor(v) ~= v then
+        if lo == hi then return false, 'field "' .. name .. '" must be ' .. lo end
+        return false, 'field "' .. name .. '" must be an integer in ' .. lo .. '..' .. string.format('%.0f', hi)
+    end
+    return true, v
+end
+
+-- days_from_civil / civil_from_days: Howard Hinnant's algorithms.
+local function days_from_civil(y, m, d)
+    if m <= 2 then y = y - 1 end
+    local era = math.floor(y / 400)
+    local yoe = y - era * 400
+    local mp = (m + 9) % 12
+    local doy = math.floor((153 * mp + 2) / 5) + d - 1
+    local doe = yoe * 365 + math.floor(yoe / 4) - math.floor(yoe / 100) + doy
+    return era * 146097 + doe - 719468
+end
+
+local function civil_from_days(z)
+    z = z + 719468
+    local era = math.floor(z / 146097)
+    local doe = z - era * 146097
+    local yoe = math.floor((doe - math.floor(doe / 1460) + math.floor(doe / 36524) - math.floor(doe / 146096)) / 365)
+    local y = yoe + era * 400
+    local doy = doe - (365 * yoe + math.floor(yoe / 4) - math.floor(yoe / 100))
+    local mp = math.floor((5 * doy + 2) / 153)
+    local d = doy - math.floor((153 * mp + 2) / 5) + 1
+    local m = mp < 10 and mp + 3 or mp - 9
+    if m <= 2 then y = y + 1 end
+    return y, m, d
+end
+
+local DAYS_IN = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
+
+-- rfc3339_ms parses 2026-11-24T10:00:00[.fff](Z|+hh:mm) to Unix ms, or nil.
+local function rfc3339_ms(s)
+    local y, mo, d, h, mi, sec, rest = string.match(s, '^(%d%d%d%d)%-(%d%d)%-(%d%d)[Tt](%d%d):(%d%d):(%d%d)(.*)$')
+    if not y then return nil end
+    y, mo, d, h, mi, sec = tonumber(y), tonumber(mo), tonumber(d), tonumber(h), tonumber(mi), tonumber(sec)
+    local frac = 0
+    local f, after = string.match(rest, '^%.(%d+)(.*)$')
+    if f then
+        frac = tonumber(string.sub(f .. '00', 1, 3))
+        rest = after
+    end
+    local off
+    if rest == 'Z' or rest == 'z' then
+        off = 0
+    else
+        local sign, oh, om = string.match(rest, '^([%+%-])(%d%d):(%d%d)$')
+        if not sign then return nil end
+        oh, om = tonumber(oh), tonumber(om)
+        if oh > 23 or om > 59 then return nil end
+        off = (oh * 60 + om) * (sign == '-' and -1 or 1)
+    end
+    local dim = DAYS_IN[mo]
+    if not dim then return nil end
+    if mo == 2 and (y % 4 == 0 and (y % 100 ~= 0 or y % 400 == 0)) then dim = 29 end
+    if d < 1 or d > dim or h > 23 or mi > 59 or sec > 60 then return nil end
+    local secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec
+    return (secs - off * 60) * 1000 + frac
+end
+
+local function rfc3339(ms)
+    local secs = math.floor(ms / 1000)
+    local days = math.floor(secs / 86400)
+    local rem = secs - days * 86400
+    local y, m, d = civil_from_days(days)
+    return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, math.floor(rem / 3600),
+        math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+end
+
+-- validate checks the fields as common/envelope.c does.
+local function validate(t, keys)
+    local ok, v, e
+    ok, v = str_field(t, 'kind')
+    if not ok then return v end
+    if not v then return 'missing required field "kind"' end
+    if v ~= 'mutation' and v ~= 'sync' then return 'field "kind" must be "mutation" or "sync"' end
+    for _, name in ipairs({'service', 'action'}) do
+        ok, v = str_field(t, name)
+        if not ok then return v end
+        if not v then return 'missing required field "' .. name .. '"' end
+        if #v == 0 then return 'field "' .. name .. '" must not be empty' end
+        if #v > 128 then return 'field "' .. name .. '" must be at most 128 bytes' end
+        if string.find(v, '[%c]') then return 'field "' .. name .. '" must not contain control characters' end
+    end
+    ok, v = str_field(t, 'id')
+    if not ok then return v end
+    if v and (#v < 1 or #v > 128 or string.find(v, '[^\33-\126]')) then
+        return 'field "id" must be 1..128 printable ASCII characters without spaces'
+    end
+    for _, name in ipairs({'target_type', 'target_id', 'scope', 'actor', 'idempotency_key', 'debounce_key',
+                           'expected_hash', 'enqueued_at', 'run_at'}) do
+        ok, e = str_field(t, name)
+        if not ok then return e end
+    end
+    if not is_null(t.debounce_key) and t.kind ~= 'sync' then
+        return 'field "debounce_key" is only allowed when kind is "sync"'
+    end
+    local ints = {{'v', 1, 1}, {'max_attempts', 1, 1000}, {'timeout_ms', 1, 86400000},
+                  {'idempotency_ttl_s', 1, 31536000}, {'debounce_ms', 0, 86400000}, {'attempt', 0, 2147483647},
+                  {'delay_ms', 0, 31536000000}, {'debounce_max_ms', 1, 86400000}}
+    for _, f in ipairs(ints) do
+        ok, e = int_field(t, f[1], f[2], f[3])
+        if not ok then return e end
+    end
+    if not is_null(t.payload) and keys.payload ~= '{' then return 'field "payload" must be an object' end
+    for _, name in ipairs({'enqueued_at', 'run_at'}) do
+        if not is_null(t[name]) then
+            local ms = rfc3339_ms(t[name])
+            if not ms or ms < 0 then return 'field "' .. name .. '" must be an RFC 3339 time (e.g. 2026-11-24T10:00:00Z)' end
+        end
+    end
+    return nil
+end
+
+-- record builds an audit record line (COPY text; see common/record.h).
+local function copy_text(v)
+    if is_null(v) then return '\\N' end
+    return (string.gsub(tostring(v), '[%c\\]', function(c)
+        if c == '\\' then return '\\\\' elseif c == '\t' then return '\\t'
+        elseif c == '\n' then return '\\n' elseif c == '\r' then return '\\r' end
+        return string.format('\\%03o', string.byte(c))
+    end))
+end
+
+local function num(v) return is_null(v) and '\\N' or string.format('%.0f', v) end
+
+local function record(r)
+    local cols = {
+        copy_text(r.id), num(r.rev), copy_text(r.queue), copy_text(r.kind), copy_text(r.service),
+        copy_text(r.action), copy_text(r.target_type), copy_text(r.target_id), copy_text(r.scope),
+        copy_text(r.actor), copy_text(r.payload), copy_text(r.status), num(r.attempts or 0), copy_text(r.result),
+        copy_text(r.error), '\\N', num(r.enqueued), '\\N', num(r.finished), '\\N', copy_text(r.from),
+        copy_text(r.event), copy_text(r.outcome), copy_text(r.ev_error), num(r.event and 0 or nil),
+        num(r.event and r.at or nil), '\\N', num(r.event and r.ev_rev or nil), '\\N'}
+    return 'r1\t' .. table.concat(cols, '\t') .. '\n'
+end
+
+-- splice puts "id" and "enqueued_at" members after the opening brace.
+local function splice(s, t, id, now)
+    local add = ''
+    if is_null(t.id) then add = add .. '"id":' .. cjson.encode(id) .. ',' end
+    if is_null(t.enqueued_at) then add = add .. '"enqueued_at":"' .. rfc3339(now) .. '",' end
+    if add == '' then return s end
+    local brace = string.find(s, '{', 1, true)
+    local rest = string.sub(s, brace + 1)
+    if string.match(rest, '^%s*}') then add = string.sub(add, 1, -2) end
+    return string.sub(s, 1, brace) .. add .. rest
+end
+
+local function enqueue(keys, args)
+    local ready, text, masked = keys[1], args[1], args[2]
+    local base = string.match(ready, '^(.*{[^}]+}):ready$')
+    if not base then return bad('the key must be <prefix>:{QUEUE}:ready') end
+    local queue = string.match(base, '{([^}]+)}$')
+    if not text then return bad('missing envelope argument') end
+    if #text == 0 then return bad('empty message') end
+    if #text > MAX_ENVELOPE then return bad('envelope is ' .. #text .. ' bytes, over the limit of ' .. MAX_ENVELOPE) end
+    if string.find(text, '\0', 1, true) then return bad('raw NUL byte in the envelope') end
+    local err = utf8_error(text)
+    if err then return bad(err) end
+    local keyinfo
+    err, keyinfo = scan(text)
+    if err then return bad(err) end
+    cjson.decode_max_depth(MAX_DEPTH)
+    local ok, t = pcall(cjson.decode, text)
+    if not ok then return bad('not JSON: ' .. tostring(t)) end
+    err = validate(t, keyinfo)
+    if err then return bad(err) end
+
+    local now = now_ms()
+    local cfgkey = base .. ':config'
+    local id = t.id
+    if is_null(id) then id = tag_for(redis.call('INCR', base .. ':seq'), now, redis.sha1hex(ready)) end
+    local act = tostring(t.service) .. '/' .. tostring(t.action)
+
+    -- idempotency: the first job of the window answers for every duplicate
+    if not is_null(t.idempotency_key) then
+        local ttl = t.idempotency_ttl_s
+        if is_null(ttl) then ttl = tonumber(redis.call('HGET', cfgkey, act .. ':idempotency_ttl_s')) end
+        ttl = ttl or DEFAULT_IDEMPOTENCY_TTL_S
+        local ikey = base .. ':idem:' .. t.idempotency_key
+        if not redis.call('SET', ikey, id, 'NX', 'EX', ttl) then
+            local first = redis.call('GET', ikey)
+            local n = redis.call('INCR', base .. ':dup:' .. first)
+            redis.call('EXPIRE', base .. ':dup:' .. first, ttl)
+            redis.call('RPUSH', base .. ':outbox', record({id = first, rev = 0, queue = queue, status = 'queued',
+                event = 'duplicate', ev_error = 'duplicate enqueue #' .. n .. ' (idempotency key)', at = now,
+                ev_rev = 2000000 + n}))
+            return {first, 'duplicate'}
+        end
+    end
+
+    local body = splice(text, t, id, now)
+    local rec = {id = id, rev = 0, queue = queue, kind = t.kind, service = t.service, action = t.action,
+                 target_type = t.target_type, target_id = t.target_id, scope = t.scope, actor = t.actor,
+                 payload = masked, status = 'queued', enqueued = now}
+    if not is_null(t.enqueued_at) then rec.enqueued = rfc3339_ms(t.enqueued_at) end
+
+    local due = nil
+    if not is_null(t.run_at) then due = rfc3339_ms(t.run_at) end
+    if not is_null(t.delay_ms) then due = math.max(due or 0, now + t.delay_ms) end
+    local state = 'queued'
+    local entry -- wrapped only when it waits in the time-ordered set
+    if due or not is_null(t.debounce_key) then
+        entry = HDR .. 'id=' .. tag_for(redis.call('INCR', base .. ':seq'), now, redis.sha1hex(ready)) ..
+            ' seen=' .. now .. '\n' .. body
+    end
+
+    if not is_null(t.debounce_key) then
+        -- trailing edge: the newest job of a burst runs, at most max_wait after the first
+        local wait = is_null(t.debounce_ms) and DEFAULT_DEBOUNCE_MS or t.debounce_ms
+        local max_wait = is_null(t.debounce_max_ms) and 10 * wait or t.debounce_max_ms
+        local dkey = base .. ':deb:' .. t.debounce_key
+        local prev = redis.call('HMGET', dkey, 'id', 'member', 'first')
+        local first = now
+        if prev[2] and redis.call('ZREM', base .. ':retry', prev[2]) == 1 then
+            first = tonumber(prev[3]) or now
+            redis.call('RPUSH', base .. ':outbox', record({id = prev[1], rev = 3, queue = queue, status = 'superseded',
+                result = '{"superseded_by":' .. cjson.encode(id) .. '}', finished = now, event = 'superseded',
+                ev_error = 'superseded by ' .. id, at = now, ev_rev = 3}))
+        end
+        local d = math.min(now + wait, first + max_wait)
+        due = math.max(due or 0, d)
+        redis.call('HSET', dkey, 'id', id, 'member', entry, 'first', first)
+        redis.call('PEXPIRE', dkey, due - now + max_wait + 60000)
+        state = 'debounced'
+    end
+
+    if due and due > now then
+        redis.call('ZADD', base .. ':retry', due, entry)
+        if state == 'queued' then state = 'delayed' end
+    else
+        redis.call('LPUSH', ready, body)
+        state = 'queued'
+    end
+    redis.call('RPUSH', base .. ':outbox', record(rec))
+    return {id, state}
+end
+
+redis.register_function('syncq_enqueue', enqueue)
 
 redis.register_function('syncq_version', function() return LIBRARY_VERSION end)
 redis.register_function('syncq_dlq_replay', dlq_replay)

@@ -27,11 +27,14 @@ static const char usage[] =
     "      --id ID                --max-attempts N    --timeout-ms N\n"
     "      --idempotency-key K    --idempotency-ttl S --expected-hash H\n"
     "      --debounce-key K       --debounce-ms N\n"
+    "      --in DURATION          run later: 30s, 10m, 2h, 1d (delay_ms)\n"
+    "      --at TIME              run at an RFC 3339 time (run_at)\n"
     "  -b, --batch FILE|-         NDJSON envelopes, pipelined; prints one id per line\n"
     "\n"
-    "Prints the job id. Exit codes: 0 ok, 64 usage, 65 bad envelope, 69 Redis unavailable.\n";
+    "Prints the job id (for a duplicate idempotency key, the first job's id; stderr\n"
+    "says so). Exit codes: 0 ok, 64 usage, 65 bad envelope, 69 Redis unavailable.\n";
 
-enum { O_TT = 256, O_TID, O_SCOPE, O_ACTOR, O_ID, O_MAXA, O_TMO, O_IK, O_ITTL, O_EH, O_DK, O_DMS };
+enum { O_TT = 256, O_TID, O_SCOPE, O_ACTOR, O_ID, O_MAXA, O_TMO, O_IK, O_ITTL, O_EH, O_DK, O_DMS, O_IN, O_AT };
 
 /* read_all_fd reads a whole file ("-" = stdin) into b. */
 static int
@@ -68,7 +71,8 @@ parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char *
         {"max-attempts", required_argument, NULL, O_MAXA}, {"timeout-ms", required_argument, NULL, O_TMO},
         {"idempotency-key", required_argument, NULL, O_IK}, {"idempotency-ttl", required_argument, NULL, O_ITTL},
         {"expected-hash", required_argument, NULL, O_EH}, {"debounce-key", required_argument, NULL, O_DK},
-        {"debounce-ms", required_argument, NULL, O_DMS}, {NULL, 0, NULL, 0}};
+        {"debounce-ms", required_argument, NULL, O_DMS}, {"in", required_argument, NULL, O_IN},
+        {"at", required_argument, NULL, O_AT}, {NULL, 0, NULL, 0}};
     int o;
     int64_t v;
     optind = 1;
@@ -93,6 +97,14 @@ parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char *
         case O_TMO: if (int_opt(optarg, 1, 86400000, &v, "timeout-ms")) return EX_USAGE_; sp->timeout_ms = v; break;
         case O_ITTL: if (int_opt(optarg, 1, 31536000, &v, "idempotency-ttl")) return EX_USAGE_; sp->idempotency_ttl_s = v; break;
         case O_DMS: if (int_opt(optarg, 0, 86400000, &v, "debounce-ms")) return EX_USAGE_; sp->debounce_ms = v; break;
+        case O_IN:
+            if (config_parse_duration_ms(optarg, &v) < 0) {
+                fprintf(stderr, "syncq enqueue: bad duration \"%s\" for --in (e.g. 30s, 10m, 2h)\n", optarg);
+                return EX_USAGE_;
+            }
+            sp->delay_ms = v;
+            break;
+        case O_AT: sp->run_at = optarg; break;
         default: fputs(usage, stderr); return EX_USAGE_;
         }
     }
@@ -134,11 +146,13 @@ enqueue_one(syncq_client *c, const char *queue, envelope_spec *sp, const char *p
         rc = EX_DATAERR_;
         goto out;
     }
-    if (syncq_enqueue(c, queue, env, len, id, sizeof(id)) < 0) {
+    syncq_state st;
+    if (syncq_enqueue2(c, queue, env, len, id, sizeof(id), &st) < 0) {
         fprintf(stderr, "syncq enqueue: %s\n", syncq_client_error(c));
         rc = syncq_last_code(c);
     } else {
         printf("%s\n", id);
+        if (st != SYNCQ_QUEUED) fprintf(stderr, "syncq enqueue: %s\n", syncq_state_name(st));
     }
     free(env);
 out:
@@ -146,17 +160,35 @@ out:
     return rc;
 }
 
-/* enqueue_batch pushes every valid line; bad lines are reported and skipped
- * (exit 65 at the end), so one typo does not hold back the rest. */
+/* print_results prints one id per pushed line (or the function's refusal)
+ * and counts refusals into *bad. */
+static void
+print_results(syncq_client *c, const long *lines, long *bad)
+{
+    for (int i = 0; i < syncq_batch_count(c); i++) {
+        const char *id, *error;
+        syncq_state st;
+        if (syncq_batch_result(c, i, &id, &st, &error) < 0) {
+            fprintf(stderr, "syncq enqueue: line %ld: %s\n", lines[i], error ? error : "no reply");
+            (*bad)++;
+        } else {
+            printf("%s%s%s\n", id, st == SYNCQ_QUEUED ? "" : " ", st == SYNCQ_QUEUED ? "" : syncq_state_name(st));
+        }
+    }
+}
+
+/* enqueue_batch pushes every valid line, BATCH_CHUNK at a time through one
+ * pipeline; bad lines are reported and skipped (exit 65 at the end), so one
+ * typo does not hold back the rest. */
 static int
 enqueue_batch(syncq_client *c, const char *queue, const char *path)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    char *line = NULL, id[160];
+    char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    long lineno = 0, ok = 0, bad = 0, pending = 0;
-    int rc = EX_OK_;
+    long lineno = 0, sent = 0, bad = 0, lines[BATCH_CHUNK];
+    int pending = 0, rc = EX_OK_;
     if (!f) {
         fprintf(stderr, "syncq enqueue: cannot open %s: %s\n", path, strerror(errno));
         return EX_USAGE_;
@@ -165,25 +197,26 @@ enqueue_batch(syncq_client *c, const char *queue, const char *path)
         lineno++;
         while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
         if (n == 0) continue;
-        if (syncq_batch_add(c, queue, line, (size_t)n, id, sizeof(id)) < 0) {
+        if (syncq_batch_add(c, queue, line, (size_t)n) < 0) {
             fprintf(stderr, "syncq enqueue: line %ld: %s\n", lineno, syncq_client_error(c));
             bad++;
             continue;
         }
-        printf("%s\n", id);
-        if (++pending == BATCH_CHUNK) {
-            if (syncq_batch_flush(c) < 0) goto redis_failed;
-            ok += pending;
-            pending = 0;
-        }
+        lines[pending++] = lineno;
+        if (pending < BATCH_CHUNK) continue;
+        if (syncq_batch_flush(c) < 0) goto redis_failed;
+        print_results(c, lines, &bad);
+        sent += pending;
+        pending = 0;
     }
-    if (syncq_batch_flush(c) < 0) goto redis_failed;
-    ok += pending;
-    fprintf(stderr, "syncq enqueue: %ld job(s) enqueued, %ld line(s) refused\n", ok, bad);
+    if (pending && syncq_batch_flush(c) < 0) goto redis_failed;
+    if (pending) print_results(c, lines, &bad);
+    sent += pending;
+    fprintf(stderr, "syncq enqueue: %ld job(s) sent, %ld line(s) refused\n", sent, bad);
     rc = bad ? EX_DATAERR_ : EX_OK_;
     goto out;
 redis_failed:
-    fprintf(stderr, "syncq enqueue: %s (%ld job(s) enqueued before the failure)\n", syncq_client_error(c), ok);
+    fprintf(stderr, "syncq enqueue: %s (%ld line(s) sent before the failure)\n", syncq_client_error(c), sent);
     rc = EX_UNAVAILABLE_;
 out:
     free(line);

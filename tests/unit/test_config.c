@@ -301,6 +301,29 @@ test_parse_int(void **state)
     assert_int_equal(config_parse_int(NULL, 0, 1, &v), -1);
 }
 
+static void
+test_parse_duration(void **state)
+{
+    (void)state;
+    static const struct { const char *s; int64_t ms; } good[] = {
+        {"0s", 0}, {"250ms", 250}, {"30s", 30000}, {"10m", 600000}, {"2h", 7200000}, {"7d", 604800000},
+        {"1w", 604800000}, {"1h30m", 5400000}, {"1m1ms", 60001}, {"90s", 90000}, {"36500d", 3153600000000},
+    };
+    int64_t v;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        v = -1;
+        if (config_parse_duration_ms(good[i].s, &v) != 0) fail_msg("\"%s\" refused", good[i].s);
+        if (v != good[i].ms) fail_msg("\"%s\": %lld, expected %lld", good[i].s, (long long)v, (long long)good[i].ms);
+    }
+    v = 7;
+    const char *bad[] = {"", "30", "s", "-5m", "+5m", " 5m", "5m ", "5 m", "5x", "5M", "1.5h", "5mm", "h5",
+                         "1h-1m", "99999999999999999999s", "36700d", "9223372036854775807ms", "0x10s"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (config_parse_duration_ms(bad[i], &v) != -1) fail_msg("\"%s\" accepted", bad[i]);
+    assert_int_equal(v, 7);
+    assert_int_equal(config_parse_duration_ms(NULL, &v), -1);
+}
+
 int
 main(void)
 {
@@ -315,6 +338,7 @@ main(void)
         cmocka_unit_test(test_queues_bad),
         cmocka_unit_test(test_valid_queue_name),
         cmocka_unit_test(test_parse_int),
+        cmocka_unit_test(test_parse_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
