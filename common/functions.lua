@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '8'
+local LIBRARY_VERSION = '9'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -159,6 +159,14 @@ local function take(inflight, tag)
     return nil
 end
 
+-- idem_ok remembers that a job with this idempotency key succeeded, for
+-- the window, so a redelivery (or a raw LPUSH twin) is not executed again.
+local function idem_ok(inflight, key, ttl)
+    local base = string.match(inflight, '^(.*{[^}]+}):inflight:')
+    ttl = tonumber(ttl) or tonumber(redis.call('HGET', base .. ':config', 'idempotency_ttl_s')) or 600
+    redis.call('SET', base .. ':idok:' .. key, '1', 'EX', math.max(1, ttl))
+end
+
 local function trim_dead(dead, deadjobs, cap, max_age_ms, ms)
     local over = redis.call('ZCARD', dead) - cap
     if over > 0 then
@@ -198,6 +206,8 @@ local function step(keys, args)
             acked = acked + 1
             if disp == 'done' then
                 done[#done + 1] = tag
+                -- arg: the job's idempotency key; hdr: its window in seconds
+                if arg ~= '' then idem_ok(inflight, arg, hdr) end
             elseif disp == 'retry' or disp == 'dead' then
                 local _, raw = split(e)
                 local ms = now_ms()

@@ -106,6 +106,23 @@ pending_clear(pending *p)
     p->n = 0;
 }
 
+/* idempotent_done says whether a job with this idempotency key succeeded
+ * within its window (1), not (0), or Redis failed (-1). The replies owed by
+ * the pipelined steps are read first. */
+static int
+idempotent_done(fetcher *f, int qi, const char *key)
+{
+    char k[KEY_MAX + 512];
+    if (fetch_sync(f) < 0) return -1;
+    snprintf(k, sizeof(k), "%s:{%s}:idok:%s", f->cfg->prefix, f->cfg->queues[qi].name, key);
+    const char *argv[] = {"EXISTS", k};
+    size_t lens[] = {6, strlen(k)};
+    rds_reply *x = rds_cmd(f->r, 2, argv, lens);
+    int rc = rds_reply_ok(f->r, x) ? rds_reply_int(x) == 1 : -1;
+    rds_reply_free(x);
+    return rc;
+}
+
 /* run_one runs job i of b: its start step carries the acks still pending. */
 static int
 run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
@@ -118,6 +135,18 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
         job_reject(&j, c, &p->acks[p->n++]);
         log_job_msg(LOG_WARN, "job.dead_letter", &dbg, j.reject, "job moved to dead-letter without running");
         goto out;
+    }
+    if (j.env.idempotency_key) {
+        int seen = idempotent_done(f, b->queue, j.env.idempotency_key);
+        if (seen < 0) {
+            rc = -1;
+            goto out;
+        }
+        if (seen) {
+            job_skip(&j, c, &p->acks[p->n++]);
+            log_job_msg(LOG_INFO, "job.skip", &dbg, NULL, "idempotency key already succeeded: not run again");
+            goto out;
+        }
     }
     size_t len;
     char *rec = job_start_record(&j, c, &len);

@@ -166,6 +166,15 @@ dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errl
 {
     if (o->hr == HANDLER_OK) {
         a->kind = ACK_DONE;
+        if (j->env_ok && j->env.idempotency_key) {
+            /* the step remembers the success for the key's window */
+            snprintf(a->arg, sizeof(a->arg), "%s", j->env.idempotency_key);
+            if (j->env.idempotency_ttl_s) {
+                char ttl[24];
+                snprintf(ttl, sizeof(ttl), "%lld", (long long)j->env.idempotency_ttl_s);
+                a->header = xstrdup(ttl);
+            }
+        }
         return "success";
     }
     if (o->hr == HANDLER_TRANSIENT && j->attempt < max_attempts(j)) {
@@ -276,6 +285,21 @@ job_handback(job *j, const job_ctx *c, int started, ack *a)
     r.status = "queued";
     r.attempts = j->attempt - 1;
     r.rev = record_rev(j->attempt, REC_RUNNING);
+    finish(a, &r);
+}
+
+void
+job_skip(job *j, const job_ctx *c, ack *a)
+{
+    record r;
+    memset(a, 0, sizeof(*a));
+    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
+    a->kind = ACK_DONE;
+    base_record(j, c, &r);
+    r.status = "success";
+    r.result = "{\"skipped\":\"a job with this idempotency key already succeeded\"}";
+    r.finished_ms = job_now_ms();
+    r.rev = 0; /* never overwrites the row of the job that did succeed */
     finish(a, &r);
 }
 

@@ -82,7 +82,7 @@ typedef enum { ACK_DONE = 0, ACK_RETRY, ACK_DEAD, ACK_BACK } ack_kind;
 typedef struct ack {
     char tag[WRAP_TAG_MAX];
     ack_kind kind;
-    char arg[WRAP_TAG_MAX];  /* retry: delay ms; dead: job id; back: attempts to undo */
+    char arg[512];           /* retry: delay ms; dead: job id; back: attempts to undo; done: idempotency key */
     char *header;            /* owned: new wrapper header for retry/dead, or NULL */
     char *record;            /* owned: outcome record, or NULL */
     size_t record_len;
@@ -164,6 +164,7 @@ void job_reject(job *j, const job_ctx *c, ack *a);
 /* job_handback fills a to return a job to its queue; started says whether
  * its attempt was counted and must be given back. */
 void job_handback(job *j, const job_ctx *c, int started, ack *a);
+void job_skip(job *j, const job_ctx *c, ack *a);
 void job_free(job *j);
 int64_t job_now_ms(void);
 
