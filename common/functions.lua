@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '9'
+local LIBRARY_VERSION = '10'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -81,7 +81,9 @@ end
 
 -- syncq_fetch KEYS: ready inflight outbox att seq paused  ARGV: max_batch outbox_max
 -- Moves up to max_batch jobs into the caller's in-flight list. Reply:
--- {status, entry1, attempts1, deliveries1, ...}; status 0 = ok, 1 = the
+-- {status, fetch_us, entry1, attempts1, deliveries1, ...}; fetch_us is Redis
+-- TIME in microseconds, the order jobs were taken in across queues (lanes
+-- are tested on it); status 0 = ok, 1 = the
 -- outbox is over its limit (PostgreSQL is behind), 2 = the queue is paused
 -- (syncq queue pause): fetch nothing.
 local function fetch(keys, args)
@@ -91,7 +93,8 @@ local function fetch(keys, args)
     if redis.call('LLEN', outbox) > limit then return {1} end
     local got = redis.call('RPOP', ready, n)
     if not got then return {0} end
-    local ms = now_ms()
+    local t = redis.call('TIME')
+    local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     local salt = redis.sha1hex(ready)
     local tags, fresh = {}, 0
     for j = 1, #got do
@@ -115,7 +118,7 @@ local function fetch(keys, args)
     end
     redis.call('LPUSH', inflight, unpack(got))
     local c = redis.call('HMGET', att, unpack(tags))
-    local out = {0}
+    local out = {0, t[1] .. string.format('%06d', tonumber(t[2]))}
     for j = 1, #got do
         local v = tonumber(c[j]) or 0
         out[#out + 1] = got[j]
@@ -130,10 +133,11 @@ end
 local function claim(keys, _)
     local e = redis.call('LINDEX', keys[1], 0)
     if not e then return {0} end
-    local w, tag = wrap(e, keys[3], now_ms(), redis.sha1hex(keys[1]))
+    local t = redis.call('TIME')
+    local w, tag = wrap(e, keys[3], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), redis.sha1hex(keys[1]))
     if w ~= e then redis.call('LSET', keys[1], 0, w) end
     local a, d = counters(keys[2], tag)
-    return {0, w, a, d}
+    return {0, t[1] .. string.format('%06d', tonumber(t[2])), w, a, d}
 end
 
 -- is_tag says whether entry e carries tag (its header starts "~syncq1 id=<tag>").
@@ -583,7 +587,7 @@ local function record(r)
         copy_text(r.actor), copy_text(r.payload), copy_text(r.status), num(r.attempts or 0), copy_text(r.result),
         copy_text(r.error), '\\N', num(r.enqueued), '\\N', num(r.finished), '\\N', copy_text(r.from),
         copy_text(r.event), copy_text(r.outcome), copy_text(r.ev_error), num(r.event and 0 or nil),
-        num(r.event and r.at or nil), '\\N', num(r.event and r.ev_rev or nil), '\\N'}
+        num(r.event and r.at or nil), '\\N', num(r.event and r.ev_rev or nil), '\\N', '\\N'}
     return 'r1\t' .. table.concat(cols, '\t') .. '\n'
 end
 

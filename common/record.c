@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NCOLS 29 /* columns in RECORD_COLUMNS */
+#define NCOLS 30 /* columns in RECORD_COLUMNS */
 #define EVENT_COL 21
 
 int
@@ -23,6 +23,7 @@ record_init(record *r)
     memset(r, 0, sizeof(*r));
     r->enqueued_ms = r->started_ms = r->finished_ms = r->duration_ms = -1;
     r->ev_at_ms = r->ev_duration_ms = -1;
+    r->fetch_seq = -1;
 }
 
 /* text appends s COPY-escaped: cut at cap bytes, invalid UTF-8 replaced by
@@ -110,6 +111,8 @@ record_build(const record *r, size_t *len)
     N(r->event ? (r->ev_rev ? r->ev_rev : r->rev) : -1);
     if (r->event && r->ev_due) sbuf_adds(&b, "\001DUE");
     else num(&b, -1);
+    sbuf_addc(&b, '\t');
+    num(&b, r->fetch_seq);
     sbuf_addc(&b, '\n');
     return sbuf_steal(&b, len);
 }

@@ -26,7 +26,7 @@
 #define RECORD_COLUMNS \
     "job_id, rev, queue, kind, service, action, target_type, target_id, scope, actor, payload, status," \
     " attempts, result, last_error, worker, enqueued_ms, started_ms, finished_ms, duration_ms," \
-    " replayed_from, ev_event, ev_outcome, ev_error, ev_attempt, ev_at_ms, ev_duration_ms, ev_rev, ev_due_ms"
+    " replayed_from, ev_event, ev_outcome, ev_error, ev_attempt, ev_at_ms, ev_duration_ms, ev_rev, ev_due_ms, fetch_seq"
 
 /* A retry's due time is Redis TIME + delay, known only inside the step
  * function: the child writes this placeholder in the ev_due_ms column and the
@@ -59,6 +59,8 @@ typedef struct record {
                                  the master's and the next start's reports of
                                  one crash are one event. */
     int ev_due;               /* 1: a retry; the step fills in its due time */
+    int64_t fetch_seq;        /* Redis TIME (us) of the fetch that took the job, -1 none:
+                                 the order jobs were taken in, across queues */
 } record;
 
 int record_rev(int attempts, int phase);

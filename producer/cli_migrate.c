@@ -20,6 +20,7 @@ typedef struct migration {
 static const migration migrations[] = {
     {1, "001_init", schema_001_init},
     {2, "002_event_due", schema_002_event_due},
+    {3, "003_fetch_seq", schema_003_fetch_seq},
 };
 
 static int

@@ -27,52 +27,50 @@ fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid)
     f->r = r;
     f->cfg = cfg;
     snprintf(f->wid, sizeof(f->wid), "%s", wid);
-    f->rng = (unsigned)getpid() * 2654435761u;
     f->want = 1;
     for (int i = 0; i < cfg->nqueues; i++) keys_queue(&f->keys[i], cfg->prefix, cfg->queues[i].name, wid);
 }
 
-static unsigned
-next_rand(fetcher *f)
-{
-    f->rng = f->rng * 1103515245u + 12345u;
-    return f->rng >> 8;
-}
-
-/* queue_order writes the order to try queues in: config order when strict;
- * weighted random without replacement otherwise, so a heavy low lane slows
- * a high lane but never stops it. */
+/* queue_order writes the order to try queues in: config order when strict.
+ * Weighted, a smooth weighted round-robin (nginx's) picks the queue to try
+ * first, then the rest follow in config order: over any run of sum(weights)
+ * fetches with every queue busy, each queue leads exactly weight times, so a
+ * burst on a low lane never starves a high one and a heavy high lane slows
+ * a low one without stopping it. */
 static void
 queue_order(fetcher *f, int *order)
 {
     const config *c = f->cfg;
-    int left[CONFIG_MAX_QUEUES], n = c->nqueues, total = 0;
-    for (int i = 0; i < n; i++) {
-        order[i] = i;
-        left[i] = i;
+    int best = 0, total = 0, k = 0;
+    if (!c->weighted) {
+        for (int i = 0; i < c->nqueues; i++) order[i] = i;
+        return;
+    }
+    for (int i = 0; i < c->nqueues; i++) {
+        f->cw[i] += c->queues[i].weight;
         total += c->queues[i].weight;
+        if (f->cw[i] > f->cw[best]) best = i;
     }
-    if (!c->weighted) return;
-    for (int k = 0; k < c->nqueues; k++) {
-        int pick = (int)(next_rand(f) % (unsigned)(total > 0 ? total : 1)), j = 0;
-        while (j < n - 1 && pick >= c->queues[left[j]].weight) pick -= c->queues[left[j++]].weight;
-        order[k] = left[j];
-        total -= c->queues[left[j]].weight;
-        left[j] = left[--n];
-    }
+    f->cw[best] -= total;
+    order[k++] = best;
+    for (int i = 0; i < c->nqueues; i++)
+        if (i != best) order[k++] = i;
 }
 
-/* fill takes the jobs out of a reply {status, e1, a1, d1, ...}. */
+/* fill takes the jobs out of a reply {status, fetch_us, e1, a1, d1, ...}. */
 static void
 fill(batch *b, rds_reply *x, int qi)
 {
     size_t len = rds_reply_len(x);
+    const char *us = rds_reply_str(rds_reply_at(x, 1), NULL);
+    int64_t fetch_us = us ? strtoll(us, NULL, 10) : -1;
     b->reply = x;
     b->queue = qi;
     b->backpressure = rds_reply_int(rds_reply_at(x, 0)) == 1;
     b->paused = rds_reply_int(rds_reply_at(x, 0)) == 2;
-    for (size_t i = 1; i + 2 < len && b->n < FETCH_MAX_BATCH; i += 3) {
+    for (size_t i = 2; i + 2 < len && b->n < FETCH_MAX_BATCH; i += 3) {
         fetched *j = &b->jobs[b->n++];
+        j->fetch_us = fetch_us;
         j->entry = rds_reply_str(rds_reply_at(x, i), &j->len);
         j->attempts = (int)rds_reply_int(rds_reply_at(x, i + 1));
         j->crashes = (int)rds_reply_int(rds_reply_at(x, i + 2));

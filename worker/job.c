@@ -77,6 +77,7 @@ base_record(const job *j, const job_ctx *c, record *r)
     r->worker = c->wid;
     r->enqueued_ms = j->enqueued_ms;
     r->replayed_from = j->w.from[0] ? j->w.from : NULL;
+    r->fetch_seq = j->f && j->f->fetch_us > 0 ? j->f->fetch_us : -1;
     if (!j->env_ok) return;
     r->kind = envelope_kind_name(j->env.kind);
     r->service = j->env.service;

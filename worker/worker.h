@@ -64,6 +64,7 @@ typedef struct fetched {
     size_t len;
     int attempts;       /* attempts already started before this delivery */
     int crashes;        /* deliveries since the last clean end (crashes) */
+    int64_t fetch_us;   /* Redis TIME of the fetch, in microseconds */
 } fetched;
 
 #define FETCH_MAX_BATCH CONFIG_MAX_BATCH
@@ -92,8 +93,8 @@ typedef struct fetcher {
     rds *r;
     const config *cfg;
     char wid[WORKER_ID_MAX];
-    unsigned rng;            /* for weighted queue order */
     qkeys keys[CONFIG_MAX_QUEUES];
+    int cw[CONFIG_MAX_QUEUES]; /* smooth weighted round-robin state */
     int want;                /* jobs to ask for next: 1 after a slow job, doubling up to cfg->batch */
     int slow;                /* the last job was slow: hand the rest of the batch back */
 } fetcher;

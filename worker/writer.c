@@ -31,7 +31,7 @@ static const char *SQL_TEMP =
     " target_id text, scope text, actor text, payload text, status text, attempts int, result text,"
     " last_error text, worker text, enqueued_ms bigint, started_ms bigint, finished_ms bigint,"
     " duration_ms bigint, replayed_from text, ev_event text, ev_outcome text, ev_error text,"
-    " ev_attempt int, ev_at_ms bigint, ev_duration_ms bigint, ev_rev int, ev_due_ms bigint)"
+    " ev_attempt int, ev_at_ms bigint, ev_duration_ms bigint, ev_rev int, ev_due_ms bigint, fetch_seq bigint)"
     " ON COMMIT DELETE ROWS";
 
 static const char *SQL_COPY = "COPY syncq_in (ord, " RECORD_COLUMNS ") FROM STDIN";
@@ -39,11 +39,11 @@ static const char *SQL_COPY = "COPY syncq_in (ord, " RECORD_COLUMNS ") FROM STDI
 static const char *SQL_MERGE =
     "INSERT INTO syncq_jobs AS j (job_id, queue, kind, service, action, target_type, target_id, scope,"
     " actor, payload, status, attempts, result, last_error, worker, enqueued_at, started_at, finished_at,"
-    " duration_ms, replayed_from, rev, updated_at)"
+    " duration_ms, replayed_from, rev, updated_at, fetch_seq)"
     " SELECT DISTINCT ON (job_id) job_id, queue, kind, service, action, target_type, target_id, scope,"
     " actor, payload::jsonb, status, attempts, result::jsonb, last_error, worker,"
     " to_timestamp(enqueued_ms / 1000.0), to_timestamp(started_ms / 1000.0),"
-    " to_timestamp(finished_ms / 1000.0), duration_ms, replayed_from, rev, now()"
+    " to_timestamp(finished_ms / 1000.0), duration_ms, replayed_from, rev, now(), fetch_seq"
     " FROM syncq_in ORDER BY job_id, rev DESC, ord DESC"
     " ON CONFLICT (job_id) DO UPDATE SET queue = EXCLUDED.queue,"
     " kind = COALESCE(EXCLUDED.kind, j.kind), service = COALESCE(EXCLUDED.service, j.service),"
@@ -58,7 +58,7 @@ static const char *SQL_MERGE =
     " enqueued_at = COALESCE(j.enqueued_at, EXCLUDED.enqueued_at),"
     " started_at = COALESCE(EXCLUDED.started_at, j.started_at), finished_at = EXCLUDED.finished_at,"
     " duration_ms = EXCLUDED.duration_ms, replayed_from = COALESCE(EXCLUDED.replayed_from, j.replayed_from),"
-    " rev = EXCLUDED.rev, updated_at = now()"
+    " rev = EXCLUDED.rev, updated_at = now(), fetch_seq = COALESCE(EXCLUDED.fetch_seq, j.fetch_seq)"
     " WHERE j.rev <= EXCLUDED.rev;"
     "INSERT INTO syncq_job_events (job_id, rev, event, outcome, attempt, error, worker, at, duration_ms, due_at)"
     " SELECT job_id, COALESCE(ev_rev, rev), ev_event, ev_outcome, ev_attempt, ev_error, worker,"
