@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '10'
+local LIBRARY_VERSION = '11'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -693,7 +693,112 @@ local function enqueue(keys, args)
     return {id, state}
 end
 
+-- ---------------------------------------------------------------------------
+-- Job state by id and cancel (syncq status / syncq cancel). Both scan the
+-- queue's lists, which is fine for an operator's command: O(queue length),
+-- with a plain string search before any decode.
+
+-- entry_is says whether ready/retry entry e is job id.
+local function entry_is(e, id)
+    if not string.find(e, id, 1, true) then return false end
+    local hdr, raw = e, e
+    if string.sub(e, 1, #HDR) == HDR then
+        hdr, raw = split(e)
+        local jid = string.match(hdr, ' jid=([^ ]+)')
+        if jid then return jid == id end
+        if string.match(hdr, '^~syncq1 id=([^ ]+)') == id then return true end
+    end
+    local ok, t = pcall(cjson.decode, raw)
+    return ok and type(t) == 'table' and t.id == id
+end
+
+local function find_ready(ready, id)
+    local n = redis.call('LLEN', ready)
+    for start = 0, n - 1, 1000 do
+        local chunk = redis.call('LRANGE', ready, start, start + 999)
+        for k, e in ipairs(chunk) do
+            if entry_is(e, id) then return e, n - (start + k) end -- position from the head of the line
+        end
+    end
+    return nil
+end
+
+local function find_zset(z, id)
+    for _, pair in ipairs({redis.call('ZRANGE', z, 0, -1, 'WITHSCORES')}) do
+        for k = 1, #pair, 2 do
+            if entry_is(pair[k], id) then return pair[k], tonumber(pair[k + 1]) end
+        end
+    end
+    return nil
+end
+
+-- syncq_status KEYS: ready  ARGV: id
+-- Reply: {state, detail...}: queued position | delayed due_ms | retrying
+-- due_ms error | running worker_id | dead dead_ms error | unknown.
+local function status(keys, args)
+    local ready, id = keys[1], args[1]
+    local base = string.match(ready, '^(.*{[^}]+}):ready$')
+    if not base then return redis.error_reply('ERR syncq: the key must be <prefix>:{QUEUE}:ready') end
+    local dead_ms = redis.call('ZSCORE', base .. ':dead', id)
+    if dead_ms then
+        local e = redis.call('HGET', base .. ':deadjobs', id) or ''
+        local err = string.match(e, '^[^\n]* err=([^ \n]+)') or ''
+        return {'dead', dead_ms, (string.gsub(err, '%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end))}
+    end
+    local e, pos = find_ready(ready, id)
+    if e then return {'queued', tostring(pos)} end
+    local z, due = find_zset(base .. ':retry', id)
+    if z then
+        local err = string.match(z, '^[^\n]* err=([^ \n]+)')
+        if err then
+            return {'retrying', tostring(due), (string.gsub(err, '%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end))}
+        end
+        return {'delayed', tostring(due)}
+    end
+    for _, wid in ipairs(redis.call('SMEMBERS', base .. ':owners')) do
+        for _, x in ipairs(redis.call('LRANGE', base .. ':inflight:' .. wid, 0, -1)) do
+            if entry_is(x, id) then return {'running', wid} end
+        end
+    end
+    return {'unknown'}
+end
+
+local function pct(s)
+    return (string.gsub(s, '[^!-$&-~]', function(c) return string.format('%%%02X', string.byte(c)) end))
+end
+
+-- syncq_cancel KEYS: ready  ARGV: id actor
+-- Takes a queued or delayed job out and puts it in the dead-letter set
+-- (reason "cancelled by <actor>"), from where it can still be replayed.
+-- Reply: 1 cancelled, 0 not queued or delayed (running, done, unknown).
+local function cancel(keys, args)
+    local ready, id, actor = keys[1], args[1], args[2] or 'unknown'
+    local base = string.match(ready, '^(.*{[^}]+}):ready$')
+    if not base then return redis.error_reply('ERR syncq: the key must be <prefix>:{QUEUE}:ready') end
+    local queue = string.match(base, '{([^}]+)}$')
+    local e = find_ready(ready, id)
+    if e then
+        redis.call('LREM', ready, 1, e)
+    else
+        e = find_zset(base .. ':retry', id)
+        if not e or redis.call('ZREM', base .. ':retry', e) == 0 then return 0 end
+    end
+    local now = now_ms()
+    local why = 'cancelled by ' .. actor
+    local hdr, raw = split(e)
+    if string.sub(e, 1, #HDR) ~= HDR then
+        hdr, raw = HDR .. 'id=' .. id .. ' seen=' .. now .. ' jid=' .. id, e
+    end
+    redis.call('ZADD', base .. ':dead', now, id)
+    redis.call('HSET', base .. ':deadjobs', id, set_field(set_field(hdr, 'err', pct(why)), 'dead', now) .. '\n' .. raw)
+    redis.call('RPUSH', base .. ':outbox', record({id = id, rev = 3, queue = queue, status = 'dead', error = why,
+        finished = now, event = 'dead', outcome = 'cancelled', ev_error = why, at = now, ev_rev = 3}))
+    return 1
+end
+
 redis.register_function('syncq_enqueue', enqueue)
+redis.register_function('syncq_status', status)
+redis.register_function('syncq_cancel', cancel)
 
 redis.register_function('syncq_version', function() return LIBRARY_VERSION end)
 redis.register_function('syncq_dlq_replay', dlq_replay)

@@ -1,0 +1,181 @@
+/* cli_status.c - `syncq status ID` and `syncq cancel ID`: a job's state from
+ * Redis (queued, delayed, retrying, running on which worker, dead), before
+ * the audit has caught up, falling back to the audit row for finished jobs;
+ * and cancelling a queued or delayed job (into the dead-letter set, where it
+ * can still be replayed). Both run Redis functions per queue. */
+#include "fmacros.h"
+#include "cli.h"
+#include "db.h"
+#include "envelope.h"
+#include "funcs.h"
+#include "keys.h"
+#include "rds.h"
+
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_Q 64
+
+static const char usage[] =
+    "usage: syncq status ID [--queue Q]           where a job is: queued, delayed, retrying,\n"
+    "                                             running (on which worker), dead, or its audit row\n"
+    "       syncq cancel ID [--queue Q] [--actor A]  take a queued or delayed job out (into the\n"
+    "                                             dead-letter set: `syncq dlq replay` brings it back)\n"
+    "Exit codes: 0 found/cancelled, 65 not found / not cancellable, 69 Redis unavailable.\n";
+
+/* queues lists the queue given, else the configured and the known ones. */
+static int
+queues(rds *r, const config *cfg, const char *only, char names[][CONFIG_QUEUE_NAME_MAX])
+{
+    int n = 0;
+    char key[KEY_MAX];
+    if (only) {
+        snprintf(names[n++], CONFIG_QUEUE_NAME_MAX, "%s", only);
+        return n;
+    }
+    for (int i = 0; i < cfg->nqueues; i++) snprintf(names[n++], CONFIG_QUEUE_NAME_MAX, "%s", cfg->queues[i].name);
+    keys_global(key, sizeof(key), cfg->prefix, "queues");
+    rds_reply *x = rds_cmdf(r, "SMEMBERS %s", key);
+    for (size_t i = 0; i < rds_reply_len(x) && n < MAX_Q; i++) {
+        const char *q = rds_reply_str(rds_reply_at(x, i), NULL);
+        int dup = 0;
+        for (int k = 0; k < n; k++) dup |= !strcmp(names[k], q);
+        if (!dup && config_valid_queue_name(q)) snprintf(names[n++], CONFIG_QUEUE_NAME_MAX, "%s", q);
+    }
+    rds_reply_free(x);
+    return n;
+}
+
+static void
+print_ms(const char *label, const char *ms)
+{
+    char ts[40];
+    rfc3339_format(atoll(ms), ts, sizeof(ts));
+    printf("%s%s", label, ts);
+}
+
+/* show prints a syncq_status reply; 1 when it found the job. */
+static int
+show(const char *id, const char *q, rds_reply *x)
+{
+    const char *st = rds_reply_str(rds_reply_at(x, 0), NULL), *a = rds_reply_str(rds_reply_at(x, 1), NULL),
+               *b = rds_reply_str(rds_reply_at(x, 2), NULL);
+    if (!st || !strcmp(st, "unknown")) return 0;
+    printf("%s: %s in queue %s", id, st, q);
+    if (!strcmp(st, "queued")) printf(", %s job(s) ahead", a);
+    else if (!strcmp(st, "delayed") || !strcmp(st, "retrying")) print_ms(", due ", a);
+    else if (!strcmp(st, "running")) printf(" on worker %s", a);
+    else if (!strcmp(st, "dead")) print_ms(" since ", a);
+    if (b) printf("; last error: %s", b);
+    printf("\n");
+    return 1;
+}
+
+/* from_audit answers for jobs Redis no longer holds. */
+static int
+from_audit(const config *cfg, const char *id)
+{
+    db d;
+    int found = 0;
+    const char *params[] = {id};
+    if (!cfg->database_url[0]) return 0;
+    db_init(&d);
+    if (db_connect(&d, cfg->database_url) == 0) {
+        db_result *res = db_query(&d, "SELECT status, queue, attempts, coalesce(last_error, ''),"
+                                      " coalesce(finished_at::text, '') FROM syncq_jobs WHERE job_id = $1", 1, params);
+        if (res && db_ntuples(res) == 1) {
+            printf("%s: %s in queue %s after %s attempt(s) (audit)%s%s%s%s\n", id, db_value(res, 0, 0), db_value(res, 0, 1),
+                   db_value(res, 0, 2), *db_value(res, 0, 4) ? ", finished " : "", db_value(res, 0, 4),
+                   *db_value(res, 0, 3) ? "; last error: " : "", db_value(res, 0, 3));
+            found = 1;
+        }
+        db_result_free(res);
+    }
+    db_close(&d);
+    return found;
+}
+
+static const char *
+os_user(void)
+{
+    struct passwd *pw = getpwuid(geteuid());
+    const char *u = pw ? pw->pw_name : getenv("USER");
+    return u ? u : "unknown";
+}
+
+static int
+run(config *cfg, int cancel, const char *id, const char *only, const char *actor)
+{
+    rds r;
+    char names[MAX_Q][CONFIG_QUEUE_NAME_MAX];
+    int rc = EX_DATAERR_, found = 0;
+    rds_init(&r);
+    if (rds_connect(&r, cfg->redis_url, 5000) < 0 || funcs_ensure(&r) < 0) {
+        fprintf(stderr, "syncq: %s\n", r.errstr);
+        return EX_UNAVAILABLE_;
+    }
+    int n = queues(&r, cfg, only, names);
+    for (int i = 0; i < n && !found; i++) {
+        qkeys k;
+        keys_queue(&k, cfg->prefix, names[i], NULL);
+        const char *keys[] = {k.ready};
+        const char *args[] = {id, actor};
+        rds_reply *x = funcs_call(&r, cancel ? "syncq_cancel" : "syncq_status", 1, keys, cancel ? 2 : 1, args, NULL);
+        if (!rds_reply_ok(&r, x)) {
+            fprintf(stderr, "syncq: %s\n", r.errstr);
+            rds_reply_free(x);
+            rc = EX_UNAVAILABLE_;
+            goto out;
+        }
+        found = cancel ? rds_reply_int(x) == 1 : show(id, names[i], x);
+        if (found && cancel) printf("%s: cancelled in queue %s (now in its dead-letter set)\n", id, names[i]);
+        rds_reply_free(x);
+    }
+    if (!found && !cancel) found = from_audit(cfg, id);
+    if (!found) fprintf(stderr, "syncq: %s: %s\n", id, cancel ? "not queued or delayed (running, finished or unknown)" : "not found");
+    rc = found ? EX_OK_ : EX_DATAERR_;
+out:
+    rds_close(&r);
+    return rc;
+}
+
+static int
+cli_status_or_cancel(config *cfg, int argc, char **argv, int cancel)
+{
+    const char *id = NULL, *only = NULL, *actor = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(usage, stdout);
+            return EX_OK_;
+        } else if (!strcmp(argv[i], "--queue") && i + 1 < argc) {
+            only = argv[++i];
+        } else if (!strcmp(argv[i], "--actor") && i + 1 < argc && cancel) {
+            actor = argv[++i];
+        } else if (argv[i][0] != '-' && !id) {
+            id = argv[i];
+        } else {
+            fprintf(stderr, "syncq: unexpected argument \"%s\"\n%s", argv[i], usage);
+            return EX_USAGE_;
+        }
+    }
+    if (!id || (only && !config_valid_queue_name(only))) {
+        fputs(usage, stderr);
+        return EX_USAGE_;
+    }
+    return run(cfg, cancel, id, only, actor ? actor : os_user());
+}
+
+int
+cli_status(config *cfg, int argc, char **argv)
+{
+    return cli_status_or_cancel(cfg, argc, argv, 0);
+}
+
+int
+cli_cancel(config *cfg, int argc, char **argv)
+{
+    return cli_status_or_cancel(cfg, argc, argv, 1);
+}
