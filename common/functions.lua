@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '11'
+local LIBRARY_VERSION = '12'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -165,9 +165,10 @@ end
 
 -- idem_ok remembers that a job with this idempotency key succeeded, for
 -- the window, so a redelivery (or a raw LPUSH twin) is not executed again.
-local function idem_ok(inflight, key, ttl)
+local function idem_ok(inflight, key, spec)
     local base = string.match(inflight, '^(.*{[^}]+}):inflight:')
-    ttl = tonumber(ttl) or tonumber(redis.call('HGET', base .. ':config', 'idempotency_ttl_s')) or 600
+    local ttl, act = string.match(spec, '^(%d*) (.*)$')
+    ttl = tonumber(ttl) or tonumber(redis.call('HGET', base .. ':config', (act or '') .. ':idempotency_ttl_s')) or 600
     redis.call('SET', base .. ':idok:' .. key, '1', 'EX', math.max(1, ttl))
 end
 
@@ -210,7 +211,7 @@ local function step(keys, args)
             acked = acked + 1
             if disp == 'done' then
                 done[#done + 1] = tag
-                -- arg: the job's idempotency key; hdr: its window in seconds
+                -- arg: the job's idempotency key; hdr: '<window s or empty> <service>/<action>'
                 if arg ~= '' then idem_ok(inflight, arg, hdr) end
             elseif disp == 'retry' or disp == 'dead' then
                 local _, raw = split(e)

@@ -13,7 +13,7 @@ set -eu
 BUILD_PKGS="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libcjson-dev libpq-dev"
 # Unit tests (cmocka), the private servers of the test harness / demo / benchmark,
 # and python3-yaml for tests/it/compose_test.sh.
-TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml"
+TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml php-cli php-redis python3-redis"
 
 usage() {
     echo "usage: sh scripts/deps.sh [all|build] | --list [all|build]" >&2

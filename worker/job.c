@@ -169,12 +169,14 @@ dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errl
         a->kind = ACK_DONE;
         if (j->env_ok && j->env.idempotency_key) {
             /* the step remembers the success for the key's window */
+            char spec[300];
             snprintf(a->arg, sizeof(a->arg), "%s", j->env.idempotency_key);
-            if (j->env.idempotency_ttl_s) {
-                char ttl[24];
-                snprintf(ttl, sizeof(ttl), "%lld", (long long)j->env.idempotency_ttl_s);
-                a->header = xstrdup(ttl);
-            }
+            if (j->env.idempotency_ttl_s)
+                snprintf(spec, sizeof(spec), "%lld %s/%s", (long long)j->env.idempotency_ttl_s, j->env.service,
+                         j->env.action);
+            else
+                snprintf(spec, sizeof(spec), " %s/%s", j->env.service, j->env.action);
+            a->header = xstrdup(spec);
         }
         return "success";
     }
