@@ -35,11 +35,12 @@ override LDFLAGS += $(SANFLAGS)
 # Pure code: no server, no network. Unit-tested with cmocka.
 PURE := xalloc sbuf utf8 json envelope mask url uuid config log wrap record backoff
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
-IO   := rds db funcs keys enqueue
+IO   := rds db funcs keys enqueue qstat
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o)
+CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_check.o)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 

@@ -356,6 +356,17 @@ local MAX_DEPTH = 64
 local DEFAULT_IDEMPOTENCY_TTL_S = 600
 local DEFAULT_DEBOUNCE_MS = 1000
 
+-- salt_of caches the sha1 of a ready key (it names the queue in tags).
+local salts = {}
+local function salt_of(ready)
+    local v = salts[ready]
+    if not v then
+        v = redis.sha1hex(ready)
+        salts[ready] = v
+    end
+    return v
+end
+
 local function bad(msg) return redis.error_reply('ERR syncq: ' .. msg) end
 
 -- utf8_error: nil when s is valid UTF-8 (RFC 3629), else a message. ASCII
@@ -412,8 +423,12 @@ local function scan(s)
             if depth == 1 then
                 local colon = string.match(s, '^%s*:%s*()', j + 1)
                 if colon then
-                    local ok, key = pcall(cjson.decode, string.sub(s, p, j))
-                    if not ok then return 'not JSON: bad key' end
+                    local key = string.sub(s, p + 1, j - 1)
+                    if string.find(key, '\\', 1, true) then -- escapes: decode them to compare
+                        local ok, k = pcall(cjson.decode, string.sub(s, p, j))
+                        if not ok then return 'not JSON: bad key' end
+                        key = k
+                    end
                     if keys[key] then return 'duplicate top-level key "' .. key .. '"' end
                     keys[key] = string.sub(s, colon, colon)
                 end
@@ -524,14 +539,23 @@ local function rfc3339(ms)
         math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
 end
 
--- validate checks the fields as common/envelope.c does.
+-- validate checks the fields as common/envelope.c does. The field lists
+-- are built once, not per call.
+local NAME_FIELDS = {'service', 'action'}
+local STR_FIELDS = {'target_type', 'target_id', 'scope', 'actor', 'idempotency_key', 'debounce_key',
+                    'expected_hash', 'enqueued_at', 'run_at'}
+local INT_FIELDS = {{'v', 1, 1}, {'max_attempts', 1, 1000}, {'timeout_ms', 1, 86400000},
+                    {'idempotency_ttl_s', 1, 31536000}, {'debounce_ms', 0, 86400000}, {'attempt', 0, 2147483647},
+                    {'delay_ms', 0, 31536000000}, {'debounce_max_ms', 1, 86400000}}
+local TIME_FIELDS = {'enqueued_at', 'run_at'}
+
 local function validate(t, keys)
     local ok, v, e
     ok, v = str_field(t, 'kind')
     if not ok then return v end
     if not v then return 'missing required field "kind"' end
     if v ~= 'mutation' and v ~= 'sync' then return 'field "kind" must be "mutation" or "sync"' end
-    for _, name in ipairs({'service', 'action'}) do
+    for _, name in ipairs(NAME_FIELDS) do
         ok, v = str_field(t, name)
         if not ok then return v end
         if not v then return 'missing required field "' .. name .. '"' end
@@ -544,23 +568,23 @@ local function validate(t, keys)
     if v and (#v < 1 or #v > 128 or string.find(v, '[^\33-\126]')) then
         return 'field "id" must be 1..128 printable ASCII characters without spaces'
     end
-    for _, name in ipairs({'target_type', 'target_id', 'scope', 'actor', 'idempotency_key', 'debounce_key',
-                           'expected_hash', 'enqueued_at', 'run_at'}) do
-        ok, e = str_field(t, name)
-        if not ok then return e end
+    for _, name in ipairs(STR_FIELDS) do
+        if keys[name] then
+            ok, e = str_field(t, name)
+            if not ok then return e end
+        end
     end
     if not is_null(t.debounce_key) and t.kind ~= 'sync' then
         return 'field "debounce_key" is only allowed when kind is "sync"'
     end
-    local ints = {{'v', 1, 1}, {'max_attempts', 1, 1000}, {'timeout_ms', 1, 86400000},
-                  {'idempotency_ttl_s', 1, 31536000}, {'debounce_ms', 0, 86400000}, {'attempt', 0, 2147483647},
-                  {'delay_ms', 0, 31536000000}, {'debounce_max_ms', 1, 86400000}}
-    for _, f in ipairs(ints) do
-        ok, e = int_field(t, f[1], f[2], f[3])
-        if not ok then return e end
+    for _, f in ipairs(INT_FIELDS) do
+        if keys[f[1]] then
+            ok, e = int_field(t, f[1], f[2], f[3])
+            if not ok then return e end
+        end
     end
     if not is_null(t.payload) and keys.payload ~= '{' then return 'field "payload" must be an object' end
-    for _, name in ipairs({'enqueued_at', 'run_at'}) do
+    for _, name in ipairs(TIME_FIELDS) do
         if not is_null(t[name]) then
             local ms = rfc3339_ms(t[name])
             if not ms or ms < 0 then return 'field "' .. name .. '" must be an RFC 3339 time (e.g. 2026-11-24T10:00:00Z)' end
@@ -572,14 +596,20 @@ end
 -- record builds an audit record line (COPY text; see common/record.h).
 local function copy_text(v)
     if is_null(v) then return '\\N' end
-    return (string.gsub(tostring(v), '[%c\\]', function(c)
+    v = tostring(v)
+    if not string.find(v, '[%c\\]') then return v end
+    return (string.gsub(v, '[%c\\]', function(c)
         if c == '\\' then return '\\\\' elseif c == '\t' then return '\\t'
         elseif c == '\n' then return '\\n' elseif c == '\r' then return '\\r' end
         return string.format('\\%03o', string.byte(c))
     end))
 end
 
-local function num(v) return is_null(v) and '\\N' or string.format('%.0f', v) end
+local function num(v)
+    if is_null(v) then return '\\N' end
+    if v < 1e14 and v == math.floor(v) then return tostring(v) end -- %.14g: exact below 1e14
+    return string.format('%.0f', v)
+end
 
 local function record(r)
     local cols = {
@@ -590,6 +620,17 @@ local function record(r)
         copy_text(r.event), copy_text(r.outcome), copy_text(r.ev_error), num(r.event and 0 or nil),
         num(r.event and r.at or nil), '\\N', num(r.event and r.ev_rev or nil), '\\N', '\\N'}
     return 'r1\t' .. table.concat(cols, '\t') .. '\n'
+end
+
+-- queued_line is record() for the hot path: the queued row of a new job,
+-- with the always-empty columns as one constant.
+local QUEUED_TAIL = '\tqueued\t0\t\\N\t\\N\t\\N\t'
+local QUEUED_END = '\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n'
+local function queued_line(id, queue, t, masked, enqueued)
+    return 'r1\t' .. copy_text(id) .. '\t0\t' .. copy_text(queue) .. '\t' .. t.kind .. '\t' ..
+        copy_text(t.service) .. '\t' .. copy_text(t.action) .. '\t' .. copy_text(t.target_type) .. '\t' ..
+        copy_text(t.target_id) .. '\t' .. copy_text(t.scope) .. '\t' .. copy_text(t.actor) .. '\t' ..
+        copy_text(masked) .. QUEUED_TAIL .. num(enqueued) .. QUEUED_END
 end
 
 -- splice puts "id" and "enqueued_at" members after the opening brace.
@@ -627,7 +668,7 @@ local function enqueue(keys, args)
     local now = now_ms()
     local cfgkey = base .. ':config'
     local id = t.id
-    if is_null(id) then id = tag_for(redis.call('INCR', base .. ':seq'), now, redis.sha1hex(ready)) end
+    if is_null(id) then id = tag_for(redis.call('INCR', base .. ':seq'), now, salt_of(ready)) end
     local act = tostring(t.service) .. '/' .. tostring(t.action)
 
     -- idempotency: the first job of the window answers for every duplicate
@@ -648,10 +689,8 @@ local function enqueue(keys, args)
     end
 
     local body = splice(text, t, id, now)
-    local rec = {id = id, rev = 0, queue = queue, kind = t.kind, service = t.service, action = t.action,
-                 target_type = t.target_type, target_id = t.target_id, scope = t.scope, actor = t.actor,
-                 payload = masked, status = 'queued', enqueued = now}
-    if not is_null(t.enqueued_at) then rec.enqueued = rfc3339_ms(t.enqueued_at) end
+    local enqueued = now
+    if not is_null(t.enqueued_at) then enqueued = rfc3339_ms(t.enqueued_at) end
 
     local due = nil
     if not is_null(t.run_at) then due = rfc3339_ms(t.run_at) end
@@ -659,7 +698,7 @@ local function enqueue(keys, args)
     local state = 'queued'
     local entry -- wrapped only when it waits in the time-ordered set
     if due or not is_null(t.debounce_key) then
-        entry = HDR .. 'id=' .. tag_for(redis.call('INCR', base .. ':seq'), now, redis.sha1hex(ready)) ..
+        entry = HDR .. 'id=' .. tag_for(redis.call('INCR', base .. ':seq'), now, salt_of(ready)) ..
             ' seen=' .. now .. '\n' .. body
     end
 
@@ -690,7 +729,7 @@ local function enqueue(keys, args)
         redis.call('LPUSH', ready, body)
         state = 'queued'
     end
-    redis.call('RPUSH', base .. ':outbox', record(rec))
+    redis.call('RPUSH', base .. ':outbox', queued_line(id, queue, t, masked, enqueued))
     return {id, state}
 end
 

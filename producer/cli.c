@@ -12,6 +12,9 @@ static const cli_cmd commands[] = {
     {"enqueue", cli_enqueue, "push a job (or a batch of NDJSON jobs) and print its id"},
     {"migrate", cli_migrate, "create or upgrade the audit tables (idempotent)"},
     {"queue", cli_queue, "pause or resume a queue fleet-wide, list queues"},
+    {"stats", cli_stats, "queues and workers right now (depth, oldest age, in-flight, retry, dead)"},
+    {"health", cli_health, "success and failure rates, p50/p95 durations, recent failures (audit)"},
+    {"check", cli_check, "exit 1 past thresholds (oldest age, dead count, failure rate), for alerting"},
 };
 
 static void

@@ -25,5 +25,8 @@ int cli_dispatch(int argc, char **argv);
 int cli_enqueue(config *cfg, int argc, char **argv);
 int cli_migrate(config *cfg, int argc, char **argv);
 int cli_queue(config *cfg, int argc, char **argv);
+int cli_stats(config *cfg, int argc, char **argv);
+int cli_health(config *cfg, int argc, char **argv);
+int cli_check(config *cfg, int argc, char **argv);
 
 #endif

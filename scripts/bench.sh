@@ -37,6 +37,18 @@ ticks() { for p in "$@"; do awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat
 pg_pids() { local pm; pm=$(head -1 "$SQ_PG_DATA/postmaster.pid"); echo "$pm $(pgrep -P "$pm" | tr '\n' ' ')"; }
 kb() { awk -v k="$2" '$1 == k":" { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
+# the enqueue function alone, one connection: a round trip per job, then 64 in flight
+fn_rate() { # pipeline
+    redis-benchmark -p "$SQ_REDIS_PORT" -n 50000 -c 1 -P "$1" -q FCALL syncq_enqueue 1 'fnbench:{q}:ready' \
+        '{"kind":"mutation","service":"syncq","action":"noop","payload":{"n":1}}' 2>/dev/null |
+        tr '\r' '\n' | grep -o '[0-9.]* requests per second' | tail -1 | awk '{ printf "%.0f", $1 }'
+}
+bin/syncq enqueue --queue fnbench --service syncq --action noop >/dev/null 2>&1 # loads the library
+fn_single=$(fn_rate 1)
+fn_piped=$(fn_rate 64)
+sq_redis EVAL "for _, k in ipairs(redis.call('KEYS', 'fnbench:*')) do redis.call('DEL', k) end" 0 >/dev/null
+sq_redis DEL 'bench:{fnbench}:ready' 'bench:{fnbench}:outbox' >/dev/null
+
 awk -v n="$N" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"kind\":\"mutation\",\"service\":\"syncq\",\"action\":\"noop\",\"payload\":{\"n\":%d}}\n", i }' > "$tmp/jobs.ndjson"
 
 t0=$(now)
@@ -77,6 +89,7 @@ kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
 rows=$(sq_psql bench -At -c "SELECT count(*) FROM syncq_jobs")
 
 echo "syncq bench: $N no-op jobs, $C children, Redis $(redis-server --version | awk '{print $3}'), $(nproc) cores"
+echo "  enqueue function (FCALL syncq_enqueue), 1 connection: $fn_single jobs/s one by one, $fn_piped jobs/s pipelined (64)"
 echo "  enqueue (syncq enqueue --batch, pipelined):  $enq jobs/s"
 echo "  processed, audit rows committed:             $proc jobs/s   ($rows rows in syncq_jobs)"
 awk -v a="$cpu0" -v b="$cpu1" -v n="$N" 'BEGIN { printf "  Redis CPU per processed job:                 %.1f us\n", (b - a) * 1e6 / n }'

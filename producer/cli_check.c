@@ -1,0 +1,202 @@
+/* cli_check.c - `syncq check`: thresholds for cron, Nagios-style monitors and
+ * container health checks. Exit 0 when every threshold holds; 1 with one
+ * line per breach (the one documented exception to sysexits); 69 when Redis
+ * or PostgreSQL cannot be reached. */
+#include "fmacros.h"
+#include "cli_ops.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CHECK_BREACH 1
+
+#define DEFAULT_OLDEST_MS 300000   /* 5 min waiting to run */
+#define DEFAULT_DEAD 1000          /* per queue; the dead-letter set keeps 10,000 */
+#define DEFAULT_FAILURE_RATE 0.5   /* final failure rate per service/action */
+#define DEFAULT_WINDOW_MS 900000   /* 15 min */
+#define DEFAULT_MIN_JOBS 10        /* fewer finished jobs say nothing about a rate */
+
+static const char usage[] =
+    "usage: syncq check [--max-oldest-age S] [--max-dead N] [--max-failure-rate R] [--window W]\n"
+    "                   [--min-jobs N]\n"
+    "\n"
+    "Checks thresholds and prints one line per breach:\n"
+    "  --max-oldest-age S    a queue's oldest ready job has waited longer than S seconds (or a\n"
+    "                        duration: 90s, 5m) (default 300)\n"
+    "  --max-dead N          a queue holds more than N dead-letter jobs (default 1000)\n"
+    "  --max-failure-rate R  over the window, more than R (0..1) of a service/action's finished jobs\n"
+    "                        ended dead or in conflict (default 0.5), when at least --min-jobs\n"
+    "                        jobs finished (default 10)\n"
+    "  --window W            the failure-rate window: 15m, 1h, 24h, 7d (default 15m)\n"
+    "Each threshold takes \"off\"; with --max-failure-rate off PostgreSQL is not needed.\n"
+    "Queues: the configured ones (SYNCQ_QUEUES) and every queue a worker has registered.\n"
+    "\n"
+    "Exit codes: 0 all thresholds hold, 1 a breach (one line each), 64 usage,\n"
+    "69 Redis or PostgreSQL unreachable.\n";
+
+typedef struct limits {
+    int64_t oldest_ms;   /* -1 off */
+    long long dead;      /* -1 off */
+    double rate;         /* < 0 off */
+    int64_t window_ms;
+    long long min_jobs;
+} limits;
+
+enum { O_AGE = 256, O_DEAD, O_RATE, O_WINDOW, O_MIN };
+
+static int
+bad(const char *opt, const char *v)
+{
+    fprintf(stderr, "syncq check: bad value \"%s\" for --%s\n", v, opt);
+    return EX_USAGE_;
+}
+
+/* age_opt reads whole seconds, or a duration with a unit. */
+static int
+age_opt(const char *v, int64_t *ms)
+{
+    int64_t s;
+    if (config_parse_int(v, 0, 100LL * 366 * 86400, &s) == 0) {
+        *ms = s * 1000;
+        return 0;
+    }
+    return ops_duration(v, ms, "check", "max-oldest-age") < 0 ? EX_USAGE_ : 0;
+}
+
+static int
+rate_opt(const char *v, double *r)
+{
+    char *end;
+    *r = strtod(v, &end);
+    return end == v || *end || !(*r >= 0 && *r <= 1) ? bad("max-failure-rate", v) : 0;
+}
+
+static int
+one_opt(int o, const char *v, limits *l)
+{
+    int off = !strcmp(v, "off");
+    int64_t n;
+    switch (o) {
+    case O_AGE: l->oldest_ms = -1; return off ? 0 : age_opt(v, &l->oldest_ms);
+    case O_DEAD:
+        l->dead = -1;
+        if (off) return 0;
+        if (config_parse_int(v, 0, 1000000000, &n) < 0) return bad("max-dead", v);
+        l->dead = n;
+        return 0;
+    case O_RATE: l->rate = -1; return off ? 0 : rate_opt(v, &l->rate);
+    case O_WINDOW: return ops_duration(v, &l->window_ms, "check", "window") < 0 || l->window_ms == 0 ? EX_USAGE_ : 0;
+    case O_MIN:
+        if (config_parse_int(v, 1, 1000000000, &n) < 0) return bad("min-jobs", v);
+        l->min_jobs = n;
+        return 0;
+    default: return EX_USAGE_;
+    }
+}
+
+static int
+parse(int argc, char **argv, limits *l)
+{
+    static const struct option opts[] = {
+        {"max-oldest-age", required_argument, NULL, O_AGE}, {"max-dead", required_argument, NULL, O_DEAD},
+        {"max-failure-rate", required_argument, NULL, O_RATE}, {"window", required_argument, NULL, O_WINDOW},
+        {"min-jobs", required_argument, NULL, O_MIN}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int o, rc;
+    *l = (limits){DEFAULT_OLDEST_MS, DEFAULT_DEAD, DEFAULT_FAILURE_RATE, DEFAULT_WINDOW_MS, DEFAULT_MIN_JOBS};
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        if (o == 'h') {
+            fputs(usage, stdout);
+            return EX_OK_;
+        }
+        if (o == '?' || (rc = one_opt(o, optarg, l)) != 0) {
+            if (o == '?') fputs(usage, stderr);
+            return EX_USAGE_;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "syncq check: unexpected argument \"%s\"\n%s", argv[optind], usage);
+        return EX_USAGE_;
+    }
+    return -1;
+}
+
+/* ---------------------------------------------------------------- Judging */
+
+static int
+judge_queues(const ops_fleet *f, const limits *l)
+{
+    char a[32], b[32];
+    int breaches = 0;
+    for (int i = 0; i < f->nq; i++) {
+        const qstat *q = &f->q[i];
+        if (l->oldest_ms >= 0 && q->oldest_age_ms > l->oldest_ms) {
+            printf("queue %s: the oldest ready job has waited %s, over %s (%lld ready)\n", q->name,
+                   ops_fmt_ms(q->oldest_age_ms, a, sizeof(a)), ops_fmt_ms(l->oldest_ms, b, sizeof(b)), q->ready);
+            breaches++;
+        }
+        if (l->dead >= 0 && q->dead > l->dead) {
+            printf("queue %s: %lld dead-letter jobs, over %lld\n", q->name, q->dead, l->dead);
+            breaches++;
+        }
+    }
+    return breaches;
+}
+
+static int
+judge_rates(const ops_rate *v, int n, const limits *l)
+{
+    char w[32];
+    int breaches = 0;
+    for (int i = 0; i < n; i++) {
+        long long failed = v[i].dead + v[i].conflict;
+        double rate = ops_ratio(failed, v[i].finished);
+        if (v[i].total || v[i].finished < l->min_jobs || rate <= l->rate) continue;
+        printf("%s/%s: failure rate %.2f over the last %s (%lld of %lld finished jobs dead or in conflict), "
+               "over %.2f\n",
+               v[i].service, v[i].action, rate, ops_fmt_ms(l->window_ms, w, sizeof(w)), failed, v[i].finished,
+               l->rate);
+        breaches++;
+    }
+    return breaches;
+}
+
+/* rates reads and judges the failure rates. Breaches, or -1 (message printed). */
+static int
+rates(const config *cfg, const limits *l)
+{
+    db d;
+    ops_rate *v = NULL;
+    int n = 0, breaches = -1;
+    if (ops_db(&d, cfg, "check", 0) != 0) return -1;
+    if (ops_rates_read(&d, l->window_ms, &v, &n) < 0) fprintf(stderr, "syncq check: PostgreSQL: %s\n", d.errstr);
+    else breaches = judge_rates(v, n, l);
+    free(v);
+    db_close(&d);
+    return breaches;
+}
+
+int
+cli_check(config *cfg, int argc, char **argv)
+{
+    limits l;
+    ops_fleet f;
+    rds r;
+    int rc = parse(argc, argv, &l), breaches, more = 0;
+    if (rc >= 0) return rc;
+    if ((rc = ops_redis(&r, cfg, "check")) != 0) return rc;
+    if (ops_fleet_read(&r, cfg, &f) < 0) {
+        fprintf(stderr, "syncq check: Redis: %s\n", r.errstr);
+        rds_close(&r);
+        return EX_UNAVAILABLE_;
+    }
+    rds_close(&r);
+    breaches = judge_queues(&f, &l);
+    if (l.rate >= 0 && (more = rates(cfg, &l)) < 0) rc = EX_UNAVAILABLE_;
+    else rc = breaches + more ? CHECK_BREACH : EX_OK_;
+    if (rc == EX_OK_) printf("ok: %d queue(s) within every threshold\n", f.nq);
+    ops_fleet_free(&f);
+    return rc;
+}

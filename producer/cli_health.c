@@ -1,0 +1,280 @@
+/* cli_health.c - `syncq health`: how jobs fared over a window, from the
+ * audit tables: totals by status, per (service, action) the success rate,
+ * the first-attempt failure rate next to the final failure rate (the gap is
+ * what retries hide), p50/p95 duration (percentile_cont), and the most
+ * recent failures with their error masked. */
+#include "fmacros.h"
+#include "cli_ops.h"
+#include "mask.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_WINDOW_MS 3600000
+#define RECENT_FAILURES 10
+#define ERROR_COLUMN 90
+
+static const char usage[] =
+    "usage: syncq health [--window 1h|24h|7d] [--json]\n"
+    "\n"
+    "From the audit tables, over the window (default 1h; any duration: 15m, 2d):\n"
+    "  JOBS       jobs that finished in the window by status, and the unfinished ones now\n"
+    "  per SERVICE/ACTION, over jobs that finished success, dead or conflict:\n"
+    "    SUCCESS      share that ended success\n"
+    "    1ST FAIL     share whose first attempt did not succeed (failed, crashed, conflict)\n"
+    "    FINAL FAIL   share that ended dead or in conflict; 1ST FAIL - FINAL FAIL is what retries saved\n"
+    "    P50, P95     duration of each job's last attempt: PostgreSQL percentile_cont (interpolated)\n"
+    "  RECENT FAILURES   the 10 newest failed attempts, crashes and dead-letters (errors masked)\n"
+    "\n"
+    "      --window W   15m, 1h, 24h, 7d, ...\n"
+    "      --json       one JSON object\n"
+    "\n"
+    "Exit codes: 0 ok, 64 usage, 69 PostgreSQL unavailable.\n";
+
+static const char *SQL_TOTALS =
+    "SELECT status, count(*) FROM syncq_jobs"
+    " WHERE status IN ('queued', 'running', 'retrying')"
+    " OR finished_at >= now() - $1::bigint * interval '1 millisecond'"
+    " GROUP BY status ORDER BY array_position(ARRAY['success', 'dead', 'conflict', 'superseded',"
+    " 'queued', 'running', 'retrying'], status)";
+
+static const char *SQL_FAILURES =
+    "SELECT to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), e.job_id, j.service, j.action,"
+    " e.event, e.outcome, e.attempt, e.error"
+    " FROM syncq_job_events e LEFT JOIN syncq_jobs j USING (job_id)"
+    " WHERE e.event IN ('attempt', 'lost', 'dead') AND e.at >= now() - $1::bigint * interval '1 millisecond'"
+    " ORDER BY e.at DESC, e.job_id DESC, e.rev DESC LIMIT 10";
+
+typedef struct report {
+    int64_t window_ms;
+    db_result *totals, *failures;
+    ops_rate *rates;
+    int nrates;
+} report;
+
+/* ---------------------------------------------------------------- Reading */
+
+static int
+read_report(db *d, report *r)
+{
+    char ms[32];
+    const char *params[] = {ms};
+    snprintf(ms, sizeof(ms), "%lld", (long long)r->window_ms);
+    if (!(r->totals = db_query(d, SQL_TOTALS, 1, params))) return -1;
+    if (ops_rates_read(d, r->window_ms, &r->rates, &r->nrates) < 0) return -1;
+    if (!(r->failures = db_query(d, SQL_FAILURES, 1, params))) return -1;
+    return 0;
+}
+
+static void
+report_free(report *r)
+{
+    if (r->totals) db_result_free(r->totals);
+    if (r->failures) db_result_free(r->failures);
+    free(r->rates);
+}
+
+/* masked_error returns the error with credentials scrubbed (caller frees);
+ * NULL for none. */
+static char *
+masked_error(const char *e)
+{
+    if (!e) return NULL;
+    char *m = mask_string(e);
+    return m ? m : strdup(e);
+}
+
+/* ---------------------------------------------------------------- Text */
+
+static const char *
+pct(double v, char *buf, size_t len)
+{
+    snprintf(buf, len, "%.1f%%", v * 100);
+    return buf;
+}
+
+static const char *
+dur(double ms, char *buf, size_t len)
+{
+    if (ms < 0) snprintf(buf, len, "-");
+    else if (ms < 1000) snprintf(buf, len, "%.1fms", ms);
+    else snprintf(buf, len, "%.2fs", ms / 1000);
+    return buf;
+}
+
+static void
+text_totals(const report *r)
+{
+    char w[32];
+    printf("JOBS (finished in the last %s, unfinished now):", ops_fmt_ms(r->window_ms, w, sizeof(w)));
+    for (int i = 0; i < db_ntuples(r->totals); i++)
+        printf("%s %s %s", i ? "," : "", db_value(r->totals, i, 1), db_value(r->totals, i, 0));
+    printf("%s\n", db_ntuples(r->totals) ? "" : " none");
+}
+
+static void
+text_rate(const ops_rate *v)
+{
+    char name[140], a[16], b[16], c[16], p50[24], p95[24];
+    if (v->total) snprintf(name, sizeof(name), "(all)");
+    else snprintf(name, sizeof(name), "%s/%s", v->service[0] ? v->service : "?", v->action[0] ? v->action : "?");
+    printf("%-32s %8lld %8s %8s %10s %10s %10s\n", name, v->finished, pct(ops_ratio(v->success, v->finished), a, 16),
+           pct(ops_ratio(v->finished - v->first_ok, v->finished), b, 16),
+           pct(ops_ratio(v->dead + v->conflict, v->finished), c, 16), dur(v->p50_ms, p50, 24), dur(v->p95_ms, p95, 24));
+}
+
+static void
+text_failure(const db_result *f, int i)
+{
+    char *err = masked_error(db_value(f, i, 7));
+    const char *svc = db_value(f, i, 2), *act = db_value(f, i, 3), *outcome = db_value(f, i, 5);
+    const char *attempt = db_value(f, i, 6);
+    for (char *p = err; p && *p; p++)
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+    printf("%s  %s  %s/%s  %s%s%s attempt %s: %.*s%s\n", db_value(f, i, 0), db_value(f, i, 1), svc ? svc : "?",
+           act ? act : "?", db_value(f, i, 4), outcome ? "/" : "", outcome ? outcome : "", attempt ? attempt : "-",
+           ERROR_COLUMN, err ? err : "", err && strlen(err) > ERROR_COLUMN ? "..." : "");
+    free(err);
+}
+
+static void
+print_text(const report *r)
+{
+    text_totals(r);
+    printf("\n%-32s %8s %8s %8s %10s %10s %10s\n", "SERVICE/ACTION", "FINISHED", "SUCCESS", "1ST FAIL", "FINAL FAIL",
+           "P50", "P95");
+    for (int i = 0; i < r->nrates; i++) text_rate(&r->rates[i]);
+    printf("(durations: percentile_cont over each finished job's last attempt)\n");
+    printf("\nRECENT FAILURES%s\n", db_ntuples(r->failures) ? "" : ": none");
+    for (int i = 0; i < db_ntuples(r->failures); i++) text_failure(r->failures, i);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static void
+num_field(sbuf *b, const char *key, double v)
+{
+    sbuf_json_key(b, key);
+    if (v < 0) sbuf_adds(b, "null");
+    else sbuf_printf(b, "%.6g", v);
+}
+
+static void
+json_rate(sbuf *b, const ops_rate *v)
+{
+    sbuf_addc(b, '{');
+    sbuf_json_key(b, "service");
+    sbuf_json_strz(b, v->total ? NULL : v->service);
+    sbuf_json_key(b, "action");
+    sbuf_json_strz(b, v->total ? NULL : v->action);
+    ops_json_int(b, "finished", v->finished);
+    ops_json_int(b, "success", v->success);
+    ops_json_int(b, "first_attempt_success", v->first_ok);
+    ops_json_int(b, "dead", v->dead);
+    ops_json_int(b, "conflict", v->conflict);
+    num_field(b, "success_rate", ops_ratio(v->success, v->finished));
+    num_field(b, "first_attempt_failure_rate", ops_ratio(v->finished - v->first_ok, v->finished));
+    num_field(b, "final_failure_rate", ops_ratio(v->dead + v->conflict, v->finished));
+    num_field(b, "p50_ms", v->p50_ms);
+    num_field(b, "p95_ms", v->p95_ms);
+    sbuf_addc(b, '}');
+}
+
+static void
+json_failure(sbuf *b, const db_result *f, int i)
+{
+    static const char *keys[] = {"at", "job_id", "service", "action", "event", "outcome"};
+    char *err = masked_error(db_value(f, i, 7));
+    const char *attempt = db_value(f, i, 6);
+    sbuf_addc(b, '{');
+    for (int k = 0; k < 6; k++) {
+        sbuf_json_key(b, keys[k]);
+        sbuf_json_strz(b, db_value(f, i, k));
+    }
+    sbuf_json_key(b, "attempt");
+    sbuf_adds(b, attempt ? attempt : "null");
+    sbuf_json_key(b, "error");
+    sbuf_json_strz(b, err);
+    sbuf_addc(b, '}');
+    free(err);
+}
+
+static void
+print_json(const report *r)
+{
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_addc(&b, '{');
+    ops_json_ms(&b, "window_ms", r->window_ms);
+    sbuf_json_key(&b, "percentile_function");
+    sbuf_json_strz(&b, "percentile_cont");
+    sbuf_json_key(&b, "totals");
+    sbuf_addc(&b, '{');
+    for (int i = 0; i < db_ntuples(r->totals); i++) ops_json_int(&b, db_value(r->totals, i, 0), atoll(db_value(r->totals, i, 1)));
+    sbuf_adds(&b, "}");
+    sbuf_json_key(&b, "handlers");
+    sbuf_addc(&b, '[');
+    for (int i = 0, n = 0; i < r->nrates; i++)
+        if (!r->rates[i].total) {
+            if (n++) sbuf_addc(&b, ',');
+            json_rate(&b, &r->rates[i]);
+        }
+    sbuf_addc(&b, ']');
+    sbuf_json_key(&b, "all");
+    json_rate(&b, &r->rates[r->nrates - 1]);
+    sbuf_json_key(&b, "recent_failures");
+    sbuf_addc(&b, '[');
+    for (int i = 0; i < db_ntuples(r->failures); i++) {
+        if (i) sbuf_addc(&b, ',');
+        json_failure(&b, r->failures, i);
+    }
+    sbuf_adds(&b, "]}\n");
+    fwrite(b.buf, 1, b.len, stdout);
+    sbuf_free(&b);
+}
+
+/* ---------------------------------------------------------------- Command */
+
+int
+cli_health(config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"window", required_argument, NULL, 'W'}, {"json", no_argument, NULL, 'j'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    report r;
+    db d;
+    int as_json = 0, o, rc;
+    memset(&r, 0, sizeof(r));
+    r.window_ms = DEFAULT_WINDOW_MS;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+        if (o == 'h') {
+            fputs(usage, stdout);
+            return EX_OK_;
+        }
+        if (o == 'j') {
+            as_json = 1;
+        } else if (o != 'W' || ops_duration(optarg, &r.window_ms, "health", "window") < 0 || r.window_ms == 0) {
+            if (o != 'W') fputs(usage, stderr);
+            return EX_USAGE_;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "syncq health: unexpected argument \"%s\"\n%s", argv[optind], usage);
+        return EX_USAGE_;
+    }
+    if ((rc = ops_db(&d, cfg, "health", 0)) != 0) return rc;
+    if (read_report(&d, &r) < 0) {
+        fprintf(stderr, "syncq health: PostgreSQL: %s\n", d.errstr);
+        rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
+    } else if (as_json) {
+        print_json(&r);
+    } else {
+        print_text(&r);
+    }
+    report_free(&r);
+    db_close(&d);
+    return rc;
+}

@@ -1,0 +1,262 @@
+/* cli_ops.c - connections, durations and fleet readings shared by the
+ * operator commands (see cli_ops.h). */
+#include "fmacros.h"
+#include "cli_ops.h"
+#include "keys.h"
+#include "url.h"
+#include "xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REDIS_TIMEOUT_MS 5000
+
+/* ---------------------------------------------------------------- Connecting */
+
+int
+ops_redis(rds *r, const config *cfg, const char *cmd)
+{
+    char shown[600];
+    rds_init(r);
+    if (rds_connect(r, cfg->redis_url, REDIS_TIMEOUT_MS) == 0) return 0;
+    url_redact(cfg->redis_url, shown, sizeof(shown));
+    fprintf(stderr, "syncq %s: cannot reach Redis at %s: %s\n", cmd, shown, r->errstr);
+    rds_close(r);
+    return EX_UNAVAILABLE_;
+}
+
+int
+ops_db(db *d, const config *cfg, const char *cmd, int quiet)
+{
+    char shown[1100], why[sizeof(d->errstr)];
+    db_init(d);
+    if (db_connect(d, cfg->database_url) == 0) return 0;
+    url_redact(cfg->database_url[0] ? cfg->database_url : "(libpq defaults)", shown, sizeof(shown));
+    memcpy(why, d->errstr, sizeof(why));
+    for (char *p = why; *p; p++)
+        if (*p == '\n' || *p == '\t') *p = ' '; /* libpq's hint goes on a line of its own */
+    snprintf(d->errstr, sizeof(d->errstr), "cannot reach PostgreSQL at %.200s: %.280s", shown, why);
+    if (!quiet) fprintf(stderr, "syncq %s: %s\n", cmd, d->errstr);
+    return EX_UNAVAILABLE_;
+}
+
+/* ---------------------------------------------------------------- Durations */
+
+int
+ops_duration(const char *s, int64_t *ms, const char *cmd, const char *opt)
+{
+    if (config_parse_duration_ms(s, ms) == 0) return 0;
+    fprintf(stderr, "syncq %s: bad duration \"%s\" for --%s (use 30s, 10m, 1h, 7d, 1h30m; units ms s m h d w)\n",
+            cmd, s, opt);
+    return -1;
+}
+
+char *
+ops_fmt_ms(int64_t ms, char *buf, size_t len)
+{
+    int64_t s = ms / 1000;
+    if (ms < 0) snprintf(buf, len, "-");
+    else if (ms < 1000) snprintf(buf, len, "%lldms", (long long)ms);
+    else if (ms < 60000) snprintf(buf, len, "%.1fs", (double)ms / 1000);
+    else if (s < 3600) snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+    else if (s < 86400) snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+    else snprintf(buf, len, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+    return buf;
+}
+
+/* ---------------------------------------------------------------- Fleet */
+
+void
+ops_fleet_free(ops_fleet *f)
+{
+    for (int i = 0; i < f->nq; i++) qstat_free(&f->q[i]);
+    for (int i = 0; i < f->nw; i++) {
+        free(f->w[i].wid);
+        free(f->w[i].role);
+    }
+    free(f->q);
+    free(f->w);
+    memset(f, 0, sizeof(*f));
+}
+
+static int
+read_queues(rds *r, const config *cfg, ops_fleet *f)
+{
+    char(*names)[CONFIG_QUEUE_NAME_MAX] = NULL;
+    int n = 0, rc = qstat_queue_names(r, cfg, &names, &n);
+    if (rc == 0) f->q = xcalloc((size_t)(n ? n : 1), sizeof(*f->q));
+    for (int i = 0; i < n && rc == 0; i++) {
+        rc = qstat_read(r, cfg->prefix, names[i], f->now_ms, (size_t)cfg->max_envelope, &f->q[i]);
+        if (rc == 0) f->nq++;
+    }
+    free(names);
+    return rc;
+}
+
+/* jobs_of sums a worker's in-flight entries over the queues read. */
+static long long
+jobs_of(const ops_fleet *f, const char *wid)
+{
+    long long n = 0;
+    for (int i = 0; i < f->nq; i++)
+        for (size_t j = 0; j < f->q[i].nowners; j++)
+            if (!strcmp(f->q[i].owners[j].wid, wid)) n += f->q[i].owners[j].inflight;
+    return n;
+}
+
+static int
+by_wid(const void *a, const void *b)
+{
+    return strcmp(((const ops_worker *)a)->wid, ((const ops_worker *)b)->wid);
+}
+
+/* add_worker keeps wid when its heartbeat (GET and PTTL replies) is alive. */
+static void
+add_worker(ops_fleet *f, const config *cfg, const char *wid, const rds_reply *role, const rds_reply *pttl)
+{
+    const char *s = rds_reply_type(role) == RDS_STR ? rds_reply_str(role, NULL) : NULL;
+    long long ms = rds_reply_int(pttl);
+    if (!s) return; /* the lease ran out: the reaper returns its jobs */
+    ops_worker *w = &f->w[f->nw++];
+    w->wid = xstrdup(wid);
+    w->role = xstrdup(s);
+    w->age_ms = ms >= 0 ? (int64_t)cfg->heartbeat_ttl_s * 1000 - ms : -1;
+    if (w->age_ms < 0 && ms >= 0) w->age_ms = 0; /* a master with a longer TTL setting */
+    w->jobs = jobs_of(f, wid);
+}
+
+static int
+read_workers(rds *r, const config *cfg, ops_fleet *f)
+{
+    char key[KEY_MAX], hb[KEY_MAX];
+    keys_global(key, sizeof(key), cfg->prefix, "workers");
+    rds_reply *ids = rds_cmdf(r, "SMEMBERS %s", key), **x = NULL;
+    if (!rds_reply_ok(r, ids)) {
+        rds_reply_free(ids);
+        return -1;
+    }
+    size_t n = rds_reply_len(ids), got = 0;
+    int rc = 0;
+    x = xcalloc(2 * n + 1, sizeof(*x));
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        keys_heartbeat(hb, sizeof(hb), cfg->prefix, rds_reply_str(rds_reply_at(ids, i), NULL));
+        const char *get[] = {"GET", hb}, *pttl[] = {"PTTL", hb};
+        size_t lens[] = {3, strlen(hb)}, plens[] = {4, strlen(hb)};
+        rc = rds_append(r, 2, get, lens) < 0 || rds_append(r, 2, pttl, plens) < 0 ? -1 : 0;
+    }
+    /* an error reply (a key of another type) reads as no heartbeat; only I/O fails */
+    for (; rc == 0 && got < 2 * n; got++)
+        if ((x[got] = rds_read(r)) == NULL) rc = -1;
+    f->w = xcalloc(n ? n : 1, sizeof(*f->w));
+    for (size_t i = 0; i < n && rc == 0; i++)
+        add_worker(f, cfg, rds_reply_str(rds_reply_at(ids, i), NULL), x[2 * i], x[2 * i + 1]);
+    qsort(f->w, (size_t)f->nw, sizeof(*f->w), by_wid);
+    for (size_t i = 0; i < got; i++) rds_reply_free(x[i]);
+    free(x);
+    rds_reply_free(ids);
+    return rc;
+}
+
+int
+ops_fleet_read(rds *r, const config *cfg, ops_fleet *f)
+{
+    memset(f, 0, sizeof(*f));
+    if (qstat_now_ms(r, &f->now_ms) < 0 || read_queues(r, cfg, f) < 0 || read_workers(r, cfg, f) < 0) {
+        ops_fleet_free(f);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- Recent throughput */
+
+static const char *SQL_RECENT =
+    "SELECT count(*) FILTER (WHERE status IN ('success', 'dead', 'conflict', 'superseded')),"
+    " count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'dead'),"
+    " count(*) FILTER (WHERE status = 'conflict'), count(*) FILTER (WHERE status = 'superseded'),"
+    " (SELECT count(*) FROM syncq_job_events WHERE at >= now() - $1::bigint * interval '1 millisecond'"
+    "   AND event IN ('attempt', 'lost', 'dead'))"
+    " FROM syncq_jobs WHERE finished_at >= now() - $1::bigint * interval '1 millisecond'";
+
+int
+ops_recent_read(db *d, int64_t window_ms, ops_recent *out)
+{
+    char ms[32];
+    const char *params[] = {ms};
+    snprintf(ms, sizeof(ms), "%lld", (long long)window_ms);
+    db_result *res = db_query(d, SQL_RECENT, 1, params);
+    if (!res) return -1;
+    long long *v[] = {&out->finished, &out->success, &out->dead, &out->conflict, &out->superseded,
+                      &out->failed_attempts};
+    for (int i = 0; i < 6; i++) {
+        const char *s = db_value(res, 0, i);
+        *v[i] = s ? atoll(s) : 0;
+    }
+    db_result_free(res);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- Rates */
+
+static const char *SQL_RATES =
+    "SELECT grouping(service, action), COALESCE(service, ''), COALESCE(action, ''), count(*),"
+    " count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'success' AND attempts <= 1),"
+    " count(*) FILTER (WHERE status = 'dead'), count(*) FILTER (WHERE status = 'conflict'),"
+    " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms),"
+    " percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
+    " FROM syncq_jobs WHERE status IN ('success', 'dead', 'conflict')"
+    " AND finished_at >= now() - $1::bigint * interval '1 millisecond'"
+    " GROUP BY GROUPING SETS ((service, action), ()) ORDER BY 1, 2, 3";
+
+double
+ops_ratio(long long part, long long whole)
+{
+    return whole > 0 ? (double)part / (double)whole : 0;
+}
+
+static void
+rate_row(const db_result *res, int i, ops_rate *o)
+{
+    const char *s;
+    long long *v[] = {&o->finished, &o->success, &o->first_ok, &o->dead, &o->conflict};
+    memset(o, 0, sizeof(*o));
+    o->total = (s = db_value(res, i, 0)) && atoi(s) != 0;
+    snprintf(o->service, sizeof(o->service), "%s", (s = db_value(res, i, 1)) ? s : "");
+    snprintf(o->action, sizeof(o->action), "%s", (s = db_value(res, i, 2)) ? s : "");
+    for (int c = 0; c < 5; c++) *v[c] = (s = db_value(res, i, 3 + c)) ? atoll(s) : 0;
+    o->p50_ms = (s = db_value(res, i, 8)) ? strtod(s, NULL) : -1;
+    o->p95_ms = (s = db_value(res, i, 9)) ? strtod(s, NULL) : -1;
+}
+
+int
+ops_rates_read(db *d, int64_t window_ms, ops_rate **out, int *n)
+{
+    char ms[32];
+    const char *params[] = {ms};
+    snprintf(ms, sizeof(ms), "%lld", (long long)window_ms);
+    db_result *res = db_query(d, SQL_RATES, 1, params);
+    if (!res) return -1;
+    *n = db_ntuples(res);
+    *out = xcalloc((size_t)(*n ? *n : 1), sizeof(**out));
+    for (int i = 0; i < *n; i++) rate_row(res, i, &(*out)[i]);
+    db_result_free(res);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+void
+ops_json_ms(sbuf *b, const char *key, int64_t ms)
+{
+    sbuf_json_key(b, key);
+    if (ms < 0) sbuf_adds(b, "null");
+    else sbuf_printf(b, "%lld", (long long)ms);
+}
+
+void
+ops_json_int(sbuf *b, const char *key, long long v)
+{
+    sbuf_json_key(b, key);
+    sbuf_printf(b, "%lld", v);
+}

@@ -1,0 +1,259 @@
+/* cli_stats.c - `syncq stats`: the fleet right now. Per queue, from Redis:
+ * ready depth, the oldest ready job's age, in-flight, delayed/retry (with the
+ * next due time), dead-letter count, audit backlog and pause state; the live
+ * workers with their heartbeat age; and, from PostgreSQL, what finished in
+ * the last minute. PostgreSQL being down costs only that last part. */
+#include "fmacros.h"
+#include "cli_ops.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define RECENT_MS 60000
+
+static const char usage[] =
+    "usage: syncq stats [--json] [--watch]\n"
+    "\n"
+    "Per queue: STATE (active or paused), READY jobs, the OLDEST ready job's age (since it became\n"
+    "ready: a promoted retry's ready time, else its enqueued_at, else when a worker first saw it),\n"
+    "IN-FLIGHT (held by workers), RETRY (retries and delayed jobs) with the NEXT one due, DEAD\n"
+    "(dead-letter set) and BACKLOG (audit records waiting for PostgreSQL). Then the live workers\n"
+    "(heartbeat age = lease TTL - time left), and the jobs that finished in the last minute with\n"
+    "the failed attempts (from the audit tables; skipped with a note when PostgreSQL is down).\n"
+    "Queues: the configured ones (SYNCQ_QUEUES) and every queue a worker has registered.\n"
+    "\n"
+    "      --json     one JSON object (ages and times in ms)\n"
+    "  -w, --watch    redraw every second (on a terminal; otherwise print a snapshot per second)\n"
+    "\n"
+    "Exit codes: 0 ok, 64 usage, 69 Redis unavailable.\n";
+
+typedef struct snapshot {
+    ops_fleet f;
+    ops_recent recent;
+    int pg_ok;
+    char pg_err[600];
+} snapshot;
+
+/* ---------------------------------------------------------------- Text */
+
+/* split_wid splits host:pid:boot (the host never holds ':', see worker_id). */
+static void
+split_wid(const char *wid, char *host, size_t hl, char *pid, size_t pl)
+{
+    const char *a = strchr(wid, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+    snprintf(host, hl, "%.*s", a ? (int)(a - wid) : (int)strlen(wid), wid);
+    snprintf(pid, pl, "%.*s", b ? (int)(b - a - 1) : 0, a ? a + 1 : "");
+}
+
+static void
+print_queues(const ops_fleet *f)
+{
+    char age[32], due[40];
+    printf("%-16s %-7s %8s %9s %9s %7s %-10s %7s %8s\n", "QUEUE", "STATE", "READY", "OLDEST", "IN-FLIGHT", "RETRY",
+           "NEXT DUE", "DEAD", "BACKLOG");
+    for (int i = 0; i < f->nq; i++) {
+        const qstat *q = &f->q[i];
+        if (q->next_due_ms < 0) snprintf(due, sizeof(due), "-");
+        else if (q->next_due_ms <= f->now_ms) snprintf(due, sizeof(due), "now");
+        else snprintf(due, sizeof(due), "in %s", ops_fmt_ms(q->next_due_ms - f->now_ms, age, sizeof(age)));
+        printf("%-16s %-7s %8lld %9s %9lld %7lld %-10s %7lld %8lld\n", q->name, q->paused ? "paused" : "active",
+               q->ready, q->ready && q->oldest_age_ms < 0 ? "?" : ops_fmt_ms(q->oldest_age_ms, age, sizeof(age)),
+               q->inflight, q->retry, due, q->dead, q->outbox);
+    }
+}
+
+static void
+print_workers(const ops_fleet *f)
+{
+    char host[128], pid[32], age[32];
+    int children = 0;
+    for (int i = 0; i < f->nw; i++) children += !strcmp(f->w[i].role, "child");
+    printf("\nWORKERS: %d live (%d job children, %d other)\n", f->nw, children, f->nw - children);
+    if (f->nw == 0) return;
+    printf("%-24s %8s %-7s %5s %10s\n", "HOST", "PID", "ROLE", "JOBS", "HEARTBEAT");
+    for (int i = 0; i < f->nw; i++) {
+        split_wid(f->w[i].wid, host, sizeof(host), pid, sizeof(pid));
+        printf("%-24s %8s %-7s %5lld %10s\n", host, pid, f->w[i].role, f->w[i].jobs,
+               ops_fmt_ms(f->w[i].age_ms, age, sizeof(age)));
+    }
+}
+
+static void
+print_text(const snapshot *s)
+{
+    const ops_recent *r = &s->recent;
+    print_queues(&s->f);
+    print_workers(&s->f);
+    if (!s->pg_ok) {
+        printf("\nLAST MINUTE: unknown: %s\n", s->pg_err);
+        return;
+    }
+    printf("\nLAST MINUTE: %lld processed (%lld success, %lld dead, %lld conflict, %lld superseded), "
+           "%lld failed attempt(s)\n",
+           r->finished, r->success, r->dead, r->conflict, r->superseded, r->failed_attempts);
+}
+
+/* ---------------------------------------------------------------- JSON */
+
+static void
+json_queue(sbuf *b, const qstat *q, int64_t now)
+{
+    sbuf_addc(b, '{');
+    sbuf_json_key(b, "name");
+    sbuf_json_strz(b, q->name);
+    sbuf_json_key(b, "paused");
+    sbuf_adds(b, q->paused ? "true" : "false");
+    ops_json_int(b, "ready", q->ready);
+    ops_json_ms(b, "oldest_age_ms", q->oldest_age_ms);
+    ops_json_int(b, "inflight", q->inflight);
+    ops_json_int(b, "retry", q->retry);
+    ops_json_ms(b, "next_due_in_ms", q->next_due_ms < 0 ? -1 : q->next_due_ms > now ? q->next_due_ms - now : 0);
+    ops_json_int(b, "dead", q->dead);
+    ops_json_int(b, "audit_backlog", q->outbox);
+    sbuf_addc(b, '}');
+}
+
+static void
+json_worker(sbuf *b, const ops_worker *w)
+{
+    char host[128], pid[32];
+    split_wid(w->wid, host, sizeof(host), pid, sizeof(pid));
+    sbuf_addc(b, '{');
+    sbuf_json_key(b, "id");
+    sbuf_json_strz(b, w->wid);
+    sbuf_json_key(b, "host");
+    sbuf_json_strz(b, host);
+    ops_json_int(b, "pid", atoll(pid));
+    sbuf_json_key(b, "role");
+    sbuf_json_strz(b, w->role);
+    ops_json_int(b, "jobs", w->jobs);
+    ops_json_ms(b, "heartbeat_age_ms", w->age_ms);
+    sbuf_addc(b, '}');
+}
+
+static void
+json_recent(sbuf *b, const snapshot *s)
+{
+    sbuf_json_key(b, "last_minute");
+    if (!s->pg_ok) {
+        sbuf_adds(b, "null");
+        sbuf_json_key(b, "postgres_error");
+        sbuf_json_strz(b, s->pg_err);
+        return;
+    }
+    sbuf_addc(b, '{');
+    ops_json_int(b, "processed", s->recent.finished);
+    ops_json_int(b, "success", s->recent.success);
+    ops_json_int(b, "dead", s->recent.dead);
+    ops_json_int(b, "conflict", s->recent.conflict);
+    ops_json_int(b, "superseded", s->recent.superseded);
+    ops_json_int(b, "failed_attempts", s->recent.failed_attempts);
+    sbuf_addc(b, '}');
+}
+
+static void
+print_json(const snapshot *s)
+{
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_addc(&b, '{');
+    ops_json_ms(&b, "time_ms", s->f.now_ms);
+    sbuf_json_key(&b, "queues");
+    sbuf_addc(&b, '[');
+    for (int i = 0; i < s->f.nq; i++) {
+        if (i) sbuf_addc(&b, ',');
+        json_queue(&b, &s->f.q[i], s->f.now_ms);
+    }
+    sbuf_adds(&b, "]");
+    sbuf_json_key(&b, "workers");
+    sbuf_addc(&b, '[');
+    for (int i = 0; i < s->f.nw; i++) {
+        if (i) sbuf_addc(&b, ',');
+        json_worker(&b, &s->f.w[i]);
+    }
+    sbuf_adds(&b, "]");
+    json_recent(&b, s);
+    sbuf_adds(&b, "}\n");
+    fwrite(b.buf, 1, b.len, stdout);
+    sbuf_free(&b);
+}
+
+/* ---------------------------------------------------------------- Command */
+
+/* take reads one snapshot; PostgreSQL is (re)connected as needed. 0 or an exit code. */
+static int
+take(rds *r, db *d, const config *cfg, snapshot *s)
+{
+    memset(s, 0, sizeof(*s));
+    if (ops_fleet_read(r, cfg, &s->f) < 0) {
+        fprintf(stderr, "syncq stats: Redis: %s\n", r->errstr);
+        return EX_UNAVAILABLE_;
+    }
+    if (!db_alive(d)) {
+        db_close(d);
+        ops_db(d, cfg, "stats", 1);
+    }
+    s->pg_ok = db_alive(d) && ops_recent_read(d, RECENT_MS, &s->recent) == 0;
+    if (!s->pg_ok) snprintf(s->pg_err, sizeof(s->pg_err), "%s", d->errstr);
+    return 0;
+}
+
+static void
+nap_1s(void)
+{
+    struct timespec ts = {1, 0};
+    nanosleep(&ts, NULL); /* a signal ends the command anyway */
+}
+
+static int
+run(rds *r, db *d, const config *cfg, int as_json, int watch)
+{
+    int tty = watch && isatty(1), rc;
+    for (;;) {
+        snapshot s;
+        if ((rc = take(r, d, cfg, &s)) != 0) return rc;
+        if (tty) fputs("\033[H\033[2J", stdout);
+        if (as_json) print_json(&s);
+        else print_text(&s);
+        if (tty) printf("\n(every 1 s; Ctrl-C to stop)\n");
+        else if (watch && !as_json) printf("\n");
+        fflush(stdout);
+        ops_fleet_free(&s.f);
+        if (!watch) return EX_OK_;
+        nap_1s();
+    }
+}
+
+int
+cli_stats(config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, NULL, 'j'}, {"watch", no_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int as_json = 0, watch = 0, o, rc;
+    rds r;
+    db d;
+    optind = 1;
+    while ((o = getopt_long(argc, argv, "jwh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'j': as_json = 1; break;
+        case 'w': watch = 1; break;
+        case 'h': fputs(usage, stdout); return EX_OK_;
+        default: fputs(usage, stderr); return EX_USAGE_;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "syncq stats: unexpected argument \"%s\"\n%s", argv[optind], usage);
+        return EX_USAGE_;
+    }
+    if ((rc = ops_redis(&r, cfg, "stats")) != 0) return rc;
+    db_init(&d);
+    rc = run(&r, &d, cfg, as_json, watch);
+    db_close(&d);
+    rds_close(&r);
+    return rc;
+}
