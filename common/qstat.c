@@ -51,6 +51,7 @@ qstat_entry_ms(const char *s, size_t n, size_t max_envelope)
     int wrapped = wrap_parse(s, n, &w);
     if (wrapped < 0) return -1;
     if (wrapped == 1 && w.ready_ms >= 0) return w.ready_ms;
+    if (wrapped == 1 && w.from[0] && w.seen_ms >= 0) return w.seen_ms; /* a replay: queued when replayed */
     int64_t ms = enqueued_ms(w.raw, w.rawlen, max_envelope);
     if (ms < 0 && wrapped == 1) ms = w.seen_ms;
     return ms;
