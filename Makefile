@@ -33,7 +33,7 @@ override CFLAGS += -std=c11 $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP -Icommon -I$(
 override LDFLAGS += $(SANFLAGS)
 
 # Pure code: no server, no network. Unit-tested with cmocka.
-PURE := xalloc sbuf utf8 json envelope mask url uuid config log wrap record backoff
+PURE := xalloc sbuf utf8 json envelope mask url uuid config log wrap record backoff dead
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
 IO   := rds db funcs keys enqueue qstat
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
