@@ -10,6 +10,7 @@
 
 static const cli_cmd commands[] = {
     {"enqueue", cli_enqueue, "push a job (or a batch of NDJSON jobs) and print its id"},
+    {"dlq", cli_dlq, "dead-letter jobs: ls, show, replay, purge"},
     {"migrate", cli_migrate, "create or upgrade the audit tables (idempotent)"},
     {"queue", cli_queue, "pause or resume a queue fleet-wide, list queues"},
     {"stats", cli_stats, "queues and workers right now (depth, oldest age, in-flight, retry, dead)"},

@@ -23,6 +23,7 @@ typedef struct cli_cmd {
 int cli_dispatch(int argc, char **argv);
 
 int cli_enqueue(config *cfg, int argc, char **argv);
+int cli_dlq(config *cfg, int argc, char **argv);
 int cli_migrate(config *cfg, int argc, char **argv);
 int cli_queue(config *cfg, int argc, char **argv);
 int cli_stats(config *cfg, int argc, char **argv);
