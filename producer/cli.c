@@ -13,6 +13,8 @@ static const cli_cmd commands[] = {
     {"dlq", cli_dlq, "dead-letter jobs: ls, show, replay, purge"},
     {"migrate", cli_migrate, "create or upgrade the audit tables (idempotent)"},
     {"queue", cli_queue, "pause or resume a queue fleet-wide, list queues"},
+    {"status", cli_status, "where a job is: queued, delayed, retrying, running, dead, done"},
+    {"cancel", cli_cancel, "take a queued or delayed job out (into the dead-letter set)"},
     {"stats", cli_stats, "queues and workers right now (depth, oldest age, in-flight, retry, dead)"},
     {"health", cli_health, "success and failure rates, p50/p95 durations, recent failures (audit)"},
     {"check", cli_check, "exit 1 past thresholds (oldest age, dead count, failure rate), for alerting"},

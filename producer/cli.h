@@ -26,6 +26,8 @@ int cli_enqueue(config *cfg, int argc, char **argv);
 int cli_dlq(config *cfg, int argc, char **argv);
 int cli_migrate(config *cfg, int argc, char **argv);
 int cli_queue(config *cfg, int argc, char **argv);
+int cli_status(config *cfg, int argc, char **argv);
+int cli_cancel(config *cfg, int argc, char **argv);
 int cli_stats(config *cfg, int argc, char **argv);
 int cli_health(config *cfg, int argc, char **argv);
 int cli_check(config *cfg, int argc, char **argv);
