@@ -11,7 +11,7 @@
 #include <stdint.h> /* for int64_t */
 
 #define WRAP_MAGIC "~syncq1 "
-#define WRAP_TAG_MAX 64
+#define WRAP_TAG_MAX 136 /* delivery tags are 36 chars; job ids (jid, from, root) up to 128 */
 #define WRAP_ERR_MAX 4096
 
 typedef struct wrap {

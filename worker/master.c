@@ -334,10 +334,13 @@ lease_tick(master *m, int64_t now)
     int n = 0;
     if (now < m->next_beat_ms) return;
     m->next_beat_ms = now + m->cfg->heartbeat_every_s * 1000;
-    for (int i = 0; i < m->nslots; i++)
+    for (int i = 1; i < m->nslots; i++)
         if (m->slots[i].pid) wids[n++] = m->slots[i].wid;
+    /* the heartbeat's value is the worker's role, for syncq stats */
+    const char *writer[] = {m->slots[0].wid}, *self[] = {m->wid};
     if (m->connected && reaper_heartbeat(&m->r, m->cfg, wids, n, "child") == 0 &&
-        reaper_heartbeat(&m->r, m->cfg, (const char *const[]){m->wid}, 1, "master") == 0) {
+        (!m->slots[0].pid || reaper_heartbeat(&m->r, m->cfg, writer, 1, "writer") == 0) &&
+        reaper_heartbeat(&m->r, m->cfg, self, 1, "master") == 0) {
         m->last_lease_ok_ms = now;
         return;
     }
