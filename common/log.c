@@ -2,10 +2,12 @@
  * write(2), so lines from the master and children never interleave. */
 #include "fmacros.h"
 #include "log.h"
+#include "mask.h"
 #include "sbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -30,6 +32,17 @@ log_level_from(const char *s)
     return -1;
 }
 
+/* scrubbed appends s as a JSON string with credentials it carries masked
+ * (URL passwords, access_token=..., Bearer ...: mask_string): an error text
+ * may quote a URL or a header. */
+static void
+scrubbed(sbuf *b, const char *s)
+{
+    char *m = mask_string(s);
+    sbuf_json_strz(b, m ? m : s);
+    free(m);
+}
+
 static void
 emit(int level, const char *event, const log_job *job, const char *error, const char *fmt, va_list ap)
 {
@@ -50,9 +63,9 @@ emit(int level, const char *event, const log_job *job, const char *error, const 
     if (job && job->job_id) { sbuf_json_key(&b, "job_id"); sbuf_json_strz(&b, job->job_id); }
     if (job && job->service) { sbuf_json_key(&b, "service"); sbuf_json_strz(&b, job->service); }
     if (job && job->action) { sbuf_json_key(&b, "action"); sbuf_json_strz(&b, job->action); }
-    if (error) { sbuf_json_key(&b, "error"); sbuf_json_strz(&b, error); }
+    if (error) { sbuf_json_key(&b, "error"); scrubbed(&b, error); }
     sbuf_json_key(&b, "msg");
-    sbuf_json_strz(&b, msg);
+    scrubbed(&b, msg);
     sbuf_adds(&b, "}\n");
     ssize_t w = write(2, b.buf, b.len);
     (void)w; /* a logger has nowhere to report its own failure */

@@ -1,6 +1,7 @@
 /* record.c - build and read audit records (COPY text lines, see record.h). */
 #include "fmacros.h"
 #include "record.h"
+#include "mask.h"
 #include "sbuf.h"
 #include "utf8.h"
 
@@ -63,6 +64,16 @@ text(sbuf *b, const char *s, size_t cap)
     sbuf_add(b, p + run, i - run);
 }
 
+/* error_text appends an error text with the credentials it quotes masked
+ * (mask_string: URL passwords, access_token=..., Bearer ...), SPEC §5. */
+static void
+error_text(sbuf *b, const char *s)
+{
+    char *m = s ? mask_string(s) : NULL;
+    text(b, m ? m : s, RECORD_ERROR_MAX);
+    free(m);
+}
+
 static void
 num(sbuf *b, int64_t v)
 {
@@ -93,7 +104,7 @@ record_build(const record *r, size_t *len)
     T(r->status);
     N(r->attempts);
     T(r->result);
-    text(&b, r->error, RECORD_ERROR_MAX);
+    error_text(&b, r->error);
     sbuf_addc(&b, '\t');
     T(r->worker);
     N(r->enqueued_ms);
@@ -103,7 +114,7 @@ record_build(const record *r, size_t *len)
     T(r->replayed_from);
     T(r->event);
     T(r->event ? r->ev_outcome : NULL);
-    text(&b, r->event ? r->ev_error : NULL, RECORD_ERROR_MAX);
+    error_text(&b, r->event ? r->ev_error : NULL);
     sbuf_addc(&b, '\t');
     N(r->event ? r->ev_attempt : -1);
     N(r->event ? r->ev_at_ms : -1);

@@ -18,6 +18,8 @@ static const cli_cmd commands[] = {
     {"stats", cli_stats, "queues and workers right now (depth, oldest age, in-flight, retry, dead)"},
     {"health", cli_health, "success and failure rates, p50/p95 durations, recent failures (audit)"},
     {"check", cli_check, "exit 1 past thresholds (oldest age, dead count, failure rate), for alerting"},
+    {"jobs", cli_jobs, "search the audit log; jobs show ID; jobs retry ID"},
+    {"prune", cli_prune, "delete audit rows of jobs finished before a given age"},
 };
 
 static void

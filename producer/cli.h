@@ -31,5 +31,7 @@ int cli_cancel(config *cfg, int argc, char **argv);
 int cli_stats(config *cfg, int argc, char **argv);
 int cli_health(config *cfg, int argc, char **argv);
 int cli_check(config *cfg, int argc, char **argv);
+int cli_jobs(config *cfg, int argc, char **argv);
+int cli_prune(config *cfg, int argc, char **argv);
 
 #endif

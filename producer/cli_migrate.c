@@ -21,6 +21,7 @@ static const migration migrations[] = {
     {1, "001_init", schema_001_init},
     {2, "002_event_due", schema_002_event_due},
     {3, "003_fetch_seq", schema_003_fetch_seq},
+    {4, "004_observability", schema_004_observability},
 };
 
 static int

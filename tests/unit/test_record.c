@@ -128,6 +128,27 @@ test_error_capped(void **state)
 }
 
 static void
+test_error_credentials_masked(void **state)
+{
+    (void)state;
+    record r;
+    char out[512];
+    size_t len;
+    record_init(&r);
+    r.id = "e";
+    r.status = "dead";
+    r.error = "GET https://api:pw-1@dns.example/z failed";
+    r.event = "attempt";
+    r.ev_error = "401 with Authorization: Bearer tok-2";
+    char *s = build(&r, &len);
+    assert_true(record_field(s, len, 14, out, sizeof(out)) > 0);
+    assert_string_equal(out, "GET https://api:********@dns.example/z failed");
+    assert_true(record_field(s, len, 23, out, sizeof(out)) > 0);
+    assert_string_equal(out, "401 with Authorization: Bearer ********");
+    free(s);
+}
+
+static void
 test_control_bytes_escaped(void **state)
 {
     (void)state;
@@ -171,6 +192,7 @@ main(void)
         cmocka_unit_test(test_event_flag),
         cmocka_unit_test(test_bad_bytes_repaired),
         cmocka_unit_test(test_error_capped),
+        cmocka_unit_test(test_error_credentials_masked),
         cmocka_unit_test(test_control_bytes_escaped),
         cmocka_unit_test(test_not_a_record),
     };
