@@ -34,6 +34,7 @@ override LDFLAGS += $(SANFLAGS)
 
 # Pure code: no server, no network. Unit-tested with cmocka.
 PURE := xalloc sbuf utf8 json envelope mask url uuid config log wrap record backoff dead
+PURE += services
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
 IO   := rds db funcs keys enqueue qstat
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))

@@ -1,0 +1,137 @@
+/* services.h - the services file (SYNCQ_SERVICES): outside services, their
+ * resources, how to list them and which HTTP calls their actions make. Pure
+ * code: parsing and validation only; environment references are expanded
+ * through a caller-supplied lookup, so tests feed their own.
+ *
+ * Format (JSON):
+ * {
+ *   "services": {
+ *     "dns": {
+ *       "base_url": "https://api.example.net/v1",      http or https only
+ *       "headers": {"Authorization": "Bearer ${DNS_TOKEN}"},   values may use ${VAR}; secret, never logged
+ *       "connect_timeout_ms": 2000, "timeout_ms": 10000,     defaults 2000 / 10000
+ *       "rate_limit": {"per_second": 50, "burst": 100},      shared by every worker; optional
+ *       "resources": {
+ *         "records": {
+ *           "id_field": "id",                               the remote id member of an item (default "id")
+ *           "hash_fields": ["name", "type", "content"],     what makes up the content hash (default: the whole item)
+ *           "natural_key": ["name", "type"],                how a create that hit "already exists" finds its object
+ *           "max_delete_share": 0.5,                        a sync that would delete more than this share stops (default 0.5)
+ *           "every_s": 300, "scopes": ["example.org"],      scheduled syncs (optional)
+ *           "list": {
+ *             "method": "GET", "path": "/zones/{scope}/records",
+ *             "items": "data",                              dotted path to the array ("" = the body is the array)
+ *             "pagination": {"style": "page"|"offset"|"cursor"|"link",
+ *                            "size": 100, "size_param": "per_page",
+ *                            "page_param": "page", "first_page": 1,        (page)
+ *                            "offset_param": "offset", "total": "meta.total", (offset; total optional, for drift)
+ *                            "cursor_param": "cursor", "next": "meta.next_cursor"}, (cursor)
+ *             "max_pages": 10000
+ *           },
+ *           "sync_action": "sync_records",                  default "sync_<resource>"
+ *           "actions": {
+ *             "create_record": {"op": "create", "method": "POST", "path": "/zones/{scope}/records",
+ *                               "body": "payload",          "payload" (the job's payload) or "none"
+ *                               "status": {"success": [200, 201], "adopt": [409], "conflict": [412],
+ *                                          "transient": [408, 429, 500, 502, 503, 504], "permanent": []}},
+ *             "update_record": {"op": "update", "method": "PUT", "path": "/zones/{scope}/records/{target_id}"},
+ *             "delete_record": {"op": "delete", "method": "DELETE", "path": "/zones/{scope}/records/{target_id}"}
+ *           }
+ *         }
+ *       }
+ *     }
+ *   }
+ * }
+ * Path templates take {scope}, {target_id} and {payload.FIELD}. Unlisted
+ * statuses: 2xx success, 408/429/5xx transient, other 4xx permanent (a delete
+ * answered 404 is success). */
+#ifndef SYNCQ_SERVICES_H
+#define SYNCQ_SERVICES_H
+
+#include <stddef.h> /* for size_t */
+#include <stdint.h> /* for int64_t */
+
+#define SVC_NAME_MAX 64
+#define SVC_MAX_LIST 16     /* hash_fields, natural_key, scopes, status codes per class */
+#define SVC_MAX_HEADERS 16
+
+typedef enum { PAGE_PAGE = 0, PAGE_OFFSET, PAGE_CURSOR, PAGE_LINK } svc_paging;
+typedef enum { OP_CREATE = 0, OP_UPDATE, OP_DELETE, OP_CALL } svc_op;
+typedef enum { ST_SUCCESS = 0, ST_ADOPT, ST_CONFLICT, ST_TRANSIENT, ST_PERMANENT, ST_CLASSES } svc_status_class;
+
+typedef struct svc_header {
+    char *name;
+    char *value;            /* owned, ${VAR} expanded: a secret */
+} svc_header;
+
+typedef struct svc_action {
+    char *name;             /* the job's action */
+    svc_op op;
+    char *method, *path;
+    int body_payload;       /* 1: send the job's payload as the JSON body */
+    int codes[ST_CLASSES][SVC_MAX_LIST];
+    int ncodes[ST_CLASSES];
+} svc_action;
+
+typedef struct svc_resource {
+    char *name;
+    char *id_field;
+    char *hash_fields[SVC_MAX_LIST];
+    int nhash;              /* 0: hash the whole item */
+    char *natural_key[SVC_MAX_LIST];
+    int nnatural;
+    double max_delete_share;
+    int every_s;            /* 0: no schedule */
+    char *scopes[SVC_MAX_LIST];
+    int nscopes;
+    char *list_method, *list_path, *items;
+    svc_paging paging;
+    int page_size, first_page, max_pages;
+    char *size_param, *page_param, *offset_param, *cursor_param, *next_path, *total_path;
+    char *sync_action;
+    svc_action *actions;
+    int nactions;
+} svc_resource;
+
+typedef struct svc_service {
+    char *name;
+    char *base_url;         /* no trailing slash */
+    svc_header headers[SVC_MAX_HEADERS];
+    int nheaders;
+    int connect_timeout_ms, timeout_ms;
+    double rate_per_s;      /* 0: unlimited */
+    int burst;
+    svc_resource *resources;
+    int nresources;
+} svc_service;
+
+typedef struct svc_file {
+    svc_service *services;  /* owned */
+    int nservices;
+} svc_file;
+
+typedef const char *(*svc_getenv_fn)(const char *name);
+
+/* svc_parse reads a services file's text. Returns an owned svc_file, or NULL
+ * with err holding the exact location and problem, e.g.
+ * "services.dns.resources.records.list.pagination.style: must be one of page, offset, cursor, link"
+ * or "services.dns.headers.Authorization: environment variable DNS_TOKEN is not set". */
+svc_file *svc_parse(const char *text, size_t len, svc_getenv_fn get, char *err, size_t errlen);
+/* svc_load reads and parses a file (path in err on failure). */
+svc_file *svc_load(const char *path, svc_getenv_fn get, char *err, size_t errlen);
+void svc_free(svc_file *f);
+
+/* Lookups. svc_find_action returns the resource and action for a job's
+ * (service, action): a configured action, or the resource's sync action (then
+ * *act is NULL). 0 found, -1 not. */
+int svc_find_action(const svc_file *f, const char *service, const char *action, const svc_service **svc,
+                    const svc_resource **res, const svc_action **act);
+/* svc_classify maps an HTTP status to its class for act (NULL: a list call). */
+svc_status_class svc_classify(const svc_action *act, int status);
+/* svc_expand fills a path template: {scope}, {target_id}, {payload.FIELD}
+ * (values percent-encoded). Returns 0, or -1 with err naming the missing value. */
+struct json; /* from json.h */
+int svc_expand(const char *tmpl, const char *scope, const char *target_id, const struct json *payload, char *out,
+               size_t outlen, char *err, size_t errlen);
+
+#endif
