@@ -35,15 +35,21 @@ override LDFLAGS += $(SANFLAGS)
 # Pure code: no server, no network. Unit-tested with cmocka.
 PURE := xalloc sbuf utf8 json envelope mask url uuid config log wrap record backoff dead
 PURE += services
+PURE += prom
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
 IO   := rds db funcs keys enqueue qstat
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o)
+WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o cli_status.o cli_dlq.o cli_dlq_store.o \
                 cli_dlq_show.o cli_dlq_change.o)
 CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_check.o cli_jobs.o cli_jobs_show.o \
                 cli_jobs_retry.o cli_prune.o)
+
+# worker code that is pure enough for cmocka: linked into its test
+$(B)/tests/test_stats: $(B)/worker/stats.o
+$(B)/tests/test_stats: override CFLAGS += -Iworker
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 

@@ -27,6 +27,7 @@ static const str_var str_vars[] = {
     STR_VAR("SYNCQ_PREFIX", prefix),
     STR_VAR("SYNCQ_SERVICES", services_path),
     STR_VAR("SYNCQ_MASK_KEYS", mask_keys),
+    STR_VAR("SYNCQ_METRICS_ADDR", metrics_addr),
 };
 
 /* Integer variables; size tells an int field from an int64_t one. */
@@ -75,6 +76,7 @@ config_defaults(config *c)
     memset(c, 0, sizeof(*c));
     snprintf(c->redis_url, sizeof(c->redis_url), "redis://127.0.0.1:6379/0");
     snprintf(c->prefix, sizeof(c->prefix), "syncq");
+    snprintf(c->metrics_addr, sizeof(c->metrics_addr), "127.0.0.1:9464");
     c->concurrency = 4;
     c->batch = 16;
     c->outbox_max = 200000;
@@ -147,6 +149,36 @@ config_parse_duration_ms(const char *s, int64_t *ms)
         s += ul;
     }
     *ms = total;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- Listen addresses */
+
+int
+config_parse_listen(const char *s, char *host, size_t hostlen, int *port)
+{
+    const char *colon, *h = s;
+    size_t hl;
+    int64_t p;
+    if (!s) return -1;
+    if (*s == '[') { /* [v6]:port */
+        const char *rb = strchr(s, ']');
+        if (!rb || rb[1] != ':') return -1;
+        h = s + 1;
+        hl = (size_t)(rb - h);
+        colon = rb + 1;
+        if (hl == 0 || strspn(h, "0123456789abcdefABCDEF:.") < hl) return -1;
+    } else {
+        colon = strrchr(s, ':');
+        if (!colon || memchr(s, ':', (size_t)(colon - s))) return -1; /* a bare v6 address needs brackets */
+        hl = (size_t)(colon - s);
+        if (strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") < hl) return -1;
+    }
+    if (hl >= hostlen || config_parse_int(colon + 1, 0, 65535, &p) < 0 || colon[1] == '+' || colon[1] == '-')
+        return -1;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    *port = (int)p;
     return 0;
 }
 
@@ -289,6 +321,11 @@ check_all(const config *c, char *err, size_t errlen)
     /* The prefix starts every key: braces would break the {QUEUE} hash tag. */
     if (n == 0 || strspn(c->prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") != n)
         return fail(err, errlen, "SYNCQ_PREFIX=\"%.64s\" is invalid (use [A-Za-z0-9_.:-])", c->prefix);
+    char host[128];
+    int port;
+    if (strcmp(c->metrics_addr, "off") != 0 && config_parse_listen(c->metrics_addr, host, sizeof(host), &port) < 0)
+        return fail(err, errlen, "SYNCQ_METRICS_ADDR=\"%.64s\" is invalid (use host:port, [v6]:port, :port or off)",
+                    c->metrics_addr);
     /* A master that misses half a TTL of refreshes kills its children (SPEC §10). */
     if (c->heartbeat_every_s * 2 > c->heartbeat_ttl_s)
         return fail(err, errlen, "SYNCQ_HEARTBEAT_EVERY=%d must be at most half of SYNCQ_HEARTBEAT_TTL=%d",

@@ -41,6 +41,9 @@ typedef struct config {
     int child_mem_mb;        /* SYNCQ_CHILD_MEM_MB, RLIMIT_AS per child (RLIMIT_DATA under ASan), 0 = none */
     int log_level;           /* SYNCQ_LOG_LEVEL: debug|info|warn|error, default info */
     char mask_keys[512];     /* SYNCQ_MASK_KEYS: extra secret key words, comma-separated */
+    char metrics_addr[128];  /* SYNCQ_METRICS_ADDR: where the master serves /metrics and /healthz,
+                                host:port, [v6]:port or :port (every interface); "off" disables;
+                                default 127.0.0.1:9464 */
 } config;
 
 typedef const char *(*config_getenv_fn)(const char *name);
@@ -59,6 +62,10 @@ int config_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
  * each with a unit (ms, s, m, h, d, w), nothing else. 0 or -1 (bad text or
  * more than 100 years); *ms is written only on success. */
 int config_parse_duration_ms(const char *s, int64_t *ms);
+/* config_parse_listen splits a listen address "host:port", "[v6]:port" or
+ * ":port" (host "" = every interface) with port 0..65535 (0: any free port).
+ * 0 or -1; host and *port are written only on success. */
+int config_parse_listen(const char *s, char *host, size_t hostlen, int *port);
 /* config_valid_queue_name: 1..63 chars of [A-Za-z0-9_.-] (no braces or colons:
  * the name sits inside a Redis Cluster hash tag). */
 int config_valid_queue_name(const char *s);

@@ -13,6 +13,8 @@ export SYNCQ_PREFIX="t$$r$RANDOM"
 export SYNCQ_REDIS_URL="$SQ_REDIS_URL"
 export SYNCQ_DATABASE_URL="$SQ_PG_BASE dbname=$DB"
 export SYNCQ_LOG_LEVEL=${SYNCQ_LOG_LEVEL:-info}
+# every master serves /metrics; on port 0 two of them never collide (it logs the port)
+export SYNCQ_METRICS_ADDR=${SYNCQ_METRICS_ADDR:-127.0.0.1:0}
 WORKER_PID=""
 
 sq_psql postgres -c "CREATE DATABASE \"$DB\" TEMPLATE ${SQ_TEMPLATE:-syncq_tpl}" >/dev/null

@@ -14,6 +14,7 @@
 struct board_slot {
     atomic_uint gen;
     board_job job;
+    stats_table stats; /* the child's job counters (stats.h): not covered by gen */
 };
 
 board_slot *
@@ -33,6 +34,12 @@ board_slot *
 board_at(board_slot *b, int i)
 {
     return b ? &b[i] : NULL;
+}
+
+stats_table *
+board_stats(board_slot *s)
+{
+    return s ? &s->stats : NULL;
 }
 
 static void

@@ -3,6 +3,7 @@
 #include "fmacros.h"
 #include "funcs.h"
 #include "log.h"
+#include "record.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -123,6 +124,22 @@ idempotent_done(fetcher *f, int qi, const char *key)
     return rc;
 }
 
+#define RECORD_COL_STATUS 11 /* in RECORD_COLUMNS */
+
+/* count adds the attempt that just ended to our board slot's counters for
+ * /metrics: the status its record carries and, when the handler ran, its
+ * duration (-1: it did not). Only names of registered handlers become
+ * labels. No syscall, no Redis: a few stores into shared memory. */
+static void
+count(const job *j, const ack *a, int64_t duration_ms)
+{
+    char status[16];
+    int known = j->env_ok && (j->fn || handler_find(j->env.service, j->env.action));
+    if (!a->record || record_field(a->record, a->record_len, RECORD_COL_STATUS, status, sizeof(status)) < 0) return;
+    stats_count(board_stats(my_slot), known ? j->env.service : NULL, known ? j->env.action : NULL,
+                stats_status_of(status), duration_ms);
+}
+
 /* run_one runs job i of b: its start step carries the acks still pending. */
 static int
 run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
@@ -133,6 +150,7 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
     log_job dbg = {j.id, j.env_ok ? j.env.service : NULL, j.env_ok ? j.env.action : NULL};
     if (j.reject[0]) {
         job_reject(&j, c, &p->acks[p->n++]);
+        count(&j, &p->acks[p->n - 1], -1);
         log_job_msg(LOG_WARN, "job.dead_letter", &dbg, j.reject, "job moved to dead-letter without running");
         goto out;
     }
@@ -159,7 +177,9 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
     if (rc < 0) goto out;
     job_run(&j, c, &p->acks[p->n++]);
     board_end(my_slot);
-    if (job_now_ms() - j.started_ms > SLOW_JOB_MS) {
+    int64_t took = job_now_ms() - j.started_ms;
+    count(&j, &p->acks[p->n - 1], took);
+    if (took > SLOW_JOB_MS) {
         f->want = 1;
         f->slow = 1;
     }

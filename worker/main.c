@@ -23,6 +23,8 @@ static const char usage[] =
     "  -d, --database URL    PostgreSQL URI or conninfo (SYNCQ_DATABASE_URL)\n"
     "  -p, --prefix P        key prefix (SYNCQ_PREFIX, default syncq)\n"
     "  -g, --grace S         seconds in-flight jobs get on SIGTERM (SYNCQ_GRACE, default 25)\n"
+    "  -m, --metrics ADDR    serve /metrics and /healthz on host:port, or off\n"
+    "                        (SYNCQ_METRICS_ADDR, default 127.0.0.1:9464)\n"
     "  -h, --help            this text\n"
     "  -V, --version         print the version\n"
     "\n"
@@ -36,12 +38,13 @@ parse_flags(config *c, int argc, char **argv)
         {"concurrency", required_argument, NULL, 'c'}, {"queues", required_argument, NULL, 'q'},
         {"redis", required_argument, NULL, 'r'},       {"database", required_argument, NULL, 'd'},
         {"prefix", required_argument, NULL, 'p'},      {"grace", required_argument, NULL, 'g'},
+        {"metrics", required_argument, NULL, 'm'},
         {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     char err[256];
     int64_t v;
     int o;
-    while ((o = getopt_long(argc, argv, "c:q:r:d:p:g:hV", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "c:q:r:d:p:g:m:hV", opts, NULL)) != -1) {
         switch (o) {
         case 'c':
             if (config_parse_int(optarg, 1, 256, &v) < 0) goto bad_int;
@@ -56,6 +59,16 @@ parse_flags(config *c, int argc, char **argv)
         case 'r': snprintf(c->redis_url, sizeof(c->redis_url), "%s", optarg); break;
         case 'd': snprintf(c->database_url, sizeof(c->database_url), "%s", optarg); break;
         case 'p': snprintf(c->prefix, sizeof(c->prefix), "%s", optarg); break;
+        case 'm': {
+            char host[128];
+            int port;
+            if (strcmp(optarg, "off") != 0 && config_parse_listen(optarg, host, sizeof(host), &port) < 0) {
+                fprintf(stderr, "syncq-worker: bad --metrics \"%s\" (host:port, [v6]:port, :port or off)\n", optarg);
+                return 64;
+            }
+            snprintf(c->metrics_addr, sizeof(c->metrics_addr), "%s", optarg);
+            break;
+        }
         case 'g':
             if (config_parse_int(optarg, 0, 3600, &v) < 0) goto bad_int;
             c->grace_s = (int)v;

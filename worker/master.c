@@ -6,6 +6,8 @@
 #include "fmacros.h"
 #include "funcs.h"
 #include "log.h"
+#include "metrics.h"
+#include "url.h"
 #include "uuid.h"
 #include "worker.h"
 
@@ -54,6 +56,9 @@ typedef struct master {
     int nslots;             /* slots[0] is the writer; 1..nslots-1 job children */
     int64_t last_lease_ok_ms, next_beat_ms, next_sweep_ms, next_promote_ms;
     board_slot *board;      /* shared with the children, MAX_SLOTS slots */
+    mhttp http;             /* /metrics and /healthz (SYNCQ_METRICS_ADDR); closed in children */
+    metrics_counters mc;    /* restarts, crashes, reconnects, reaped children's job counters */
+    int ever_connected;     /* to Redis: every later connect is a reconnect */
     int stopping;           /* SIGTERM/SIGINT seen */
     int quiet;              /* SIGTSTP seen: children do not fetch (until SIGCONT) */
     int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
@@ -132,6 +137,7 @@ close_inherited(master *m, int keep)
     for (int i = 0; i < m->nslots; i++)
         if (i != keep && m->slots[i].ctl >= 0) close(m->slots[i].ctl);
     rds_forget(&m->r);
+    mhttp_forget(&m->http);
 }
 
 /* limit applies the optional per-child rlimits. ASan reserves terabytes of
@@ -160,7 +166,7 @@ child_enter(master *m, int idx, int ctl_rd)
     if (setpgid(0, 0) < 0 || child_signals(parent) < 0) _exit(CHILD_EXIT_CONFIG);
     if (m->slots[idx].role == ROLE_JOB && limit(m->cfg) < 0) _exit(CHILD_EXIT_CONFIG);
     worker_id(wid, sizeof(wid), m->boot, (int)getpid());
-    int rc = m->slots[idx].role == ROLE_WRITER ? writer_main(m->cfg, wid, ctl_rd)
+    int rc = m->slots[idx].role == ROLE_WRITER ? writer_main(m->cfg, wid, ctl_rd, board_at(m->board, idx))
                                                : child_main(m->cfg, wid, ctl_rd, board_at(m->board, idx));
     _exit(rc);
 }
@@ -201,6 +207,7 @@ spawn(master *m, int idx)
         child_enter(m, idx, p[0]);
     }
     close(p[0]);
+    if (s->born_ms) m->mc.restarts++; /* the slot had a child before */
     s->pid = pid;
     s->ctl = p[1];
     s->told = 0;
@@ -239,6 +246,17 @@ salvage(master *m, slot *s, int idx, int st, long maxrss_kb)
     if (salvage_job(&m->r, m->cfg, s->wid, &bj, kind, how) < 0) redis_lost(m);
 }
 
+/* count_exit adds a dead child's job counters to the master's totals, so
+ * /metrics never goes backwards, and counts how it ended. */
+static void
+count_exit(master *m, const slot *s, int idx, int st)
+{
+    stats_drain(board_stats(board_at(m->board, idx)), &m->mc.reaped);
+    if (s->timeout_ms) m->mc.timeouts++;
+    else if (WIFSIGNALED(st) && !s->shutdown_killed && WTERMSIG(st) < METRICS_SIGNALS) m->mc.crashes[WTERMSIG(st)]++;
+    if (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_REDIS) m->mc.redis_reconnects_children++;
+}
+
 static void
 reaped(master *m, int idx, int st, long maxrss_kb)
 {
@@ -250,6 +268,7 @@ reaped(master *m, int idx, int st, long maxrss_kb)
     log_msg(clean || m->stopping ? LOG_INFO : LOG_WARN, "master.child_exit", "%s %d %s (peak RSS %ld kB)",
             s->role == ROLE_WRITER ? "writer" : "child", (int)s->pid, why, maxrss_kb);
     if (s->role == ROLE_JOB) salvage(m, s, idx, st, maxrss_kb);
+    count_exit(m, s, idx, st);
     /* we know it is dead: return its jobs now rather than after its lease */
     if (m->connected && reaper_requeue(&m->r, m->cfg, s->wid) == 0) reaper_forget(&m->r, m->cfg, s->wid);
     if (!clean && !s->timeout_ms && !m->stopping && now - s->born_ms < CRASH_WINDOW_MS) s->crashes++;
@@ -307,13 +326,16 @@ respawn_due(master *m)
 static void
 redis_tick(master *m)
 {
+    char shown[600];
     if (m->connected) return;
+    url_redact(m->cfg->redis_url, shown, sizeof(shown)); /* the password never reaches a log */
     if (rds_connect(&m->r, m->cfg->redis_url, 5000) == 0 && funcs_load(&m->r) == 0) {
         m->connected = 1;
-        log_msg(LOG_INFO, "master.redis", "connected to Redis");
+        if (m->ever_connected++) m->mc.redis_reconnects_master++;
+        log_msg(LOG_INFO, "master.redis", "connected to Redis at %s", shown);
         return;
     }
-    log_msg(LOG_ERROR, "master.redis", "%s", m->r.errstr);
+    log_msg(LOG_ERROR, "master.redis", "Redis at %s: %s", shown, m->r.errstr);
     rds_close(&m->r);
 }
 
@@ -483,10 +505,64 @@ handle_signals(master *m, int64_t now)
     }
 }
 
+/* ---- /metrics and /healthz ---- */
+
+/* healthz: 200 "ok" when Redis answers a PING and every child is alive;
+ * 503 with one line per reason otherwise. */
+static int
+healthz(master *m, sbuf *body)
+{
+    int alive = live_children(m, ROLE_JOB), want = m->nslots - 1;
+    if (m->connected) {
+        rds_reply *x = rds_cmdf(&m->r, "PING");
+        if (!rds_reply_ok(&m->r, x)) redis_lost(m);
+        rds_reply_free(x);
+    }
+    if (!m->connected) sbuf_adds(body, "redis: unreachable\n");
+    if (alive < want) sbuf_printf(body, "children: %d of %d alive\n", alive, want);
+    if (!live_children(m, ROLE_WRITER)) sbuf_adds(body, "writer: not running\n");
+    if (m->stopping) sbuf_adds(body, "stopping\n");
+    if (body->len) return 503;
+    sbuf_adds(body, "ok\n");
+    return 200;
+}
+
+static int
+serve(void *ctx, const char *path, sbuf *body, const char **ctype)
+{
+    master *m = ctx;
+    stats_table *tables[MAX_SLOTS];
+    if (!strcmp(path, "/healthz")) return healthz(m, body);
+    if (strcmp(path, "/metrics") != 0) {
+        sbuf_adds(body, "not found: /metrics or /healthz\n");
+        return 404;
+    }
+    for (int i = 0; i < m->nslots; i++) tables[i] = board_stats(board_at(m->board, i));
+    metrics_src src = {m->cfg, m->connected ? &m->r : NULL, &m->mc, tables, m->nslots,
+                       m->nslots - 1, live_children(m, ROLE_JOB), live_children(m, ROLE_WRITER)};
+    if (metrics_render(&src, body) < 0 && m->connected && m->r.err) redis_lost(m);
+    *ctype = PROM_CONTENT_TYPE;
+    return 200;
+}
+
+/* metrics_open listens on SYNCQ_METRICS_ADDR before any child is forked;
+ * every child closes it (close_inherited). A failure leaves metrics off. */
+static void
+metrics_open(master *m)
+{
+    char err[300];
+    if (!strcmp(m->cfg->metrics_addr, "off")) return;
+    if (mhttp_open(&m->http, m->cfg->metrics_addr, err, sizeof(err)) < 0) {
+        log_msg(LOG_ERROR, "master.metrics", "%s: /metrics and /healthz are off", err);
+        return;
+    }
+    log_msg(LOG_INFO, "master.metrics", "serving /metrics and /healthz on http://%s", m->http.bound);
+}
+
 static void
 loop(master *m)
 {
-    struct pollfd pfd = {sigpipe_fds[0], POLLIN, 0};
+    struct pollfd pfd[2 + MHTTP_CONNS]; /* the signal pipe, the listener, its connections */
     for (;;) {
         int64_t now = now_ms();
         handle_signals(m, now);
@@ -497,10 +573,13 @@ loop(master *m)
         sweep_tick(m, now);
         stop_tick(m, now);
         if (m->stopping && live_children(m, ROLE_JOB) == 0 && live_children(m, ROLE_WRITER) == 0) return;
-        if (poll(&pfd, 1, TICK_MS) < 0 && errno != EINTR) {
+        pfd[0] = (struct pollfd){sigpipe_fds[0], POLLIN, 0};
+        int n = 1 + mhttp_pollfds(&m->http, pfd + 1, 1 + MHTTP_CONNS);
+        if (poll(pfd, (nfds_t)n, TICK_MS) < 0 && errno != EINTR) {
             log_msg(LOG_ERROR, "master.poll", "poll() failed: %s", strerror(errno));
             return;
         }
+        mhttp_serve(&m->http, pfd + 1, n - 1, now_ms(), serve, m);
     }
 }
 
@@ -511,6 +590,7 @@ master_run(config *cfg)
     memset(&m, 0, sizeof(m));
     m.cfg = cfg;
     rds_init(&m.r);
+    mhttp_init(&m.http);
     if (random_hex(m.boot, 8) < 0 || master_signals() < 0) {
         log_msg(LOG_ERROR, "master.start", "setup failed: %s", strerror(errno));
         return 70;
@@ -526,12 +606,14 @@ master_run(config *cfg)
         m.slots[i].ctl = -1;
         m.slots[i].role = i == 0 ? ROLE_WRITER : ROLE_JOB;
     }
+    metrics_open(&m);
     m.last_lease_ok_ms = now_ms();
     log_msg(LOG_INFO, "master.start", "syncq-worker %s: %d children on %d queue(s) as %s", SYNCQ_VERSION,
             cfg->concurrency, cfg->nqueues, m.wid);
     loop(&m);
     if (m.connected) reaper_forget(&m.r, cfg, m.wid);
     rds_close(&m.r);
+    mhttp_close(&m.http);
     board_free(m.board, MAX_SLOTS);
     log_msg(LOG_INFO, "master.exit", "stopped");
     return 0;

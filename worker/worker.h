@@ -26,6 +26,7 @@
 #include "keys.h"
 #include "rds.h"
 #include "sbuf.h"
+#include "stats.h"
 #include "wrap.h"
 
 #define WORKER_ID_MAX 128
@@ -188,13 +189,15 @@ void board_end(board_slot *s);
 void board_clear(board_slot *s);
 /* board_read copies a consistent snapshot of a slot; -1 if it kept changing. */
 int board_read(board_slot *s, board_job *out);
+/* board_stats returns the slot's job counters for /metrics (stats.h); NULL for NULL. */
+stats_table *board_stats(board_slot *s);
 
 /* ---- child.c / writer.c ---- */
 
 /* child_signals sets a child's signal dispositions right after fork. */
 int child_signals(pid_t master);
 int child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
-int writer_main(const config *cfg, const char *wid, int ctl_fd);
+int writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
 
 /* ---- reaper.c: leases, orphans, retries (run by the master) ---- */
 

@@ -12,6 +12,7 @@
 #include "funcs.h"
 #include "log.h"
 #include "record.h"
+#include "url.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -74,6 +75,8 @@ typedef struct writer {
     int db_down;          /* logged once per outage */
     int backoff_ms;
     int64_t written;
+    int connects;         /* to PostgreSQL; all but the first are reconnects */
+    stats_table *stats;   /* our board slot's counters, for /metrics */
 } writer;
 
 /* ---- batches ---- */
@@ -194,11 +197,16 @@ db_ready(writer *w)
     if (db_alive(&w->d)) return 1;
     if (db_connect(&w->d, w->cfg->database_url) == 0 && db_exec(&w->d, SQL_TEMP) == 0) {
         if (w->db_down) log_msg(LOG_INFO, "audit.db_up", "PostgreSQL is back; writing the audit backlog");
+        if (w->connects++) stats_note(w->stats, STATS_PG_RECONNECTS);
         w->db_down = 0;
         w->backoff_ms = 0;
         return 1;
     }
-    if (!w->db_down) log_msg(LOG_ERROR, "audit.db_down", "%s; audit records wait in Redis", w->d.errstr);
+    if (!w->db_down) {
+        char shown[1100];
+        url_redact(w->cfg->database_url[0] ? w->cfg->database_url : "(libpq defaults)", shown, sizeof(shown));
+        log_msg(LOG_ERROR, "audit.db_down", "PostgreSQL at %s: %s; audit records wait in Redis", shown, w->d.errstr);
+    }
     w->db_down = 1;
     db_close(&w->d);
     return 0;
@@ -312,13 +320,14 @@ writer_loop(writer *w, int ctl_fd)
 }
 
 int
-writer_main(const config *cfg, const char *wid, int ctl_fd)
+writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot)
 {
     writer w;
     int rc = CHILD_EXIT_REDIS;
     memset(&w, 0, sizeof(w));
     w.cfg = cfg;
     w.wid = wid;
+    w.stats = board_stats(slot);
     rds_init(&w.r);
     db_init(&w.d);
     if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;

@@ -46,6 +46,10 @@ grep -Eq '^WORKERS: 3 live \(2 job children, 1 other\)' "$W/stats2.txt" || fail 
 grep -Eq '^[^ ]+ +[0-9]+ +writer +0 +[0-9.]+(ms|s)$' "$W/stats2.txt" || fail "stats lacks the writer's heartbeat age"
 grep -Eq '^LAST MINUTE: 3 processed \(3 success' "$W/stats2.txt" || fail "stats does not count the last minute"
 
+# --watch: a snapshot a second (redrawn in place on a terminal)
+timeout 2.5 bin/syncq stats --watch > "$W/watch.txt" || true
+[ "$(grep -c '^QUEUE ' "$W/watch.txt")" -ge 2 ] || fail "stats --watch did not print a snapshot every second"
+
 # dead letters past --max-dead
 r ZADD "$(key default dead)" "$(now_ms)" gone-1 >/dev/null
 rc=0

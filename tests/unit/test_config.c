@@ -76,6 +76,7 @@ test_defaults(void **state)
     assert_int_equal(c.backoff_base_ms, 1000);
     assert_int_equal(c.log_level, LOG_INFO);
     assert_string_equal(c.mask_keys, "");
+    assert_string_equal(c.metrics_addr, "127.0.0.1:9464");
 }
 
 static void
@@ -324,6 +325,47 @@ test_parse_duration(void **state)
     assert_int_equal(config_parse_duration_ms(NULL, &v), -1);
 }
 
+static void
+test_metrics_addr(void **state)
+{
+    (void)state;
+    config c;
+    const char *const off[] = {"SYNCQ_METRICS_ADDR", "off", NULL};
+    const char *const any[] = {"SYNCQ_METRICS_ADDR", ":0", NULL};
+    assert_int_equal(load(&c, off), 0);
+    assert_string_equal(c.metrics_addr, "off");
+    assert_int_equal(load(&c, any), 0);
+    assert_string_equal(c.metrics_addr, ":0");
+    expect_bad((const char *const[]){"SYNCQ_METRICS_ADDR", "9464", NULL}, "SYNCQ_METRICS_ADDR");
+    expect_bad((const char *const[]){"SYNCQ_METRICS_ADDR", "localhost:http", NULL}, "host:port");
+}
+
+static void
+test_parse_listen(void **state)
+{
+    (void)state;
+    static const struct { const char *s, *host; int port; } good[] = {
+        {"127.0.0.1:9464", "127.0.0.1", 9464}, {":9464", "", 9464}, {"0.0.0.0:0", "0.0.0.0", 0},
+        {"metrics.local:65535", "metrics.local", 65535}, {"[::1]:9464", "::1", 9464}, {"[::]:80", "::", 80},
+    };
+    char host[64];
+    int port;
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        if (config_parse_listen(good[i].s, host, sizeof(host), &port) != 0) fail_msg("\"%s\" refused", good[i].s);
+        assert_string_equal(host, good[i].host);
+        assert_int_equal(port, good[i].port);
+    }
+    const char *bad[] = {"", "9464", "host:", ":65536", ":-1", ":+80", "::1:9464", "[::1]", "[::1]9464", "[]:80",
+                         "a b:80", "h:80 ", "[x]:80", "host:80:90", NULL};
+    strcpy(host, "keep");
+    port = 7;
+    for (size_t i = 0; bad[i]; i++)
+        if (config_parse_listen(bad[i], host, sizeof(host), &port) != -1) fail_msg("\"%s\" accepted", bad[i]);
+    assert_string_equal(host, "keep");
+    assert_int_equal(port, 7);
+    assert_int_equal(config_parse_listen("averyveryverylonghostname:80", host, 8, &port), -1);
+}
+
 int
 main(void)
 {
@@ -339,6 +381,8 @@ main(void)
         cmocka_unit_test(test_valid_queue_name),
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_metrics_addr),
+        cmocka_unit_test(test_parse_listen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
