@@ -1,8 +1,9 @@
 /* cli_jobs.c - `syncq jobs`: search the audit log, newest first, a page at a
- * time. Pages are keyset pages, not OFFSET ones: the order is (sort key,
- * job_id) descending, with sort key COALESCE(enqueued_at, updated_at), and
- * the cursor printed under a page is the key of its last row, so the next
- * page starts right after it even while new jobs arrive. */
+ * time. Pages are keyset pages, not OFFSET ones: the order is (enqueued_at,
+ * job_id) descending, the few rows without enqueued_at first (the order of a
+ * backward scan of the enqueued_at index), and the cursor printed under a
+ * page is the key of its last row ("-" for no time), so the next page starts
+ * right after it even while new jobs arrive. */
 #include "fmacros.h"
 #include "cli_jobs.h"
 #include "cli_ops.h"
@@ -18,12 +19,11 @@
 #define MAX_LIMIT 1000
 #define MAX_PARAMS 16
 #define ERROR_COLUMN 60
-#define CURSOR_TS_LEN 27 /* 2026-11-24T10:00:00.123456Z */
+#define CURSOR_TS_LEN 27 /* 2026-11-24T10:00:00.123456Z, or "-" for a row without enqueued_at */
 
 static const char usage[] =
     "usage: syncq jobs [filters] [--limit N] [--before CURSOR] [--json]\n"
     "       syncq jobs show ID [--json]\n"
-    "       syncq jobs retry ID [--expected-hash H | --force] [--actor A]\n"
     "       syncq jobs retry ID [--expected-hash H | --force] [--actor A]\n"
     "\n"
     "Searches the audit table, newest first (by enqueued_at). Filters:\n"
@@ -82,7 +82,7 @@ typedef struct filters {
 } filters;
 
 static const char *SQL_LIST =
-    "SELECT to_char(COALESCE(enqueued_at, updated_at) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),"
+    "SELECT COALESCE(to_char(enqueued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '-'),"
     " job_id, queue, service, action, status, attempts, duration_ms, target_type, target_id, actor, last_error,"
     " replayed_from FROM syncq_jobs WHERE true";
 
@@ -100,15 +100,17 @@ build(query *q, const filters *f)
     if (f->text)
         cond(q, "strpos(lower(COALESCE(last_error, '') || ' ' || COALESCE(payload::text, '')), lower(", ")) > 0",
              f->text);
-    if (f->since[0]) cond(q, "COALESCE(enqueued_at, updated_at) >= now() - ", "::bigint * interval '1 millisecond'", f->since);
-    if (f->until[0]) cond(q, "COALESCE(enqueued_at, updated_at) < now() - ", "::bigint * interval '1 millisecond'", f->until);
-    if (f->before) {
-        cond(q, "(COALESCE(enqueued_at, updated_at), job_id) < (", "::timestamptz", f->cursor_ts);
+    if (f->since[0]) cond(q, "enqueued_at >= now() - ", "::bigint * interval '1 millisecond'", f->since);
+    if (f->until[0]) cond(q, "enqueued_at < now() - ", "::bigint * interval '1 millisecond'", f->until);
+    if (f->before && f->cursor_ts[0] == '-') {
+        cond(q, "(enqueued_at IS NOT NULL OR job_id < ", ")", f->cursor_id);
+    } else if (f->before) {
+        cond(q, "(enqueued_at, job_id) < (", "::timestamptz", f->cursor_ts);
         q->params[q->n++] = f->cursor_id;
         sbuf_printf(&q->sql, ", $%d)", q->n);
     }
     q->params[q->n++] = f->limit;
-    sbuf_printf(&q->sql, " ORDER BY COALESCE(enqueued_at, updated_at) DESC, job_id DESC LIMIT $%d::int + 1", q->n);
+    sbuf_printf(&q->sql, " ORDER BY enqueued_at DESC NULLS FIRST, job_id DESC LIMIT $%d::int + 1", q->n);
 }
 
 /* ---------------------------------------------------------------- Flags */
@@ -138,9 +140,11 @@ static int
 cursor_parse(filters *f)
 {
     const char *comma = strchr(f->before, ',');
-    if (!comma || comma - f->before != CURSOR_TS_LEN || f->before[CURSOR_TS_LEN - 1] != 'Z' || !comma[1]) return -1;
-    memcpy(f->cursor_ts, f->before, CURSOR_TS_LEN);
-    f->cursor_ts[CURSOR_TS_LEN] = '\0';
+    size_t n = comma ? (size_t)(comma - f->before) : 0;
+    int no_time = n == 1 && f->before[0] == '-';
+    if (!comma || !comma[1] || (!no_time && (n != CURSOR_TS_LEN || f->before[n - 1] != 'Z'))) return -1;
+    memcpy(f->cursor_ts, f->before, n);
+    f->cursor_ts[n] = '\0';
     f->cursor_id = comma + 1;
     return 0;
 }
@@ -237,13 +241,14 @@ val(const db_result *r, int row, int col)
 static void
 text_row(const db_result *r, int i)
 {
-    char what[140], target[140], d[32];
+    char what[140], target[140], d[32], when[24];
     const char *dur = db_value(r, i, C_DURATION);
     char *err = jobs_masked(db_value(r, i, C_ERROR));
     snprintf(what, sizeof(what), "%s/%s", val(r, i, C_SERVICE), val(r, i, C_ACTION));
     snprintf(target, sizeof(target), "%s%s%s", val(r, i, C_TTYPE), db_value(r, i, C_TTYPE) ? ":" : "",
              val(r, i, C_TID));
-    printf("%.19sZ  %-36s %-10s %-28s %-10s %3s %8s  %-20s %.*s%s\n", val(r, i, C_KEY), val(r, i, C_ID),
+    snprintf(when, sizeof(when), "%.19s%s", val(r, i, C_KEY), val(r, i, C_KEY)[0] == '-' ? "" : "Z");
+    printf("%-20s  %-36s %-10s %-28s %-10s %3s %8s  %-20s %.*s%s\n", when, val(r, i, C_ID),
            val(r, i, C_QUEUE), what, val(r, i, C_STATUS), val(r, i, C_ATTEMPTS),
            dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", target[0] ? target : "-", ERROR_COLUMN, err ? err : "",
            err && strlen(err) > ERROR_COLUMN ? "..." : "");

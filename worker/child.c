@@ -25,6 +25,12 @@ static volatile sig_atomic_t abort_now; /* handlers poll it; set on the way out 
 static pid_t master_pid;
 static board_slot *my_slot;
 
+stats_table *
+child_stats(void)
+{
+    return board_stats(my_slot);
+}
+
 /* on_term honours SIGTERM only from the master, which sends it to a child
  * whose job is past its deadline: leave at once (the master records the
  * timeout and SIGKILLs us if we do not). Outside signals go to the master,

@@ -107,6 +107,19 @@ render_jobs(sbuf *b, const stats_totals *t)
     }
 }
 
+static void
+render_http(sbuf *b, const stats_totals *t)
+{
+    prom_family(b, "syncq_http_requests_total", "counter",
+                "HTTP calls of the service handlers, by service and status class (error: no response).");
+    for (int i = 0; i < t->nhttp; i++)
+        for (int c = 0; c < STATS_HTTP_NCLASS; c++) {
+            if (!t->http[i].calls[c]) continue;
+            prom_label l[] = {{"service", t->http[i].service}, {"class", stats_http_class_names[c]}};
+            prom_sample_u64(b, "syncq_http_requests_total", l, 2, t->http[i].calls[c]);
+        }
+}
+
 /* ---------------------------------------------------------------- Processes */
 
 static void
@@ -187,6 +200,7 @@ metrics_render(const metrics_src *src, sbuf *b)
     for (int i = 0; i < src->ntables; i++) stats_add(src->tables[i], t);
     if (redis_up) render_queues(b, qs, src->cfg->nqueues);
     render_jobs(b, t);
+    render_http(b, t);
     render_processes(b, src, t, redis_up);
     if (redis_up)
         for (int i = 0; i < src->cfg->nqueues; i++) qstat_free(&qs[i]);

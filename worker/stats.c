@@ -9,6 +9,7 @@
 const int64_t stats_bucket_ms[STATS_NBUCKETS] = {5,    10,   25,    50,    100,   250,   500,
                                                  1000, 2500, 5000, 10000, 30000, 60000, 300000};
 const char *const stats_status_names[STATS_NSTATUS] = {"success", "retrying", "dead", "conflict", "superseded"};
+const char *const stats_http_class_names[STATS_HTTP_NCLASS] = {"1xx", "2xx", "3xx", "4xx", "5xx", "error"};
 
 #define OTHER "_other"
 
@@ -65,6 +66,28 @@ stats_count(stats_table *t, const char *service, const char *action, int status,
     bump(&e->sum_ms, (uint64_t)duration_ms);
 }
 
+static int
+http_class(int status)
+{
+    return status >= 100 && status <= 599 ? status / 100 - 1 : STATS_HTTP_ERROR;
+}
+
+void
+stats_http(stats_table *t, const char *service, int status)
+{
+    char s[PROM_LABEL_MAX];
+    if (!t) return;
+    prom_label_safe(s, service ? service : "_unknown");
+    int n = atomic_load_explicit(&t->nhttp, memory_order_relaxed), i = 0;
+    while (i < n && strcmp(t->http[i].service, s) != 0) i++;
+    if (i == n && n < STATS_HTTP_SERVICES) {
+        snprintf(t->http[n].service, sizeof(t->http[n].service), "%s", n == STATS_HTTP_SERVICES - 1 ? OTHER : s);
+        atomic_store_explicit(&t->nhttp, n + 1, memory_order_release);
+    }
+    if (i == STATS_HTTP_SERVICES) i--;
+    bump(&t->http[i].calls[http_class(status)], 1);
+}
+
 void
 stats_note(stats_table *t, int note)
 {
@@ -94,6 +117,29 @@ take(_Atomic uint64_t *x, int zero)
     return v;
 }
 
+static stats_http_total *
+http_total(stats_totals *out, const char *service)
+{
+    for (int i = 0; i < out->nhttp; i++)
+        if (!strcmp(out->http[i].service, service)) return &out->http[i];
+    if (out->nhttp == STATS_HTTP_TOTAL) return &out->http[out->nhttp - 1];
+    stats_http_total *h = &out->http[out->nhttp];
+    snprintf(h->service, sizeof(h->service), "%s", out->nhttp == STATS_HTTP_TOTAL - 1 ? OTHER : service);
+    out->nhttp++;
+    return h;
+}
+
+static void
+merge_http(stats_table *t, stats_totals *out, int zero)
+{
+    int n = atomic_load_explicit(&t->nhttp, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        stats_http_total *h = http_total(out, t->http[i].service);
+        for (int c = 0; c < STATS_HTTP_NCLASS; c++) h->calls[c] += take(&t->http[i].calls[c], zero);
+    }
+    if (zero) atomic_store_explicit(&t->nhttp, 0, memory_order_relaxed);
+}
+
 static void
 merge(stats_table *t, stats_totals *out, int zero)
 {
@@ -106,6 +152,7 @@ merge(stats_table *t, stats_totals *out, int zero)
         p->sum_ms += take(&e->sum_ms, zero);
     }
     for (int k = 0; k < STATS_NNOTES; k++) out->notes[k] += take(&t->notes[k], zero);
+    merge_http(t, out, zero);
     if (zero) atomic_store_explicit(&t->n, 0, memory_order_relaxed);
 }
 

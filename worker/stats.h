@@ -29,6 +29,13 @@
 
 /* What an attempt's end made of the job (its audit status). */
 enum { STATS_SUCCESS = 0, STATS_RETRYING, STATS_DEAD, STATS_CONFLICT, STATS_SUPERSEDED, STATS_NSTATUS };
+/* HTTP calls of the service handlers, per service and status class. */
+#define STATS_HTTP_SERVICES 16   /* per child; the last one is _other */
+#define STATS_HTTP_TOTAL 32      /* in the master's totals */
+enum { STATS_HTTP_1XX = 0, STATS_HTTP_2XX, STATS_HTTP_3XX, STATS_HTTP_4XX, STATS_HTTP_5XX, STATS_HTTP_ERROR,
+       STATS_HTTP_NCLASS };
+extern const char *const stats_http_class_names[STATS_HTTP_NCLASS];
+
 /* Counts kept per process rather than per job. */
 enum { STATS_PG_RECONNECTS = 0, STATS_NNOTES };
 
@@ -43,10 +50,17 @@ typedef struct stats_entry {
     _Atomic uint64_t sum_ms;
 } stats_entry;
 
+typedef struct stats_http_entry {
+    char service[PROM_LABEL_MAX];
+    _Atomic uint64_t calls[STATS_HTTP_NCLASS];
+} stats_http_entry;
+
 typedef struct stats_table {
     atomic_int n;                       /* entries published */
     _Atomic uint64_t notes[STATS_NNOTES];
     stats_entry e[STATS_PAIRS];
+    atomic_int nhttp;                   /* HTTP entries published */
+    stats_http_entry http[STATS_HTTP_SERVICES];
 } stats_table;
 
 /* A plain copy: the master's totals. */
@@ -57,10 +71,17 @@ typedef struct stats_pair {
     uint64_t sum_ms;
 } stats_pair;
 
+typedef struct stats_http_total {
+    char service[PROM_LABEL_MAX];
+    uint64_t calls[STATS_HTTP_NCLASS];
+} stats_http_total;
+
 typedef struct stats_totals {
     int n;
     stats_pair p[STATS_TOTAL_PAIRS];
     uint64_t notes[STATS_NNOTES];
+    int nhttp;
+    stats_http_total http[STATS_HTTP_TOTAL];
 } stats_totals;
 
 /* stats_status_of maps an audit status name to its index, -1 when it is not
@@ -69,6 +90,9 @@ int stats_status_of(const char *status);
 /* stats_count (the child) counts one attempt's end; duration_ms < 0 for a
  * job that never ran (no histogram sample). service/action NULL: _unknown. */
 void stats_count(stats_table *t, const char *service, const char *action, int status, int64_t duration_ms);
+/* stats_http (the child) counts one HTTP call of service: status is the
+ * response's status, or 0 for a transport error (no response). */
+void stats_http(stats_table *t, const char *service, int status);
 /* stats_note (the child or writer) counts one process event. */
 void stats_note(stats_table *t, int note);
 /* stats_add (the master) adds t's counters into out. */

@@ -196,6 +196,9 @@ stats_table *board_stats(board_slot *s);
 
 /* child_signals sets a child's signal dispositions right after fork. */
 int child_signals(pid_t master);
+/* child_stats returns this child's counters for /metrics (NULL outside a
+ * child): HTTP handlers count each call there with stats_http. */
+stats_table *child_stats(void);
 int child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
 int writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
 

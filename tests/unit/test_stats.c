@@ -109,6 +109,35 @@ test_drain_keeps_totals(void **state)
     free(t);
 }
 
+static void
+test_http(void **state)
+{
+    (void)state;
+    stats_table *t = table_new();
+    stats_totals *tot = calloc(1, sizeof(*tot));
+    char name[16];
+    stats_http(t, "dns", 200);
+    stats_http(t, "dns", 204);
+    stats_http(t, "dns", 503);
+    stats_http(t, "dns", 0);   /* no response */
+    stats_http(t, "dns", 999); /* not a status */
+    for (int i = 0; i < STATS_HTTP_SERVICES + 3; i++) {
+        snprintf(name, sizeof(name), "s%d", i);
+        stats_http(t, name, 429);
+    }
+    stats_drain(t, tot);
+    assert_int_equal(tot->nhttp, STATS_HTTP_SERVICES);
+    assert_string_equal(tot->http[0].service, "dns");
+    assert_int_equal(tot->http[0].calls[STATS_HTTP_2XX], 2);
+    assert_int_equal(tot->http[0].calls[STATS_HTTP_5XX], 1);
+    assert_int_equal(tot->http[0].calls[STATS_HTTP_ERROR], 2);
+    assert_string_equal(tot->http[STATS_HTTP_SERVICES - 1].service, "_other");
+    assert_int_equal(tot->http[STATS_HTTP_SERVICES - 1].calls[STATS_HTTP_4XX], 5); /* s14 .. s18 */
+    assert_int_equal(atomic_load(&t->nhttp), 0);
+    free(tot);
+    free(t);
+}
+
 int
 main(void)
 {
@@ -117,6 +146,7 @@ main(void)
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_drain_keeps_totals),
+        cmocka_unit_test(test_http),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
