@@ -7,7 +7,7 @@
 #   make SANITIZE=1 ...  the same with ASan + UBSan (separate build tree)
 
 CC      ?= cc
-PKGS    := hiredis libcjson libpq
+PKGS    := hiredis libcjson libpq libcurl
 VERSION := 0.1.0
 
 ifeq ($(SANITIZE),1)
@@ -34,13 +34,13 @@ override LDFLAGS += $(SANFLAGS)
 
 # Pure code: no server, no network. Unit-tested with cmocka.
 PURE := xalloc sbuf utf8 json envelope mask url uuid config log wrap record backoff dead
-PURE += services
 PURE += prom
+PURE += services
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
-IO   := rds db funcs keys enqueue qstat
+IO   := rds db funcs keys enqueue qstat http snapshot
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
-WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o)
+WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o)
 WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o cli_status.o cli_dlq.o cli_dlq_store.o \
                 cli_dlq_show.o cli_dlq_change.o)

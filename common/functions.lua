@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '12'
+local LIBRARY_VERSION = '14'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -217,12 +217,15 @@ local function step(keys, args)
                 local _, raw = split(e)
                 local ms = now_ms()
                 if disp == 'retry' then
-                    local due = ms + tonumber(arg)
+                    -- arg: '<delay ms>' or '<delay ms> undo' (deferred: not an attempt)
+                    local delay, undo = string.match(arg, '^(%d+)( ?u?n?d?o?)$')
+                    local due = ms + tonumber(delay)
                     redis.call('ZADD', retry, due, hdr .. '\n' .. raw)
                     rec = (string.gsub(rec, '\1DUE', tostring(due), 1))
                     -- the attempt ended cleanly: keep attempts, clear crashes
                     local a = counters(att, tag)
-                    redis.call('HSET', att, tag, a * 1000)
+                    if undo == ' undo' then a = a - 1 end
+                    if a > 0 then redis.call('HSET', att, tag, a * 1000) else redis.call('HDEL', att, tag) end
                 else
                     redis.call('ZADD', dead, ms, arg)
                     redis.call('HSET', deadjobs, arg, set_field(hdr, 'dead', ms) .. '\n' .. raw)
@@ -840,6 +843,14 @@ redis.register_function('syncq_enqueue', enqueue)
 redis.register_function('syncq_status', status)
 redis.register_function('syncq_cancel', cancel)
 
+-- syncq_unlock KEYS: lock  ARGV: owner
+-- Releases a mutation's per-target lock only if the owner still holds it.
+local function unlock(keys, args)
+    if redis.call('GET', keys[1]) == args[1] then return redis.call('DEL', keys[1]) end
+    return 0
+end
+
+redis.register_function('syncq_unlock', unlock)
 redis.register_function('syncq_version', function() return LIBRARY_VERSION end)
 redis.register_function('syncq_dlq_replay', dlq_replay)
 redis.register_function('syncq_dlq_purge', dlq_purge)

@@ -22,6 +22,7 @@ static const migration migrations[] = {
     {2, "002_event_due", schema_002_event_due},
     {3, "003_fetch_seq", schema_003_fetch_seq},
     {4, "004_observability", schema_004_observability},
+    {5, "005_snapshots", schema_005_snapshots},
 };
 
 static int

@@ -99,6 +99,35 @@ awk -v r="$cpu1" -v r0="$cpu0" -v pg="$((pg1 - pg0))" -v c="$child_ticks" -v w="
 echo "  master peak RSS (VmHWM):                     $((peak_master / 1024)) MB, RssAnon $((master_anon)) kB"
 echo "  child peak RSS (VmHWM):                      $((peak_child / 1024)) MB, peak RssAnon $peak_child_anon kB"
 
+# sync: 100,000 remote records from the mock service, first sync and a
+# no-change re-sync, timed from enqueue to the committed audit row
+if [ "${BENCH_SYNC:-1}" = 1 ]; then
+    SN=${BENCH_SYNC_N:-100000}
+    /usr/bin/python3 tests/mock/mock_service.py --port 0 --port-file "$tmp/mock.port" >"$tmp/mock.log" 2>&1 &
+    MPID=$!
+    for _ in $(seq 1 100); do [ -s "$tmp/mock.port" ] && break; sleep 0.1; done
+    mport=$(cat "$tmp/mock.port")
+    curl -s -X POST "http://127.0.0.1:$mport/_admin/seed" -d "{\"zone\":\"bench.example\",\"count\":$SN}" >/dev/null
+    sed "s/@PORT@/$mport/" tests/services/sync.json.in | sed 's/Bearer ${MOCK_TOKEN}/none/' > "$tmp/services.json"
+    SYNCQ_SERVICES="$tmp/services.json" bin/syncq-worker -c 1 -q sync 2>"$tmp/sync-worker.log" &
+    WPID=$!
+    sync_once() {
+        local id t0 t1
+        t0=$(now)
+        id=$(bin/syncq enqueue --kind sync --service dns --action sync_records --scope bench.example 2>/dev/null)
+        until [ "$(sq_psql bench -At -c "SELECT count(*) FROM syncq_jobs WHERE job_id = '$id' AND status IN ('success', 'dead')")" = 1 ]; do sleep 0.1; done
+        t1=$(now)
+        echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }') $(sq_psql bench -At -c "SELECT result FROM syncq_jobs WHERE job_id = '$id'")"
+    }
+    first=$(sync_once)
+    again=$(sync_once)
+    kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
+    kill "$MPID" 2>/dev/null || true
+    echo "  sync of $SN remote records (pages of 100, mock service on loopback):"
+    echo "    first sync:     ${first%% *} s  ${first#* }"
+    echo "    no-change sync: ${again%% *} s  ${again#* }"
+fi
+
 if [ "${BENCH_VERBOSE:-0}" = 1 ]; then
     echo "  Redis time by command (usec per processed job):"
     sq_redis INFO commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$N" '/^cmdstat_/ { printf "    %-28s calls %8d  %6.2f\n", $1, $3, $5 / n }' | sort -k4 -nr | head -12

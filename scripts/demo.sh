@@ -63,11 +63,13 @@ stop_worker() {
     wait "$pid" 2>/dev/null || true
 }
 
+MOCK_PID=""
 cleanup() {
     [ "$CLEANED" = 0 ] || return 0
     CLEANED=1
     trap - EXIT INT TERM
     stop_worker
+    [ -z "$MOCK_PID" ] || { kill "$MOCK_PID" 2>/dev/null; wait "$MOCK_PID" 2>/dev/null; } || true
     servers_stop
 }
 trap 'cleanup' EXIT
@@ -85,6 +87,20 @@ if [ -z "$(sq_psql postgres -At -c "select 1 from pg_database where datname = 's
     sq_psql postgres -c 'create database syncq'
 fi
 "$SYNCQ" migrate
+
+# The bundled mock service stands in for a DNS provider (tests/mock/mock_service.py):
+# examples/services.dns.json with its base URL pointed at the mock.
+rm -f "$RUN/mock.port"
+/usr/bin/python3 "$ROOT/tests/mock/mock_service.py" --port 0 --port-file "$RUN/mock.port" --token demo-token \
+    >"$RUN/mock.log" 2>&1 &
+MOCK_PID=$!
+for _ in $(seq 1 100); do [ -s "$RUN/mock.port" ] && break; sleep 0.1; done
+MOCK_URL="http://127.0.0.1:$(cat "$RUN/mock.port")"
+curl -s -X POST "$MOCK_URL/_admin/reset" >/dev/null
+curl -s -X POST "$MOCK_URL/_admin/seed" -d '{"zone":"example.org","count":250}' >/dev/null
+sed "s|https://api.dns-provider.example/v1|$MOCK_URL|" "$ROOT/examples/services.dns.json" >"$RUN/services.json"
+export SYNCQ_SERVICES="$RUN/services.json" DNS_TOKEN=demo-token DNS_ACCOUNT=demo
+echo "demo: mock DNS provider on $MOCK_URL with 250 records in zone example.org" >&2
 
 WORKER_LOG=$RUN/worker.log
 "$WORKER" -c 2 </dev/null >>"$WORKER_LOG" 2>&1 &
@@ -117,6 +133,21 @@ done
 printf '{"kind":"mutation","service":"syncq","action":"sleep","payload":{"ms":300}}\n' >>"$BATCH"
 "$SYNCQ" enqueue --batch "$BATCH" >>"$IDS"
 expected=$((expected + $(wc -l <"$BATCH")))
+
+# (d) the service handlers: a sync of the zone, a create, an update with a stale
+# expected_hash (conflict: the provider is not called), a delete.
+SYNC_ID=$("$SYNCQ" enqueue --kind sync --service dns --action sync_records --scope example.org --actor cron)
+echo "$SYNC_ID" | tee -a "$IDS"
+for _ in $(seq 1 100); do # the mutations below act on the snapshot the sync writes
+    [ "$(sq_psql syncq -At -c "select status from syncq_jobs where job_id = '$SYNC_ID'")" = success ] && break
+    sleep 0.2
+done
+"$SYNCQ" enqueue --service dns --action create_record --scope example.org --actor user:42 \
+    --payload '{"name":"www","type":"A","content":"192.0.2.10","ttl":300}' | tee -a "$IDS"
+"$SYNCQ" enqueue --service dns --action update_record --scope example.org --target-id 0000000002 \
+    --expected-hash stale --payload '{"name":"r2","type":"A","content":"192.0.2.99","ttl":300}' | tee -a "$IDS"
+"$SYNCQ" enqueue --service dns --action delete_record --scope example.org --target-id 0000000003 | tee -a "$IDS"
+expected=$((expected + 4))
 echo "demo: enqueued $expected jobs" >&2
 
 # This run's jobs: by the ids enqueue printed when there is one per job, else by enqueue time.
@@ -134,7 +165,7 @@ deadline=$(($(_sq_now_ms) + 60000))
 done_count=0
 while :; do
     done_count=$(sq_psql syncq -At -c \
-        "select count(*) from syncq_jobs where status in ('success','dead') and $WHERE" 2>/dev/null ||
+        "select count(*) from syncq_jobs where status in ('success','dead','conflict') and $WHERE" 2>/dev/null ||
         echo 0)
     [ "$done_count" -lt "$expected" ] || break
     if ! _sq_alive "$WORKER_PID"; then
@@ -161,6 +192,14 @@ select right(job_id::text, 8) as job_id, service, action, status, attempts, acto
   from syncq_jobs
  where $WHERE
  order by enqueued_at, job_id"
+
+echo "== snapshot of zone example.org (syncq_snapshots), synced from the mock provider"
+sq_psql syncq -P pager=off -c "
+select sync_status, count(*) as rows, max(last_synced_at) as last_written
+  from syncq_snapshots where service = 'dns' and scope = 'example.org' group by sync_status"
+sq_psql syncq -P pager=off -c "
+select external_id, data->>'name' as name, data->>'type' as type, data->>'content' as content, content_hash
+  from syncq_snapshots where service = 'dns' and scope = 'example.org' order by written_at desc, external_id limit 4"
 
 leaks=$(sq_psql syncq -At -c "select count(*) from syncq_jobs
     where $WHERE and (payload::text like '%hunter2%' or payload::text like '%sk_live_123%')")

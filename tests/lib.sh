@@ -19,8 +19,14 @@ WORKER_PID=""
 
 sq_psql postgres -c "CREATE DATABASE \"$DB\" TEMPLATE ${SQ_TEMPLATE:-syncq_tpl}" >/dev/null
 
+# ON_EXIT: extra cleanup a test needs (stop a mock, restart PostgreSQL);
+# run here, after the exit status is saved, never from a trap of its own
+# (a trap running a command first would lose the status and pass a failure).
+ON_EXIT=""
+
 _cleanup() {
     local rc=$?
+    [ -z "$ON_EXIT" ] || eval "$ON_EXIT" || true
     if [ -n "$WORKER_PID" ] && kill -0 "$WORKER_PID" 2>/dev/null; then
         kill -KILL "$WORKER_PID" 2>/dev/null || true
     fi

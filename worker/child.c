@@ -1,7 +1,10 @@
 /* child.c - a worker child: its signals, its Redis connection and the job
  * loop (fetch a batch, run each job, acknowledge it with its outcome). */
 #include "fmacros.h"
+#include "db.h"
 #include "funcs.h"
+#include "http.h"
+#include "services.h"
 #include "log.h"
 #include "record.h"
 #include "worker.h"
@@ -268,17 +271,28 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
 }
 
 int
-child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot)
+child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, const svc_file *svc)
 {
     rds r;
+    db d;
+    http_client http;
     fetcher f;
-    job_ctx c = {cfg, wid, NULL, &abort_now, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull};
+    handler_world world = {cfg, svc, &r, &f, &d, &http};
+    job_ctx c = {cfg, wid, NULL, &abort_now, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull, &world};
     int rc = CHILD_EXIT_REDIS;
 
     rds_init(&r);
+    db_init(&d);
+    memset(&http, 0, sizeof(http));
     my_slot = slot;
     if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;
+    /* curl state is created here, after fork (SPEC §10 fork hygiene) */
+    if (http_global_init() < 0 || http_init(&http) < 0) return CHILD_EXIT_CONFIG;
     handler_register_builtins();
+    if (svc) {
+        http_handlers_register(svc);
+        sync_handlers_register(svc);
+    }
     if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) < 0 || funcs_ensure(&r) < 0 ||
         reaper_register(&r, cfg, wid, "child") < 0) {
         log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
@@ -295,6 +309,8 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot)
     rc = CHILD_EXIT_OK;
 out:
     rds_close(&r);
+    db_close(&d);
+    http_close(&http);
     handler_clear();
     return rc;
 }

@@ -54,6 +54,14 @@ handler_clear(void)
     ntable = 0;
 }
 
+rds *
+handler_redis(handler_ctx *ctx)
+{
+    handler_world *w = ctx->world;
+    if (w->f && fetch_sync(w->f) < 0) return NULL;
+    return w->r;
+}
+
 /* ---- built-ins ---- */
 
 static handler_result

@@ -180,6 +180,20 @@ dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errl
         }
         return "success";
     }
+    if (o->hr == HANDLER_CONFLICT) {
+        a->kind = ACK_DONE;
+        snprintf(err, errlen, "%s", o->error);
+        return "conflict";
+    }
+    if (o->hr == HANDLER_DEFER) {
+        /* not an attempt: give it back to the retry set */
+        int64_t d = o->retry_after_ms > 0 ? o->retry_after_ms : 1000;
+        a->kind = ACK_RETRY;
+        snprintf(a->arg, sizeof(a->arg), "%lld undo", (long long)d);
+        snprintf(err, errlen, "%s", o->error);
+        set_header(a, j, err);
+        return "retrying";
+    }
     if (o->hr == HANDLER_TRANSIENT && j->attempt < max_attempts(j)) {
         int64_t d = backoff_delay_ms(j->attempt, c->cfg->backoff_base_ms, BACKOFF_CAP_MS, o->retry_after_ms,
                                      backoff_rand_default, &c->rng);
@@ -217,7 +231,13 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
     r.finished_ms = now;
     r.duration_ms = now - j->started_ms;
     r.rev = record_rev(j->attempt, a->kind == ACK_RETRY ? REC_RETRYING : REC_TERMINAL);
-    if (o->hr != HANDLER_OK) {
+    if (o->hr == HANDLER_DEFER) {
+        /* given back: the next start of the same attempt number must win */
+        r.attempts = j->attempt - 1;
+        r.rev = record_rev(j->attempt - 1, REC_RETRYING);
+        log_job lj = {j->id, j->env.service, j->env.action};
+        log_job_msg(LOG_INFO, "job.defer", &lj, err, "deferred without using an attempt");
+    } else if (o->hr != HANDLER_OK) {
         /* a success is the job row itself; events hold what went wrong (see schema/) */
         r.event = "attempt";
         r.ev_outcome = o->outcome;
@@ -233,7 +253,7 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
     finish(a, &r);
 }
 
-static const char *outcome_names[] = {"success", "transient", "permanent"};
+static const char *outcome_names[] = {"success", "transient", "permanent", "conflict", "deferred"};
 
 void
 job_run(job *j, job_ctx *c, ack *a)
@@ -241,6 +261,10 @@ job_run(job *j, job_ctx *c, ack *a)
     handler_ctx h;
     memset(&h, 0, sizeof(h));
     h.env = &j->env;
+    h.job_id = j->id;
+    h.root_id = j->w.root[0] ? j->w.root : j->w.from[0] ? j->w.from : NULL;
+    h.queue = c->queue;
+    h.world = c->world;
     h.attempt = j->attempt;
     h.stop = c->stop;
     h.retry_after_ms = -1;

@@ -7,6 +7,7 @@
 #include "funcs.h"
 #include "log.h"
 #include "metrics.h"
+#include "services.h"
 #include "url.h"
 #include "uuid.h"
 #include "worker.h"
@@ -59,6 +60,7 @@ typedef struct master {
     mhttp http;             /* /metrics and /healthz (SYNCQ_METRICS_ADDR); closed in children */
     metrics_counters mc;    /* restarts, crashes, reconnects, reaped children's job counters */
     int ever_connected;     /* to Redis: every later connect is a reconnect */
+    svc_file *svc;          /* the services file, plain data children inherit; NULL without one */
     int stopping;           /* SIGTERM/SIGINT seen */
     int quiet;              /* SIGTSTP seen: children do not fetch (until SIGCONT) */
     int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
@@ -167,7 +169,7 @@ child_enter(master *m, int idx, int ctl_rd)
     if (m->slots[idx].role == ROLE_JOB && limit(m->cfg) < 0) _exit(CHILD_EXIT_CONFIG);
     worker_id(wid, sizeof(wid), m->boot, (int)getpid());
     int rc = m->slots[idx].role == ROLE_WRITER ? writer_main(m->cfg, wid, ctl_rd, board_at(m->board, idx))
-                                               : child_main(m->cfg, wid, ctl_rd, board_at(m->board, idx));
+                                               : child_main(m->cfg, wid, ctl_rd, board_at(m->board, idx), m->svc);
     _exit(rc);
 }
 
@@ -473,6 +475,45 @@ resize(master *m, int delta)
     log_msg(LOG_INFO, "master.resize", "now %d children", m->nslots - 1);
 }
 
+static const char *
+env_get(const char *name)
+{
+    return getenv(name);
+}
+
+/* load_services parses SYNCQ_SERVICES; NULL with the error logged. */
+static svc_file *
+load_services(const config *c, int *failed)
+{
+    char err[512];
+    *failed = 0;
+    if (!c->services_path[0]) return NULL;
+    svc_file *f = svc_load(c->services_path, env_get, err, sizeof(err));
+    if (!f) {
+        log_msg(LOG_ERROR, "master.services", "%s", err);
+        *failed = 1;
+    }
+    return f;
+}
+
+/* reload: SIGHUP re-reads the services file; when it is valid, every child
+ * finishes its job and is replaced by one with the new file (no job is
+ * dropped); when it is not, the old one stays in force. */
+static void
+reload(master *m)
+{
+    int failed;
+    svc_file *f = load_services(m->cfg, &failed);
+    if (failed) {
+        log_msg(LOG_ERROR, "master.reload", "services file rejected; the previous one stays in force");
+        return;
+    }
+    svc_free(m->svc);
+    m->svc = f;
+    for (int i = 1; i < m->nslots; i++) order(&m->slots[i], 'q');
+    log_msg(LOG_INFO, "master.reload", "services file reloaded; children are being replaced after their jobs");
+}
+
 static void
 handle_signals(master *m, int64_t now)
 {
@@ -488,7 +529,7 @@ handle_signals(master *m, int64_t now)
     }
     if (got_hup) {
         got_hup = 0;
-        log_msg(LOG_INFO, "master.reload", "SIGHUP: configuration comes from the environment; nothing to reload");
+        reload(m);
     }
     if (got_tstp || got_cont) {
         m->quiet = got_tstp && !got_cont ? 1 : got_cont && !got_tstp ? 0 : m->quiet;
@@ -596,6 +637,9 @@ master_run(config *cfg)
         return 70;
     }
     worker_id(m.wid, sizeof(m.wid), m.boot, (int)getpid());
+    int failed;
+    m.svc = load_services(cfg, &failed);
+    if (failed) return 65;
     m.board = board_new(MAX_SLOTS);
     if (!m.board) {
         log_msg(LOG_ERROR, "master.start", "mmap() of the status board failed: %s", strerror(errno));
@@ -615,6 +659,7 @@ master_run(config *cfg)
     rds_close(&m.r);
     mhttp_close(&m.http);
     board_free(m.board, MAX_SLOTS);
+    svc_free(m.svc);
     log_msg(LOG_INFO, "master.exit", "stopped");
     return 0;
 }

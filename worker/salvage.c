@@ -63,7 +63,7 @@ salvage_job(rds *r, const config *cfg, const char *wid, const board_job *bj, sal
     fetched fe;
     job j;
     ack a;
-    job_ctx c = {cfg, wid, cfg->queues[bj->queue].name, NULL, (uint64_t)bj->started_ms};
+    job_ctx c = {cfg, wid, cfg->queues[bj->queue].name, NULL, (uint64_t)bj->started_ms, NULL};
     int rc = 0;
 
     memset(&fe, 0, sizeof(fe));

@@ -40,10 +40,31 @@
 
 /* ---- handler.c: the registry ---- */
 
-typedef enum { HANDLER_OK = 0, HANDLER_TRANSIENT, HANDLER_PERMANENT } handler_result;
+/* How an attempt ended. CONFLICT: the caller's expected_hash did not match
+ * (terminal, not retried). DEFER: a resource the job needs is unavailable
+ * (PostgreSQL down, the target locked by another mutation): try again later
+ * without using an attempt. */
+typedef enum { HANDLER_OK = 0, HANDLER_TRANSIENT, HANDLER_PERMANENT, HANDLER_CONFLICT, HANDLER_DEFER } handler_result;
+
+/* handler_world is what a child lends its handlers: opened after fork,
+ * reused across jobs. */
+struct svc_file;
+struct db;
+struct http_client;
+typedef struct handler_world {
+    const config *cfg;
+    const struct svc_file *svc; /* NULL without SYNCQ_SERVICES */
+    rds *r;                     /* shared with the pipelined job steps: use handler_redis() */
+    struct fetcher *f;
+    struct db *d;               /* connected on first use */
+    struct http_client *http;
+} handler_world;
 
 typedef struct handler_ctx {
     const envelope *env;
+    const char *job_id, *queue;
+    const char *root_id;         /* first job of a replay chain, NULL when not a replay */
+    handler_world *world;
     int attempt;                 /* 1 for the first run */
     volatile sig_atomic_t *stop; /* set when the master orders an abort */
     char error[1024];            /* set on failure */
@@ -54,6 +75,10 @@ typedef struct handler_ctx {
 typedef handler_result (*handler_fn)(handler_ctx *ctx);
 
 void handler_register(const char *service, const char *action, handler_fn fn);
+/* handler_redis returns the child's Redis connection after reading the
+ * replies its pipelined steps still owe (NULL when that fails): a handler
+ * must never read a reply meant for a step. */
+rds *handler_redis(handler_ctx *ctx);
 handler_fn handler_find(const char *service, const char *action);
 void handler_register_builtins(void);
 void handler_clear(void);
@@ -90,7 +115,8 @@ typedef struct ack {
     size_t record_len;
 } ack;
 
-typedef struct fetcher {
+typedef struct fetcher fetcher;
+struct fetcher {
     rds *r;
     const config *cfg;
     char wid[WORKER_ID_MAX];
@@ -98,7 +124,7 @@ typedef struct fetcher {
     int cw[CONFIG_MAX_QUEUES]; /* smooth weighted round-robin state */
     int want;                /* jobs to ask for next: 1 after a slow job, doubling up to cfg->batch */
     int slow;                /* the last job was slow: hand the rest of the batch back */
-} fetcher;
+};
 
 void fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid);
 
@@ -122,6 +148,7 @@ typedef struct job_ctx {
     const char *queue;
     volatile sig_atomic_t *stop;
     uint64_t rng;               /* backoff jitter state */
+    handler_world *world;       /* NULL in the master */
 } job_ctx;
 
 typedef struct job {
@@ -199,7 +226,14 @@ int child_signals(pid_t master);
 /* child_stats returns this child's counters for /metrics (NULL outside a
  * child): HTTP handlers count each call there with stats_http. */
 stats_table *child_stats(void);
-int child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
+int child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, const struct svc_file *svc);
+
+/* ---- h_http.c: the declarative HTTP handlers of the services file ---- */
+
+/* http_handlers_register registers a handler for every configured action. */
+void http_handlers_register(const struct svc_file *svc);
+/* sync_handlers_register registers every resource's sync action (h_sync.c). */
+void sync_handlers_register(const struct svc_file *svc);
 int writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
 
 /* ---- reaper.c: leases, orphans, retries (run by the master) ---- */

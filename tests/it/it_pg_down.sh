@@ -4,7 +4,7 @@
 # SYNCQ_OUTBOX_MAX (Redis does not grow without bound), and every job's row
 # arrives after PostgreSQL is back.
 . "$(dirname "$0")/../lib.sh"
-trap 'pg_start >/dev/null 2>&1 || true; _cleanup' EXIT
+ON_EXIT='pg_start >/dev/null 2>&1'
 
 export SYNCQ_OUTBOX_MAX=200
 start_worker -c 2 -q default

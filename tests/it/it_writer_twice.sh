@@ -3,7 +3,7 @@
 # Redis while PostgreSQL is down, every one of them is duplicated, and after
 # PostgreSQL returns each job has one row and each event one row.
 . "$(dirname "$0")/../lib.sh"
-trap 'pg_start >/dev/null 2>&1 || true; _cleanup' EXIT
+ON_EXIT='pg_start >/dev/null 2>&1'
 
 start_worker -c 2 -q default
 ready=$(key default ready)

@@ -1,0 +1,214 @@
+/* http.c - the only file that knows libcurl. */
+#include "fmacros.h"
+#include "http.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define MAX_REDIRECTS 5
+
+int
+http_global_init(void)
+{
+    return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+int
+http_init(http_client *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->curl = curl_easy_init();
+    if (!c->curl) {
+        snprintf(c->errstr, sizeof(c->errstr), "curl_easy_init failed");
+        return -1;
+    }
+    return 0;
+}
+
+void
+http_close(http_client *c)
+{
+    if (c->curl) curl_easy_cleanup(c->curl);
+    c->curl = NULL;
+}
+
+void
+http_response_free(http_response *rs)
+{
+    sbuf_free(&rs->body);
+}
+
+/* origin_len: length of "scheme://host[:port]" at the start of url, 0 if none. */
+static size_t
+origin_len(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p) return 0;
+    p += 3;
+    return (size_t)(p - url) + strcspn(p, "/?#");
+}
+
+int
+http_same_origin(const char *a, const char *b)
+{
+    size_t la = origin_len(a), lb = origin_len(b);
+    return la && la == lb && strncasecmp(a, b, la) == 0;
+}
+
+int
+http_parse_link(const char *v, char *out, size_t outlen)
+{
+    /* Link: <url>; rel="next", <url2>; rel="prev" */
+    for (const char *p = v; (p = strchr(p, '<')) != NULL;) {
+        const char *end = strchr(p, '>');
+        if (!end) return -1;
+        const char *params = end + 1, *next = strchr(params, ',');
+        size_t plen = next ? (size_t)(next - params) : strlen(params);
+        char buf[256];
+        snprintf(buf, sizeof(buf), "%.*s", (int)(plen < 255 ? plen : 255), params);
+        if (strstr(buf, "rel=\"next\"") || strstr(buf, "rel=next") || strstr(buf, "rel=\"next ")) {
+            size_t ulen = (size_t)(end - p - 1);
+            if (ulen + 1 > outlen) return -1;
+            memcpy(out, p + 1, ulen);
+            out[ulen] = '\0';
+            return 0;
+        }
+        p = end + 1;
+    }
+    return -1;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+    http_response *rs = arg;
+    size_t len = size * n;
+    if (rs->body.len + len > HTTP_MAX_BODY) return 0; /* aborts the transfer */
+    sbuf_add(&rs->body, data, len);
+    return len;
+}
+
+static size_t
+on_header(char *data, size_t size, size_t n, void *arg)
+{
+    http_response *rs = arg;
+    size_t len = size * n;
+    char line[4096];
+    snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) - 1 ? len : sizeof(line) - 1), data);
+    line[strcspn(line, "\r\n")] = '\0';
+    if (!strncasecmp(line, "HTTP/", 5)) { /* a new response (after a redirect): forget the old headers */
+        rs->link_next[0] = '\0';
+        rs->retry_after_ms = -1;
+    } else if (!strncasecmp(line, "Link:", 5)) {
+        http_parse_link(line + 5, rs->link_next, sizeof(rs->link_next));
+    } else if (!strncasecmp(line, "Retry-After:", 12)) {
+        const char *v = line + 12;
+        while (*v == ' ') v++;
+        char *end;
+        long secs = strtol(v, &end, 10);
+        if (end != v && *end == '\0' && secs >= 0) {
+            rs->retry_after_ms = (int64_t)secs * 1000;
+        } else {
+            time_t when = curl_getdate(v, NULL); /* an HTTP-date */
+            time_t now = time(NULL);
+            if (when > 0) rs->retry_after_ms = when > now ? (int64_t)(when - now) * 1000 : 0;
+        }
+    }
+    return len;
+}
+
+static int
+setup(http_client *c, const http_request *rq, const char *url, http_response *rs, struct curl_slist **hdrs,
+      char *errbuf)
+{
+    CURL *h = c->curl;
+    curl_easy_reset(h);
+    *hdrs = NULL;
+    for (int i = 0; i < rq->nheaders; i++) {
+        struct curl_slist *n = curl_slist_append(*hdrs, rq->headers[i]);
+        if (!n) return -1;
+        *hdrs = n;
+    }
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L); /* redirects are checked by hand */
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)(rq->connect_timeout_ms ? rq->connect_timeout_ms : 2000));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)(rq->timeout_ms ? rq->timeout_ms : 10000));
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, *hdrs);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, rs);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, rs);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    if (!strcmp(rq->method, "HEAD")) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+    if (rq->body) {
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+    }
+    return 0;
+}
+
+/* once performs one request to url; 0 with rs filled, -1 on a transport error. */
+static int
+once(http_client *c, const http_request *rq, const char *url, http_response *rs, char *location, size_t loclen)
+{
+    struct curl_slist *hdrs = NULL;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    long status = 0;
+    char *redirect = NULL;
+    int rc = -1;
+    sbuf_reset(&rs->body);
+    rs->link_next[0] = '\0';
+    rs->retry_after_ms = -1;
+    location[0] = '\0';
+    if (setup(c, rq, url, rs, &hdrs, errbuf) < 0) {
+        snprintf(c->errstr, sizeof(c->errstr), "out of memory building headers");
+        goto out;
+    }
+    CURLcode cc = curl_easy_perform(c->curl);
+    if (cc != CURLE_OK) {
+        /* the URL is not printed: a query string may carry a token */
+        snprintf(c->errstr, sizeof(c->errstr), "%s: %s", rq->method, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        goto out;
+    }
+    curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(c->curl, CURLINFO_REDIRECT_URL, &redirect);
+    rs->status = (int)status;
+    if (status >= 300 && status < 400 && redirect) snprintf(location, loclen, "%s", redirect);
+    rc = 0;
+out:
+    curl_slist_free_all(hdrs);
+    return rc;
+}
+
+int
+http_do(http_client *c, const http_request *rq, http_response *rs)
+{
+    char url[4096], location[4096];
+    snprintf(url, sizeof(url), "%s", rq->url);
+    if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)) {
+        snprintf(c->errstr, sizeof(c->errstr), "only http and https URLs are allowed");
+        return -1;
+    }
+    for (int hops = 0;; hops++) {
+        if (once(c, rq, url, rs, location, sizeof(location)) < 0) return -1;
+        if (!location[0]) break;
+        if (!http_same_origin(rq->url, location)) {
+            snprintf(c->errstr, sizeof(c->errstr), "refused a redirect to another origin (HTTP %d)", rs->status);
+            return -1;
+        }
+        if (hops == MAX_REDIRECTS) {
+            snprintf(c->errstr, sizeof(c->errstr), "more than %d redirects", MAX_REDIRECTS);
+            return -1;
+        }
+        snprintf(url, sizeof(url), "%s", location);
+    }
+    return 0;
+}

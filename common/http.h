@@ -1,0 +1,52 @@
+/* http.h - the HTTP client of the service handlers. Only http.c includes
+ * libcurl. One client (one reusable handle, kept-alive connections) per
+ * child, created after fork. Return convention: 0 when a response arrived
+ * (whatever its status), -1 on a transport error with c->errstr set. */
+#ifndef SYNCQ_HTTP_H
+#define SYNCQ_HTTP_H
+
+#include <stddef.h> /* for size_t */
+#include <stdint.h> /* for int64_t */
+
+#include "sbuf.h"
+
+#define HTTP_MAX_HEADERS 24
+#define HTTP_MAX_BODY (64 * 1024 * 1024) /* a page bigger than this is an error, not an OOM */
+
+typedef struct http_client {
+    void *curl;            /* CURL*, NULL until http_init */
+    char errstr[512];
+} http_client;
+
+typedef struct http_request {
+    const char *method;    /* GET, POST, PUT, PATCH, DELETE */
+    const char *url;
+    const char *headers[HTTP_MAX_HEADERS]; /* "Name: value"; may hold secrets: never logged */
+    int nheaders;
+    const char *body;      /* NULL for none */
+    size_t body_len;
+    int connect_timeout_ms, timeout_ms;
+} http_request;
+
+typedef struct http_response {
+    int status;
+    sbuf body;             /* owned */
+    char link_next[2048];  /* RFC 8288 rel="next" target, "" for none */
+    int64_t retry_after_ms; /* Retry-After, -1 none */
+} http_response;
+
+/* http_global_init calls curl_global_init; children call it after fork. */
+int http_global_init(void);
+int http_init(http_client *c);
+void http_close(http_client *c);
+/* http_do sends rq. Only http and https; redirects are followed only within
+ * the request's origin (scheme, host and port), so secret headers never go
+ * anywhere else; a redirect elsewhere is an error. */
+int http_do(http_client *c, const http_request *rq, http_response *rs);
+void http_response_free(http_response *rs);
+/* http_same_origin: 1 when a and b share scheme, host and port (pure). */
+int http_same_origin(const char *a, const char *b);
+/* http_parse_link finds rel="next" in a Link header value (pure). */
+int http_parse_link(const char *value, char *out, size_t outlen);
+
+#endif

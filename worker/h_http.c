@@ -1,0 +1,355 @@
+/* h_http.c - the declarative HTTP handlers of the services file: mutation
+ * jobs (create, update, delete, call) against an outside service, applied to
+ * the snapshot table in the same PostgreSQL transaction as the job's outcome.
+ *
+ * A mutation holds a Redis lock on (service, scope, target) whose lease
+ * outlives its timeout, so checking expected_hash and calling the service
+ * cannot interleave with another mutation of the same object. */
+#include "fmacros.h"
+#include "db.h"
+#include "funcs.h"
+#include "http.h"
+#include "keys.h"
+#include "log.h"
+#include "mask.h"
+#include "record.h"
+#include "services.h"
+#include "snapshot.h"
+#include "stats.h"
+#include "worker.h"
+#include "xalloc.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOCK_MARGIN_MS 30000 /* a lock outlives the attempt's timeout by this much */
+#define EXCERPT_MAX 300      /* bytes of a remote error body kept (masked) */
+
+typedef struct call {
+    handler_ctx *ctx;
+    const svc_service *svc;
+    const svc_resource *res;
+    const svc_action *act;
+    snap_key key;
+    char lock[KEY_MAX + 512];
+    char hdrs[SVC_MAX_HEADERS][1024]; /* "Name: value" of the service's headers (secrets) */
+    http_response rs;
+} call;
+
+static handler_result fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static handler_result
+fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+    va_end(ap);
+    return hr;
+}
+
+/* ---- the per-target lock ---- */
+
+static int
+lock_take(call *k)
+{
+    handler_ctx *ctx = k->ctx;
+    const char *target = ctx->env->target_id ? ctx->env->target_id : "";
+    char px[24];
+    int64_t timeout = ctx->env->timeout_ms ? ctx->env->timeout_ms : ctx->world->cfg->timeout_ms;
+    snprintf(k->lock, sizeof(k->lock), "%s:{%s}:lock:%s:%s:%s", ctx->world->cfg->prefix, ctx->queue,
+             ctx->env->service, k->key.scope, target);
+    snprintf(px, sizeof(px), "%lld", (long long)(timeout + LOCK_MARGIN_MS));
+    const char *argv[] = {"SET", k->lock, ctx->job_id, "NX", "PX", px};
+    size_t lens[] = {3, strlen(k->lock), strlen(ctx->job_id), 2, 2, strlen(px)};
+    rds *r = handler_redis(ctx);
+    if (!r) return -1;
+    rds_reply *x = rds_cmd(r, 6, argv, lens);
+    int rc = !rds_reply_ok(r, x) ? -1 : rds_reply_type(x) == RDS_STATUS ? 1 : 0;
+    rds_reply_free(x);
+    return rc;
+}
+
+static void
+lock_release(call *k)
+{
+    const char *keys[] = {k->lock};
+    const char *args[] = {k->ctx->job_id};
+    rds *r = handler_redis(k->ctx);
+    if (r) rds_reply_free(funcs_call(r, "syncq_unlock", 1, keys, 1, args, NULL));
+}
+
+/* ---- the request ---- */
+
+static void
+idempotency_header(handler_ctx *ctx, char *out, size_t len)
+{
+    /* a replay must not look new to the provider: the root of its chain */
+    const char *key = ctx->env->idempotency_key ? ctx->env->idempotency_key : ctx->root_id ? ctx->root_id : ctx->job_id;
+    snprintf(out, len, "Idempotency-Key: %s", key);
+}
+
+static int
+build_url(call *k, const char *path, char *url, size_t len)
+{
+    char p[2048];
+    const envelope *e = k->ctx->env;
+    if (svc_expand(path, k->key.scope, e->target_id, (const struct json *)e->payload, p, sizeof(p), k->ctx->error,
+                   sizeof(k->ctx->error)) < 0)
+        return -1;
+    snprintf(url, len, "%s%s", k->svc->base_url, p);
+    return 0;
+}
+
+static void
+add_headers(call *k, http_request *rq, char *idem, size_t idemlen)
+{
+    for (int i = 0; i < k->svc->nheaders && rq->nheaders < HTTP_MAX_HEADERS - 3; i++) {
+        snprintf(k->hdrs[i], sizeof(k->hdrs[i]), "%s: %s", k->svc->headers[i].name, k->svc->headers[i].value);
+        rq->headers[rq->nheaders++] = k->hdrs[i];
+    }
+    rq->headers[rq->nheaders++] = "Accept: application/json";
+    if (rq->body) rq->headers[rq->nheaders++] = "Content-Type: application/json";
+    if (idem) {
+        idempotency_header(k->ctx, idem, idemlen);
+        rq->headers[rq->nheaders++] = idem;
+    }
+}
+
+static int
+send_call(call *k, const char *method, const char *url, const char *body, int idempotent)
+{
+    http_request rq;
+    char idem[700];
+    memset(&rq, 0, sizeof(rq));
+    rq.method = method;
+    rq.url = url;
+    rq.body = body;
+    rq.body_len = body ? strlen(body) : 0;
+    rq.connect_timeout_ms = k->svc->connect_timeout_ms;
+    rq.timeout_ms = k->svc->timeout_ms;
+    add_headers(k, &rq, idempotent ? idem : NULL, sizeof(idem));
+    http_response_free(&k->rs);
+    memset(&k->rs, 0, sizeof(k->rs));
+    int rc = http_do(k->ctx->world->http, &rq, &k->rs);
+    stats_http(child_stats(), k->svc->name, rc < 0 ? 0 : k->rs.status);
+    if (rc < 0) {
+        snprintf(k->ctx->error, sizeof(k->ctx->error), "%s %s: %s", method, k->act ? k->act->name : "list",
+                 k->ctx->world->http->errstr);
+        return -1;
+    }
+    return 0;
+}
+
+/* remote_error describes a failed answer with a masked excerpt of its body. */
+static void
+remote_error(call *k)
+{
+    char excerpt[EXCERPT_MAX + 1];
+    size_t n = k->rs.body.len < EXCERPT_MAX ? k->rs.body.len : EXCERPT_MAX;
+    char *masked = k->rs.body.len ? mask_json_text(k->rs.body.buf, k->rs.body.len) : NULL;
+    if (!masked && n) {
+        snprintf(excerpt, sizeof(excerpt), "%.*s", (int)n, k->rs.body.buf);
+        masked = mask_string(excerpt);
+        if (!masked) masked = xstrdup(excerpt);
+    }
+    snprintf(k->ctx->error, sizeof(k->ctx->error), "HTTP %d from %s: %.*s", k->rs.status, k->svc->name, EXCERPT_MAX,
+             masked ? masked : "");
+    free(masked);
+}
+
+/* ---- the snapshot ---- */
+
+/* external_id reads the id member of a remote object into out. */
+static int
+external_id(const call *k, const json *obj, char *out, size_t len)
+{
+    const json *v = json_get(obj, k->res->id_field);
+    if (json_typeof(v) == JSON_STRING) snprintf(out, len, "%s", json_str(v));
+    else if (json_typeof(v) == JSON_NUMBER) snprintf(out, len, "%.0f", json_num(v));
+    else return -1;
+    return 0;
+}
+
+static handler_result
+apply(call *k, const json *obj, const char *result_extra)
+{
+    handler_ctx *ctx = k->ctx;
+    char id[512], *data = NULL;
+    if (obj) {
+        if (external_id(k, obj, id, sizeof(id)) < 0) {
+            if (!ctx->env->target_id) return fail(ctx, HANDLER_PERMANENT, "the answer has no \"%s\" member", k->res->id_field);
+            snprintf(id, sizeof(id), "%s", ctx->env->target_id);
+        }
+        k->key.external_id = id;
+        data = json_print(obj);
+    }
+    sbuf_printf(&ctx->result, "{\"http_status\":%d,\"external_id\":", k->rs.status);
+    sbuf_json_strz(&ctx->result, k->key.external_id);
+    sbuf_printf(&ctx->result, "%s}", result_extra ? result_extra : "");
+    snap_outcome o = {ctx->job_id, ctx->queue, "success", ctx->result.buf, ctx->attempt,
+                      record_rev(ctx->attempt, REC_TERMINAL)};
+    int rc = snap_apply(ctx->world->d, &k->key, data, (const char *const *)k->res->hash_fields, k->res->nhash, &o);
+    free(data);
+    if (rc < 0) {
+        sbuf_reset(&ctx->result);
+        return fail(ctx, HANDLER_DEFER, "the snapshot write failed: %s", ctx->world->d->errstr);
+    }
+    return HANDLER_OK;
+}
+
+/* pct percent-encodes s (RFC 3986 unreserved characters stay) into out. */
+static void
+pct(const char *s, char *out, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p && o + 4 < len; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
+            out[o++] = (char)*p;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[*p >> 4];
+            out[o++] = hex[*p & 15];
+        }
+    }
+    out[o] = '\0';
+}
+
+/* adopt finds the object a create collided with by its natural key. */
+static handler_result
+adopt(call *k)
+{
+    handler_ctx *ctx = k->ctx;
+    char url[4096], path[2048];
+    size_t used;
+    if (!k->res->nnatural) return fail(ctx, HANDLER_PERMANENT, "the object already exists and %s has no natural_key to adopt it", k->res->name);
+    if (build_url(k, k->res->list_path, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
+    used = strlen(url);
+    for (int i = 0; i < k->res->nnatural; i++) {
+        const char *v = json_str(json_get(ctx->env->payload, k->res->natural_key[i]));
+        if (!v) return fail(ctx, HANDLER_PERMANENT, "the payload lacks natural key member \"%s\"", k->res->natural_key[i]);
+        pct(v, path, sizeof(path));
+        snprintf(url + used, sizeof(url) - used, "%c%s=%s", strchr(url, '?') ? '&' : '?', k->res->natural_key[i], path);
+        used = strlen(url);
+    }
+    if (send_call(k, k->res->list_method, url, NULL, 0) < 0) return HANDLER_TRANSIENT;
+    if (k->rs.status / 100 != 2) {
+        remote_error(k);
+        return HANDLER_TRANSIENT;
+    }
+    char err[128];
+    json *root = json_parse(k->rs.body.buf ? k->rs.body.buf : "", k->rs.body.len, err, sizeof(err));
+    const json *items = k->res->items[0] ? json_get(root, k->res->items) : root;
+    handler_result hr = fail(ctx, HANDLER_PERMANENT, "the object already exists but was not found by its natural key");
+    for (const json *it = json_child(items); it; it = json_next(it)) {
+        int match = 1;
+        for (int i = 0; i < k->res->nnatural && match; i++) {
+            const char *want = json_str(json_get(ctx->env->payload, k->res->natural_key[i]));
+            const char *have = json_str(json_get(it, k->res->natural_key[i]));
+            match = want && have && !strcmp(want, have);
+        }
+        if (match) {
+            ctx->error[0] = '\0';
+            hr = apply(k, it, ",\"adopted\":true");
+            break;
+        }
+    }
+    json_free(root);
+    return hr;
+}
+
+/* answered maps the service's answer to the job's outcome. */
+static handler_result
+answered(call *k)
+{
+    handler_ctx *ctx = k->ctx;
+    svc_status_class cls = svc_classify(k->act, k->rs.status);
+    if (k->rs.retry_after_ms >= 0) ctx->retry_after_ms = k->rs.retry_after_ms;
+    if (cls == ST_ADOPT && k->act->op == OP_CREATE) return adopt(k);
+    if (cls == ST_SUCCESS || cls == ST_ADOPT) {
+        if (k->act->op == OP_DELETE) return apply(k, NULL, NULL);
+        char err[128];
+        json *root = k->rs.body.len ? json_parse(k->rs.body.buf, k->rs.body.len, err, sizeof(err)) : NULL;
+        handler_result hr = json_typeof(root) == JSON_OBJECT ? apply(k, root, NULL)
+                          : k->ctx->env->target_id ? apply(k, NULL, NULL) : HANDLER_OK;
+        json_free(root);
+        return hr;
+    }
+    remote_error(k);
+    if (cls == ST_CONFLICT) return HANDLER_CONFLICT;
+    return cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT;
+}
+
+/* check_expected compares the caller's expected_hash with the snapshot. */
+static handler_result
+check_expected(call *k)
+{
+    char have[64] = "";
+    handler_ctx *ctx = k->ctx;
+    if (!ctx->env->expected_hash) return HANDLER_OK;
+    if (!ctx->env->target_id) return fail(ctx, HANDLER_PERMANENT, "expected_hash needs a target_id");
+    int found = snap_hash(ctx->world->d, &k->key, have, sizeof(have));
+    if (found < 0) return fail(ctx, HANDLER_DEFER, "PostgreSQL: %s", ctx->world->d->errstr);
+    if (found && !strcmp(have, ctx->env->expected_hash)) return HANDLER_OK;
+    snprintf(ctx->error, sizeof(ctx->error), "expected hash %s, the snapshot has %s; the service was not called",
+             ctx->env->expected_hash, found ? have : "no row");
+    return HANDLER_CONFLICT;
+}
+
+static handler_result
+run_call(call *k)
+{
+    handler_ctx *ctx = k->ctx;
+    char url[4096];
+    handler_result hr = check_expected(k);
+    if (hr != HANDLER_OK) return hr;
+    if (ctx->env->target_id) snap_mark(ctx->world->d, &k->key, "pending", NULL); /* readers show it in flight */
+    if (build_url(k, k->act->path, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
+    char *body = k->act->body_payload ? (ctx->env->payload ? json_print(ctx->env->payload) : xstrdup("{}")) : NULL;
+    hr = send_call(k, k->act->method, url, body, 1) < 0 ? HANDLER_TRANSIENT : answered(k);
+    free(body);
+    if (hr != HANDLER_OK && hr != HANDLER_DEFER && ctx->env->target_id)
+        snap_mark(ctx->world->d, &k->key, "failed", ctx->error);
+    return hr;
+}
+
+static handler_result
+h_mutation(handler_ctx *ctx)
+{
+    call k;
+    handler_world *w = ctx->world;
+    memset(&k, 0, sizeof(k));
+    k.ctx = ctx;
+    if (!w->svc || svc_find_action(w->svc, ctx->env->service, ctx->env->action, &k.svc, &k.res, &k.act) < 0 || !k.act)
+        return fail(ctx, HANDLER_PERMANENT, "no action %s in the services file", ctx->env->action);
+    k.key = (snap_key){k.svc->name, k.res->name, ctx->env->scope ? ctx->env->scope : "", ctx->env->target_id ? ctx->env->target_id : ""};
+    if (!db_alive(w->d) && db_connect(w->d, w->cfg->database_url) < 0) {
+        ctx->retry_after_ms = 2000;
+        return fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", w->d->errstr);
+    }
+    int got = lock_take(&k);
+    if (got <= 0) {
+        ctx->retry_after_ms = 500;
+        if (got < 0) return fail(ctx, HANDLER_DEFER, "Redis: %s", w->r->errstr);
+        return fail(ctx, HANDLER_DEFER, "another mutation of this target is running");
+    }
+    handler_result hr = run_call(&k);
+    lock_release(&k);
+    http_response_free(&k.rs);
+    return hr;
+}
+
+void
+http_handlers_register(const svc_file *svc)
+{
+    for (int i = 0; i < svc->nservices; i++) {
+        const svc_service *s = &svc->services[i];
+        for (int r = 0; r < s->nresources; r++)
+            for (int a = 0; a < s->resources[r].nactions; a++)
+                handler_register(s->name, s->resources[r].actions[a].name, h_mutation);
+    }
+}
