@@ -40,16 +40,13 @@ PURE += services
 IO   := rds db funcs keys enqueue qstat http snapshot
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
-WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o)
+WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o schedule.o)
 WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o cli_status.o cli_dlq.o cli_dlq_store.o \
                 cli_dlq_show.o cli_dlq_change.o)
 CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_check.o cli_jobs.o cli_jobs_show.o \
                 cli_jobs_retry.o cli_prune.o)
-
-# worker code that is pure enough for cmocka: linked into its test
-$(B)/tests/test_stats: $(B)/worker/stats.o
-$(B)/tests/test_stats: override CFLAGS += -Iworker
+CLI_OBJ    += $(B)/producer/cli_snapshot.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -99,6 +96,10 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@echo "  CC $<"
 	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(CMOCKA_LIBS) $(PKG_LIBS) $(LDFLAGS)
+
+# Worker code that is pure enough for cmocka: linked into its test
+$(B)/tests/test_stats: $(B)/worker/stats.o
+$(B)/tests/test_stats: override CFLAGS += -Iworker
 
 deps:
 	@sh scripts/deps.sh

@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '14'
+local LIBRARY_VERSION = '15'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -850,7 +850,30 @@ local function unlock(keys, args)
     return 0
 end
 
+-- syncq_ratelimit KEYS: bucket  ARGV: per_second burst
+-- A token bucket per service, shared by every worker on every host, on
+-- Redis's clock. Reply: 0 when a call may go now (a token is taken), else
+-- the milliseconds until one is due.
+local function ratelimit(keys, args)
+    local rate, burst = tonumber(args[1]), tonumber(args[2])
+    local now = now_ms()
+    local b = redis.call('HMGET', keys[1], 'tokens', 'at')
+    local tokens = tonumber(b[1]) or burst
+    local at = tonumber(b[2]) or now
+    tokens = math.min(burst, tokens + (now - at) * rate / 1000)
+    local wait = 0
+    if tokens >= 1 then
+        tokens = tokens - 1
+    else
+        wait = math.ceil((1 - tokens) * 1000 / rate)
+    end
+    redis.call('HSET', keys[1], 'tokens', tokens, 'at', now)
+    redis.call('PEXPIRE', keys[1], math.ceil(burst * 1000 / rate) + 1000)
+    return wait
+end
+
 redis.register_function('syncq_unlock', unlock)
+redis.register_function('syncq_ratelimit', ratelimit)
 redis.register_function('syncq_version', function() return LIBRARY_VERSION end)
 redis.register_function('syncq_dlq_replay', dlq_replay)
 redis.register_function('syncq_dlq_purge', dlq_purge)

@@ -309,6 +309,11 @@ run_call(call *k)
     if (hr != HANDLER_OK) return hr;
     if (ctx->env->target_id) snap_mark(ctx->world->d, &k->key, "pending", NULL); /* readers show it in flight */
     if (build_url(k, k->act->path, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
+    int pace = handler_pace(ctx, k->svc->name, k->svc->rate_per_s, k->svc->burst, 1000);
+    if (pace != 0) /* over the shared rate limit: wait in the retry set, not in a child */
+        return pace > 0 ? fail(ctx, HANDLER_DEFER, "%s rate limit: %lld ms to wait", k->svc->name,
+                               (long long)ctx->retry_after_ms)
+                        : fail(ctx, HANDLER_DEFER, "rate limit: Redis unavailable");
     char *body = k->act->body_payload ? (ctx->env->payload ? json_print(ctx->env->payload) : xstrdup("{}")) : NULL;
     hr = send_call(k, k->act->method, url, body, 1) < 0 ? HANDLER_TRANSIENT : answered(k);
     free(body);

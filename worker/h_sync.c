@@ -19,6 +19,7 @@
 #include "xalloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,9 @@ read_page(walk *w, const char *url, int *done)
     handler_ctx *ctx = w->ctx;
     char err[160];
     int64_t t0 = job_now_ms();
+    /* a sync keeps its place: it waits for tokens here rather than restart */
+    if (handler_pace(ctx, w->svc->name, w->svc->rate_per_s, w->svc->burst, INT64_MAX / 2) != 0)
+        return fail(ctx, HANDLER_DEFER, "page %d: rate limit unavailable", w->pages + 1);
     if (get(w, url) < 0) return fail(ctx, HANDLER_TRANSIENT, "page %d: %s", w->pages + 1, ctx->world->http->errstr);
     if (w->rs.retry_after_ms >= 0) ctx->retry_after_ms = w->rs.retry_after_ms;
     svc_status_class cls = svc_classify(NULL, w->rs.status);

@@ -1,6 +1,7 @@
 /* handler.c - the handler registry, keyed by (service, action), and the
  * built-in syncq/... handlers used by the demo, the tests and the benchmark. */
 #include "fmacros.h"
+#include "funcs.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -60,6 +61,42 @@ handler_redis(handler_ctx *ctx)
     handler_world *w = ctx->world;
     if (w->f && fetch_sync(w->f) < 0) return NULL;
     return w->r;
+}
+
+int64_t
+handler_rate(handler_ctx *ctx, const char *service, double per_second, int burst)
+{
+    char key[KEY_MAX], rate[32], b[16];
+    if (per_second <= 0) return 0;
+    rds *r = handler_redis(ctx);
+    if (!r) return -1;
+    snprintf(key, sizeof(key), "%s:rl:%s", ctx->world->cfg->prefix, service);
+    snprintf(rate, sizeof(rate), "%.6g", per_second);
+    snprintf(b, sizeof(b), "%d", burst > 0 ? burst : 1);
+    const char *keys[] = {key};
+    const char *args[] = {rate, b};
+    rds_reply *x = funcs_call(r, "syncq_ratelimit", 1, keys, 2, args, NULL);
+    int64_t wait = rds_reply_ok(r, x) ? rds_reply_int(x) : -1;
+    rds_reply_free(x);
+    return wait;
+}
+
+int
+handler_pace(handler_ctx *ctx, const char *service, double per_second, int burst, int64_t max_wait_ms)
+{
+    for (;;) {
+        int64_t wait = handler_rate(ctx, service, per_second, burst);
+        if (wait <= 0) return (int)wait; /* 0 go, -1 Redis failed */
+        if (wait > max_wait_ms) {
+            ctx->retry_after_ms = wait;
+            return 1;
+        }
+        for (int64_t slept = 0; slept < wait; slept += 10) { /* short naps: an abort order ends them */
+            if (ctx->stop && *ctx->stop) return -1;
+            struct timespec ts = {0, 10 * 1000000L};
+            while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+        }
+    }
 }
 
 /* ---- built-ins ---- */

@@ -55,7 +55,7 @@ typedef struct master {
     int connected;
     slot slots[MAX_SLOTS];
     int nslots;             /* slots[0] is the writer; 1..nslots-1 job children */
-    int64_t last_lease_ok_ms, next_beat_ms, next_sweep_ms, next_promote_ms;
+    int64_t last_lease_ok_ms, next_beat_ms, next_sweep_ms, next_promote_ms, next_schedule_ms;
     board_slot *board;      /* shared with the children, MAX_SLOTS slots */
     mhttp http;             /* /metrics and /healthz (SYNCQ_METRICS_ADDR); closed in children */
     metrics_counters mc;    /* restarts, crashes, reconnects, reaped children's job counters */
@@ -384,6 +384,13 @@ sweep_tick(master *m, int64_t now)
     if (now >= m->next_sweep_ms) {
         m->next_sweep_ms = now + m->cfg->reap_every_s * 1000;
         if (reaper_sweep(&m->r, m->cfg) < 0) {
+            redis_lost(m);
+            return;
+        }
+    }
+    if (now >= m->next_schedule_ms && !m->stopping && !m->quiet && m->svc) {
+        m->next_schedule_ms = now + 1000;
+        if (schedule_tick(&m->r, m->cfg, m->svc) < 0) {
             redis_lost(m);
             return;
         }

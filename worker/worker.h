@@ -79,6 +79,13 @@ void handler_register(const char *service, const char *action, handler_fn fn);
  * replies its pipelined steps still owe (NULL when that fails): a handler
  * must never read a reply meant for a step. */
 rds *handler_redis(handler_ctx *ctx);
+/* handler_rate takes a token from service's shared rate limit (a Redis token
+ * bucket, every worker on every host): 0 go now, N ms until a token is due,
+ * -1 Redis failed. per_second 0 means unlimited. */
+int64_t handler_rate(handler_ctx *ctx, const char *service, double per_second, int burst);
+/* handler_pace waits for a token up to max_wait_ms: 0 go, 1 the wait is
+ * longer (ctx->retry_after_ms says how long: defer the job), -1 failed. */
+int handler_pace(handler_ctx *ctx, const char *service, double per_second, int burst, int64_t max_wait_ms);
 handler_fn handler_find(const char *service, const char *action);
 void handler_register_builtins(void);
 void handler_clear(void);
@@ -257,6 +264,12 @@ typedef enum { SALVAGE_CRASH, SALVAGE_TIMEOUT, SALVAGE_SHUTDOWN } salvage_kind;
 /* salvage_job records the end of job bj of dead worker wid (how: the error
  * text). 0, or -1 on a Redis error. */
 int salvage_job(rds *r, const config *cfg, const char *wid, const board_job *bj, salvage_kind kind, const char *how);
+
+/* ---- schedule.c: scheduled syncs (run by the master) ---- */
+
+/* schedule_tick enqueues the syncs whose period has come, one per period
+ * across every master. 0, or -1 on a Redis error. */
+int schedule_tick(rds *r, const config *cfg, const struct svc_file *svc);
 
 /* ---- master.c ---- */
 
