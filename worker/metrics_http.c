@@ -106,11 +106,16 @@ mhttp_open(mhttp *h, const char *addr, char *err, size_t errlen)
 int
 mhttp_pollfds(const mhttp *h, struct pollfd *p, int max)
 {
-    int n = 0;
+    int n = 0, busy = 0;
     if (h->lfd < 0) return 0;
-    if (n < max) p[n++] = (struct pollfd){h->lfd, POLLIN, 0};
     for (int i = 0; i < MHTTP_CONNS && n < max; i++)
-        if (h->c[i].fd >= 0) p[n++] = (struct pollfd){h->c[i].fd, h->c[i].answering ? POLLOUT : POLLIN, 0};
+        if (h->c[i].fd >= 0) {
+            p[n++] = (struct pollfd){h->c[i].fd, h->c[i].answering ? POLLOUT : POLLIN, 0};
+            busy++;
+        }
+    /* with every slot taken, a waiting client would wake poll() at once,
+     * again and again: leave it in the backlog until a slot frees */
+    if (busy < MHTTP_CONNS && n < max) p[n++] = (struct pollfd){h->lfd, POLLIN, 0};
     return n;
 }
 
