@@ -20,6 +20,7 @@ static const cli_cmd commands[] = {
     {"check", cli_check, "exit 1 past thresholds (oldest age, dead count, failure rate), for alerting"},
     {"jobs", cli_jobs, "search the audit log; jobs show ID; jobs retry ID"},
     {"prune", cli_prune, "delete audit rows of jobs finished before a given age"},
+    {"snapshot", cli_snapshot, "ls SERVICE RESOURCE: the local copy of a synced resource, a page at a time"},
 };
 
 static void
