@@ -221,10 +221,10 @@ run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, orders *o)
     c->queue = f->cfg->queues[b->queue].name;
     f->slow = 0;
     for (i = 0; i < b->n && rc == 0 && !f->slow; i++) {
-        if (i > 0) {
-            ctl_read(ctl_fd, o);
-            if (o->quit || o->quiet) break;
-        }
+        /* also before the first job: an order that came while we waited in
+         * the fetch (a reload, a stop) is obeyed before anything runs */
+        ctl_read(ctl_fd, o);
+        if (o->quit || o->quiet) break;
         rc = run_one(f, b, i, c, &p);
     }
     if (rc == 0 && i < b->n) hand_back(b, i, c, &p);

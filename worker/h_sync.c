@@ -283,7 +283,7 @@ static const char *
 guard(const walk *w, const counts *c, char *why, size_t len)
 {
     if (c->gone == 0) return NULL;
-    if (w->drift) return "the remote set changed during an offset walk: deletions skipped for this run";
+    if (w->drift) return "the remote set changed during the walk (a total changed or an id came twice): deletions skipped for this run";
     if (c->distinct == 0) {
         snprintf(why, len, "the list came back empty: %ld local row(s) kept; nothing deleted", c->existing);
         return why;
@@ -312,6 +312,7 @@ converge(walk *w, const char *read_started)
     if (db_exec(d, "ANALYZE syncq_stage") < 0 || db_exec(d, "BEGIN") < 0) goto out;
     if (query_counts(d, SQL_UPSERT, 5, p, up, 4) < 0 || query_counts(d, SQL_GONE, 4, g, gone, 2) < 0) goto rollback;
     c = (counts){up[0], up[1], up[2], up[3], gone[0], gone[1], 0};
+    if (c.staged != c.distinct) w->drift = 1; /* an id seen twice: rows shifted between pages */
     const char *stop = guard(w, &c, why, sizeof(why));
     if (!stop && c.gone) {
         db_result *r = db_query(d, SQL_DELETE, 4, g);
@@ -322,7 +323,7 @@ converge(walk *w, const char *read_started)
     sbuf_printf(&ctx->result, "{\"pages\":%d,\"seen\":%d,\"created\":%ld,\"updated\":%ld,\"unchanged\":%ld,\"deleted\":%ld",
                 w->pages, w->seen, c.created, c.updated, c.distinct - c.created - c.updated, c.deleted);
     if (w->skipped) sbuf_printf(&ctx->result, ",\"skipped_without_id\":%d", w->skipped);
-    if (c.staged != c.distinct || w->drift) sbuf_printf(&ctx->result, ",\"drift\":true");
+    if (w->drift) sbuf_printf(&ctx->result, ",\"drift\":true");
     sbuf_addc(&ctx->result, '}');
     hr = stop && !w->drift ? fail(ctx, HANDLER_PERMANENT, "%s", stop) : HANDLER_OK;
     snap_outcome o = {ctx->job_id, ctx->queue, hr == HANDLER_OK ? "success" : "dead", ctx->result.buf, ctx->attempt,

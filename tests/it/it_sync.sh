@@ -63,6 +63,21 @@ assert_eq "$(q "SELECT status || ' ' || attempts FROM syncq_jobs WHERE job_id = 
 q "SELECT error FROM syncq_job_events WHERE job_id = '$id' AND outcome = 'transient'" | grep -q "page 4: HTTP 500" || fail "the failed page is not in the history"
 assert_eq "$(rows records a.example)" 9995 "rows after the retried sync"
 
+# offset drift: records deleted remotely while an offset walk is under way
+# shift the pages; the walk notices (the total changed) and deletes nothing
+mock POST /_admin/seed '{"zone":"d.example","count":1000}' >/dev/null
+run_sync records_offset d.example >/dev/null
+mock POST /_admin/latency '{"ms":30,"match":"/offset/zones/d.example"}' >/dev/null
+id=$(sync records_offset d.example)
+sleep 0.15
+mock POST /_admin/mutate "{\"zone\":\"d.example\",\"delete\":$(remote_ids d.example | sed -n 1,50p | /usr/bin/python3 -c "import json,sys; print(json.dumps([l.strip() for l in sys.stdin]))")}" >/dev/null
+wait_for 60 "the drifting sync" ended "$id"
+mock POST /_admin/latency '{"ms":0}' >/dev/null
+assert_eq "$(res "$id" drift)/$(res "$id" deleted)" "true/0" "an offset walk that drifted: drift/deleted"
+assert_eq "$(rows records_offset d.example)" 1000 "rows kept after the drift"
+id=$(run_sync records_offset d.example)
+assert_eq "$(res "$id" deleted)" 50 "the next sync deletes what is gone"
+
 mock POST /_admin/seed '{"zone":"b.example","count":5,"prefix":"b"}' >/dev/null
 before=$(xmins)
 id=$(run_sync records b.example)
