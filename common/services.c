@@ -459,7 +459,8 @@ parse_headers(pctx *c, const json *obj, svc_service *s)
 
 /* ---------------------------------------------------------------- Actions */
 
-static const char *const action_keys[] = {"op", "method", "path", "body", "status", NULL};
+static const char *const action_keys[] = {"op", "method", "path", "body", "status", "max_attempts", "timeout_ms",
+                                          "idempotency_ttl_s", "backoff_base_ms", NULL};
 static const char *const status_keys[] = {"success", "adopt", "conflict", "transient", "permanent", NULL};
 
 /* codes_member reads one status class: distinct codes 100..599, none
@@ -524,6 +525,12 @@ parse_action(pctx *c, const json *m, const svc_resource *r, svc_action *a)
     if (enum_member(c, m, "body", body_names, 0, &body)) return -1;
     a->body_payload = body < 0 ? a->op != OP_DELETE : body == 0;
     if (parse_status(c, m, r, a)) return -1;
+    /* per-action defaults a job's envelope may still override */
+    if (int_member(c, m, "max_attempts", 0, 1, 1000, &a->max_attempts) ||
+        int_member(c, m, "timeout_ms", 0, 1, 86400000, &a->timeout_ms) ||
+        int_member(c, m, "idempotency_ttl_s", 0, 1, 31536000, &a->idempotency_ttl_s) ||
+        int_member(c, m, "backoff_base_ms", 0, 1, 3600000, &a->backoff_base_ms))
+        return -1;
     pop(c, at);
     return 0;
 }

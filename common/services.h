@@ -34,7 +34,9 @@
  *                               "body": "payload",          "payload" (the job's payload) or "none"
  *                               "status": {"success": [200, 201], "adopt": [409], "conflict": [412],
  *                                          "transient": [408, 429, 500, 502, 503, 504], "permanent": []}},
- *             "update_record": {"op": "update", "method": "PUT", "path": "/zones/{scope}/records/{target_id}"},
+ *             "update_record": {"op": "update", "method": "PUT", "path": "/zones/{scope}/records/{target_id}",
+ *                               "max_attempts": 8, "timeout_ms": 20000,          per-action defaults (optional;
+ *                               "idempotency_ttl_s": 900, "backoff_base_ms": 500}, the envelope's values win)
  *             "delete_record": {"op": "delete", "method": "DELETE", "path": "/zones/{scope}/records/{target_id}"}
  *           }
  *         }
@@ -71,6 +73,7 @@ typedef struct svc_action {
     int body_payload;       /* 1: send the job's payload as the JSON body */
     int codes[ST_CLASSES][SVC_MAX_LIST];
     int ncodes[ST_CLASSES];
+    int max_attempts, timeout_ms, idempotency_ttl_s, backoff_base_ms; /* 0: not set */
 } svc_action;
 
 typedef struct svc_resource {

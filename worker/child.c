@@ -177,7 +177,7 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
     }
     size_t len;
     char *rec = job_start_record(&j, c, &len);
-    board_job bj = {1, b->queue, j.started_ms, j.started_ms + (j.env.timeout_ms ? j.env.timeout_ms : c->cfg->timeout_ms), ""};
+    board_job bj = {1, b->queue, j.started_ms, j.started_ms + job_timeout_ms(&j, c->cfg), ""};
     snprintf(bj.tag, sizeof(bj.tag), "%s", j.w.tag);
     board_begin(my_slot, &bj); /* before the step: if we die, the master knows the job */
     rc = fetch_step(f, b->queue, p->acks, p->n, j.w.tag, rec, len);

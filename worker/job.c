@@ -5,6 +5,7 @@
 #include "log.h"
 #include "mask.h"
 #include "record.h"
+#include "services.h"
 #include "worker.h"
 #include "xalloc.h"
 
@@ -41,6 +42,11 @@ check_runnable(job *j, const job_ctx *c, int lookup)
         return;
     }
     j->fn = handler_find(j->env.service, j->env.action);
+    if (c->world && c->world->svc) {
+        const svc_service *svc;
+        const svc_resource *res;
+        if (svc_find_action(c->world->svc, j->env.service, j->env.action, &svc, &res, &j->act) < 0) j->act = NULL;
+    }
     if (!j->fn) snprintf(j->reject, sizeof(j->reject), "unknown handler %s/%s", j->env.service, j->env.action);
 }
 
@@ -155,10 +161,21 @@ job_reject(job *j, const job_ctx *c, ack *a)
     finish(a, &r);
 }
 
+/* max_attempts: the envelope's, else the action's in the services file, else 5. */
 static int
 max_attempts(const job *j)
 {
-    return j->env.max_attempts > 0 ? j->env.max_attempts : ENVELOPE_DEFAULT_MAX_ATTEMPTS;
+    if (j->env.max_attempts > 0) return j->env.max_attempts;
+    if (j->act && j->act->max_attempts > 0) return j->act->max_attempts;
+    return ENVELOPE_DEFAULT_MAX_ATTEMPTS;
+}
+
+int64_t
+job_timeout_ms(const job *j, const config *cfg)
+{
+    if (j->env_ok && j->env.timeout_ms) return j->env.timeout_ms;
+    if (j->act && j->act->timeout_ms) return j->act->timeout_ms;
+    return cfg->timeout_ms;
 }
 
 /* dispose turns an outcome into the ack kind, status and error. */
@@ -195,7 +212,8 @@ dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errl
         return "retrying";
     }
     if (o->hr == HANDLER_TRANSIENT && j->attempt < max_attempts(j)) {
-        int64_t d = backoff_delay_ms(j->attempt, c->cfg->backoff_base_ms, BACKOFF_CAP_MS, o->retry_after_ms,
+        int64_t base = j->act && j->act->backoff_base_ms ? j->act->backoff_base_ms : c->cfg->backoff_base_ms;
+        int64_t d = backoff_delay_ms(j->attempt, base, BACKOFF_CAP_MS, o->retry_after_ms,
                                      backoff_rand_default, &c->rng);
         a->kind = ACK_RETRY;
         snprintf(a->arg, sizeof(a->arg), "%lld", (long long)d);

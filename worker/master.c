@@ -63,6 +63,7 @@ typedef struct master {
     svc_file *svc;          /* the services file, plain data children inherit; NULL without one */
     int stopping;           /* SIGTERM/SIGINT seen */
     int quiet;              /* SIGTSTP seen: children do not fetch (until SIGCONT) */
+    int published;          /* the services file's defaults are in Redis */
     int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
 } master;
 
@@ -128,6 +129,7 @@ worker_id(char *out, size_t len, const char *boot, int pid)
 }
 
 static void redis_lost(master *m);
+static void publish_defaults(master *m);
 
 /* ---- children ---- */
 
@@ -388,6 +390,7 @@ sweep_tick(master *m, int64_t now)
             return;
         }
     }
+    if (!m->published) publish_defaults(m);
     if (now >= m->next_schedule_ms && !m->stopping && !m->quiet && m->svc) {
         m->next_schedule_ms = now + 1000;
         if (schedule_tick(&m->r, m->cfg, m->svc) < 0) {
@@ -503,6 +506,36 @@ load_services(const config *c, int *failed)
     return f;
 }
 
+/* publish_defaults writes the per-action defaults of the services file to
+ * each queue's config hash, where the enqueue function (which cannot read
+ * the file) finds them: <service>/<action>:idempotency_ttl_s and friends. */
+static void
+publish_defaults(master *m)
+{
+    if (!m->connected || !m->svc) return;
+    for (int q = 0; q < m->cfg->nqueues; q++) {
+        qkeys k;
+        keys_queue(&k, m->cfg->prefix, m->cfg->queues[q].name, NULL);
+        for (int i = 0; i < m->svc->nservices; i++) {
+            const svc_service *s = &m->svc->services[i];
+            for (int r = 0; r < s->nresources; r++)
+                for (int a = 0; a < s->resources[r].nactions; a++) {
+                    const svc_action *act = &s->resources[r].actions[a];
+                    const char *names[] = {"idempotency_ttl_s", "max_attempts", "timeout_ms"};
+                    int vals[] = {act->idempotency_ttl_s, act->max_attempts, act->timeout_ms};
+                    for (int f = 0; f < 3; f++) {
+                        char field[256];
+                        snprintf(field, sizeof(field), "%s/%s:%s", s->name, act->name, names[f]);
+                        rds_reply *x = vals[f] ? rds_cmdf(&m->r, "HSET %s %s %d", k.config, field, vals[f])
+                                               : rds_cmdf(&m->r, "HDEL %s %s", k.config, field);
+                        rds_reply_free(x);
+                    }
+                }
+        }
+    }
+    m->published = 1;
+}
+
 /* reload: SIGHUP re-reads the services file; when it is valid, every child
  * finishes its job and is replaced by one with the new file (no job is
  * dropped); when it is not, the old one stays in force. */
@@ -517,6 +550,7 @@ reload(master *m)
     }
     svc_free(m->svc);
     m->svc = f;
+    m->published = 0;
     for (int i = 1; i < m->nslots; i++) order(&m->slots[i], 'q');
     log_msg(LOG_INFO, "master.reload", "services file reloaded; children are being replaced after their jobs");
 }

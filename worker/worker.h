@@ -167,6 +167,7 @@ typedef struct job {
     const char *id;             /* the envelope's id, else the delivery tag */
     int attempt;                /* this attempt, from 1 */
     char *payload;              /* owned: masked payload JSON, or NULL */
+    const struct svc_action *act; /* its services-file action (per-action defaults), or NULL */
     int64_t enqueued_ms, started_ms;
     char reject[1024];          /* non-empty: dead-letter without running */
 } job;
@@ -203,6 +204,8 @@ void job_handback(job *j, const job_ctx *c, int started, ack *a);
 void job_skip(job *j, const job_ctx *c, ack *a);
 void job_free(job *j);
 int64_t job_now_ms(void);
+/* job_timeout_ms: the attempt's hard limit (envelope, else action, else config). */
+int64_t job_timeout_ms(const job *j, const config *cfg);
 
 /* ---- board.c: what each child is running, in shared memory ---- */
 

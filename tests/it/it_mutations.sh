@@ -60,6 +60,20 @@ gap=$(q "SELECT (extract(epoch FROM (SELECT started_at FROM syncq_jobs WHERE job
 echo "retried $gap ms after the 429"
 [ "$gap" -ge 2000 ] || fail "retried $gap ms after a Retry-After of 2 s"
 
+# per-action defaults from the services file: the enqueue function reads the
+# idempotency window the masters publish; the worker uses max_attempts
+assert_eq "$(r HGET "$(key urgent config)" dns/create_record:idempotency_ttl_s)" 600 "published idempotency window"
+env_='{"kind":"mutation","service":"dns","action":"create_record","scope":"example.org","idempotency_key":"k-www2","payload":{"name":"www2","type":"A","content":"192.0.2.2","ttl":300}}'
+first=$(r FCALL syncq_enqueue 1 "$(key urgent ready)" "$env_" | head -1)
+assert_eq "$(r FCALL syncq_enqueue 1 "$(key urgent ready)" "$env_" | tail -1)" duplicate "a second enqueue inside the action's window"
+wait_for 15 "the idempotent create" ok_ "$first" success
+rid2=$(q "SELECT result->>'external_id' FROM syncq_jobs WHERE job_id = '$first'")
+mock POST /_admin/fail "{\"match\":\"/records/$rid2\",\"status\":503,\"times\":10}" >/dev/null
+u3=$(bin/syncq enqueue --service dns --action update_record --scope example.org --target-id "$rid2" --payload '{"name":"www2","type":"A","content":"192.0.2.3","ttl":300}')
+wait_for 15 "the failing update" ok_ "$u3" dead
+assert_eq "$(q "SELECT attempts FROM syncq_jobs WHERE job_id = '$u3'")" 2 "attempts of an update whose action allows 2"
+assert_eq "$(snap sync_status "external_id = '$rid2'")" failed "the row's sync status after the failed update"
+
 dump=$("$SQ_PG_BIN/pg_dump" -h 127.0.0.1 -p "$SQ_PG_PORT" -U postgres --data-only "$DB")
 if echo "$dump" | grep -q SECRETVALUE; then fail "the header secret reached PostgreSQL"; fi
 stop_worker

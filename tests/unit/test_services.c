@@ -349,7 +349,7 @@ test_errors_structure(void **state)
                "pagination, max_pages)");
     expect_err(ACT(OKACT ", 'bdy': 'none'"),
                "services.dns.resources.records.actions.create_record.bdy: unknown member (expected one of op, "
-               "method, path, body, status)");
+               "method, path, body, status, max_attempts, timeout_ms, idempotency_ttl_s, backoff_base_ms)");
     expect_err(ACT(OKACT ", 'status': {'sucess': [200]}"),
                "services.dns.resources.records.actions.create_record.status.sucess: unknown member (expected one "
                "of success, adopt, conflict, transient, permanent)");
@@ -895,11 +895,39 @@ test_load(void **state)
     assert_string_equal(err, "/: read: Is a directory");
 }
 
+/* per-action defaults: optional, ranged, 0 when absent */
+static void
+test_action_defaults(void **state)
+{
+    (void)state;
+#define ACTION_FILE(members) "{'services':{'s':{'base_url':'https://x.example','resources':{'r':{" \
+                             "'list':{'path':'/r','pagination':{'style':'page'}}," \
+                             "'actions':{'a':{'op':'update','method':'PUT','path':'/r/{target_id}'," members "}}}}}}}"
+    char text[2048];
+    snprintf(text, sizeof(text), "%s", ACTION_FILE("'max_attempts':8,'timeout_ms':20000,'idempotency_ttl_s':900,'backoff_base_ms':250"));
+    svc_file *f = must_parse(text);
+    const svc_action *a = &f->services[0].resources[0].actions[0];
+    assert_int_equal(a->max_attempts, 8);
+    assert_int_equal(a->timeout_ms, 20000);
+    assert_int_equal(a->idempotency_ttl_s, 900);
+    assert_int_equal(a->backoff_base_ms, 250);
+    svc_free(f);
+    snprintf(text, sizeof(text), "%s", ACTION_FILE("'body':'none'"));
+    f = must_parse(text);
+    a = &f->services[0].resources[0].actions[0];
+    assert_int_equal(a->max_attempts + a->timeout_ms + a->idempotency_ttl_s + a->backoff_base_ms, 0);
+    svc_free(f);
+    snprintf(text, sizeof(text), "%s", ACTION_FILE("'max_attempts':0"));
+    assert_null(parse_env(text, default_env));
+    assert_non_null(strstr(err, "services.s.resources.r.actions.a.max_attempts: must be an integer in 1..1000"));
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns_file),
+        cmocka_unit_test(test_action_defaults),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_errors_structure),
         cmocka_unit_test(test_errors_service),
