@@ -87,3 +87,22 @@ stop_worker() {
 }
 
 count() { q "SELECT count(*) FROM syncq_jobs WHERE $1"; }
+
+# start_mock: the mock DNS provider (tests/mock/mock_service.py) with a bearer
+# token in $MOCK_TOKEN; sets $port and $MOCK and stops it on exit. mock METHOD
+# PATH [BODY] calls it; mock_services TEMPLATE writes $W/services.json from a
+# tests/services/*.json.in template and exports SYNCQ_SERVICES.
+start_mock() {
+    export MOCK_TOKEN="${MOCK_TOKEN:-tok-$RANDOM}"
+    /usr/bin/python3 tests/mock/mock_service.py --port 0 --port-file "$W/port" --token "$MOCK_TOKEN" \
+        > "$W/mock.log" 2>&1 &
+    MOCK=$!
+    ON_EXIT="kill $MOCK 2>/dev/null; $ON_EXIT"
+    wait_for 10 "the mock service" test -s "$W/port"
+    port=$(cat "$W/port")
+}
+mock() { curl -s -X "$1" "http://127.0.0.1:$port$2" ${3:+-d "$3"}; }
+mock_services() {
+    sed "s/@PORT@/$port/" "tests/services/$1" > "$W/services.json"
+    export SYNCQ_SERVICES="$W/services.json"
+}

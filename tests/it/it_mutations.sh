@@ -9,15 +9,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 export MOCK_TOKEN="tok-$RANDOM-SECRETVALUE"
-/usr/bin/python3 tests/mock/mock_service.py --port 0 --port-file "$W/port" --token "$MOCK_TOKEN" > "$W/mock.log" 2>&1 &
-MOCK=$!
-ON_EXIT='kill "$MOCK" 2>/dev/null'
-have_port() { [ -s "$W/port" ]; }
-wait_for 10 "the mock service" have_port
-port=$(cat "$W/port")
-mock() { curl -s -X "$1" "http://127.0.0.1:$port$2" ${3:+-d "$3"}; }
-sed "s/@PORT@/$port/" tests/services/dns.json.in > "$W/services.json"
-export SYNCQ_SERVICES="$W/services.json"
+start_mock
+mock_services dns.json.in
 start_worker -c 2 -q urgent
 ok_() { [ "$(count "job_id = '$1' AND status = '$2'")" = 1 ]; }
 snap() { q "SELECT $1 FROM syncq_snapshots WHERE service = 'dns' AND resource = 'records' AND scope = 'example.org' AND $2"; }

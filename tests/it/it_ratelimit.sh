@@ -6,13 +6,8 @@
 # (a long wait is a deferral, not a failed attempt).
 . "$(dirname "$0")/../lib.sh"
 
-export MOCK_TOKEN="tok-$RANDOM"
-/usr/bin/python3 tests/mock/mock_service.py --port 0 --port-file "$W/port" --token "$MOCK_TOKEN" > "$W/mock.log" 2>&1 &
-MOCK=$!
-ON_EXIT='kill "$MOCK" 2>/dev/null; [ -z "${B:-}" ] || kill -KILL "$B" 2>/dev/null'
-have_port() { [ -s "$W/port" ]; }
-wait_for 10 "the mock service" have_port
-port=$(cat "$W/port")
+ON_EXIT='[ -z "${B:-}" ] || kill -KILL "$B" 2>/dev/null'
+start_mock
 sed "s/@PORT@/$port/" tests/services/dns.json.in |
     sed 's/"timeout_ms": 5000,/"timeout_ms": 5000, "rate_limit": {"per_second": 5, "burst": 1},/' > "$W/services.json"
 grep -q rate_limit "$W/services.json" || fail "could not add the rate limit to the services file"

@@ -5,13 +5,8 @@
 # apart (by their enqueued_at, Redis TIME), and each scope is synced.
 . "$(dirname "$0")/../lib.sh"
 
-export MOCK_TOKEN="tok-$RANDOM"
-/usr/bin/python3 tests/mock/mock_service.py --port 0 --port-file "$W/port" --token "$MOCK_TOKEN" > "$W/mock.log" 2>&1 &
-MOCK=$!
-ON_EXIT='kill "$MOCK" 2>/dev/null; [ -z "${B:-}" ] || kill -KILL "$B" 2>/dev/null'
-have_port() { [ -s "$W/port" ]; }
-wait_for 10 "the mock service" have_port
-port=$(cat "$W/port")
+ON_EXIT='[ -z "${B:-}" ] || kill -KILL "$B" 2>/dev/null'
+start_mock
 curl -s -X POST "http://127.0.0.1:$port/_admin/seed" -d '{"zone":"a.example","count":20}' >/dev/null
 curl -s -X POST "http://127.0.0.1:$port/_admin/seed" -d '{"zone":"b.example","count":5}' >/dev/null
 sed "s/@PORT@/$port/" tests/services/sync.json.in |

@@ -5,13 +5,7 @@
 # children are replaced after their jobs.
 . "$(dirname "$0")/../lib.sh"
 
-export MOCK_TOKEN="tok-$RANDOM"
-/usr/bin/python3 tests/mock/mock_service.py --port 0 --port-file "$W/port" --token "$MOCK_TOKEN" > "$W/mock.log" 2>&1 &
-MOCK=$!
-ON_EXIT='kill "$MOCK" 2>/dev/null'
-have_port() { [ -s "$W/port" ]; }
-wait_for 10 "the mock service" have_port
-port=$(cat "$W/port")
+start_mock
 sed "s/@PORT@/$port/" tests/services/dns.json.in > "$W/good.json"
 sed 's/"style": "page"/"style": "pages"/' "$W/good.json" > "$W/bad.json"
 

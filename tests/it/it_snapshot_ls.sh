@@ -7,16 +7,8 @@
 # usage errors exit 64, an unreachable PostgreSQL 69 with the password masked.
 . "$(dirname "$0")/../lib.sh"
 
-export MOCK_TOKEN="tok-$RANDOM"
-/usr/bin/python3 tests/mock/mock_service.py --port 0 --port-file "$W/port" --token "$MOCK_TOKEN" > "$W/mock.log" 2>&1 &
-MOCK=$!
-ON_EXIT='kill "$MOCK" 2>/dev/null'
-have_port() { [ -s "$W/port" ]; }
-wait_for 10 "the mock service" have_port
-port=$(cat "$W/port")
-mock() { curl -s -X "$1" "http://127.0.0.1:$port$2" ${3:+-d "$3"}; }
-sed "s/@PORT@/$port/" tests/services/sync.json.in > "$W/services.json"
-export SYNCQ_SERVICES="$W/services.json"
+start_mock
+mock_services sync.json.in
 mock POST /_admin/seed '{"zone":"a.example","count":250}' >/dev/null
 mock POST /_admin/seed '{"zone":"b.example","count":3,"prefix":"b"}' >/dev/null
 start_worker -c 2 -q sync
