@@ -1,5 +1,6 @@
 /* config.c - configuration: defaults, then SYNCQ_* environment variables, validated (12-factor). */
 #include "fmacros.h"
+#include "errf.h"
 #include "config.h"
 #include "log.h"
 
@@ -55,19 +56,6 @@ static const int_var int_vars[] = {
     INT_VAR("SYNCQ_CHILD_MEM_MB", child_mem_mb, 0, 1048576),
     INT_VAR("SYNCQ_KILL_GRACE_MS", kill_grace_ms, 0, 60000),
 };
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void
 config_defaults(config *c)
@@ -209,21 +197,21 @@ parse_queue(const char *s, size_t n, config_queue *q, int *weighted, char *err, 
 {
     char buf[128], *name, *colon;
     int64_t w = 0;
-    if (n >= sizeof(buf)) return fail(err, errlen, "queue \"%.64s...\" is invalid: name too long", s);
+    if (n >= sizeof(buf)) return errf(err, errlen, "queue \"%.64s...\" is invalid: name too long", s);
     memcpy(buf, s, n);
     buf[n] = '\0';
     if ((colon = strchr(buf, ':')) != NULL) *colon = '\0';
     name = trim(buf);
-    if (!*name) return fail(err, errlen, "empty queue name in the queue list");
+    if (!*name) return errf(err, errlen, "empty queue name in the queue list");
     if (colon) {
         char *ws = trim(colon + 1);
         *weighted = 1;
         if (config_parse_int(ws, 1, QUEUE_WEIGHT_MAX, &w))
-            return fail(err, errlen, "queue \"%.64s\": weight \"%.32s\" is not an integer in 1..%d", name, ws,
+            return errf(err, errlen, "queue \"%.64s\": weight \"%.32s\" is not an integer in 1..%d", name, ws,
                         QUEUE_WEIGHT_MAX);
     }
     if (!config_valid_queue_name(name))
-        return fail(err, errlen, "queue name \"%.64s\" is invalid: use 1..%d characters of [A-Za-z0-9_.-]", name,
+        return errf(err, errlen, "queue name \"%.64s\" is invalid: use 1..%d characters of [A-Za-z0-9_.-]", name,
                     CONFIG_QUEUE_NAME_MAX - 1);
     snprintf(q->name, sizeof(q->name), "%s", name);
     q->weight = (int)w;
@@ -245,12 +233,12 @@ config_set_queues(config *c, const char *spec, char *err, size_t errlen)
     int n = 0, weighted = 0;
     const char *p = spec;
     memset(qs, 0, sizeof(qs)); /* names are copied whole: no stack bytes after the NUL */
-    if (!spec) return fail(err, errlen, "no queues given");
+    if (!spec) return errf(err, errlen, "no queues given");
     for (;;) {
         size_t len = strcspn(p, ",");
-        if (n == CONFIG_MAX_QUEUES) return fail(err, errlen, "more than %d queues", CONFIG_MAX_QUEUES);
+        if (n == CONFIG_MAX_QUEUES) return errf(err, errlen, "more than %d queues", CONFIG_MAX_QUEUES);
         if (parse_queue(p, len, &qs[n], &weighted, err, errlen)) return -1;
-        if (has_queue(qs, n, qs[n].name)) return fail(err, errlen, "queue \"%s\" is listed twice", qs[n].name);
+        if (has_queue(qs, n, qs[n].name)) return errf(err, errlen, "queue \"%s\" is listed twice", qs[n].name);
         n++;
         p += len;
         if (!*p++) break;
@@ -269,7 +257,7 @@ static int
 set_str(config *c, const str_var *v, const char *val, char *err, size_t errlen)
 {
     size_t n = strlen(val);
-    if (n >= v->size) return fail(err, errlen, "%s is too long (%zu bytes, max %zu)", v->name, n, v->size - 1);
+    if (n >= v->size) return errf(err, errlen, "%s is too long (%zu bytes, max %zu)", v->name, n, v->size - 1);
     memcpy((char *)c + v->off, val, n + 1);
     return 0;
 }
@@ -279,7 +267,7 @@ set_int(config *c, const int_var *v, const char *val, char *err, size_t errlen)
 {
     int64_t x;
     if (config_parse_int(val, v->min, v->max, &x))
-        return fail(err, errlen, "%s=\"%.64s\" is not an integer in %lld..%lld", v->name, val, (long long)v->min,
+        return errf(err, errlen, "%s=\"%.64s\" is not an integer in %lld..%lld", v->name, val, (long long)v->min,
                     (long long)v->max);
     if (v->size == sizeof(int64_t)) *(int64_t *)(void *)((char *)c + v->off) = x;
     else *(int *)(void *)((char *)c + v->off) = (int)x;
@@ -304,11 +292,11 @@ env_vars(config *c, config_getenv_fn get, char *err, size_t errlen)
     for (size_t i = 0; i < sizeof(int_vars) / sizeof(int_vars[0]); i++)
         if ((v = lookup(get, int_vars[i].name)) && set_int(c, &int_vars[i], v, err, errlen)) return -1;
     if ((v = lookup(get, "SYNCQ_LOG_LEVEL")) && (c->log_level = log_level_from(v)) < 0)
-        return fail(err, errlen, "SYNCQ_LOG_LEVEL=\"%.64s\" is unknown (use debug, info, warn or error)", v);
+        return errf(err, errlen, "SYNCQ_LOG_LEVEL=\"%.64s\" is unknown (use debug, info, warn or error)", v);
     if ((v = lookup(get, "SYNCQ_QUEUES"))) {
         char qerr[256];
         if (config_set_queues(c, v, qerr, sizeof(qerr)))
-            return fail(err, errlen, "SYNCQ_QUEUES=\"%.64s\": %s", v, qerr);
+            return errf(err, errlen, "SYNCQ_QUEUES=\"%.64s\": %s", v, qerr);
     }
     return 0;
 }
@@ -320,15 +308,15 @@ check_all(const config *c, char *err, size_t errlen)
     size_t n = strlen(c->prefix);
     /* The prefix starts every key: braces would break the {QUEUE} hash tag. */
     if (n == 0 || strspn(c->prefix, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") != n)
-        return fail(err, errlen, "SYNCQ_PREFIX=\"%.64s\" is invalid (use [A-Za-z0-9_.:-])", c->prefix);
+        return errf(err, errlen, "SYNCQ_PREFIX=\"%.64s\" is invalid (use [A-Za-z0-9_.:-])", c->prefix);
     char host[128];
     int port;
     if (strcmp(c->metrics_addr, "off") != 0 && config_parse_listen(c->metrics_addr, host, sizeof(host), &port) < 0)
-        return fail(err, errlen, "SYNCQ_METRICS_ADDR=\"%.64s\" is invalid (use host:port, [v6]:port, :port or off)",
+        return errf(err, errlen, "SYNCQ_METRICS_ADDR=\"%.64s\" is invalid (use host:port, [v6]:port, :port or off)",
                     c->metrics_addr);
     /* A master that misses half a TTL of refreshes kills its children (SPEC §10). */
     if (c->heartbeat_every_s * 2 > c->heartbeat_ttl_s)
-        return fail(err, errlen, "SYNCQ_HEARTBEAT_EVERY=%d must be at most half of SYNCQ_HEARTBEAT_TTL=%d",
+        return errf(err, errlen, "SYNCQ_HEARTBEAT_EVERY=%d must be at most half of SYNCQ_HEARTBEAT_TTL=%d",
                     c->heartbeat_every_s, c->heartbeat_ttl_s);
     return 0;
 }

@@ -8,6 +8,7 @@
  * path. Header values are secrets: they appear in no error, and their memory
  * is wiped before it is freed. */
 #include "fmacros.h"
+#include "errf.h"
 #include "services.h"
 #include "json.h"
 #include "sbuf.h"
@@ -111,19 +112,6 @@ bad_at(pctx *c, const char *key, const char *fmt, ...)
     va_end(ap);
     push(c, key);
     return bad(c, "%s", msg);
-}
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
 }
 
 /* one_of joins a NULL-terminated name list as "a, b, c". */
@@ -860,23 +848,23 @@ svc_load(const char *path, svc_getenv_fn get, char *err, size_t errlen)
     svc_file *f = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        fail(err, errlen, "%s: %s", path, strerror(errno));
+        errf(err, errlen, "%s: %s", path, strerror(errno));
         return NULL;
     }
     sbuf_init(&b);
     while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
         if (b.len + n > SVC_FILE_MAX) {
-            fail(err, errlen, "%s: larger than %d MiB", path, SVC_FILE_MAX >> 20);
+            errf(err, errlen, "%s: larger than %d MiB", path, SVC_FILE_MAX >> 20);
             goto out;
         }
         sbuf_add(&b, chunk, n);
     }
     if (ferror(fp)) {
-        fail(err, errlen, "%s: read: %s", path, strerror(errno));
+        errf(err, errlen, "%s: read: %s", path, strerror(errno));
         goto out;
     }
     if (!(f = svc_parse(b.buf ? b.buf : "", b.len, get, perr, sizeof(perr))))
-        fail(err, errlen, "%s: %s", path, perr);
+        errf(err, errlen, "%s: %s", path, perr);
 out:
     fclose(fp); /* read-only: nothing to lose */
     sbuf_free(&b);
@@ -1023,7 +1011,7 @@ svc_expand(const char *tmpl, const char *scope, const char *target_id, const jso
 {
     size_t o = 0;
     char num[64];
-    if (!out || outlen == 0) return fail(err, errlen, "no room for the path");
+    if (!out || outlen == 0) return errf(err, errlen, "no room for the path");
     out[0] = '\0';
     for (const char *p = tmpl; *p;) {
         if (*p != '{') {
@@ -1034,28 +1022,28 @@ svc_expand(const char *tmpl, const char *scope, const char *target_id, const jso
         const char *name = p + 1, *end = strchr(name, '}');
         const char *v;
         if (!end) {
-            fail(err, errlen, "path template: unterminated { at byte %zu", (size_t)(p - tmpl));
+            errf(err, errlen, "path template: unterminated { at byte %zu", (size_t)(p - tmpl));
             goto bad_path;
         }
         size_t n = (size_t)(end - name);
         if (n == 5 && memcmp(name, "scope", 5) == 0) {
             if (!(v = scope) || !*v) {
-                fail(err, errlen, "path needs {scope} but the job has no scope");
+                errf(err, errlen, "path needs {scope} but the job has no scope");
                 goto bad_path;
             }
         } else if (n == 9 && memcmp(name, "target_id", 9) == 0) {
             if (!(v = target_id) || !*v) {
-                fail(err, errlen, "path needs {target_id} but the job has none");
+                errf(err, errlen, "path needs {target_id} but the job has none");
                 goto bad_path;
             }
         } else if (n > 8 && memcmp(name, "payload.", 8) == 0) {
             if (!(v = payload_value(payload, name + 8, n - 8, num, sizeof(num)))) {
-                fail(err, errlen, "path needs {%.*s} but the payload has no non-empty string or number there",
+                errf(err, errlen, "path needs {%.*s} but the payload has no non-empty string or number there",
                      (int)n, name);
                 goto bad_path;
             }
         } else {
-            fail(err, errlen, "path template: unknown placeholder {%.*s}", (int)n, name);
+            errf(err, errlen, "path template: unknown placeholder {%.*s}", (int)n, name);
             goto bad_path;
         }
         if (put_encoded(out, outlen, &o, v)) goto too_long;
@@ -1064,7 +1052,7 @@ svc_expand(const char *tmpl, const char *scope, const char *target_id, const jso
     out[o] = '\0';
     return 0;
 too_long:
-    fail(err, errlen, "the expanded path is longer than %zu bytes", outlen - 1);
+    errf(err, errlen, "the expanded path is longer than %zu bytes", outlen - 1);
 bad_path:
     out[0] = '\0'; /* never a half-filled path */
     return -1;

@@ -1,5 +1,6 @@
 /* url.c - Redis URL parsing, and password redaction of Redis/PostgreSQL URLs and conninfo for logs. */
 #include "fmacros.h"
+#include "errf.h"
 #include "url.h"
 
 #include <limits.h>
@@ -9,19 +10,6 @@
 #include <strings.h>
 
 #define URL_MASK "********"
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---------------------------------------------------------------- Parsing */
 
@@ -45,11 +33,11 @@ copy_part(char *dst, size_t cap, const char *s, size_t n, int decode, const char
         if (decode && c == '%') {
             int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
             int lo = hi >= 0 ? hexval((unsigned char)s[i + 2]) : -1;
-            if (lo < 0 || (hi == 0 && lo == 0)) return fail(err, errlen, "bad percent-escape in Redis URL %s", what);
+            if (lo < 0 || (hi == 0 && lo == 0)) return errf(err, errlen, "bad percent-escape in Redis URL %s", what);
             c = hi * 16 + lo;
             i += 2;
         }
-        if (j + 1 >= cap) return fail(err, errlen, "Redis URL %s is too long (max %zu bytes)", what, cap - 1);
+        if (j + 1 >= cap) return errf(err, errlen, "Redis URL %s is too long (max %zu bytes)", what, cap - 1);
         dst[j++] = (char)c;
     }
     dst[j] = '\0';
@@ -75,7 +63,7 @@ static int
 parse_db(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
 {
     if (parse_num(s, n, 0, INT_MAX, &u->db))
-        return fail(err, errlen, "bad database number \"%.*s\" in Redis URL", (int)(n > 32 ? 32 : n), s);
+        return errf(err, errlen, "bad database number \"%.*s\" in Redis URL", (int)(n > 32 ? 32 : n), s);
     return 0;
 }
 
@@ -96,13 +84,13 @@ parse_param(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
 {
     const char *eq = memchr(s, '=', n);
     size_t nl = eq ? (size_t)(eq - s) : n, vl = eq ? n - nl - 1 : 0;
-    if (!eq) return fail(err, errlen, "Redis URL parameter \"%.*s\" has no value", (int)(nl > 32 ? 32 : nl), s);
+    if (!eq) return errf(err, errlen, "Redis URL parameter \"%.*s\" has no value", (int)(nl > 32 ? 32 : nl), s);
     if (nl == 2 && memcmp(s, "db", 2) == 0) return parse_db(eq + 1, vl, u, err, errlen);
     if (nl == 8 && memcmp(s, "password", 8) == 0)
         return copy_part(u->password, sizeof(u->password), eq + 1, vl, 1, "password", err, errlen);
     if ((nl == 4 && memcmp(s, "user", 4) == 0) || (nl == 8 && memcmp(s, "username", 8) == 0))
         return copy_part(u->user, sizeof(u->user), eq + 1, vl, 1, "user", err, errlen);
-    return fail(err, errlen, "unknown Redis URL parameter \"%.*s\" (known: db, password, user)",
+    return errf(err, errlen, "unknown Redis URL parameter \"%.*s\" (known: db, password, user)",
                 (int)(nl > 32 ? 32 : nl), s);
 }
 
@@ -127,10 +115,10 @@ parse_hostport(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
     size_t hl = n;
     if (n > 0 && s[0] == '[') {
         const char *rb = memchr(s, ']', n);
-        if (!rb) return fail(err, errlen, "unterminated [IPv6 address] in Redis URL");
+        if (!rb) return errf(err, errlen, "unterminated [IPv6 address] in Redis URL");
         host = s + 1;
         hl = (size_t)(rb - host);
-        if (rb + 1 < s + n && rb[1] != ':') return fail(err, errlen, "bad text after ] in Redis URL");
+        if (rb + 1 < s + n && rb[1] != ':') return errf(err, errlen, "bad text after ] in Redis URL");
         if (rb + 1 < s + n) port = rb + 2;
     } else {
         const char *colon = memchr(s, ':', n);
@@ -139,10 +127,10 @@ parse_hostport(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
             port = colon + 1;
         }
     }
-    if (hl == 0) return fail(err, errlen, "empty host in Redis URL");
+    if (hl == 0) return errf(err, errlen, "empty host in Redis URL");
     if (copy_part(u->host, sizeof(u->host), host, hl, 0, "host", err, errlen)) return -1;
     if (port && parse_num(port, (size_t)(s + n - port), 1, 65535, &u->port))
-        return fail(err, errlen, "bad port \"%.*s\" in Redis URL (expected 1..65535)",
+        return errf(err, errlen, "bad port \"%.*s\" in Redis URL (expected 1..65535)",
                     (int)(s + n - port > 16 ? 16 : s + n - port), port);
     return 0;
 }
@@ -179,12 +167,12 @@ parse_unix(const char *s, redis_url *u, char *err, size_t errlen)
     u->port = 0;
     if (*s != '/') {
         const char *at = strchr(s, '@');
-        if (!at || at[1] != '/') return fail(err, errlen, "unix socket URL needs an absolute path: unix:///path");
+        if (!at || at[1] != '/') return errf(err, errlen, "unix socket URL needs an absolute path: unix:///path");
         if (parse_userinfo(s, (size_t)(at - s), u, err, errlen)) return -1;
         path = at + 1;
     }
     size_t pl = strcspn(path, "?#");
-    if (pl <= 1) return fail(err, errlen, "missing socket path in unix:// URL");
+    if (pl <= 1) return errf(err, errlen, "missing socket path in unix:// URL");
     if (copy_part(u->path, sizeof(u->path), path, pl, 0, "socket path", err, errlen)) return -1;
     return path[pl] == '?' ? parse_query(path + pl + 1, u, err, errlen) : 0;
 }
@@ -193,14 +181,14 @@ static int
 bad_scheme(const char *s, char *err, size_t errlen)
 {
     const char *sep = strstr(s, "://");
-    if (!sep) return fail(err, errlen, "not a Redis URL (expected redis://host[:port][/db] or unix:///path)");
+    if (!sep) return errf(err, errlen, "not a Redis URL (expected redis://host[:port][/db] or unix:///path)");
     size_t n = (size_t)(sep - s);
     if (n == 6 && strncasecmp(s, "rediss", 6) == 0)
-        return fail(err, errlen, "rediss:// is not supported (TLS not supported); use redis:// or unix://");
+        return errf(err, errlen, "rediss:// is not supported (TLS not supported); use redis:// or unix://");
     for (size_t i = 0; i < n; i++)
         if (s[i] == '@' || s[i] == ':' || (unsigned char)s[i] <= ' ' || n > 16)
-            return fail(err, errlen, "not a Redis URL (expected redis:// or unix://)");
-    return fail(err, errlen, "unsupported URL scheme \"%.*s\" (expected redis:// or unix://)", (int)n, s);
+            return errf(err, errlen, "not a Redis URL (expected redis:// or unix://)");
+    return errf(err, errlen, "unsupported URL scheme \"%.*s\" (expected redis:// or unix://)", (int)n, s);
 }
 
 int
@@ -210,7 +198,7 @@ redis_url_parse(const char *s, redis_url *u, char *err, size_t errlen)
     int rc;
     memset(&tmp, 0, sizeof(tmp));
     tmp.port = 6379;
-    if (!s || !*s) return fail(err, errlen, "empty Redis URL");
+    if (!s || !*s) return errf(err, errlen, "empty Redis URL");
     if (strncasecmp(s, "redis://", 8) == 0) rc = parse_tcp(s + 8, &tmp, err, errlen);
     else if (strncasecmp(s, "unix://", 7) == 0) rc = parse_unix(s + 7, &tmp, err, errlen);
     else rc = bad_scheme(s, err, errlen);
