@@ -77,16 +77,11 @@ fill(batch *b, rds_reply *x, int qi)
     }
 }
 
+/* take keeps a fetch or claim reply in b when it holds jobs; -1 on an error
+ * reply (the message is in f->r). */
 static int
-call_fetch(fetcher *f, int qi, batch *b)
+take(fetcher *f, batch *b, rds_reply *x, int qi)
 {
-    const qkeys *k = &f->keys[qi];
-    const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq, k->paused};
-    char nb[16], lim[32];
-    const char *args[] = {nb, lim};
-    snprintf(nb, sizeof(nb), "%d", f->want);
-    snprintf(lim, sizeof(lim), "%lld", (long long)f->cfg->outbox_max);
-    rds_reply *x = funcs_call(f->r, "syncq_fetch", 6, keys, 2, args, NULL);
     if (!rds_reply_ok(f->r, x)) {
         rds_reply_free(x);
         return -1;
@@ -97,6 +92,19 @@ call_fetch(fetcher *f, int qi, batch *b)
         b->reply = NULL;
     }
     return 0;
+}
+
+static int
+call_fetch(fetcher *f, int qi, batch *b)
+{
+    const qkeys *k = &f->keys[qi];
+    const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq, k->paused};
+    char nb[16], lim[32];
+    const char *args[] = {nb, lim};
+    snprintf(nb, sizeof(nb), "%d", f->want);
+    snprintf(lim, sizeof(lim), "%lld", (long long)f->cfg->outbox_max);
+    rds_reply *x = funcs_call(f->r, "syncq_fetch", 6, keys, 2, args, NULL);
+    return take(f, b, x, qi);
 }
 
 /* block_first waits up to 1 s on the first queue that is not paused, then
@@ -120,16 +128,7 @@ block_first(fetcher *f, batch *b, int qi)
     if (!got) return 0;
     const char *keys[] = {k->inflight, k->att, k->seq};
     x = funcs_call(f->r, "syncq_claim", 3, keys, 0, NULL, NULL);
-    if (!rds_reply_ok(f->r, x)) {
-        rds_reply_free(x);
-        return -1;
-    }
-    fill(b, x, qi);
-    if (b->n == 0) {
-        rds_reply_free(x);
-        b->reply = NULL;
-    }
-    return 0;
+    return take(f, b, x, qi);
 }
 
 int
