@@ -185,18 +185,18 @@ send_pending(syncq_client *c, int *retry, int nretry_in)
 int
 syncq_batch_flush(syncq_client *c)
 {
-    int *todo = xcalloc((size_t)(c->n ? c->n : 1), sizeof(int)), n = c->n, rc = 0;
+    int *queued = xcalloc((size_t)(c->n ? c->n : 1), sizeof(int)), n = c->n, rc = 0;
     if (c->flushed) n = 0;
-    for (int i = 0; i < n; i++) todo[i] = i;
+    for (int i = 0; i < n; i++) queued[i] = i;
     for (int round = 0; n > 0 && round < 2; round++) {
-        n = send_pending(c, todo, n);
+        n = send_pending(c, queued, n);
         if (n < 0) rc = fail(c, SYNCQ_EREDIS, c->r.errstr);
         else if (n > 0 && funcs_load(&c->r) < 0) rc = fail(c, SYNCQ_EREDIS, c->r.errstr);
         if (rc < 0) break;
     }
     if (rc == 0 && n > 0) rc = fail(c, SYNCQ_EREDIS, "the syncq function library could not be loaded");
     c->flushed = 1;
-    free(todo);
+    free(queued);
     return rc;
 }
 
