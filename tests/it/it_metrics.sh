@@ -80,7 +80,7 @@ stop_worker
 # a master that cannot reach Redis: /healthz 503 with the reason, /metrics still answers
 SYNCQ_REDIS_URL='redis://:pw@127.0.0.1:1/0' bin/syncq-worker -c 1 -q default >"$W/down.log" 2>&1 &
 down=$!
-trap 'rc=$?; set +e; kill -KILL "$down" 2>/dev/null; (exit $rc); _cleanup' EXIT
+ON_EXIT='kill -KILL "$down" 2>/dev/null'
 up() { grep -q '"event":"master.metrics"' "$W/down.log"; }
 wait_for 10 "the second master's listener" up
 addr2=$(sed -n 's/.*"event":"master.metrics".*on http:\/\/\([0-9.:]*\)".*/\1/p' "$W/down.log" | head -n 1)
