@@ -29,6 +29,7 @@
 #define CRASH_WINDOW_MS 5000  /* a child dying younger than this counts as a crash loop */
 #define RESPAWN_MAX_MS 30000
 #define PROMOTE_EVERY_MS 500
+#define REDIS_LOG_EVERY 100   /* failed connects per log line while Redis is away (10 s of ticks) */
 #define WRITER_GRACE_MS 10000 /* after the job children's grace, for the last audit records */
 
 enum { ROLE_JOB = 0, ROLE_WRITER = 1 };
@@ -60,6 +61,7 @@ typedef struct master {
     mhttp http;             /* /metrics and /healthz (SYNCQ_METRICS_ADDR); closed in children */
     metrics_counters mc;    /* restarts, crashes, reconnects, reaped children's job counters */
     int ever_connected;     /* to Redis: every later connect is a reconnect */
+    int redis_fails;        /* failed connects since the last success, for the log */
     svc_file *svc;          /* the services file, plain data children inherit; NULL without one */
     int stopping;           /* SIGTERM/SIGINT seen */
     int quiet;              /* SIGTSTP seen: children do not fetch (until SIGCONT) */
@@ -335,11 +337,14 @@ redis_tick(master *m)
     url_redact(m->cfg->redis_url, shown, sizeof(shown)); /* the password never reaches a log */
     if (rds_connect(&m->r, m->cfg->redis_url, 5000) == 0 && funcs_load(&m->r) == 0) {
         m->connected = 1;
+        m->redis_fails = 0;
         if (m->ever_connected++) m->mc.redis_reconnects_master++;
         log_msg(LOG_INFO, "master.redis", "connected to Redis at %s", shown);
         return;
     }
-    log_msg(LOG_ERROR, "master.redis", "Redis at %s: %s", shown, m->r.errstr);
+    /* one line per outage, then one every REDIS_LOG_EVERY attempts (a tick each): not ten a second */
+    if (m->redis_fails++ % REDIS_LOG_EVERY == 0)
+        log_msg(LOG_ERROR, "master.redis", "Redis at %s: %s (attempt %d)", shown, m->r.errstr, m->redis_fails);
     rds_close(&m->r);
 }
 
