@@ -33,6 +33,18 @@ usage(FILE *f)
                "Run 'syncq COMMAND --help' for a command's options.\n");
 }
 
+int
+cli_limit_opt(const char *cmd, const char *v, int max, char *out, size_t outlen)
+{
+    int64_t n;
+    if (config_parse_int(v, 1, max, &n) < 0) {
+        fprintf(stderr, "syncq %s: bad --limit \"%s\" (1..%d)\n", cmd, v, max);
+        return EX_USAGE_;
+    }
+    snprintf(out, outlen, "%lld", (long long)n);
+    return 0;
+}
+
 static const char *
 env_get(const char *name)
 {

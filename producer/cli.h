@@ -3,6 +3,8 @@
 #ifndef SYNCQ_CLI_H
 #define SYNCQ_CLI_H
 
+#include <stddef.h> /* for size_t */
+
 #include "config.h"
 
 /* sysexits (SPEC §2) */
@@ -21,6 +23,11 @@ typedef struct cli_cmd {
 /* cli_dispatch runs argv[1] with the configuration from the environment and
  * the global flags before it. Returns an exit code. */
 int cli_dispatch(int argc, char **argv);
+
+/* cli_limit_opt checks a --limit value (1..max) and writes it as text into
+ * out for a query parameter; on a bad value it says so for cmd and returns
+ * EX_USAGE_, else 0. */
+int cli_limit_opt(const char *cmd, const char *v, int max, char *out, size_t outlen);
 
 int cli_enqueue(config *cfg, int argc, char **argv);
 int cli_dlq(config *cfg, int argc, char **argv);

@@ -163,7 +163,6 @@ enum { O_STATUS = 256, O_QUEUE, O_SERVICE, O_ACTION, O_TARGET, O_TTYPE, O_ACTOR,
 static int
 one_opt(int o, const char *v, filters *f)
 {
-    int64_t n;
     switch (o) {
     case O_STATUS:
         f->status = v;
@@ -186,13 +185,7 @@ one_opt(int o, const char *v, filters *f)
         if (cursor_parse(f) == 0) return 0;
         fprintf(stderr, "syncq jobs: bad cursor \"%s\" (pass the one printed under a page)\n", v);
         return EX_USAGE_;
-    case 'n':
-        if (config_parse_int(v, 1, MAX_LIMIT, &n) < 0) {
-            fprintf(stderr, "syncq jobs: bad --limit \"%s\" (1..%d)\n", v, MAX_LIMIT);
-            return EX_USAGE_;
-        }
-        snprintf(f->limit, sizeof(f->limit), "%lld", (long long)n);
-        return 0;
+    case 'n': return cli_limit_opt("jobs", v, MAX_LIMIT, f->limit, sizeof(f->limit));
     default: fputs(usage, stderr); return EX_USAGE_;
     }
 }

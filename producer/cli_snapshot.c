@@ -141,7 +141,6 @@ enum { O_SCOPE = 256, O_STATUS, O_AFTER, O_JSON };
 static int
 one_opt(int o, const char *v, ls_opts *f)
 {
-    int64_t n;
     switch (o) {
     case O_SCOPE: f->scope = v; return 0;
     case O_JSON: f->as_json = 1; return 0;
@@ -159,13 +158,7 @@ one_opt(int o, const char *v, ls_opts *f)
         if (cursor_decode(v, &f->after_scope, &f->after_id) == 0) return 0;
         fprintf(stderr, "syncq snapshot ls: bad cursor \"%s\" (pass the one printed under a page)\n", v);
         return EX_USAGE_;
-    case 'n':
-        if (config_parse_int(v, 1, MAX_LIMIT, &n) < 0) {
-            fprintf(stderr, "syncq snapshot ls: bad --limit \"%s\" (1..%d)\n", v, MAX_LIMIT);
-            return EX_USAGE_;
-        }
-        snprintf(f->limit, sizeof(f->limit), "%lld", (long long)n);
-        return 0;
+    case 'n': return cli_limit_opt("snapshot ls", v, MAX_LIMIT, f->limit, sizeof(f->limit));
     default: fputs(usage, stderr); return EX_USAGE_;
     }
 }
