@@ -4,6 +4,8 @@
 #   make test       install missing packages, build, run unit + integration tests
 #   make run        the demo on an embedded Redis + PostgreSQL under ./.run/
 #   make bench      the throughput benchmark
+#   make install    PREFIX=/usr/local DESTDIR=: binaries, libsyncq (static + shared), header,
+#                   pkg-config file, schema, man pages, systemd unit
 #   make SANITIZE=1 ...  the same with ASan + UBSan (separate build tree)
 
 CC      ?= cc
@@ -28,7 +30,8 @@ CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 Q := $(if $(V),,@)
 
 WARN   := -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wwrite-strings -Wshadow
-override CFLAGS += -std=c11 $(OPT) -g $(WARN) $(SANFLAGS) -MMD -MP -Icommon -I$(B)/gen \
+# -fPIC: the same objects go into bin/*, lib/libsyncq.a and lib/libsyncq.so.
+override CFLAGS += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS) -MMD -MP -Icommon -I$(B)/gen \
                    -DSYNCQ_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 override LDFLAGS += $(SANFLAGS)
 
@@ -41,7 +44,7 @@ IO   := rds db funcs keys enqueue qstat http snapshot
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o schedule.o)
-WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o)
+WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o notify.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o cli_status.o cli_dlq.o cli_dlq_store.o \
                 cli_dlq_show.o cli_dlq_change.o)
 CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_check.o cli_jobs.o cli_jobs_show.o \
@@ -50,7 +53,15 @@ CLI_OBJ    += $(B)/producer/cli_snapshot.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
-all: bin/syncq-worker bin/syncq lib/libsyncq.a
+# The producer library: only what syncq_enqueue needs (no libpq), and only
+# the names in common/libsyncq.sym visible to the programs that link it.
+LIB_MODS := enqueue funcs rds keys envelope mask json sbuf utf8 xalloc errf url uuid config log
+LIB_OBJ  := $(addprefix $(B)/common/,$(addsuffix .o,$(LIB_MODS)))
+LIB_PKGS := hiredis libcjson
+SOMAJOR  := 0
+SONAME   := libsyncq.so.$(SOMAJOR)
+
+all: bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
 
 bin/syncq-worker: $(B)/bin/syncq-worker
 	@mkdir -p bin && rm -f $@ && cp $< $@
@@ -58,6 +69,9 @@ bin/syncq: $(B)/bin/syncq
 	@mkdir -p bin && rm -f $@ && cp $< $@
 lib/libsyncq.a: $(B)/lib/libsyncq.a
 	@mkdir -p lib && rm -f $@ && cp $< $@
+lib/libsyncq.so: $(B)/lib/libsyncq.so.$(VERSION)
+	@mkdir -p lib && rm -f $@ lib/$(SONAME) lib/libsyncq.so.$(VERSION)
+	@cp $< lib/libsyncq.so.$(VERSION) && ln -s libsyncq.so.$(VERSION) lib/$(SONAME) && ln -s $(SONAME) $@
 
 $(B)/bin/syncq-worker: $(B)/worker/main.o $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -69,10 +83,24 @@ $(B)/bin/syncq: $(B)/producer/main.o $(CLI_OBJ) $(COMMON_OBJ)
 	@echo "  LD $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(B)/lib/libsyncq.a: $(COMMON_OBJ)
+# Static: one relocatable object whose internal names are made local, so an
+# application's own json_parse or log_init cannot collide with ours.
+$(B)/lib/libsyncq.a: $(LIB_OBJ) common/libsyncq.sym
 	@mkdir -p $(@D)
 	@echo "  AR $@"
-	$(Q)ar rcs $@ $^
+	$(Q)ld -r -o $(B)/lib/libsyncq.o $(LIB_OBJ)
+	$(Q)objcopy --keep-global-symbols=common/libsyncq.sym $(B)/lib/libsyncq.o
+	$(Q)rm -f $@ && ar rcs $@ $(B)/lib/libsyncq.o
+
+$(B)/lib/libsyncq.map: common/libsyncq.sym
+	@mkdir -p $(@D)
+	$(Q){ echo 'SYNCQ_$(SOMAJOR) { global:'; sed 's/$$/;/' $<; echo 'local: *; };'; } > $@
+
+$(B)/lib/libsyncq.so.$(VERSION): $(LIB_OBJ) $(B)/lib/libsyncq.map
+	@mkdir -p $(@D)
+	@echo "  LD $@"
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script=$(B)/lib/libsyncq.map \
+		-o $@ $(LIB_OBJ) $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null)
 
 # The Redis function library is embedded in the binaries as a C string.
 $(B)/gen/funcs_lua.h: common/functions.lua scripts/embed.sh
@@ -121,9 +149,57 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/bench.sh
 
+# ---- install (FHS under PREFIX; DESTDIR for packaging and the tests) ----
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+
+$(B)/dist/syncq.pc: dist/syncq.pc.in Makefile
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
+		-e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(LIB_PKGS)|g' $< > $@
+
+$(B)/dist/syncq-worker.service: dist/syncq-worker.service.in Makefile
+	@mkdir -p $(@D)
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+install: all $(B)/dist/syncq.pc $(B)/dist/syncq-worker.service
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) \
+		$(DESTDIR)$(DATADIR)/syncq/schema $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR)/syncq/examples
+	install -m 755 bin/syncq bin/syncq-worker $(DESTDIR)$(BINDIR)/
+	install -m 644 lib/libsyncq.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 lib/libsyncq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libsyncq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsyncq.so
+	install -m 644 common/syncq.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 $(B)/dist/syncq.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 644 $(SCHEMA) $(DESTDIR)$(DATADIR)/syncq/schema/
+	install -m 644 examples/services.dns.json $(DESTDIR)$(DATADIR)/syncq/examples/
+	install -m 644 man/syncq.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/syncq-services.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/syncq-worker.8 $(DESTDIR)$(MANDIR)/man8/
+	install -m 644 $(B)/dist/syncq-worker.service $(DESTDIR)$(UNITDIR)/
+	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 644 dist/syncq.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/syncq.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/syncq $(DESTDIR)$(BINDIR)/syncq-worker $(DESTDIR)$(LIBDIR)/libsyncq.a \
+		$(DESTDIR)$(LIBDIR)/libsyncq.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsyncq.so.$(VERSION) \
+		$(DESTDIR)$(INCLUDEDIR)/syncq.h $(DESTDIR)$(LIBDIR)/pkgconfig/syncq.pc \
+		$(DESTDIR)$(MANDIR)/man1/syncq.1 $(DESTDIR)$(MANDIR)/man5/syncq-services.5 \
+		$(DESTDIR)$(MANDIR)/man8/syncq-worker.8 $(DESTDIR)$(UNITDIR)/syncq-worker.service \
+		$(DESTDIR)$(PREFIX)/lib/sysusers.d/syncq.conf
+	rm -rf $(DESTDIR)$(DATADIR)/syncq
+
 clean:
 	rm -rf build bin lib
 
-.PHONY: all deps unit unit-build test run bench clean bin/syncq-worker bin/syncq lib/libsyncq.a
+.PHONY: all deps unit unit-build test run bench clean install uninstall bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,6 +1,6 @@
 /* enqueue.c - enqueue one job from a C program with libsyncq.
  *
- *   cc -Icommon examples/enqueue.c lib/libsyncq.a $(pkg-config --libs hiredis libcjson libpq) -o enqueue
+ *   cc -Icommon examples/enqueue.c lib/libsyncq.a $(pkg-config --libs hiredis libcjson) -o enqueue
  *   SYNCQ_REDIS_URL=redis://127.0.0.1:6379/0 ./enqueue '{"kind":"mutation","service":"syncq","action":"noop"}'
  *
  * Prints the job id; exits 65 on a bad envelope, 69 when Redis is unreachable. */

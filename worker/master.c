@@ -7,6 +7,7 @@
 #include "funcs.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "services.h"
 #include "url.h"
 #include "uuid.h"
@@ -67,6 +68,7 @@ typedef struct master {
     int quiet;              /* SIGTSTP seen: children do not fetch (until SIGCONT) */
     int published;          /* the services file's defaults are in Redis */
     int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
+    notifier sd;            /* systemd readiness and watchdog (Type=notify) */
 } master;
 
 static int sigpipe_fds[2] = {-1, -1};
@@ -444,6 +446,7 @@ begin_stop(master *m, int64_t now)
     if (!m->stopping) {
         m->stopping = 1;
         m->deadline_ms = now + (int64_t)m->cfg->grace_s * 1000;
+        notify_stopping(&m->sd);
         log_msg(LOG_INFO, "master.stop", "stopping: finishing in-flight jobs (grace %d s)", m->cfg->grace_s);
         for (int i = 1; i < m->nslots; i++) order(&m->slots[i], 'q');
     } else if (m->deadline_ms > now + 1000) {
@@ -659,6 +662,7 @@ loop(master *m)
         deadline_tick(m);
         sweep_tick(m, now);
         stop_tick(m, now);
+        notify_tick(&m->sd, now, m->connected); /* ready once Redis answers; pings while the loop turns */
         if (m->stopping && live_children(m, ROLE_JOB) == 0 && live_children(m, ROLE_WRITER) == 0) return;
         pfd[0] = (struct pollfd){sigpipe_fds[0], POLLIN, 0};
         int n = 1 + mhttp_pollfds(&m->http, pfd + 1, 1 + MHTTP_CONNS);
@@ -697,6 +701,8 @@ master_run(config *cfg)
         m.slots[i].role = i == 0 ? ROLE_WRITER : ROLE_JOB;
     }
     metrics_open(&m);
+    if (notify_init(&m.sd) < 0)
+        log_msg(LOG_WARN, "master.notify", "NOTIFY_SOCKET is set but no socket could be made: %s", strerror(errno));
     m.last_lease_ok_ms = now_ms();
     log_msg(LOG_INFO, "master.start", "syncq-worker %s: %d children on %d queue(s) as %s", SYNCQ_VERSION,
             cfg->concurrency, cfg->nqueues, m.wid);
@@ -704,6 +710,7 @@ master_run(config *cfg)
     if (m.connected) reaper_forget(&m.r, cfg, m.wid);
     rds_close(&m.r);
     mhttp_close(&m.http);
+    notify_close(&m.sd);
     board_free(m.board, MAX_SLOTS);
     svc_free(m.svc);
     log_msg(LOG_INFO, "master.exit", "stopped");

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 cc -std=c11 -Wall -Wextra -Werror -Icommon examples/enqueue.c lib/libsyncq.a \
-    $(pkg-config --libs hiredis libcjson libpq) $( [ "${SANITIZE:-0}" = 1 ] && echo -fsanitize=address,undefined ) \
+    $(pkg-config --libs hiredis libcjson) $( [ "${SANITIZE:-0}" = 1 ] && echo -fsanitize=address,undefined ) \
     -o "$W/enqueue"
 start_worker -c 1 -q urgent
 id=$("$W/enqueue" '{"kind":"mutation","service":"syncq","action":"noop","actor":"c-app","payload":{"apiKey":"k-123"}}')
