@@ -2,7 +2,7 @@
 #   docker build -t syncq .        (docker-compose.yml does this for you)
 
 # --- build stage: the same build packages as `make` uses on a developer machine
-FROM debian:bookworm-slim AS build
+FROM debian:12.8-slim AS build
 WORKDIR /src
 COPY scripts/deps.sh scripts/deps.sh
 RUN sh scripts/deps.sh build && rm -rf /var/lib/apt/lists/*
@@ -16,7 +16,8 @@ COPY scripts/ scripts/
 RUN make clean && make -j"$(nproc)" all
 
 # --- runtime stage: only the shared libraries the binaries link against
-FROM debian:bookworm-slim
+# (tests/it/compose_test.sh checks this list against ldd of the binaries)
+FROM debian:12.8-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libhiredis0.14 libcjson1 libpq5 libcurl4 ca-certificates \
@@ -25,5 +26,10 @@ RUN apt-get update \
       --shell /usr/sbin/nologin syncq
 COPY --from=build /src/bin/syncq /src/bin/syncq-worker /usr/local/bin/
 USER syncq:syncq
+# /metrics and /healthz on the container interface, for a scrape config and the health check
+ENV SYNCQ_METRICS_ADDR=0.0.0.0:9464
+EXPOSE 9464
+# No curl in the image: the CLI asks the master itself (exit 0 healthy, 1 not).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 CMD ["syncq", "healthcheck", "--quiet"]
 STOPSIGNAL SIGTERM
 CMD ["syncq-worker"]

@@ -18,13 +18,15 @@
 typedef struct str_var {
     const char *name;
     size_t off, size;
+    const char *file_name; /* NAME_FILE: read the value from that file (container secrets), or NULL */
 } str_var;
 
-#define STR_VAR(env, field) {env, offsetof(config, field), sizeof(((config *)0)->field)}
+#define STR_VAR(env, field) {env, offsetof(config, field), sizeof(((config *)0)->field), NULL}
+#define SECRET_VAR(env, field, file) {env, offsetof(config, field), sizeof(((config *)0)->field), file}
 
 static const str_var str_vars[] = {
-    STR_VAR("SYNCQ_REDIS_URL", redis_url),
-    STR_VAR("SYNCQ_DATABASE_URL", database_url),
+    SECRET_VAR("SYNCQ_REDIS_URL", redis_url, "SYNCQ_REDIS_URL_FILE"),
+    SECRET_VAR("SYNCQ_DATABASE_URL", database_url, "SYNCQ_DATABASE_URL_FILE"),
     STR_VAR("SYNCQ_PREFIX", prefix),
     STR_VAR("SYNCQ_SERVICES", services_path),
     STR_VAR("SYNCQ_MASK_KEYS", mask_keys),
@@ -283,12 +285,42 @@ lookup(config_getenv_fn get, const char *name)
     return v && *v ? v : NULL;
 }
 
+/* from_file sets v from the first line of the file NAME_FILE names (the
+ * Docker and Kubernetes secrets convention). The file's text is a secret:
+ * no error quotes it. */
+static int
+from_file(config *c, const str_var *v, const char *path, char *err, size_t errlen)
+{
+    char buf[1024];
+    FILE *f = fopen(path, "r");
+    if (!f) return errf(err, errlen, "%s: cannot read \"%.200s\": %s", v->file_name, path, strerror(errno));
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) return errf(err, errlen, "%s: cannot read \"%.200s\"", v->file_name, path);
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0'; /* one line; editors add a newline */
+    if (!buf[0]) return errf(err, errlen, "%s: \"%.200s\" is empty", v->file_name, path);
+    int rc = set_str(c, v, buf, err, errlen);
+    explicit_bzero(buf, sizeof(buf));
+    return rc;
+}
+
+static int
+str_var_set(config *c, config_getenv_fn get, const str_var *sv, char *err, size_t errlen)
+{
+    const char *v = lookup(get, sv->name), *path = sv->file_name ? lookup(get, sv->file_name) : NULL;
+    if (v && path) return errf(err, errlen, "set %s or %s, not both", sv->name, sv->file_name);
+    if (path) return from_file(c, sv, path, err, errlen);
+    return v ? set_str(c, sv, v, err, errlen) : 0;
+}
+
 static int
 env_vars(config *c, config_getenv_fn get, char *err, size_t errlen)
 {
     const char *v;
     for (size_t i = 0; i < sizeof(str_vars) / sizeof(str_vars[0]); i++)
-        if ((v = lookup(get, str_vars[i].name)) && set_str(c, &str_vars[i], v, err, errlen)) return -1;
+        if (str_var_set(c, get, &str_vars[i], err, errlen)) return -1;
     for (size_t i = 0; i < sizeof(int_vars) / sizeof(int_vars[0]); i++)
         if ((v = lookup(get, int_vars[i].name)) && set_int(c, &int_vars[i], v, err, errlen)) return -1;
     if ((v = lookup(get, "SYNCQ_LOG_LEVEL")) && (c->log_level = log_level_from(v)) < 0)

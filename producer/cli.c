@@ -21,6 +21,7 @@ static const cli_cmd commands[] = {
     {"jobs", cli_jobs, "search the audit log; jobs show ID; jobs retry ID"},
     {"prune", cli_prune, "delete audit rows of jobs finished before a given age"},
     {"snapshot", cli_snapshot, "ls SERVICE RESOURCE: the local copy of a synced resource, a page at a time"},
+    {"healthcheck", cli_healthcheck, "exit 0 when the worker master on this machine answers /healthz (containers)"},
 };
 
 static void

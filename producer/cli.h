@@ -41,5 +41,6 @@ int cli_check(config *cfg, int argc, char **argv);
 int cli_jobs(config *cfg, int argc, char **argv);
 int cli_prune(config *cfg, int argc, char **argv);
 int cli_snapshot(config *cfg, int argc, char **argv);
+int cli_healthcheck(config *cfg, int argc, char **argv);
 
 #endif

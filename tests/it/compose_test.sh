@@ -89,6 +89,26 @@ out("worker.migrate_condition", cond)
 
 redis = services.get("redis") or {}
 out("redis.argv", " ".join(words(redis.get("command"))))
+for p in redis.get("ports") or []:
+    out("redis.port", p)
+
+hc = worker.get("healthcheck") or {}
+out("worker.healthcheck", " ".join(words(hc.get("test"))))
+wenv = env(worker)
+out("worker.SYNCQ_METRICS_ADDR", wenv.get("SYNCQ_METRICS_ADDR", ""))
+out("worker.SYNCQ_SERVICES", wenv.get("SYNCQ_SERVICES", ""))
+for c in worker.get("configs") or []:
+    if isinstance(c, dict):
+        out("worker.config_target", c.get("target", ""))
+for name, svc in services.items():
+    if svc.get("image"):
+        out("image", "%s %s" % (name, svc["image"]))
+    for k, v in env(svc).items():
+        # a credential written into the compose file itself
+        if re.search(r"://[^/@\s]*:[^/@\s]+@", v) or (re.search(r"PASSWORD|SECRET|TOKEN", k) and not k.endswith("_FILE")):
+            out("literal_secret", "%s %s" % (name, k))
+for sname, sdef in ((doc or {}).get("secrets") or {}).items():
+    out("secret_file", (sdef or {}).get("file", ""))
 
 names = set()
 for svc in services.values():
@@ -162,5 +182,59 @@ for b in syncq syncq-worker; do
 done
 user=$(awk 'toupper($1) == "USER" { u = $2 } END { print u }' "$DOCKERFILE")
 case "$user" in '' | root | root:* | 0 | 0:*) fail "the image must run as a non-root USER (is: '${user:-root}')" ;; esac
+
+# 7. production shape: a health check without curl, metrics on the container interface, the
+#    services file mounted where SYNCQ_SERVICES points, pinned images, no credential in the
+#    file, Redis published on loopback only
+case " $(fact worker.healthcheck) " in *" syncq healthcheck "*) ;; *) fail "worker healthcheck must run 'syncq healthcheck' (is: $(fact worker.healthcheck))" ;; esac
+case "$(fact worker.SYNCQ_METRICS_ADDR)" in 0.0.0.0:* | "[::]:"*) ;; *) fail "worker must serve metrics on the container interface (SYNCQ_METRICS_ADDR=0.0.0.0:PORT)" ;; esac
+svcpath=$(fact worker.SYNCQ_SERVICES)
+[ -n "$svcpath" ] && fact worker.config_target | grep -qxF "$svcpath" || fail "no services file mounted at SYNCQ_SERVICES ($svcpath)"
+fact image | while read -r name img; do
+    tag=${img##*:}
+    case "$img" in *:*) ;; *) fail "image of $name is not pinned: $img" ;; esac
+    case "$tag" in latest | [!0-9v]* ) fail "image of $name has a floating tag: $img" ;; esac
+done
+[ -z "$(fact literal_secret)" ] || fail "credentials written into docker-compose.yml: $(fact literal_secret | tr '\n' ' ')"
+for p in $(fact redis.port); do
+    case "$p" in 127.0.0.1:*) ;; *) fail "Redis published beyond loopback: $p" ;; esac
+done
+[ -n "$(fact redis.port)" ] || fail "Redis is not published for host apps (127.0.0.1:6379:6379)"
+grep -Eq '^FROM [^ ]+:[0-9]' "$DOCKERFILE" && ! grep -Eq '^FROM [^ :]+( |$)|^FROM [^ ]+:(latest|bookworm-slim)( |$)' "$DOCKERFILE" ||
+    fail "Dockerfile base images must be pinned to a version"
+grep -Eq '^HEALTHCHECK .*syncq.*healthcheck' "$DOCKERFILE" || fail "Dockerfile has no HEALTHCHECK through syncq healthcheck"
+
+# 8. scripts/compose-secrets.sh writes every secret file the compose file mounts, consistently
+sdir=$(mktemp -d)
+trap 'rm -rf "$sdir"' EXIT
+sh "$ROOT/scripts/compose-secrets.sh" "$sdir/secrets" >/dev/null
+for f in $(fact secret_file) ./secrets/worker.env; do
+    [ -s "$sdir/secrets/${f#./secrets/}" ] || fail "compose-secrets.sh does not write $f"
+done
+rp=$(cat "$sdir/secrets/redis_password")
+grep -qx "requirepass $rp" "$sdir/secrets/redis.conf" || fail "redis.conf does not hold the Redis password"
+grep -q ":$rp@redis:" "$sdir/secrets/redis_url" || fail "redis_url does not carry the Redis password"
+grep -q ":$(cat "$sdir/secrets/pg_password")@postgres:" "$sdir/secrets/database_url" || fail "database_url does not carry the PostgreSQL password"
+[ "$(stat -c %a "$sdir/secrets")" = 700 ] || fail "the secrets folder is not mode 700"
+
+# 9. the runtime image installs the package of every library the binaries link directly
+#    (their own dependencies come with them; libc6 is in every Debian image: essential
+#    packages pre-depend on it)
+runtime=$(awk '/^FROM/ { n++ } n == 2' "$DOCKERFILE")
+for b in "$ROOT/bin/syncq" "$ROOT/bin/syncq-worker"; do
+    [ -x "$b" ] || fail "$b is not built"
+    for lib in $(readelf -d "$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+        path=$(ldd "$b" | awk -v l="$lib" '$1 == l { print $3 }')
+        case "$lib" in libasan* | libubsan*) continue ;; esac
+        [ -n "$path" ] || fail "ldd cannot resolve $lib of $b"
+        pkg=""
+        for cand in "$path" "$(readlink -f "$path")" "/usr$path" "${path#/usr}"; do
+            [ -n "$pkg" ] || pkg=$(dpkg -S "$cand" 2>/dev/null | head -1 | cut -d: -f1)
+        done
+        [ -n "$pkg" ] || fail "no Debian package owns $path"
+        [ "$pkg" = libc6 ] || [ "$(dpkg-query -W -f='${Essential}' "$pkg")" = yes ] && continue
+        printf '%s\n' "$runtime" | grep -qw -- "$pkg" || fail "$(basename "$b") needs $lib ($pkg), which the runtime image does not install"
+    done
+done
 
 echo "ok compose"

@@ -7,7 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -366,6 +369,38 @@ test_parse_listen(void **state)
     assert_int_equal(config_parse_listen("averyveryverylonghostname:80", host, 8, &port), -1);
 }
 
+/* NAME_FILE (container secrets): the first line of the file, never quoted in
+ * an error; NAME and NAME_FILE together are refused. */
+static void
+test_env_secret_files(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/syncq-test-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "redis://:TopSecret9@redis:6379/2\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    config c;
+    const char *env[] = {"SYNCQ_REDIS_URL_FILE", path, "SYNCQ_DATABASE_URL_FILE", path, NULL};
+    assert_int_equal(load(&c, env), 0);
+    assert_string_equal(c.redis_url, "redis://:TopSecret9@redis:6379/2");
+    assert_string_equal(c.database_url, "redis://:TopSecret9@redis:6379/2");
+    const char *both[] = {"SYNCQ_REDIS_URL", "redis://x:6379/0", "SYNCQ_REDIS_URL_FILE", path, NULL};
+    expect_bad(both, "set SYNCQ_REDIS_URL or SYNCQ_REDIS_URL_FILE, not both");
+    unlink(path);
+    const char *gone[] = {"SYNCQ_DATABASE_URL_FILE", path, NULL};
+    expect_bad(gone, "SYNCQ_DATABASE_URL_FILE: cannot read");
+    assert_null(strstr(err, "TopSecret9"));
+    memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    const char *empty[] = {"SYNCQ_REDIS_URL_FILE", path, NULL};
+    expect_bad(empty, "is empty");
+    unlink(path);
+}
+
 int
 main(void)
 {
@@ -376,6 +411,7 @@ main(void)
         cmocka_unit_test(test_env_empty_value_is_unset),
         cmocka_unit_test(test_env_bad_values),
         cmocka_unit_test(test_env_too_long),
+        cmocka_unit_test(test_env_secret_files),
         cmocka_unit_test(test_queues),
         cmocka_unit_test(test_queues_bad),
         cmocka_unit_test(test_valid_queue_name),
