@@ -7,6 +7,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=: binaries, libsyncq (static + shared), header,
 #                   pkg-config file, schema, man pages, systemd unit
 #   make SANITIZE=1 ...  the same with ASan + UBSan (separate build tree)
+#   make fuzz       build the libFuzzer harnesses of fuzz/ (clang, ASan + UBSan, build/fuzz)
+#   make fuzz-run   run each harness for FUZZ_SECONDS (default 20; `make test` runs them too)
 
 CC      ?= cc
 PKGS    := hiredis libcjson libpq libcurl
@@ -129,6 +131,39 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ)
 $(B)/tests/test_stats: $(B)/worker/stats.o
 $(B)/tests/test_stats: override CFLAGS += -Iworker
 
+# ---------------------------------------------------------------- Fuzzing
+# libFuzzer harnesses, one per parser (fuzz/README.md). Always clang with
+# ASan + UBSan, in their own tree, whatever SANITIZE says.
+FUZZ_CC      ?= clang-14
+FUZZ_B       := build/fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_NAMES   ?= envelope wrap mask services link
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# gcc checks formats already; clang would also want a format attribute on
+# every vprintf-style helper (log.c), which gcc does not ask for.
+FUZZ_CFLAGS  := -std=c11 -O1 -g $(WARN) -Wno-format-nonliteral $(FUZZ_SAN) -MMD -MP -Icommon -Ifuzz $(PKG_CFLAGS)
+# The pure modules, plus http.c for its pure Link parser.
+FUZZ_OBJ     := $(addprefix $(FUZZ_B)/common/,$(addsuffix .o,$(PURE) http))
+FUZZ_BINS    := $(addprefix $(FUZZ_B)/fuzz_,$(FUZZ_NAMES))
+
+fuzz: $(FUZZ_BINS)
+
+fuzz-run: fuzz
+	@FUZZ_DIR=$(FUZZ_B) FUZZ_SECONDS=$(FUZZ_SECONDS) bash fuzz/run.sh $(FUZZ_NAMES)
+
+$(FUZZ_B)/common/%.o: common/%.c
+	@mkdir -p $(@D)
+	@echo "  CC $< (fuzz)"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_B)/libsyncq_fuzz.a: $(FUZZ_OBJ)
+	@echo "  AR $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_B)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FUZZ_B)/libsyncq_fuzz.a
+	@echo "  LD $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_B)/libsyncq_fuzz.a $(PKG_LIBS) -lm
+
 deps:
 	@sh scripts/deps.sh
 
@@ -136,8 +171,8 @@ unit: $(UNIT_TESTS)
 	@set -e; for t in $(UNIT_TESTS); do echo "== $$t"; $$t; done
 
 test: deps
-	@$(MAKE) --no-print-directory all unit-build
-	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) bash tests/run.sh
+	@$(MAKE) --no-print-directory all unit-build fuzz
+	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) FUZZ_DIR=$(FUZZ_B) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run.sh
 
 unit-build: $(UNIT_TESTS)
 
@@ -200,6 +235,6 @@ uninstall:
 clean:
 	rm -rf build bin lib
 
-.PHONY: all deps unit unit-build test run bench clean install uninstall bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
+.PHONY: all deps unit unit-build test run bench clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -16,6 +16,8 @@ BUILD_PKGS="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libcj
 TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml php-cli php-redis python3-redis"
 # promtool, which checks /metrics in tests/it/it_metrics.sh, comes with the prometheus package.
 TEST_PKGS="$TEST_PKGS prometheus"
+# make fuzz (run by make test): clang with libFuzzer and the sanitizer runtimes.
+TEST_PKGS="$TEST_PKGS clang-14 libclang-rt-14-dev"
 
 usage() {
     echo "usage: sh scripts/deps.sh [all|build] | --list [all|build]" >&2

@@ -1,7 +1,8 @@
 #!/bin/bash
-# run.sh - the whole suite (make test): cmocka unit tests, then every
-# tests/it/*.sh against one private Redis and one private PostgreSQL started
-# here and torn down on exit. With SANITIZE=1 the binaries carry ASan/UBSan and
+# run.sh - the whole suite (make test): cmocka unit tests, the libFuzzer
+# harnesses of fuzz/ (FUZZ_SECONDS each), then every tests/it/*.sh against
+# one private Redis and one private PostgreSQL started here and torn down on
+# exit. With SANITIZE=1 the binaries carry ASan/UBSan and
 # the run fails when any sanitizer log appears (SPEC §10).
 set -u
 cd "$(dirname "$0")/.." || exit 70
@@ -74,6 +75,20 @@ for t in "$B"/tests/test_*; do
     selected "$name" || continue
     "$t" > "$tmp/$name.log" 2>&1
     record "$name" $? "$tmp/$name.log"
+done
+
+# Fuzz tests: every harness of fuzz/ for FUZZ_SECONDS (make fuzz builds them
+# with ASan + UBSan whatever SANITIZE says). They grow their corpus in $tmp,
+# never in the committed fuzz/corpus/.
+FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
+echo "== fuzz tests (${FUZZ_SECONDS:-20} s each, $FUZZ_DIR)"
+for src in fuzz/fuzz_*.c; do
+    name=$(basename "$src" .c)
+    selected "$name" || continue
+    FUZZ_DIR=$FUZZ_DIR FUZZ_WORK="$tmp/fuzz" bash fuzz/run.sh "${name#fuzz_}" > "$tmp/$name.log" 2>&1
+    rc=$?
+    summary=$(tail -n 1 "$tmp/$name.log" | sed -n 's/^fuzz_[a-z]*: ok, //p')
+    record "$name${summary:+ ($summary)}" $rc "$tmp/$name.log"
 done
 
 echo "== integration tests"
