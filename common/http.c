@@ -59,25 +59,75 @@ http_same_origin(const char *a, const char *b)
     return la && la == lb && strncasecmp(a, b, la) == 0;
 }
 
+/* rel_lists_next says whether a rel value (s[0..n), unquoted) lists the
+ * relation type next: types are separated by blanks and compared without
+ * case (RFC 8288 sections 3.3 and 2.1.1). */
+static int
+rel_lists_next(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        while (i < n && s[i] != ' ' && s[i] != '\t') i++;
+        if (i - start == 4 && strncasecmp(s + start, "next", 4) == 0) return 1;
+        while (i < n && (s[i] == ' ' || s[i] == '\t')) i++;
+    }
+    return 0;
+}
+
+/* link_param reads one "; name[=value]" at p (after the ';') and returns
+ * where it ends. A value is a token or a quoted-string, so a ',' ';' or '<'
+ * inside quotes belongs to the value. *next is set when this is the link's
+ * first rel parameter and it lists next (later ones are ignored, RFC 8288
+ * section 3.3). */
+static const char *
+link_param(const char *p, int *rel_seen, int *next)
+{
+    const char *name, *val;
+    size_t nl, vl;
+    p += strspn(p, " \t");
+    name = p;
+    nl = strcspn(p, "=;, \t");
+    p += nl;
+    p += strspn(p, " \t");
+    if (*p != '=') return p;
+    p++;
+    p += strspn(p, " \t");
+    if (*p == '"') {
+        val = ++p;
+        while (*p && *p != '"') p += *p == '\\' && p[1] ? 2 : 1;
+        vl = (size_t)(p - val);
+        if (*p == '"') p++;
+    } else {
+        val = p;
+        vl = strcspn(p, ";, \t");
+        p += vl;
+    }
+    if (nl == 3 && strncasecmp(name, "rel", 3) == 0 && !(*rel_seen)++) *next = rel_lists_next(val, vl);
+    return p;
+}
+
+/* http_parse_link: Link = #( "<" URI-Reference ">" *( ";" link-param ) ),
+ * RFC 8288 section 3. The first link whose rel lists next wins; its target
+ * not fitting in out is -1, like no such link. */
 int
 http_parse_link(const char *v, char *out, size_t outlen)
 {
-    /* Link: <url>; rel="next", <url2>; rel="prev" */
     for (const char *p = v; (p = strchr(p, '<')) != NULL;) {
-        const char *end = strchr(p, '>');
+        const char *uri = p + 1, *end = strchr(uri, '>');
+        int rel_seen = 0, next = 0;
         if (!end) return -1;
-        const char *params = end + 1, *next = strchr(params, ',');
-        size_t plen = next ? (size_t)(next - params) : strlen(params);
-        char buf[256];
-        snprintf(buf, sizeof(buf), "%.*s", (int)(plen < 255 ? plen : 255), params);
-        if (strstr(buf, "rel=\"next\"") || strstr(buf, "rel=next") || strstr(buf, "rel=\"next ")) {
-            size_t ulen = (size_t)(end - p - 1);
+        for (p = end + 1; *p && *p != ',';) { /* the parameters, up to the comma that ends the link */
+            if (*p == ';') p = link_param(p + 1, &rel_seen, &next);
+            else p++;
+        }
+        if (next) {
+            size_t ulen = (size_t)(end - uri);
             if (ulen + 1 > outlen) return -1;
-            memcpy(out, p + 1, ulen);
+            memcpy(out, uri, ulen);
             out[ulen] = '\0';
             return 0;
         }
-        p = end + 1;
     }
     return -1;
 }

@@ -46,7 +46,10 @@ int http_do(http_client *c, const http_request *rq, http_response *rs);
 void http_response_free(http_response *rs);
 /* http_same_origin: 1 when a and b share scheme, host and port (pure). */
 int http_same_origin(const char *a, const char *b);
-/* http_parse_link finds rel="next" in a Link header value (pure). */
+/* http_parse_link copies the target of the first link whose rel lists next
+ * (RFC 8288: any case, among other types, quoted or not; quoted parameter
+ * values are skipped whole) from a Link header value into out. 0, or -1 when
+ * there is none or it does not fit. Pure. */
 int http_parse_link(const char *value, char *out, size_t outlen);
 
 #endif
