@@ -70,6 +70,7 @@ typedef struct master {
     int published;          /* the services file's defaults are in Redis */
     int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
     notifier sd;            /* systemd readiness and watchdog (Type=notify) */
+    int exit_code;          /* master_run's result: 0, or EX_CONFIG after a configuration error */
 } master;
 
 static int sigpipe_fds[2] = {-1, -1};
@@ -134,6 +135,7 @@ worker_id(char *out, size_t len, const char *boot, int pid)
 }
 
 static void redis_lost(master *m);
+static void begin_stop(master *m, int64_t now);
 static void publish_defaults(master *m);
 static void trim(master *m);
 
@@ -338,13 +340,21 @@ static void
 redis_tick(master *m)
 {
     char shown[600];
-    if (m->connected) return;
+    if (m->connected || m->exit_code) return;
     url_redact(m->cfg->redis_url, shown, sizeof(shown)); /* the password never reaches a log */
     if (rds_connect(&m->r, m->cfg->redis_url, 5000) == 0 && funcs_load(&m->r) == 0) {
         m->connected = 1;
         m->redis_fails = 0;
         if (m->ever_connected++) m->mc.redis_reconnects_master++;
         log_msg(LOG_INFO, "master.redis", "connected to Redis at %s", shown);
+        return;
+    }
+    if (m->r.err == RDS_ERR_AUTH || m->r.err == RDS_ERR_CONFIG) {
+        /* a wrong password or URL does not fix itself: say so and stop, retrying only unreachable servers */
+        log_msg(LOG_ERROR, "master.config", "Redis at %s: %s; stopping (exit %d)", shown, m->r.errstr, EXIT_CONFIG);
+        m->exit_code = EXIT_CONFIG;
+        rds_close(&m->r);
+        begin_stop(m, now_ms());
         return;
     }
     /* one line per outage, then one every REDIS_LOG_EVERY attempts (a tick each): not ten a second */
@@ -726,5 +736,5 @@ master_run(config *cfg)
     board_free(m.board, MAX_SLOTS);
     svc_free(m.svc);
     log_msg(LOG_INFO, "master.exit", "stopped");
-    return 0;
+    return m.exit_code;
 }
