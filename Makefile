@@ -42,7 +42,7 @@ PURE := xalloc errf sbuf utf8 json envelope mask url uuid config log wrap record
 PURE += prom
 PURE += services
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
-IO   := rds db funcs keys enqueue qstat http snapshot
+IO   := rds db funcs keys enqueue qstat http snapshot schema
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o schedule.o)
@@ -51,7 +51,7 @@ CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_q
                 cli_dlq_show.o cli_dlq_change.o)
 CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_check.o cli_jobs.o cli_jobs_show.o \
                 cli_jobs_retry.o cli_prune.o)
-CLI_OBJ    += $(B)/producer/cli_snapshot.o $(B)/producer/cli_healthcheck.o
+CLI_OBJ    += $(B)/producer/cli_snapshot.o $(B)/producer/cli_healthcheck.o $(B)/producer/cli_audit.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -115,7 +115,13 @@ SCHEMA := $(sort $(wildcard schema/*.sql))
 $(B)/gen/schema_sql.h: $(SCHEMA) scripts/embed.sh
 	@mkdir -p $(@D)
 	$(Q)for f in $(SCHEMA); do n=$$(basename $$f .sql); sh scripts/embed.sh schema_$$n < $$f; done > $@
-$(B)/producer/cli_migrate.o: $(B)/gen/schema_sql.h
+$(B)/producer/cli_migrate.o: $(B)/gen/schema_sql.h $(B)/gen/schema_version.h
+# The highest migration number, for the worker's startup check (common/schema.c).
+$(B)/gen/schema_version.h: $(SCHEMA)
+	@mkdir -p $(@D)
+	$(Q)n=$$(for f in $(SCHEMA); do basename $$f | sed 's/_.*//; s/^0*//'; done | sort -n | tail -n 1); \
+	    echo "#define SYNCQ_SCHEMA_VERSION $${n:-0}" > $@
+$(B)/common/schema.o $(B)/worker/main.o $(B)/worker/writer.o: $(B)/gen/schema_version.h
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)

@@ -17,6 +17,7 @@ keys_queue(qkeys *k, const char *prefix, const char *q, const char *wid)
     QK(dead, "dead");
     QK(deadjobs, "deadjobs");
     QK(outbox, "outbox");
+    QK(rejected, "rejected");
     QK(owners, "owners");
     QK(paused, "paused");
     QK(config, "config");

@@ -9,6 +9,9 @@
  *   P:{Q}:deadjobs         HASH   dead-letter entries by job id
  *   P:{Q}:outbox           LIST   audit records waiting for PostgreSQL
  *   P:{Q}:claim:<wid>      LIST   audit records a writer is committing
+ *   P:{Q}:rejected         LIST   audit records set aside: PostgreSQL refused
+ *                                 them, or they are not records of ours
+ *                                 (`syncq audit refeed` puts them back)
  *   P:{Q}:owners           SET    worker ids that may hold inflight/claim lists
  *   P:{Q}:paused           STRING present while the queue is paused fleet-wide
  *   P:{Q}:config           HASH   per-action defaults from the services file
@@ -26,6 +29,7 @@ typedef struct qkeys {
     char ready[KEY_MAX], inflight[KEY_MAX], att[KEY_MAX], seq[KEY_MAX];
     char retry[KEY_MAX], dead[KEY_MAX], deadjobs[KEY_MAX], outbox[KEY_MAX];
     char claim[KEY_MAX], owners[KEY_MAX], paused[KEY_MAX], config[KEY_MAX];
+    char rejected[KEY_MAX];
 } qkeys;
 
 /* keys_queue fills k for queue q; wid (may be NULL) names the in-flight and

@@ -12,7 +12,7 @@
 #include <string.h>
 
 /* The replies of the first round trip, in order. */
-enum { R_READY, R_OLDEST, R_RETRY, R_NEXT, R_DEAD, R_PAUSED, R_OUTBOX, R_OWNERS, R_COUNT };
+enum { R_READY, R_OLDEST, R_RETRY, R_NEXT, R_DEAD, R_PAUSED, R_OUTBOX, R_OWNERS, R_REJECTED, R_COUNT };
 
 int
 qstat_now_ms(rds *r, int64_t *ms)
@@ -98,6 +98,7 @@ fill(qstat *q, rds_reply **x, int64_t now_ms, size_t max_envelope)
     q->dead = rds_reply_int(x[R_DEAD]);
     q->paused = rds_reply_int(x[R_PAUSED]) > 0;
     q->outbox = rds_reply_int(x[R_OUTBOX]);
+    q->rejected = rds_reply_int(x[R_REJECTED]);
     q->oldest_age_ms = q->next_due_ms = -1;
     if ((s = rds_reply_str(x[R_OLDEST], &len)) != NULL) {
         int64_t at = qstat_entry_ms(s, len, max_envelope);
@@ -144,7 +145,7 @@ qstat_read(rds *r, const char *prefix, const char *name, int64_t now_ms, size_t 
         append(r, "ZCARD", k.retry, NULL, NULL, NULL) < 0 ||
         append(r, "ZRANGE", k.retry, "0", "0", "WITHSCORES") < 0 || append(r, "ZCARD", k.dead, NULL, NULL, NULL) < 0 ||
         append(r, "EXISTS", k.paused, NULL, NULL, NULL) < 0 || append(r, "LLEN", k.outbox, NULL, NULL, NULL) < 0 ||
-        append(r, "SMEMBERS", k.owners, NULL, NULL, NULL) < 0)
+        append(r, "SMEMBERS", k.owners, NULL, NULL, NULL) < 0 || append(r, "LLEN", k.rejected, NULL, NULL, NULL) < 0)
         return -1;
     if ((rc = read_owed(r, x, R_COUNT)) == 0) {
         fill(q, x, now_ms, max_envelope);

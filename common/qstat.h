@@ -31,6 +31,7 @@ typedef struct qstat {
     int64_t next_due_ms;     /* Redis ms of the earliest retry, -1 none */
     long long dead;          /* ZCARD dead */
     long long outbox;        /* LLEN outbox: audit records waiting for PostgreSQL */
+    long long rejected;      /* LLEN rejected: audit records set aside by the writer */
     int paused;
     qstat_owner *owners;     /* owned, nowners of them */
     size_t nowners;

@@ -27,25 +27,58 @@ rds_init(rds *r)
     memset(r, 0, sizeof(*r));
 }
 
+/* config_err records a configuration problem found while connecting. */
+static void
+config_err(rds *r, int kind, const char *msg)
+{
+    r->err = kind;
+    snprintf(r->errstr, sizeof(r->errstr), "%s", msg);
+}
+
+/* auth_refused maps an error reply of the handshake to a typed error:
+ * NOAUTH (no password given, one required), WRONGPASS or an older server's
+ * "invalid password", a password sent to a server without one, and a
+ * database index out of range. 1 when mapped, 0 when x is something else. */
+static int
+auth_refused(rds *r, const redisReply *x)
+{
+    if (!x || x->type != REDIS_REPLY_ERROR) return 0;
+    if (!strncmp(x->str, "NOAUTH", 6))
+        config_err(r, RDS_ERR_AUTH, "authentication required (NOAUTH): set the password in SYNCQ_REDIS_URL"
+                                    " (redis://:PASSWORD@host:port/db)");
+    else if (!strncmp(x->str, "WRONGPASS", 9) || strstr(x->str, "invalid password") ||
+             strstr(x->str, "invalid username-password"))
+        config_err(r, RDS_ERR_AUTH, "authentication failed (WRONGPASS): check the user and password in"
+                                    " SYNCQ_REDIS_URL");
+    else if (strstr(x->str, "without any password configured"))
+        config_err(r, RDS_ERR_AUTH, "SYNCQ_REDIS_URL has a password but the server wants none: remove it");
+    else if (strstr(x->str, "DB index is out of range"))
+        config_err(r, RDS_ERR_CONFIG, "the database number in SYNCQ_REDIS_URL is out of range for this server");
+    else return 0;
+    return 1;
+}
+
+/* step runs one handshake command: 0, or -1 with a typed error. */
+static int
+step(rds *r, rds_reply *x)
+{
+    int ok = rds_reply_ok(r, x);
+    if (!ok && x && !auth_refused(r, (const redisReply *)x)) r->err = RDS_ERR_IO;
+    rds_reply_free(x);
+    return ok ? 0 : -1;
+}
+
 static int
 handshake(rds *r, const redis_url *u)
 {
-    rds_reply *x = NULL;
     if (u->password[0]) {
-        if (u->user[0]) x = rds_cmdf(r, "AUTH %s %s", u->user, u->password);
-        else x = rds_cmdf(r, "AUTH %s", u->password);
-        if (!rds_reply_ok(r, x)) goto fail;
-        rds_reply_free(x);
+        rds_reply *x = u->user[0] ? rds_cmdf(r, "AUTH %s %s", u->user, u->password) : rds_cmdf(r, "AUTH %s", u->password);
+        if (step(r, x) < 0) return -1;
     }
-    if (u->db) {
-        x = rds_cmdf(r, "SELECT %d", u->db);
-        if (!rds_reply_ok(r, x)) goto fail;
-        rds_reply_free(x);
-    }
-    return 0;
-fail:
-    rds_reply_free(x);
-    return -1;
+    if (u->db && step(r, rds_cmdf(r, "SELECT %d", u->db)) < 0) return -1;
+    /* the probe: without it a missing password shows up later as "unexpected
+     * reply" or a protocol error on the first large command */
+    return step(r, rds_cmdf(r, "PING"));
 }
 
 int
@@ -62,7 +95,7 @@ rds_connect(rds *r, const char *url, int timeout_ms)
     snprintf(r->url, sizeof(r->url), "%s", url);
     if (redis_url_parse(url, &u, err, sizeof(err)) < 0) {
         snprintf(r->errstr, sizeof(r->errstr), "bad Redis URL: %s", err);
-        r->err = 1;
+        r->err = RDS_ERR_CONFIG;
         return -1;
     }
     if (u.path[0]) r->ctx = redisConnectUnixWithTimeout(u.path, tv);
@@ -80,7 +113,7 @@ rds_connect(rds *r, const char *url, int timeout_ms)
 fail:
     if (r->ctx) redisFree(CTX(r));
     r->ctx = NULL;
-    r->err = 1;
+    if (!r->err) r->err = RDS_ERR_IO;
     return -1;
 }
 

@@ -6,9 +6,18 @@
 
 #include <stddef.h> /* for size_t */
 
+/* Kinds of r->err, so callers branch on the kind (hiredis style): only
+ * RDS_ERR_IO is worth a retry; the others need the configuration fixed. */
+enum {
+    RDS_ERR_NONE = 0,
+    RDS_ERR_IO = 1,     /* unreachable, timed out, connection lost */
+    RDS_ERR_AUTH = 2,   /* NOAUTH / WRONGPASS: the password in the URL */
+    RDS_ERR_CONFIG = 3, /* a malformed URL, a database index out of range */
+};
+
 typedef struct rds {
     void *ctx;          /* redisContext*, NULL when closed */
-    int err;            /* nonzero after an I/O or protocol error */
+    int err;            /* an RDS_ERR_* after a connect, I/O or protocol error */
     char errstr[256];
     char url[512];      /* as given (may hold a password: never log it) */
     int timeout_ms;     /* connect and read timeout */
@@ -20,9 +29,12 @@ typedef struct rds_reply rds_reply; /* opaque: a hiredis reply */
 typedef enum { RDS_NIL, RDS_INT, RDS_STR, RDS_ARR, RDS_STATUS, RDS_ERR } rds_type;
 
 void rds_init(rds *r);
-/* rds_connect connects to url (see url.h), authenticates and selects the db.
- * timeout_ms bounds the connect and every read (it must exceed the longest
- * blocking command, see SPEC §10). */
+/* rds_connect connects to url (see url.h), authenticates, selects the db and
+ * sends a PING, so a server that wants a password is found here and not by
+ * the first real command. timeout_ms bounds the connect and every read (it
+ * must exceed the longest blocking command). On failure r->err tells an
+ * unreachable server (RDS_ERR_IO) from a configuration to fix (RDS_ERR_AUTH,
+ * RDS_ERR_CONFIG), and r->errstr says which and what to do. */
 int rds_connect(rds *r, const char *url, int timeout_ms);
 void rds_close(rds *r);
 /* rds_forget drops an inherited connection after fork without touching the

@@ -20,6 +20,7 @@ static const cli_cmd commands[] = {
     {"check", cli_check, "exit 1 past thresholds (oldest age, dead count, failure rate), for alerting"},
     {"jobs", cli_jobs, "search the audit log; jobs show ID; jobs retry ID"},
     {"prune", cli_prune, "delete audit rows of jobs finished before a given age"},
+    {"audit", cli_audit, "refeed: audit records PostgreSQL refused, back to the writer once fixed"},
     {"snapshot", cli_snapshot, "ls SERVICE RESOURCE: the local copy of a synced resource, a page at a time"},
     {"healthcheck", cli_healthcheck, "exit 0 when the worker master on this machine answers /healthz (containers)"},
 };
@@ -52,6 +53,26 @@ env_get(const char *name)
     return getenv(name);
 }
 
+/* is_global: a is one of the global flags, which go before the command. */
+static int
+is_global(const char *a)
+{
+    return !strcmp(a, "--redis") || !strcmp(a, "--database") || !strcmp(a, "--prefix");
+}
+
+/* hint_global: after a usage error, name a global flag given after the
+ * command (`syncq migrate --database URL`), which no command accepts. */
+static void
+hint_global(int argc, char **argv, int cmd)
+{
+    for (int k = cmd + 1; k < argc; k++)
+        if (is_global(argv[k])) {
+            fprintf(stderr, "syncq: %s is a global option: put it before the command (syncq %s VALUE %s ...)\n",
+                    argv[k], argv[k], argv[cmd]);
+            return;
+        }
+}
+
 /* global_flag consumes one global flag at argv[*i]; 1 when consumed. */
 static int
 global_flag(config *c, int argc, char **argv, int *i)
@@ -59,6 +80,7 @@ global_flag(config *c, int argc, char **argv, int *i)
     const char *a = argv[*i];
     char *dst = NULL;
     size_t cap = 0;
+    if (!is_global(a)) return 0;
     if (!strcmp(a, "--redis")) { dst = c->redis_url; cap = sizeof(c->redis_url); }
     else if (!strcmp(a, "--database")) { dst = c->database_url; cap = sizeof(c->database_url); }
     else if (!strcmp(a, "--prefix")) { dst = c->prefix; cap = sizeof(c->prefix); }
@@ -101,7 +123,11 @@ cli_dispatch(int argc, char **argv)
         return EX_USAGE_;
     }
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
-        if (!strcmp(argv[i], commands[k].name)) return commands[k].run(&c, argc - i, argv + i);
+        if (!strcmp(argv[i], commands[k].name)) {
+            int rc = commands[k].run(&c, argc - i, argv + i);
+            if (rc == EX_USAGE_) hint_global(argc, argv, i);
+            return rc;
+        }
     fprintf(stderr, "syncq: unknown command \"%s\"\n", argv[i]);
     usage(stderr);
     return EX_USAGE_;

@@ -17,10 +17,11 @@
 #define DEFAULT_FAILURE_RATE 0.5   /* final failure rate per service/action */
 #define DEFAULT_WINDOW_MS 900000   /* 15 min */
 #define DEFAULT_MIN_JOBS 10        /* fewer finished jobs say nothing about a rate */
+#define DEFAULT_REJECTED 0         /* audit records set aside: each one is a row missing from the audit */
 
 static const char usage[] =
     "usage: syncq check [--max-oldest-age S] [--max-dead N] [--max-failure-rate R] [--window W]\n"
-    "                   [--min-jobs N]\n"
+    "                   [--min-jobs N] [--max-rejected N]\n"
     "\n"
     "Checks thresholds and prints one line per breach:\n"
     "  --max-oldest-age S    a queue's oldest ready job has waited longer than S seconds (or a\n"
@@ -30,6 +31,8 @@ static const char usage[] =
     "                        ended dead or in conflict (default 0.5), when at least --min-jobs\n"
     "                        jobs finished (default 10)\n"
     "  --window W            the failure-rate window: 15m, 1h, 24h, 7d (default 15m)\n"
+    "  --max-rejected N      a queue holds more than N audit records set aside because\n"
+    "                        PostgreSQL refused them (default 0; syncq audit refeed)\n"
     "Each threshold takes \"off\"; with --max-failure-rate off PostgreSQL is not needed.\n"
     "Queues: the configured ones (SYNCQ_QUEUES) and every queue a worker has registered.\n"
     "\n"
@@ -42,9 +45,10 @@ typedef struct limits {
     double rate;         /* < 0 off */
     int64_t window_ms;
     long long min_jobs;
+    long long rejected;  /* -1 off */
 } limits;
 
-enum { O_AGE = 256, O_DEAD, O_RATE, O_WINDOW, O_MIN };
+enum { O_AGE = 256, O_DEAD, O_RATE, O_WINDOW, O_MIN, O_REJECTED };
 
 static int
 bad(const char *opt, const char *v)
@@ -86,6 +90,12 @@ one_opt(int o, const char *v, limits *l)
         if (config_parse_int(v, 0, 1000000000, &n) < 0) return bad("max-dead", v);
         l->dead = n;
         return 0;
+    case O_REJECTED:
+        l->rejected = -1;
+        if (off) return 0;
+        if (config_parse_int(v, 0, 1000000000, &n) < 0) return bad("max-rejected", v);
+        l->rejected = n;
+        return 0;
     case O_RATE: l->rate = -1; return off ? 0 : rate_opt(v, &l->rate);
     case O_WINDOW: return ops_duration(v, &l->window_ms, "check", "window") < 0 || l->window_ms == 0 ? EX_USAGE_ : 0;
     case O_MIN:
@@ -102,9 +112,11 @@ parse(int argc, char **argv, limits *l)
     static const struct option opts[] = {
         {"max-oldest-age", required_argument, NULL, O_AGE}, {"max-dead", required_argument, NULL, O_DEAD},
         {"max-failure-rate", required_argument, NULL, O_RATE}, {"window", required_argument, NULL, O_WINDOW},
-        {"min-jobs", required_argument, NULL, O_MIN}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        {"min-jobs", required_argument, NULL, O_MIN}, {"max-rejected", required_argument, NULL, O_REJECTED},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int o, rc;
-    *l = (limits){DEFAULT_OLDEST_MS, DEFAULT_DEAD, DEFAULT_FAILURE_RATE, DEFAULT_WINDOW_MS, DEFAULT_MIN_JOBS};
+    *l = (limits){DEFAULT_OLDEST_MS, DEFAULT_DEAD, DEFAULT_FAILURE_RATE, DEFAULT_WINDOW_MS, DEFAULT_MIN_JOBS,
+                  DEFAULT_REJECTED};
     optind = 1;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'h') {
@@ -139,6 +151,12 @@ judge_queues(const ops_fleet *f, const limits *l)
         }
         if (l->dead >= 0 && q->dead > l->dead) {
             printf("queue %s: %lld dead-letter jobs, over %lld\n", q->name, q->dead, l->dead);
+            breaches++;
+        }
+        if (l->rejected >= 0 && q->rejected > l->rejected) {
+            printf("queue %s: %lld audit records set aside (PostgreSQL refused them), over %lld;"
+                   " fix the cause, then syncq audit refeed --queue %s\n",
+                   q->name, q->rejected, l->rejected, q->name);
             breaches++;
         }
     }

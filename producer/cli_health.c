@@ -256,8 +256,11 @@ cli_health(config *cfg, int argc, char **argv)
         }
         if (o == 'j') {
             as_json = 1;
-        } else if (o != 'W' || ops_duration(optarg, &r.window_ms, "health", "window") < 0 || r.window_ms == 0) {
+        } else if (o != 'W' || ops_duration(optarg, &r.window_ms, "health", "window") < 0) {
             if (o != 'W') fputs(usage, stderr);
+            return EX_USAGE_;
+        } else if (r.window_ms == 0) {
+            fprintf(stderr, "syncq health: --window \"%s\" is empty: give a window longer than 0 (15m, 1h, 7d)\n", optarg);
             return EX_USAGE_;
         }
     }

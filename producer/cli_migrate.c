@@ -4,6 +4,7 @@
 #include "fmacros.h"
 #include "cli.h"
 #include "db.h"
+#include "schema.h"
 #include "schema_sql.h"
 
 #include <stdio.h>
@@ -24,6 +25,9 @@ static const migration migrations[] = {
     {4, "004_observability", schema_004_observability},
     {5, "005_snapshots", schema_005_snapshots},
 };
+/* versions run 1..N, and N is what the worker checks for (schema.h) */
+_Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SYNCQ_SCHEMA_VERSION,
+               "a schema/ file is missing from migrations[]");
 
 static int
 applied(db *d, int version)
@@ -88,6 +92,7 @@ cli_migrate(config *cfg, int argc, char **argv)
     int rc = EX_OK_;
     if (argc > 1) {
         int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+        if (!help) fprintf(stderr, "syncq migrate: unrecognized %s \"%s\"\n", argv[1][0] == '-' ? "option" : "argument", argv[1]);
         fprintf(help ? stdout : stderr, "usage: syncq migrate\n\nApplies schema/ migrations to SYNCQ_DATABASE_URL.\n");
         return help ? EX_OK_ : EX_USAGE_;
     }

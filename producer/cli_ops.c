@@ -21,7 +21,8 @@ ops_redis(rds *r, const config *cfg, const char *cmd)
     rds_init(r);
     if (rds_connect(r, cfg->redis_url, REDIS_TIMEOUT_MS) == 0) return 0;
     url_redact(cfg->redis_url, shown, sizeof(shown));
-    fprintf(stderr, "syncq %s: cannot reach Redis at %s: %s\n", cmd, shown, r->errstr);
+    if (r->err == RDS_ERR_IO) fprintf(stderr, "syncq %s: cannot reach Redis at %s: %s\n", cmd, shown, r->errstr);
+    else fprintf(stderr, "syncq %s: Redis at %s: %s\n", cmd, shown, r->errstr); /* reached, but refused */
     rds_close(r);
     return EX_UNAVAILABLE_;
 }

@@ -11,19 +11,61 @@
 #include <time.h>
 
 static const char usage[] =
-    "usage: syncq queue pause QUEUE...    stop every worker fetching from QUEUE\n"
-    "       syncq queue resume QUEUE...   let them fetch again\n"
-    "       syncq queue ls                queues with their depth and state\n";
+    "usage: syncq queue pause QUEUE... [--force]    stop every worker fetching from QUEUE\n"
+    "       syncq queue resume QUEUE... [--force]   let them fetch again\n"
+    "       syncq queue ls                          queues with their depth and state\n"
+    "\n"
+    "A queue must be known: configured (SYNCQ_QUEUES) or registered by a worker (queue ls);\n"
+    "--force pauses or resumes a name nothing knows yet (a queue about to be deployed).\n";
+
+/* known: name is configured, registered by a worker, or (to resume) paused;
+ * 1, 0, or -1 on a Redis error (r->errstr). A typo would otherwise pause
+ * nothing and say "paused". */
+static int
+known(rds *r, const config *cfg, const char *name)
+{
+    char reg[KEY_MAX];
+    qkeys k;
+    for (int i = 0; i < cfg->nqueues; i++)
+        if (!strcmp(cfg->queues[i].name, name)) return 1;
+    keys_global(reg, sizeof(reg), cfg->prefix, "queues");
+    keys_queue(&k, cfg->prefix, name, NULL);
+    rds_reply *x = rds_cmdf(r, "SISMEMBER %s %s", reg, name);
+    rds_reply *y = rds_cmdf(r, "EXISTS %s", k.paused);
+    int rc = rds_reply_ok(r, x) && rds_reply_ok(r, y) ? (rds_reply_int(x) == 1 || rds_reply_int(y) == 1) : -1;
+    rds_reply_free(x);
+    rds_reply_free(y);
+    return rc;
+}
+
+/* check_names refuses, before anything changes, a bad or unknown name. */
+static int
+check_names(rds *r, const config *cfg, int force, int argc, char **argv)
+{
+    for (int i = 0; i < argc; i++) {
+        if (!config_valid_queue_name(argv[i])) {
+            fprintf(stderr, "syncq queue: bad queue name \"%s\"\n", argv[i]);
+            return EX_USAGE_;
+        }
+        int k = force ? 1 : known(r, cfg, argv[i]);
+        if (k < 0) {
+            fprintf(stderr, "syncq queue: %s\n", r->errstr);
+            return EX_UNAVAILABLE_;
+        }
+        if (!k) {
+            fprintf(stderr, "syncq queue: unknown queue \"%s\": not in SYNCQ_QUEUES and no worker has registered it"
+                            " (syncq queue ls); --force to use it anyway\n", argv[i]);
+            return EX_DATAERR_;
+        }
+    }
+    return EX_OK_;
+}
 
 static int
 toggle(rds *r, const config *cfg, int pause, int argc, char **argv)
 {
     for (int i = 0; i < argc; i++) {
         qkeys k;
-        if (!config_valid_queue_name(argv[i])) {
-            fprintf(stderr, "syncq queue: bad queue name \"%s\"\n", argv[i]);
-            return EX_USAGE_;
-        }
         keys_queue(&k, cfg->prefix, argv[i], NULL);
         rds_reply *x = pause ? rds_cmdf(r, "SET %s %lld", k.paused, (long long)time(NULL)) : rds_cmdf(r, "DEL %s", k.paused);
         int ok = rds_reply_ok(r, x);
@@ -83,7 +125,13 @@ cli_queue(config *cfg, int argc, char **argv)
         fprintf(stderr, "syncq queue: unknown verb \"%s\"\n%s", argv[1], usage);
         return EX_USAGE_;
     }
-    if ((pause || resume) && argc < 3) {
+    /* --force anywhere after the verb; the rest are queue names */
+    int force = 0, n = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--force")) force = 1;
+        else argv[2 + n++] = argv[i];
+    }
+    if ((pause || resume) && n < 1) {
         fputs(usage, stderr);
         return EX_USAGE_;
     }
@@ -92,7 +140,8 @@ cli_queue(config *cfg, int argc, char **argv)
         fprintf(stderr, "syncq queue: %s\n", r.errstr);
         return EX_UNAVAILABLE_;
     }
-    rc = ls ? list(&r, cfg) : toggle(&r, cfg, pause, argc - 2, argv + 2);
+    if (ls) rc = list(&r, cfg);
+    else if ((rc = check_names(&r, cfg, force, n, argv + 2)) == EX_OK_) rc = toggle(&r, cfg, pause, n, argv + 2);
     rds_close(&r);
     return rc;
 }

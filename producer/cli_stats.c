@@ -53,16 +53,16 @@ static void
 print_queues(const ops_fleet *f)
 {
     char age[32], due[40];
-    printf("%-16s %-7s %8s %9s %9s %7s %-10s %7s %8s\n", "QUEUE", "STATE", "READY", "OLDEST", "IN-FLIGHT", "RETRY",
-           "NEXT DUE", "DEAD", "BACKLOG");
+    printf("%-16s %-7s %8s %9s %9s %7s %-10s %7s %8s %8s\n", "QUEUE", "STATE", "READY", "OLDEST", "IN-FLIGHT", "RETRY",
+           "NEXT DUE", "DEAD", "BACKLOG", "REJECTED");
     for (int i = 0; i < f->nq; i++) {
         const qstat *q = &f->q[i];
         if (q->next_due_ms < 0) snprintf(due, sizeof(due), "-");
         else if (q->next_due_ms <= f->now_ms) snprintf(due, sizeof(due), "now");
         else snprintf(due, sizeof(due), "in %s", ops_fmt_ms(q->next_due_ms - f->now_ms, age, sizeof(age)));
-        printf("%-16s %-7s %8lld %9s %9lld %7lld %-10s %7lld %8lld\n", q->name, q->paused ? "paused" : "active",
+        printf("%-16s %-7s %8lld %9s %9lld %7lld %-10s %7lld %8lld %8lld\n", q->name, q->paused ? "paused" : "active",
                q->ready, q->ready && q->oldest_age_ms < 0 ? "?" : ops_fmt_ms(q->oldest_age_ms, age, sizeof(age)),
-               q->inflight, q->retry, due, q->dead, q->outbox);
+               q->inflight, q->retry, due, q->dead, q->outbox, q->rejected);
     }
 }
 
@@ -114,6 +114,7 @@ json_queue(sbuf *b, const qstat *q, int64_t now)
     ops_json_ms(b, "next_due_in_ms", q->next_due_ms < 0 ? -1 : q->next_due_ms > now ? q->next_due_ms - now : 0);
     ops_json_int(b, "dead", q->dead);
     ops_json_int(b, "audit_backlog", q->outbox);
+    ops_json_int(b, "audit_rejected", q->rejected);
     sbuf_addc(b, '}');
 }
 

@@ -1,8 +1,11 @@
 /* main.c - syncq-worker: arguments and configuration, then the master. */
 #include "fmacros.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "mask.h"
+#include "schema.h"
+#include "url.h"
 #include "worker.h"
 
 #include <getopt.h>
@@ -94,6 +97,40 @@ env_get(const char *name)
     return getenv(name);
 }
 
+/* schema_ok refuses to start on a database without the schema this build
+ * needs (EXIT_CONFIG), rather than have every audit record refused. An
+ * unreachable PostgreSQL is not a reason to stop: jobs run, their records
+ * wait in Redis, and the writer checks the schema when it connects. */
+static int
+schema_ok(const config *c)
+{
+    db d;
+    char msg[256], shown[1100];
+    int rc = 0;
+    db_init(&d);
+    url_redact(c->database_url[0] ? c->database_url : "(libpq defaults)", shown, sizeof(shown));
+    /* a host that drops packets must not hold the start: bound the connect
+     * unless the URL or the environment already does (libpq's default waits forever) */
+    int bounded = getenv("PGCONNECT_TIMEOUT") == NULL;
+    if (bounded) setenv("PGCONNECT_TIMEOUT", "5", 1);
+    int down = db_connect(&d, c->database_url) < 0;
+    if (bounded) unsetenv("PGCONNECT_TIMEOUT");
+    if (down) {
+        log_msg(LOG_WARN, "master.schema", "PostgreSQL at %s: %s; the writer checks the schema once it connects",
+                shown, d.errstr);
+    } else {
+        int k = schema_check(&d, msg, sizeof(msg));
+        if (k < 0) log_msg(LOG_WARN, "master.schema", "PostgreSQL at %s: %s", shown, d.errstr);
+        if (k > 0) {
+            log_msg(LOG_ERROR, "master.schema", "PostgreSQL at %s: %s; stopping (exit %d)", shown, msg, EXIT_CONFIG);
+            fprintf(stderr, "syncq-worker: %s\n", msg);
+            rc = -1;
+        }
+    }
+    db_close(&d);
+    return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -108,5 +145,6 @@ main(int argc, char **argv)
     if (rc >= 0) return rc;
     log_set_level(c.log_level);
     mask_set_extra(c.mask_keys[0] ? c.mask_keys : NULL);
+    if (schema_ok(&c) < 0) return EXIT_CONFIG;
     return master_run(&c);
 }

@@ -57,6 +57,7 @@ typedef struct master {
     int connected;
     slot slots[MAX_SLOTS];
     int nslots;             /* slots[0] is the writer; 1..nslots-1 job children */
+    int want;               /* job children wanted (SIGTTIN/SIGTTOU); slots past it retire */
     int64_t last_lease_ok_ms, next_beat_ms, next_sweep_ms, next_promote_ms, next_schedule_ms;
     board_slot *board;      /* shared with the children, MAX_SLOTS slots */
     mhttp http;             /* /metrics and /healthz (SYNCQ_METRICS_ADDR); closed in children */
@@ -69,6 +70,7 @@ typedef struct master {
     int published;          /* the services file's defaults are in Redis */
     int64_t deadline_ms;    /* when stopping: SIGKILL what is left */
     notifier sd;            /* systemd readiness and watchdog (Type=notify) */
+    int exit_code;          /* master_run's result: 0, or EX_CONFIG after a configuration error */
 } master;
 
 static int sigpipe_fds[2] = {-1, -1};
@@ -133,7 +135,9 @@ worker_id(char *out, size_t len, const char *boot, int pid)
 }
 
 static void redis_lost(master *m);
+static void begin_stop(master *m, int64_t now);
 static void publish_defaults(master *m);
+static void trim(master *m);
 
 /* ---- children ---- */
 
@@ -305,6 +309,7 @@ reap_all(master *m)
         for (int i = 0; i < m->nslots; i++)
             if (m->slots[i].pid == pid) reaped(m, i, st, ru.ru_maxrss);
     }
+    trim(m);
 }
 
 static int
@@ -321,7 +326,7 @@ respawn_due(master *m)
 {
     int64_t now = now_ms();
     if (m->stopping || !m->connected) return;
-    for (int i = 0; i < m->nslots; i++) {
+    for (int i = 0; i <= m->want && i < m->nslots; i++) { /* slots past want are retiring */
         slot *s = &m->slots[i];
         if (!s->pid && now >= s->respawn_at_ms) {
             if (spawn(m, i) < 0) s->respawn_at_ms = now + 1000;
@@ -335,13 +340,21 @@ static void
 redis_tick(master *m)
 {
     char shown[600];
-    if (m->connected) return;
+    if (m->connected || m->exit_code) return;
     url_redact(m->cfg->redis_url, shown, sizeof(shown)); /* the password never reaches a log */
     if (rds_connect(&m->r, m->cfg->redis_url, 5000) == 0 && funcs_load(&m->r) == 0) {
         m->connected = 1;
         m->redis_fails = 0;
         if (m->ever_connected++) m->mc.redis_reconnects_master++;
         log_msg(LOG_INFO, "master.redis", "connected to Redis at %s", shown);
+        return;
+    }
+    if (m->r.err == RDS_ERR_AUTH || m->r.err == RDS_ERR_CONFIG) {
+        /* a wrong password or URL does not fix itself: say so and stop, retrying only unreachable servers */
+        log_msg(LOG_ERROR, "master.config", "Redis at %s: %s; stopping (exit %d)", shown, m->r.errstr, EXIT_CONFIG);
+        m->exit_code = EXIT_CONFIG;
+        rds_close(&m->r);
+        begin_stop(m, now_ms());
         return;
     }
     /* one line per outage, then one every REDIS_LOG_EVERY attempts (a tick each): not ten a second */
@@ -475,22 +488,34 @@ stop_tick(master *m, int64_t now)
     }
 }
 
+/* trim drops the empty slots past m->want from the end of the table. */
+static void
+trim(master *m)
+{
+    int before = m->nslots;
+    while (m->nslots - 1 > m->want && !m->slots[m->nslots - 1].pid) m->nslots--;
+    if (m->nslots != before) log_msg(LOG_INFO, "master.resize", "now %d children", m->nslots - 1);
+}
+
+/* resize: SIGTTIN wants one child more, SIGTTOU one fewer. The child in the
+ * slot past the new count is told to finish its job and exit ('q'), and
+ * respawn_due never refills a slot past m->want, so it is gone once reaped
+ * (its in-flight jobs are handed back by the reap, like any exit). */
 static void
 resize(master *m, int delta)
 {
-    int want = m->nslots - 1 + delta;
+    int want = m->want + delta;
     if (want < 1 || want > MAX_SLOTS - 1) return;
-    if (delta > 0) {
+    m->want = want;
+    if (delta > 0 && m->nslots - 1 < want) {
         slot *s = &m->slots[m->nslots++];
         memset(s, 0, sizeof(*s));
         s->ctl = -1;
         s->role = ROLE_JOB;
-    } else {
-        slot *s = &m->slots[m->nslots - 1];
-        if (s->pid) return; /* wait until it is reaped; try again on the next signal */
-        m->nslots--;
     }
-    log_msg(LOG_INFO, "master.resize", "now %d children", m->nslots - 1);
+    if (delta < 0) order(&m->slots[want + 1], 'q'); /* no-op on an empty slot */
+    log_msg(LOG_INFO, "master.resize", "want %d children", want);
+    trim(m);
 }
 
 static const char *
@@ -588,11 +613,7 @@ handle_signals(master *m, int64_t now)
         for (int i = 1; i < m->nslots; i++) order(&m->slots[i], m->quiet ? 'p' : 'r');
     }
     for (; got_ttin > 0; got_ttin--) resize(m, +1);
-    for (; got_ttou > 0; got_ttou--) {
-        slot *s = &m->slots[m->nslots - 1];
-        if (m->nslots > 2 && s->pid) order(s, 'q');
-        resize(m, -1);
-    }
+    for (; got_ttou > 0; got_ttou--) resize(m, -1);
 }
 
 /* ---- /metrics and /healthz ---- */
@@ -602,7 +623,7 @@ handle_signals(master *m, int64_t now)
 static int
 healthz(master *m, sbuf *body)
 {
-    int alive = live_children(m, ROLE_JOB), want = m->nslots - 1;
+    int alive = live_children(m, ROLE_JOB), want = m->want;
     if (m->connected) {
         rds_reply *x = rds_cmdf(&m->r, "PING");
         if (!rds_reply_ok(&m->r, x)) redis_lost(m);
@@ -629,7 +650,7 @@ serve(void *ctx, const char *path, sbuf *body, const char **ctype)
     }
     for (int i = 0; i < m->nslots; i++) tables[i] = board_stats(board_at(m->board, i));
     metrics_src src = {m->cfg, m->connected ? &m->r : NULL, &m->mc, tables, m->nslots,
-                       m->nslots - 1, live_children(m, ROLE_JOB), live_children(m, ROLE_WRITER)};
+                       m->want, live_children(m, ROLE_JOB), live_children(m, ROLE_WRITER)};
     if (metrics_render(&src, body) < 0 && m->connected && m->r.err) redis_lost(m);
     *ctype = PROM_CONTENT_TYPE;
     return 200;
@@ -696,6 +717,7 @@ master_run(config *cfg)
         return 70;
     }
     m.nslots = cfg->concurrency + 1;
+    m.want = cfg->concurrency;
     for (int i = 0; i < m.nslots; i++) {
         m.slots[i].ctl = -1;
         m.slots[i].role = i == 0 ? ROLE_WRITER : ROLE_JOB;
@@ -714,5 +736,5 @@ master_run(config *cfg)
     board_free(m.board, MAX_SLOTS);
     svc_free(m.svc);
     log_msg(LOG_INFO, "master.exit", "stopped");
-    return 0;
+    return m.exit_code;
 }

@@ -27,6 +27,7 @@ static const struct {
     {"syncq_queue_dead", "Jobs in the dead-letter set."},
     {"syncq_queue_paused", "1 while the queue is paused fleet-wide."},
     {"syncq_audit_backlog", "Audit records waiting in the outbox for PostgreSQL."},
+    {"syncq_audit_rejected", "Audit records set aside (PostgreSQL refused them): syncq audit refeed."},
 };
 
 static void
@@ -40,6 +41,7 @@ queue_values(const qstat *q, double *v, int *present)
     v[4] = (double)q->dead;
     v[5] = q->paused;
     v[6] = (double)q->outbox;
+    v[7] = (double)q->rejected;
 }
 
 /* queues reads every queue of the master's configuration. 0 or -1. */

@@ -18,13 +18,15 @@
 
 /* ---- metrics_http.c ---- */
 
-#define MHTTP_CONNS 8           /* connections served at once; more wait in the backlog */
+#define MHTTP_CONNS 64          /* connections held at once; a new one evicts the oldest unanswered */
 #define MHTTP_REQUEST_MAX 4096  /* request line and headers */
+#define MHTTP_HEADER_MS 1000    /* from accept to the end of the request headers */
 #define MHTTP_DEADLINE_MS 2000  /* from accept to the last byte sent */
 
 typedef struct mhttp_conn {
     int fd;                     /* -1 when free */
-    int64_t deadline_ms;
+    int64_t accepted_ms;        /* the header and answer deadlines count from here */
+    uint64_t seq;               /* accept order: the lowest unanswered one is evicted first */
     char req[MHTTP_REQUEST_MAX];
     size_t got;
     sbuf out;                   /* the response, once the request is in */
@@ -35,6 +37,7 @@ typedef struct mhttp_conn {
 typedef struct mhttp {
     int lfd;                    /* listener, -1 when off */
     char bound[160];            /* host:port actually bound (port 0 resolved) */
+    uint64_t accepts;           /* connections accepted so far (the next seq) */
     mhttp_conn c[MHTTP_CONNS];
 } mhttp;
 
@@ -50,7 +53,10 @@ int mhttp_open(mhttp *h, const char *addr, char *err, size_t errlen);
 int mhttp_pollfds(const mhttp *h, struct pollfd *p, int max);
 /* mhttp_serve accepts, reads, answers and closes as the poll results in p
  * (n entries, from mhttp_pollfds) allow, and drops connections past their
- * deadline. Never blocks. */
+ * deadlines (MHTTP_HEADER_MS for the request, MHTTP_DEADLINE_MS in all).
+ * With every slot taken, a new connection evicts the oldest one still
+ * sending its request, so idle clients cannot starve a health check.
+ * Never blocks. */
 void mhttp_serve(mhttp *h, const struct pollfd *p, int n, int64_t now_ms, mhttp_handler fn, void *ctx);
 void mhttp_close(mhttp *h);
 /* mhttp_forget closes every descriptor in a child after fork. */

@@ -1,10 +1,16 @@
 /* metrics_http.c - a tiny HTTP/1.0 responder for /metrics and /healthz,
  * polled from the master's loop. Every socket is non-blocking: a connection
  * is read until the end of its headers, answered from memory, written as
- * the socket takes it, then closed; anything slower than MHTTP_DEADLINE_MS
- * is dropped. Reading the whole request before answering matters: closing
- * a socket with unread bytes makes the kernel send a reset, and the client
- * may lose the answer. Only GET and HEAD. */
+ * the socket takes it, then closed. A client that has not sent its headers
+ * after MHTTP_HEADER_MS, or is not answered after MHTTP_DEADLINE_MS, is
+ * dropped; and when all MHTTP_CONNS slots are taken, the listener is still
+ * polled and a new connection evicts the oldest one still sending its
+ * request. So idle or slow clients, however many, delay a container's
+ * health check by one accept, not by a deadline per slot (issue: 40 idle
+ * connections once held /healthz for 6 s). Reading the whole request
+ * before answering matters: closing a socket with unread bytes makes the
+ * kernel send a reset, and the client may lose the answer. Only GET and
+ * HEAD. */
 #include "fmacros.h"
 #include "metrics.h"
 
@@ -16,7 +22,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define BACKLOG 16
+#define BACKLOG 128
 
 void
 mhttp_init(mhttp *h)
@@ -103,19 +109,31 @@ mhttp_open(mhttp *h, const char *addr, char *err, size_t errlen)
     return 0;
 }
 
+/* evictable: the slot a new connection would take, an empty one or else
+ * the oldest still reading its request; NULL when all are being answered. */
+static mhttp_conn *
+evictable(mhttp *h)
+{
+    mhttp_conn *old = NULL;
+    for (int i = 0; i < MHTTP_CONNS; i++) {
+        mhttp_conn *c = &h->c[i];
+        if (c->fd < 0) return c;
+        if (!c->answering && (!old || c->seq < old->seq)) old = c;
+    }
+    return old;
+}
+
 int
 mhttp_pollfds(const mhttp *h, struct pollfd *p, int max)
 {
-    int n = 0, busy = 0;
+    int n = 0;
     if (h->lfd < 0) return 0;
     for (int i = 0; i < MHTTP_CONNS && n < max; i++)
-        if (h->c[i].fd >= 0) {
-            p[n++] = (struct pollfd){h->c[i].fd, h->c[i].answering ? POLLOUT : POLLIN, 0};
-            busy++;
-        }
-    /* with every slot taken, a waiting client would wake poll() at once,
-     * again and again: leave it in the backlog until a slot frees */
-    if (busy < MHTTP_CONNS && n < max) p[n++] = (struct pollfd){h->lfd, POLLIN, 0};
+        if (h->c[i].fd >= 0) p[n++] = (struct pollfd){h->c[i].fd, h->c[i].answering ? POLLOUT : POLLIN, 0};
+    /* the listener comes last, so an eviction never hits a descriptor this
+     * round still has to serve; with every slot being answered, a waiting
+     * client would wake poll() again and again: it waits in the backlog */
+    if (n < max && evictable((mhttp *)h)) p[n++] = (struct pollfd){h->lfd, POLLIN, 0};
     return n;
 }
 
@@ -129,20 +147,25 @@ drop(mhttp_conn *c)
     sbuf_free(&c->out);
 }
 
+/* accept_all takes every waiting connection while a slot can be had,
+ * evicting the oldest connection still sending its request when the table
+ * is full: a burst of idle clients then costs each of them its slot, never
+ * the health check that comes after them. */
 static void
 accept_all(mhttp *h, int64_t now_ms)
 {
-    for (int i = 0; i < MHTTP_CONNS; i++) {
-        mhttp_conn *c = &h->c[i];
-        if (c->fd >= 0) continue;
+    mhttp_conn *c;
+    while ((c = evictable(h)) != NULL) {
         int fd = accept(h->lfd, NULL, NULL);
         if (fd < 0) return; /* EAGAIN: none waiting; other errors: the next poll tries again */
         if (nonblock(fd) < 0) {
             close(fd);
             continue;
         }
+        drop(c); /* a no-op on an empty slot */
         c->fd = fd;
-        c->deadline_ms = now_ms + MHTTP_DEADLINE_MS;
+        c->accepted_ms = now_ms;
+        c->seq = h->accepts++;
         c->got = c->sent = 0;
         c->answering = 0;
         sbuf_init(&c->out);
@@ -248,8 +271,11 @@ mhttp_serve(mhttp *h, const struct pollfd *p, int n, int64_t now_ms, mhttp_handl
         else if (c && c->answering && (p[i].revents & (POLLOUT | POLLERR | POLLHUP))) on_write(c);
         else if (c && !c->answering) on_read(c, fn, ctx);
     }
-    for (int i = 0; i < MHTTP_CONNS; i++)
-        if (h->c[i].fd >= 0 && now_ms >= h->c[i].deadline_ms) drop(&h->c[i]);
+    for (int i = 0; i < MHTTP_CONNS; i++) {
+        mhttp_conn *c = &h->c[i];
+        int64_t limit = c->accepted_ms + (c->answering ? MHTTP_DEADLINE_MS : MHTTP_HEADER_MS);
+        if (c->fd >= 0 && now_ms >= limit) drop(c);
+    }
 }
 
 void

@@ -38,6 +38,10 @@
 #define CHILD_EXIT_DB 4
 #define CHILD_EXIT_KILLED 5 /* left on the master's SIGTERM (job past its deadline) */
 
+/* The master's exit code when its configuration cannot work (a Redis password
+ * or URL, an unmigrated database): sysexits EX_CONFIG, never retried. */
+#define EXIT_CONFIG 78
+
 /* ---- handler.c: the registry ---- */
 
 /* How an attempt ended. CONFLICT: the caller's expected_hash did not match

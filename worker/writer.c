@@ -12,6 +12,7 @@
 #include "funcs.h"
 #include "log.h"
 #include "record.h"
+#include "schema.h"
 #include "url.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -86,17 +87,20 @@ typedef struct item {
     size_t len;
 } item;
 
-/* set_aside keeps a record PostgreSQL refuses in a Redis list for a person,
- * so it never blocks the outbox and is never lost. */
+/* set_aside keeps a record PostgreSQL refuses in the queue's rejected list,
+ * so it never blocks the outbox and is never lost: `syncq stats`, `syncq
+ * check` and /metrics count them, `syncq audit refeed` puts them back. */
 static void
 set_aside(writer *w, const char *queue, const item *it)
 {
-    char key[KEY_MAX];
-    snprintf(key, sizeof(key), "%s:{%s}:rejected", w->cfg->prefix, queue);
-    const char *argv[] = {"RPUSH", key, it->s};
-    size_t lens[] = {5, strlen(key), it->len};
+    qkeys k;
+    keys_queue(&k, w->cfg->prefix, queue, NULL);
+    const char *argv[] = {"RPUSH", k.rejected, it->s};
+    size_t lens[] = {5, strlen(k.rejected), it->len};
     rds_reply_free(rds_cmd(&w->r, 3, argv, lens));
-    log_msg(LOG_ERROR, "audit.set_aside", "PostgreSQL refused an audit record (%s); kept in %s", w->d.errstr, key);
+    log_msg(LOG_ERROR, "audit.set_aside",
+            "PostgreSQL refused an audit record (%s); kept in %s for `syncq audit refeed` once fixed", w->d.errstr,
+            k.rejected);
 }
 
 /* keyed is a record line with its job id and rev read off the front. */
@@ -191,11 +195,23 @@ write_split(writer *w, const char *queue, const item *items, int n)
     return write_split(w, queue, items + n / 2, n - n / 2);
 }
 
+/* schema_ready: the database has the schema this build writes to. An older
+ * one (rolled back, or migrate never ran) is treated like an outage: the
+ * records wait in Redis for `syncq migrate`, none is refused and set aside. */
+static int
+schema_ready(writer *w)
+{
+    char msg[256];
+    int k = schema_check(&w->d, msg, sizeof(msg));
+    if (k > 0) snprintf(w->d.errstr, sizeof(w->d.errstr), "%s", msg);
+    return k == 0;
+}
+
 static int
 db_ready(writer *w)
 {
     if (db_alive(&w->d)) return 1;
-    if (db_connect(&w->d, w->cfg->database_url) == 0 && db_exec(&w->d, SQL_TEMP) == 0) {
+    if (db_connect(&w->d, w->cfg->database_url) == 0 && schema_ready(w) && db_exec(&w->d, SQL_TEMP) == 0) {
         if (w->db_down) log_msg(LOG_INFO, "audit.db_up", "PostgreSQL is back; writing the audit backlog");
         if (w->connects++) stats_note(w->stats, STATS_PG_RECONNECTS);
         w->db_down = 0;
