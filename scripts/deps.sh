@@ -16,8 +16,8 @@ BUILD_PKGS="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libcj
 TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml php-cli php-redis python3-redis"
 # promtool, which checks /metrics in tests/it/it_metrics.sh, comes with the prometheus package.
 TEST_PKGS="$TEST_PKGS prometheus"
-# The producer packages' own suites (clients/php, clients/python) in tests/it/it_clients.sh.
-TEST_PKGS="$TEST_PKGS phpunit python3-pytest"
+# The producer packages' own suites and type check (clients/php, clients/python) in tests/it/it_clients.sh.
+TEST_PKGS="$TEST_PKGS phpunit python3-pytest mypy"
 
 usage() {
     echo "usage: sh scripts/deps.sh [all|build] | --list [all|build]" >&2

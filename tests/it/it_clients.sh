@@ -1,11 +1,12 @@
 #!/bin/bash
 # The producer packages against the real Redis: clients/php (phpunit, both
 # transports: phpredis and the pure-PHP RESP fallback) and clients/python
-# (pytest, redis-py), Debian's phpunit and python3-pytest. Besides the
-# harness's Redis, a second private redis-server with requirepass (and a
-# unix socket) for the password, wrong-password and missing-library cases.
-# A worker reads one queue of its own: the job each suite puts there must
-# end success in PostgreSQL.
+# (pytest, redis-py; mypy --strict for its type hints), with Debian's
+# phpunit, python3-pytest and mypy. Besides the harness's Redis, a second
+# private redis-server with requirepass (and a unix socket) for the
+# password, wrong-password and missing-library cases. A worker reads one
+# queue of its own: the job each suite puts there must end success in
+# PostgreSQL.
 . "$(dirname "$0")/../lib.sh"
 
 export SYNCQ_RUN_QUEUE=clients_run
@@ -34,6 +35,9 @@ export SYNCQ_AUTH_URL="redis://:$(printf '%s' "$apw" | sed 's/@/%40/g; s#/#%2F#g
 
 echo "--- phpunit (clients/php)"
 (cd clients/php && phpunit --do-not-cache-result) || fail "phpunit"
+
+echo "--- mypy --strict (clients/python: type hints throughout)"
+(cd clients/python && mypy --cache-dir "$W/mypy" src tests) || fail "mypy"
 
 echo "--- pytest (clients/python)"
 (cd clients/python && PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider) || fail "pytest"

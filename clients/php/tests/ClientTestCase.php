@@ -224,6 +224,24 @@ abstract class ClientTestCase extends TestCase
         $c->enqueueBatch([Envelope::mutation('syncq', 'noop')]);
     }
 
+    /** A server that accepts the connection and never answers: the timeout. */
+    public function testSilentRedisRaisesUnavailable(): void
+    {
+        $srv = stream_socket_server('tcp://127.0.0.1:0');
+        $this->assertNotFalse($srv);
+        $addr = stream_socket_get_name($srv, false);
+        $c = new Client("redis://$addr/0", prefix: $this->prefix, transport: static::transportName(), timeout: 0.5);
+        try {
+            $c->enqueue(Envelope::mutation('syncq', 'noop'));
+            $this->fail('no exception');
+        } catch (Unavailable $e) {
+            $this->assertMatchesRegularExpression("#cannot reach Redis at redis://$addr/0: .*(timeout|timed out|read error)#i",
+                $e->getMessage());
+        } finally {
+            fclose($srv);
+        }
+    }
+
     public function testPasswordRedisAndTheFunctionLibrary(): void
     {
         $url = TestEnv::get('SYNCQ_AUTH_URL');

@@ -4,6 +4,7 @@ test_job_runs_to_success, which uses the queue the harness's worker reads."""
 from __future__ import annotations
 
 import secrets
+import socket
 import time
 import uuid
 from typing import Callable
@@ -24,7 +25,8 @@ def waiting_bytes(raw: redis.Redis, key: Key, queue: str) -> bytes:
     """The raw bytes of a delayed/debounced entry (the wrapper's first line is not the producer's)."""
     members = raw.zrange(key(queue, "retry"), 0, -1)
     assert len(members) == 1
-    return members[0].split(b"\n", 1)[1]
+    entry: bytes = members[0]
+    return entry.split(b"\n", 1)[1]
 
 
 def test_enqueue_every_field_keeps_the_producers_bytes(client: Client, raw: redis.Redis, key: Key) -> None:
@@ -149,6 +151,17 @@ def test_unreachable_redis_raises_unavailable(prefix: str) -> None:
         c.enqueue_batch([{"kind": "mutation", "service": "syncq", "action": "noop"}])
     with pytest.raises(Unavailable):
         c.status("x")
+
+
+def test_silent_redis_raises_unavailable(prefix: str) -> None:
+    """A server that accepts the connection and never answers: the timeout."""
+    with socket.socket() as srv:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(1)
+        port = srv.getsockname()[1]
+        c = Client.from_url(f"redis://127.0.0.1:{port}/0", prefix=prefix, timeout=0.5)
+        with pytest.raises(Unavailable, match="cannot reach Redis at redis://127.0.0.1:.*[Tt]imeout"):
+            c.enqueue({"kind": "mutation", "service": "syncq", "action": "noop"})
 
 
 def test_password_redis_and_the_function_library(prefix: str) -> None:

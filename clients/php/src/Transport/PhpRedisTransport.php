@@ -124,8 +124,9 @@ final class PhpRedisTransport implements Transport
         if (Handshake::isAuthError($msg)) {
             return Handshake::authFailed($this->url, $msg);
         }
-        if (stripos($msg, 'read error') !== false || stripos($msg, 'timed out') !== false) {
-            $msg .= sprintf(' (no answer within %.1f s?)', $this->timeout);
+        // phpredis says "socket error on read socket" or "read error on connection" for both
+        if (stripos($msg, 'read') !== false || stripos($msg, 'timed out') !== false) {
+            $msg .= sprintf(' (no answer within %.1f s: timeout, or the connection broke)', $this->timeout);
         }
         return Handshake::unreachable($this->url, $msg);
     }

@@ -141,24 +141,29 @@ class Client:
         envelope, in order: an EnqueueResult, an EnvelopeRefused for a refused
         one, or an Unavailable when Redis failed on that entry alone. Raises
         Unavailable when Redis cannot be reached or lacks the functions."""
-        out: List[Union[EnqueueResult, SyncqError, None]] = []
-        sent: List[Tuple[int, str]] = []
-        calls = []
+        out: List[Optional[EnvelopeRefused]] = []  # None: sent to Redis
+        queues: List[str] = []
+        calls: List[Tuple[str, str, List[Any]]] = []
         for env in envelopes:
             try:
                 q = self._queue_for(env, queue)
                 calls.append(("syncq_enqueue", self.ready_key(q), [encode(env)]))
-                sent.append((len(out), q))
                 out.append(None)
+                queues.append(q)
             except EnvelopeRefused as e:
                 out.append(e)
-        replies = self._run(calls)
-        for (i, q), reply in zip(sent, replies):
+                queues.append("")
+        replies = iter(self._run(calls))
+        results: List[Union[EnqueueResult, SyncqError]] = []
+        for x, q in zip(out, queues):
+            if x is not None:  # refused before sending
+                results.append(x)
+                continue
             try:
-                out[i] = self._result(reply, q)
+                results.append(self._result(next(replies), q))
             except SyncqError as e:
-                out[i] = e
-        return [x for x in out if x is not None]
+                results.append(e)
+        return results
 
     def status(self, job_id: str, queue: Optional[str] = None) -> Optional[JobStatus]:
         """Where job_id is in Redis, searching queue or else urgent, default,
