@@ -33,6 +33,9 @@ final class Client
     /** Encoded as the producer wrote it: no \/ or \u escapes added, never a partial result. */
     private const JSON_FLAGS = JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR;
 
+    /** Commands per pipeline round trip: bounds the memory a huge batch holds at once. */
+    private const PIPELINE_CHUNK = 1000;
+
     private const NOT_LOADED_HINT = 'the syncq function library is not loaded in this Redis: start a syncq-worker'
         . ' once (its master loads it), or give the client the library option with the path of'
         . ' common/functions.lua';
@@ -112,7 +115,10 @@ final class Client
                 $out[$k] = $e;
             }
         }
-        $replies = $this->pipelineLoaded($cmds);
+        $replies = [];
+        foreach (array_chunk($cmds, self::PIPELINE_CHUNK) as $chunk) {
+            array_push($replies, ...$this->pipelineLoaded($chunk));
+        }
         $i = 0;
         foreach ($sent as $k => $q) {
             try {

@@ -159,6 +159,18 @@ abstract class ClientTestCase extends TestCase
         $this->assertSame(1, $this->raw->command(['LLEN', $this->key('sync', 'ready')]));
     }
 
+    public function testBatchLargerThanOnePipeline(): void
+    {
+        $envs = array_fill(0, 2100, Envelope::mutation('syncq', 'noop'));
+        $envs[1500] = ['kind' => 'mutation', 'service' => 'syncq'];
+        $res = $this->client()->enqueueBatch($envs);
+        $this->assertCount(2100, $res);
+        $this->assertInstanceOf(EnvelopeRefused::class, $res[1500]);
+        $this->assertSame('queued', $res[1499]->state);
+        $this->assertSame('queued', $res[2099]->state);
+        $this->assertSame(2099, $this->raw->command(['LLEN', $this->key('urgent', 'ready')]));
+    }
+
     public function testStatusOfQueuedJobs(): void
     {
         $c = $this->client();

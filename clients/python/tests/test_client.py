@@ -100,6 +100,16 @@ def test_batch_with_one_refused_entry(client: Client, raw: redis.Redis, key: Key
     assert raw.llen(key("sync", "ready")) == 1
 
 
+def test_batch_larger_than_one_pipeline(client: Client, raw: redis.Redis, key: Key) -> None:
+    envs = [{"kind": "mutation", "service": "syncq", "action": "noop"} for _ in range(2100)]
+    envs[1500] = {"kind": "mutation", "service": "syncq"}
+    res = client.enqueue_batch(envs)
+    assert len(res) == 2100
+    assert isinstance(res[1500], EnvelopeRefused)
+    assert all(isinstance(r, EnqueueResult) and r.state == "queued" for i, r in enumerate(res) if i != 1500)
+    assert raw.llen(key("urgent", "ready")) == 2099
+
+
 def test_status_of_queued_jobs(client: Client) -> None:
     older = client.enqueue({"kind": "mutation", "service": "syncq", "action": "noop"})
     newer = client.enqueue({"kind": "mutation", "service": "syncq", "action": "noop"})

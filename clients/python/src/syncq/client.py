@@ -19,6 +19,8 @@ QUEUE_BY_KIND: Mapping[str, str] = {"mutation": "urgent", "sync": "sync"}
 #: The queues status() and cancel() search without a queue: the worker's default order.
 DEFAULT_QUEUES: Tuple[str, ...] = ("urgent", "default", "sync")
 
+#: Commands per pipeline round trip: bounds the memory a huge batch holds at once.
+_PIPELINE_CHUNK = 1000
 _QUEUE_RE = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 _NOT_LOADED = ("the syncq function library is not loaded in this Redis: start a syncq-worker once "
                "(its master loads it), or give the client library= with the path of common/functions.lua")
@@ -153,7 +155,8 @@ class Client:
             except EnvelopeRefused as e:
                 out.append(e)
                 queues.append("")
-        replies = iter(self._run(calls))
+        replies = iter([r for i in range(0, len(calls), _PIPELINE_CHUNK)
+                        for r in self._run(calls[i:i + _PIPELINE_CHUNK])])
         results: List[Union[EnqueueResult, SyncqError]] = []
         for x, q in zip(out, queues):
             if x is not None:  # refused before sending
