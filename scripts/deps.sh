@@ -18,6 +18,8 @@ TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml
 TEST_PKGS="$TEST_PKGS prometheus"
 # make fuzz (run by make test): clang with libFuzzer and the sanitizer runtimes.
 TEST_PKGS="$TEST_PKGS clang-14 libclang-rt-14-dev"
+# The producer packages' own suites and type check (clients/php, clients/python) in tests/it/it_clients.sh.
+TEST_PKGS="$TEST_PKGS phpunit python3-pytest mypy"
 
 usage() {
     echo "usage: sh scripts/deps.sh [all|build] | --list [all|build]" >&2
