@@ -278,7 +278,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     http_client http;
     fetcher f;
     handler_world world = {cfg, svc, &r, &f, &d, &http};
-    job_ctx c = {cfg, wid, NULL, &abort_now, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull, &world};
+    job_ctx c = {cfg, wid, NULL, &abort_now, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull, &world, NULL};
     int rc = CHILD_EXIT_REDIS;
 
     rds_init(&r);

@@ -16,12 +16,34 @@
 
 #define POISON_CRASHES 3 /* SPEC §10: the 3rd crash-delivery makes a poison pill */
 
+/* job_max_attempts: the envelope's, else the action's in the services file, else 5. */
+int
+job_max_attempts(const job *j)
+{
+    if (j->env_ok && j->env.max_attempts > 0) return j->env.max_attempts;
+    if (j->act && j->act->max_attempts > 0) return j->act->max_attempts;
+    return ENVELOPE_DEFAULT_MAX_ATTEMPTS;
+}
+
 int64_t
 job_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* find_action looks up the job's per-action defaults in the services file:
+ * the child's (world) or the master's (c->svc, when it salvages a job). Every
+ * path that ends an attempt goes through job_prepare, so max_attempts,
+ * timeout_ms, backoff_base_ms and the idempotency window hold on all of them. */
+static void
+find_action(job *j, const job_ctx *c)
+{
+    const struct svc_file *svc = c->svc ? c->svc : c->world ? c->world->svc : NULL;
+    const svc_service *s;
+    const svc_resource *res;
+    if (!svc || svc_find_action(svc, j->env.service, j->env.action, &s, &res, &j->act) < 0) j->act = NULL;
 }
 
 static void
@@ -35,18 +57,23 @@ check_runnable(job *j, const job_ctx *c, int lookup)
     }
     j->env_ok = 1;
     if (j->env.id && !j->w.jid[0]) j->id = j->env.id;
+    find_action(j, c);
     if (!lookup) return;
     /* parsed first so the dead-letter row of a poison pill names its job */
     if (j->f->crashes >= POISON_CRASHES) {
         snprintf(j->reject, sizeof(j->reject), "poison: %d deliveries ended with the worker dying", j->f->crashes);
+        j->reject_outcome = "poison";
+        return;
+    }
+    /* a delivery after a crash (or a reap by another master) must not start
+     * an attempt the job no longer has */
+    if (j->f->attempts >= job_max_attempts(j)) {
+        snprintf(j->reject, sizeof(j->reject), "attempts exhausted (%d): the worker died during attempt %d",
+                 j->f->attempts, j->f->attempts);
+        j->reject_outcome = "crash";
         return;
     }
     j->fn = handler_find(j->env.service, j->env.action);
-    if (c->world && c->world->svc) {
-        const svc_service *svc;
-        const svc_resource *res;
-        if (svc_find_action(c->world->svc, j->env.service, j->env.action, &svc, &res, &j->act) < 0) j->act = NULL;
-    }
     if (!j->fn) snprintf(j->reject, sizeof(j->reject), "unknown handler %s/%s", j->env.service, j->env.action);
 }
 
@@ -154,20 +181,11 @@ job_reject(job *j, const job_ctx *c, ack *a)
     r.finished_ms = now;
     r.rev = record_rev(j->f->attempts + 1, REC_TERMINAL);
     r.event = "dead";
-    r.ev_outcome = j->f->crashes >= POISON_CRASHES ? "poison" : "bad_data";
+    r.ev_outcome = j->reject_outcome ? j->reject_outcome : "bad_data";
     r.ev_error = j->reject;
     r.ev_attempt = j->f->attempts;
     r.ev_at_ms = now;
     finish(a, &r);
-}
-
-/* max_attempts: the envelope's, else the action's in the services file, else 5. */
-static int
-max_attempts(const job *j)
-{
-    if (j->env.max_attempts > 0) return j->env.max_attempts;
-    if (j->act && j->act->max_attempts > 0) return j->act->max_attempts;
-    return ENVELOPE_DEFAULT_MAX_ATTEMPTS;
 }
 
 int64_t
@@ -211,7 +229,7 @@ dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errl
         set_header(a, j, err);
         return "retrying";
     }
-    if (o->hr == HANDLER_TRANSIENT && j->attempt < max_attempts(j)) {
+    if (o->hr == HANDLER_TRANSIENT && j->attempt < job_max_attempts(j)) {
         int64_t base = j->act && j->act->backoff_base_ms ? j->act->backoff_base_ms : c->cfg->backoff_base_ms;
         int64_t d = backoff_delay_ms(j->attempt, base, BACKOFF_CAP_MS, o->retry_after_ms,
                                      backoff_rand_default, &c->rng);
@@ -266,7 +284,7 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
         r.ev_due = a->kind == ACK_RETRY;
         log_job lj = {j->id, j->env_ok ? j->env.service : NULL, j->env_ok ? j->env.action : NULL};
         log_job_msg(LOG_INFO, a->kind == ACK_RETRY ? "job.retry" : "job.dead", &lj, err, "attempt %d of %d failed",
-                    j->attempt, max_attempts(j));
+                    j->attempt, job_max_attempts(j));
     }
     finish(a, &r);
 }

@@ -255,7 +255,7 @@ salvage(master *m, slot *s, int idx, int st, long maxrss_kb)
     } else {
         snprintf(how, sizeof(how), "worker %s during the attempt; peak RSS %ld kB", why, maxrss_kb);
     }
-    if (salvage_job(&m->r, m->cfg, s->wid, &bj, kind, how) < 0) redis_lost(m);
+    if (salvage_job(&m->r, m->cfg, m->svc, s->wid, &bj, kind, how) < 0) redis_lost(m);
 }
 
 /* count_exit adds a dead child's job counters to the master's totals, so

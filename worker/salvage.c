@@ -57,13 +57,14 @@ send_ack(rds *r, const config *cfg, const char *wid, int qi, ack *a)
 }
 
 int
-salvage_job(rds *r, const config *cfg, const char *wid, const board_job *bj, salvage_kind kind, const char *how)
+salvage_job(rds *r, const config *cfg, const struct svc_file *svc, const char *wid, const board_job *bj,
+            salvage_kind kind, const char *how)
 {
     qkeys k;
     fetched fe;
     job j;
     ack a;
-    job_ctx c = {cfg, wid, cfg->queues[bj->queue].name, NULL, (uint64_t)bj->started_ms, NULL};
+    job_ctx c = {cfg, wid, cfg->queues[bj->queue].name, NULL, (uint64_t)bj->started_ms, NULL, svc};
     int rc = 0;
 
     memset(&fe, 0, sizeof(fe));

@@ -160,6 +160,7 @@ typedef struct job_ctx {
     volatile sig_atomic_t *stop;
     uint64_t rng;               /* backoff jitter state */
     handler_world *world;       /* NULL in the master */
+    const struct svc_file *svc; /* the master's services file (per-action defaults); the child's is world->svc */
 } job_ctx;
 
 typedef struct job {
@@ -174,11 +175,14 @@ typedef struct job {
     const struct svc_action *act; /* its services-file action (per-action defaults), or NULL */
     int64_t enqueued_ms, started_ms;
     char reject[1024];          /* non-empty: dead-letter without running */
+    const char *reject_outcome; /* its event outcome: NULL bad_data, or poison, crash */
 } job;
 
 /* job_prepare parses the entry and decides whether it can run: bad bytes, a
- * bad envelope, an unknown handler and a poison pill end in j->reject. With
- * lookup 0 (the master recording a dead child's job) only bytes are checked. */
+ * bad envelope, an unknown handler, a poison pill and a job whose attempts a
+ * crash used up end in j->reject. With lookup 0 (the master recording a dead
+ * child's job) only the bytes are checked; the per-action defaults are found
+ * either way. */
 void job_prepare(job *j, const fetched *f, const job_ctx *c, int lookup);
 /* job_start_record returns the "running" audit record (caller frees). */
 char *job_start_record(job *j, const job_ctx *c, size_t *len);
@@ -208,6 +212,8 @@ void job_handback(job *j, const job_ctx *c, int started, ack *a);
 void job_skip(job *j, const job_ctx *c, ack *a);
 void job_free(job *j);
 int64_t job_now_ms(void);
+/* job_max_attempts: the envelope's, else the action's, else 5. */
+int job_max_attempts(const job *j);
 /* job_timeout_ms: the attempt's hard limit (envelope, else action, else config). */
 int64_t job_timeout_ms(const job *j, const config *cfg);
 
@@ -270,7 +276,8 @@ typedef enum { SALVAGE_CRASH, SALVAGE_TIMEOUT, SALVAGE_SHUTDOWN } salvage_kind;
 
 /* salvage_job records the end of job bj of dead worker wid (how: the error
  * text). 0, or -1 on a Redis error. */
-int salvage_job(rds *r, const config *cfg, const char *wid, const board_job *bj, salvage_kind kind, const char *how);
+int salvage_job(rds *r, const config *cfg, const struct svc_file *svc, const char *wid, const board_job *bj,
+                salvage_kind kind, const char *how);
 
 /* ---- schedule.c: scheduled syncs (run by the master) ---- */
 
