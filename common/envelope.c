@@ -41,6 +41,43 @@ scan_escape(scan *sc, char *err, size_t errlen)
     return ENV_OK;
 }
 
+/* scan_number checks a number token against the JSON grammar,
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, which cJSON (and Lua's
+ * cjson) do not: both take "+5", "05" and "1.". sc->i is left on the token's
+ * last byte. */
+static envelope_err
+scan_number(scan *sc, char *err, size_t errlen)
+{
+    size_t start = sc->i, i = sc->i, n = sc->n;
+    const unsigned char *p = sc->p;
+#define DIGIT(k) ((k) < n && p[k] >= '0' && p[k] <= '9')
+    int ok = 1;
+    if (i < n && p[i] == '-') i++;
+    if (i < n && p[i] == '0') i++;
+    else if (DIGIT(i)) while (DIGIT(i)) i++;
+    else ok = 0;
+    if (ok && i < n && p[i] == '.') {
+        i++;
+        if (!DIGIT(i)) ok = 0;
+        while (DIGIT(i)) i++;
+    }
+    if (ok && i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-')) i++;
+        if (!DIGIT(i)) ok = 0;
+        while (DIGIT(i)) i++;
+    }
+    /* "05", "1.2.3", "1e5e5": the token goes on where the grammar ends */
+    if (ok && i < n && (DIGIT(i) || p[i] == '.' || p[i] == 'e' || p[i] == 'E' || p[i] == '+' || p[i] == '-')) ok = 0;
+#undef DIGIT
+    if (!ok) {
+        snprintf(err, errlen, "not JSON: bad number at byte %zu", start);
+        return ENV_ERR_SYNTAX;
+    }
+    sc->i = i - 1;
+    return ENV_OK;
+}
+
 static envelope_err
 scan_ascii(scan *sc, char *err, size_t errlen)
 {
@@ -56,7 +93,11 @@ scan_ascii(scan *sc, char *err, size_t errlen)
         return ENV_OK;
     }
     if (c == '"') sc->in_str = 1;
-    else if (c == '[' || c == '{') {
+    else if (c == '-' || (c >= '0' && c <= '9')) return scan_number(sc, err, errlen);
+    else if (c == '+' || c == '.') {
+        snprintf(err, errlen, "not JSON: bad number at byte %zu", sc->i);
+        return ENV_ERR_SYNTAX;
+    } else if (c == '[' || c == '{') {
         if (++sc->depth > ENVELOPE_MAX_DEPTH) {
             snprintf(err, errlen, "nesting deeper than %d levels at byte %zu", ENVELOPE_MAX_DEPTH, sc->i);
             return ENV_ERR_DEPTH;
@@ -312,6 +353,33 @@ read_rest(const json *root, envelope *e, char *err, size_t errlen)
     return 0;
 }
 
+/* room is what syncq_enqueue adds for a member it fills in: "id":"<36>",
+ * (44 bytes) or "enqueued_at":"2026-11-24T10:00:00.000Z", (41) when absent;
+ * when null it replaces the null with the quoted value (34, 22). */
+static size_t
+room(const json *root, const char *name, size_t absent, size_t null)
+{
+    const json *v = json_get(root, name);
+    if (!v) return absent;
+    return json_typeof(v) == JSON_NULL ? null : 0;
+}
+
+/* check_stored_len applies the size limit to the envelope as it is stored in
+ * the queue, after syncq_enqueue has filled in id and enqueued_at, so the
+ * function and the worker give the same verdict on the same bytes
+ * (docs/PROTOCOL.md, "Size"). */
+static envelope_err
+check_stored_len(const json *root, size_t n, size_t max_bytes, char *err, size_t errlen)
+{
+    if (max_bytes == 0) max_bytes = ENVELOPE_MAX_BYTES;
+    size_t stored = n + room(root, "id", ENVELOPE_ID_ROOM, ENVELOPE_ID_ROOM - 10) +
+                    room(root, "enqueued_at", ENVELOPE_AT_ROOM, ENVELOPE_AT_ROOM - 19);
+    if (stored <= max_bytes) return ENV_OK;
+    snprintf(err, errlen, "envelope is %zu bytes once id and enqueued_at are filled in, over the limit of %zu",
+             stored, max_bytes);
+    return ENV_ERR_TOO_LARGE;
+}
+
 envelope_err
 envelope_parse(const char *s, size_t n, size_t max_bytes, envelope *e, char *err, size_t errlen)
 {
@@ -341,11 +409,34 @@ envelope_parse(const char *s, size_t n, size_t max_bytes, envelope *e, char *err
         rc = ENV_ERR_FIELD;
         goto fail_tree;
     }
+    if (check_stored_len(tmp.root, n, max_bytes, err, errlen) != ENV_OK) {
+        rc = ENV_ERR_TOO_LARGE;
+        goto fail_tree;
+    }
     *e = tmp;
     return ENV_OK;
 
 fail_tree:
     json_free(tmp.root);
+    return rc;
+}
+
+int
+envelope_id_of(const char *s, size_t n, size_t max_bytes, char *out, size_t outlen)
+{
+    char err[128];
+    envelope tmp;
+    out[0] = '\0';
+    if (envelope_scan(s, n, max_bytes, err, sizeof(err)) != ENV_OK) return -1;
+    memset(&tmp, 0, sizeof(tmp));
+    json *root = json_parse(s, n, err, sizeof(err));
+    int rc = -1;
+    if (root && json_typeof(root) == JSON_OBJECT && check_dup_keys(root, err, sizeof(err)) == ENV_OK &&
+        read_id(root, &tmp, err, sizeof(err)) == 0 && tmp.id && strlen(tmp.id) < outlen) {
+        memcpy(out, tmp.id, strlen(tmp.id) + 1);
+        rc = 0;
+    }
+    json_free(root);
     return rc;
 }
 

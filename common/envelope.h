@@ -13,6 +13,11 @@
 #define ENVELOPE_MAX_DEPTH 64            /* nesting limit, checked before parsing */
 #define ENVELOPE_DEFAULT_MAX_ATTEMPTS 5
 #define ENVELOPE_DEFAULT_TIMEOUT_MS 30000
+/* What syncq_enqueue splices in for a missing id ("id":"<36-char tag>",) and
+ * enqueued_at ("enqueued_at":"2026-11-24T10:00:00.000Z",): the size limit
+ * counts them (docs/PROTOCOL.md, "Size"). */
+#define ENVELOPE_ID_ROOM 44
+#define ENVELOPE_AT_ROOM 41
 
 typedef enum { KIND_NONE = 0, KIND_MUTATION, KIND_SYNC } envelope_kind;
 
@@ -58,11 +63,17 @@ typedef struct envelope {
  * error code with a message in err. */
 envelope_err envelope_scan(const char *s, size_t n, size_t max_bytes, char *err, size_t errlen);
 
-/* envelope_parse scans, parses and validates s[0..n). On ENV_OK, *e owns a
+/* envelope_parse scans, parses and validates s[0..n): max_bytes bounds the
+ * envelope as stored, with a missing id and enqueued_at counted (ENVELOPE_ID_ROOM,
+ * ENVELOPE_AT_ROOM). On ENV_OK, *e owns a
  * tree (free with envelope_free). On error, *e is left empty and err says why
  * in one line fit for an operator ("missing required field \"service\""). */
 envelope_err envelope_parse(const char *s, size_t n, size_t max_bytes, envelope *e, char *err, size_t errlen);
 void envelope_free(envelope *e);
+/* envelope_id_of copies the producer's "id" of an envelope that is JSON but
+ * fails validation, so its dead letter keeps the id. 0, or -1 when there is
+ * no valid id to keep. */
+int envelope_id_of(const char *s, size_t n, size_t max_bytes, char *out, size_t outlen);
 
 const char *envelope_kind_name(envelope_kind k); /* "mutation", "sync" or NULL */
 envelope_kind envelope_kind_from(const char *s);  /* KIND_NONE when unknown */

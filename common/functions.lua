@@ -24,7 +24,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '15'
+local LIBRARY_VERSION = '16'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -399,14 +399,26 @@ local function utf8_error(s)
     end
 end
 
+-- json_number says whether token t follows the JSON number grammar
+-- -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?; cjson (and cJSON in the
+-- worker) also take +5, 05 and 1.
+local function json_number(t)
+    local rest = string.match(t, '^%-?0(.*)$') or string.match(t, '^%-?[1-9]%d*(.*)$')
+    if not rest then return false end
+    rest = string.match(rest, '^%.%d+(.*)$') or rest
+    rest = string.match(rest, '^[eE][%+%-]?%d+(.*)$') or rest
+    return rest == ''
+end
+
 -- scan walks the text once (jumping between interesting bytes) and checks
 -- what cjson lets through: NUL escapes, raw control characters in strings,
--- bare words (NaN, Infinity), nesting, duplicate top-level keys. Returns
--- nil, keys (top-level key -> first byte of its value) or an error.
+-- bare words (NaN, Infinity), numbers that are not JSON, nesting, duplicate
+-- top-level keys. Returns nil, keys (top-level key -> first byte of its
+-- value), at (top-level key -> position of its value) or an error.
 local function scan(s)
-    local i, depth, keys, top = 1, 0, {}, nil
+    local i, depth, keys, at, top = 1, 0, {}, {}, nil
     while true do
-        local p = string.find(s, '[%[%]{}"%a]', i)
+        local p = string.find(s, '[%[%]{}"%a%d%+%-%.]', i)
         if not p then break end
         local c = string.sub(s, p, p)
         top = top or c
@@ -434,6 +446,7 @@ local function scan(s)
                     end
                     if keys[key] then return 'duplicate top-level key "' .. key .. '"' end
                     keys[key] = string.sub(s, colon, colon)
+                    at[key] = colon
                 end
             end
             i = j + 1
@@ -444,18 +457,21 @@ local function scan(s)
         elseif c == ']' or c == '}' then
             depth = depth - 1
             i = p + 1
+        elseif string.find(c, '[%d%+%-%.]') then
+            local t = string.match(s, '^[%d%+%-%.eE]+', p)
+            if not json_number(t) then return 'not JSON: bad number at byte ' .. (p - 1) end
+            top = top or '0'
+            i = p + #t
         else
             local w = string.match(s, '^%a+', p)
-            local prev = p > 1 and string.sub(s, p - 1, p - 1) or ''
-            local exponent = (w == 'e' or w == 'E') and string.match(prev, '%d')
-            if w ~= 'true' and w ~= 'false' and w ~= 'null' and not exponent then
+            if w ~= 'true' and w ~= 'false' and w ~= 'null' then
                 return 'not JSON: bad token "' .. w .. '" at byte ' .. (p - 1)
             end
             i = p + #w
         end
     end
     if top ~= '{' then return 'envelope must be a JSON object' end
-    return nil, keys
+    return nil, keys, at
 end
 
 local function is_null(v) return v == nil or v == cjson.null end
@@ -636,11 +652,24 @@ local function queued_line(id, queue, t, masked, enqueued)
         copy_text(masked) .. QUEUED_TAIL .. num(enqueued) .. QUEUED_END
 end
 
--- splice puts "id" and "enqueued_at" members after the opening brace.
-local function splice(s, t, id, now)
+-- splice fills in "id" and "enqueued_at": a member given as null gets its
+-- value in place of the null (adding one would make a duplicate key, which
+-- the worker refuses); a missing one is put after the opening brace.
+local function splice(s, t, at, id, now)
+    local fill = {}
+    if is_null(t.id) then fill[#fill + 1] = {'id', cjson.encode(id)} end
+    if is_null(t.enqueued_at) then fill[#fill + 1] = {'enqueued_at', '"' .. rfc3339(now) .. '"'} end
+    -- nulls first, from the end of the text, so earlier positions stay true
+    table.sort(fill, function(a, b) return (at[a[1]] or 0) > (at[b[1]] or 0) end)
     local add = ''
-    if is_null(t.id) then add = add .. '"id":' .. cjson.encode(id) .. ',' end
-    if is_null(t.enqueued_at) then add = add .. '"enqueued_at":"' .. rfc3339(now) .. '",' end
+    for _, f in ipairs(fill) do
+        local p = at[f[1]]
+        if p then
+            s = string.sub(s, 1, p - 1) .. f[2] .. string.sub(s, p + 4)
+        else
+            add = add .. '"' .. f[1] .. '":' .. f[2] .. ','
+        end
+    end
     if add == '' then return s end
     local brace = string.find(s, '{', 1, true)
     local rest = string.sub(s, brace + 1)
@@ -659,14 +688,23 @@ local function enqueue(keys, args)
     if string.find(text, '\0', 1, true) then return bad('raw NUL byte in the envelope') end
     local err = utf8_error(text)
     if err then return bad(err) end
-    local keyinfo
-    err, keyinfo = scan(text)
+    local keyinfo, keyat
+    err, keyinfo, keyat = scan(text)
     if err then return bad(err) end
     cjson.decode_max_depth(MAX_DEPTH)
     local ok, t = pcall(cjson.decode, text)
     if not ok then return bad('not JSON: ' .. tostring(t)) end
     err = validate(t, keyinfo)
     if err then return bad(err) end
+    -- the limit holds for the bytes as stored, with id (36 characters) and
+    -- enqueued_at (24) filled in, as the worker checks them (docs/PROTOCOL.md,
+    -- "Size"); envelope.c computes the same
+    local stored = #text + (keyinfo.id and (is_null(t.id) and 34 or 0) or 44) +
+        (keyinfo.enqueued_at and (is_null(t.enqueued_at) and 22 or 0) or 41)
+    if stored > MAX_ENVELOPE then
+        return bad('envelope is ' .. stored .. ' bytes once id and enqueued_at are filled in, over the limit of ' ..
+            MAX_ENVELOPE)
+    end
 
     local now = now_ms()
     local cfgkey = base .. ':config'
@@ -691,7 +729,7 @@ local function enqueue(keys, args)
         end
     end
 
-    local body = splice(text, t, id, now)
+    local body = splice(text, t, keyat, id, now)
     local enqueued = now
     if not is_null(t.enqueued_at) then enqueued = rfc3339_ms(t.enqueued_at) end
 

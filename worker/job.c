@@ -53,6 +53,10 @@ check_runnable(job *j, const job_ctx *c, int lookup)
     envelope_err rc = envelope_parse(j->w.raw, j->w.rawlen, (size_t)c->cfg->max_envelope, &j->env, err, sizeof(err));
     if (rc != ENV_OK) {
         snprintf(j->reject, sizeof(j->reject), "bad envelope: %s", err);
+        /* the dead letter and its row keep the producer's id when there is one */
+        if (!j->w.jid[0] && envelope_id_of(j->w.raw, j->w.rawlen, (size_t)c->cfg->max_envelope, j->bad_id,
+                                           sizeof(j->bad_id)) == 0)
+            j->id = j->bad_id;
         return;
     }
     j->env_ok = 1;

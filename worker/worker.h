@@ -176,6 +176,7 @@ typedef struct job {
     int64_t enqueued_ms, started_ms;
     char reject[1024];          /* non-empty: dead-letter without running */
     const char *reject_outcome; /* its event outcome: NULL bad_data, or poison, crash */
+    char bad_id[WRAP_TAG_MAX];  /* the producer's id of an envelope that does not validate */
 } job;
 
 /* job_prepare parses the entry and decides whether it can run: bad bytes, a

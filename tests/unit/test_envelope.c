@@ -694,7 +694,7 @@ expected_code(const char *name)
     static const struct { const char *prefix; envelope_err rc; } map[] = {
         {"empty.", ENV_ERR_EMPTY}, {"syntax_", ENV_ERR_SYNTAX}, {"not_object", ENV_ERR_NOT_OBJECT},
         {"dup_key", ENV_ERR_DUP_KEY}, {"nul_", ENV_ERR_NUL}, {"bad_utf8", ENV_ERR_UTF8},
-        {"too_deep", ENV_ERR_DEPTH},
+        {"too_deep", ENV_ERR_DEPTH}, {"size_", ENV_ERR_TOO_LARGE},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (strncmp(name, map[i].prefix, strlen(map[i].prefix)) == 0) return map[i].rc;
@@ -741,11 +741,49 @@ test_shared_vectors(void **state)
     assert_true(invalid >= 15);
 }
 
+/* A rejected envelope keeps its producer's id in the dead letter. */
+static void
+test_id_of_rejected(void **state)
+{
+    (void)state;
+    char id[129];
+    const char *bad = "{\"id\":\"job-7\",\"kind\":\"mutation\",\"service\":\"s\",\"action\":\"a\",\"max_attempts\":0}";
+    assert_int_equal(envelope_id_of(bad, strlen(bad), 0, id, sizeof(id)), 0);
+    assert_string_equal(id, "job-7");
+    const char *spaced = "{\"id\":\"a b\",\"kind\":\"x\"}", *dup = "{\"id\":\"a\",\"id\":\"b\"}";
+    assert_int_equal(envelope_id_of(spaced, strlen(spaced), 0, id, sizeof(id)), -1);
+    assert_int_equal(envelope_id_of(dup, strlen(dup), 0, id, sizeof(id)), -1);
+    assert_int_equal(envelope_id_of("[1]", 3, 0, id, sizeof(id)), -1);
+    assert_int_equal(envelope_id_of("{\"id\":7}", 8, 0, id, sizeof(id)), -1);
+}
+
+/* The limit counts what syncq_enqueue fills in: 44 bytes for a missing id,
+ * 41 for a missing enqueued_at (34 and 22 when they are null). */
+static void
+test_stored_len_limit(void **state)
+{
+    (void)state;
+    envelope e;
+    const char *s = "{\"kind\":\"sync\",\"service\":\"s\",\"action\":\"a\"}";
+    size_t n = strlen(s);
+    assert_int_equal(envelope_parse(s, n, n + 85, &e, err, sizeof(err)), ENV_OK);
+    envelope_free(&e);
+    assert_int_equal(envelope_parse(s, n, n + 84, &e, err, sizeof(err)), ENV_ERR_TOO_LARGE);
+    assert_non_null(strstr(err, "once id and enqueued_at are filled in"));
+    const char *nulls = "{\"kind\":\"sync\",\"service\":\"s\",\"action\":\"a\",\"id\":null,\"enqueued_at\":null}";
+    n = strlen(nulls);
+    assert_int_equal(envelope_parse(nulls, n, n + 56, &e, err, sizeof(err)), ENV_OK);
+    envelope_free(&e);
+    assert_int_equal(envelope_parse(nulls, n, n + 55, &e, err, sizeof(err)), ENV_ERR_TOO_LARGE);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scan_empty_and_size),
+        cmocka_unit_test(test_id_of_rejected),
+        cmocka_unit_test(test_stored_len_limit),
         cmocka_unit_test(test_scan_two_mib),
         cmocka_unit_test(test_scan_nul),
         cmocka_unit_test(test_scan_utf8),
