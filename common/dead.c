@@ -36,6 +36,25 @@ dead_entry_free(dead_entry *e)
     e->env_ok = 0;
 }
 
+void
+dead_job_id(const dead_entry *e, const char *member, char *out, size_t outlen)
+{
+    if (e->w.jid[0]) snprintf(out, outlen, "%s", e->w.jid);
+    else if (e->env_ok && e->env.id) snprintf(out, outlen, "%s", e->env.id);
+    else if (e->wrapped == 1 && envelope_id_of(e->w.raw, e->w.rawlen, 0, out, outlen) == 0) return;
+    else if (e->wrapped == 1) snprintf(out, outlen, "%s", e->w.tag);
+    else snprintf(out, outlen, "%s", member);
+}
+
+int
+dead_event_rev(const char *member, int base)
+{
+    if (!strchr(member, '~')) return base;
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)member; *p; p++) h = (h ^ *p) * 16777619u;
+    return base + 2 * (int)(1 + h % 499999u);
+}
+
 static int
 fold(int c)
 {

@@ -2,9 +2,12 @@
  * dead-letter set, and building what a replay or a purge sends back. Pure
  * code: the Redis calls live in producer/cli_dlq_store.c.
  *
- * A dead-letter entry (HASH P:{Q}:deadjobs, field = job id; the ZSET
- * P:{Q}:dead holds the same id scored by dead time) is the wrapper line and
- * the producer's bytes, untouched (see wrap.h):
+ * A dead-letter entry (HASH P:{Q}:deadjobs, field = the member; the ZSET
+ * P:{Q}:dead holds the same member scored by dead time) is the wrapper line
+ * and the producer's bytes, untouched (see wrap.h). The member is the job id,
+ * or <id>~<tag> when a dead letter of another job held that id already (a
+ * producer gave two jobs one id: functions.lua, dead_member); dead_job_id
+ * reads the job id back from the entry:
  *   ~syncq1 id=<tag> seen=<ms>[ jid=..][ from=..][ root=..][ err=<pct>] dead=<ms>\n<raw>
  * The raw bytes may not be JSON at all: poison inputs are dead-lettered too.
  *
@@ -26,6 +29,13 @@
 #define DEAD_REV_REPLAYED 1000000
 #define DEAD_REV_PURGED 1000001
 
+/* dead_event_rev is the event key of a dlq operation (base: DEAD_REV_*) on
+ * dead-letter member: the fixed base for a member that is the job id; for
+ * <id>~<tag> (several dead letters of one job id) a key of its own, from a
+ * hash of the member, in 1000002..1999999 (below the duplicate events'
+ * 2000000 + n), so each dead letter's replay or purge is its own event. */
+int dead_event_rev(const char *member, int base);
+
 typedef struct dead_entry {
     wrap w;              /* w.raw borrows the bytes given to dead_entry_parse */
     int wrapped;         /* 1 wrapped, 0 bare bytes, -1 damaged header (w.raw = everything) */
@@ -45,6 +55,11 @@ typedef struct dead_filter {
  * does not parse says so in env_err. Free with dead_entry_free. */
 void dead_entry_parse(dead_entry *e, const char *s, size_t n, size_t max_bytes);
 void dead_entry_free(dead_entry *e);
+
+/* dead_job_id writes the id of e's job into out (WRAP_TAG_MAX bytes), as the
+ * worker named it: the wrapper's jid, else the envelope's id, else the
+ * delivery tag; member when the entry says nothing. */
+void dead_job_id(const dead_entry *e, const char *member, char *out, size_t outlen);
 
 /* dead_match says whether e passes f (an unparsable envelope has no service
  * or action, so it fails a service or action filter). */

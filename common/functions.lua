@@ -7,7 +7,16 @@
 -- one-line wrapper that the fetch step adds on first sight (SPEC §10: never
 -- re-serialise the payload; Lua cjson would turn [] into {} and round numbers):
 --
---   ~syncq1 id=<tag> seen=<ms>[ ready=<ms>][ from=<id>][ err=<pct>][ dead=<ms>]\n<raw>
+--   ~syncq1 id=<tag> seen=<ms>[ ready=<ms>][ jid=<id>][ from=<id>][ root=<id>][ err=<pct>][ dead=<ms>]\n<raw>
+--
+-- The grammar is strict and the same as common/wrap.c's: id then seen, then
+-- the other fields at most once each, in any order, one space apart; ids
+-- (id, jid, from, root) 1..128 bytes of printable ASCII without spaces; times
+-- 1..15 digits; err percent-encoded printable ASCII (4095 bytes decoded).
+-- Anything else is a producer's raw bytes. A wrapper is only taken as one
+-- when this library vouched for it (see vouch): a producer cannot push a
+-- header naming another job's tag or id and take over its attempts, its
+-- dead letter or its idempotency.
 --
 -- <tag> is the delivery tag: a UUIDv7-shaped id made from Redis TIME and an
 -- INCR (Lua's math.random is unseeded in Redis). It is the job id unless the
@@ -32,8 +41,86 @@ local function now_ms()
     return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function tag_of(e)
-    return string.match(e, '^~syncq1 id=([^ \n]+)')
+local WRAP_FIELDS = {ready = 'ms', jid = 'id', from = 'id', root = 'id', err = 'pct', dead = 'ms'}
+local WRAP_HDR_MAX = 16384
+
+local function wrap_value_ok(kind, v)
+    if kind == 'ms' then return #v <= 15 and string.find(v, '^%d+$') ~= nil end
+    if string.find(v, '[^\33-\126]') then return false end
+    if kind == 'id' then return #v <= 128 end
+    local plain, n = string.gsub(v, '%%%x%x', '')
+    return not string.find(plain, '%', 1, true) and #v - 2 * n <= 4095
+end
+
+-- wrap_parse reads entry e's wrapper line by the strict grammar above.
+-- Returns a table of its fields and the raw bytes' first position, or nil
+-- when e is not a well-formed wrapper (then all of e is raw bytes).
+local function wrap_parse(e)
+    if string.sub(e, 1, 8) ~= HDR then return nil end
+    local nl = string.find(e, '\n', 9, true)
+    if not nl or nl > WRAP_HDR_MAX then return nil end
+    local hdr = string.sub(e, 9, nl - 1)
+    if string.find(hdr, '^ ') or string.find(hdr, ' $') or string.find(hdr, '  ', 1, true) then return nil end
+    local f, n = {}, 0
+    for tok in string.gmatch(hdr, '[^ ]+') do
+        n = n + 1
+        local k, v = string.match(tok, '^(%l+)=(.+)$')
+        if not k or f[k] then return nil end
+        local kind = (n == 1 and k == 'id' and 'id') or (n == 2 and k == 'seen' and 'ms') or
+            (n > 2 and WRAP_FIELDS[k])
+        if not kind or not wrap_value_ok(kind, v) then return nil end
+        f[k] = v
+    end
+    if n < 2 then return nil end
+    return f, nl + 1
+end
+
+-- wraps_key: the hash of vouched wrappers of the queue of key k (any of
+-- its keys): tag -> digest of the entry's identity and bytes.
+local function wraps_key(k)
+    return string.match(k, '^(.*{[^}]+}):') .. ':wraps'
+end
+
+local function digest(f, e, from)
+    return redis.sha1hex(f.id .. ' ' .. (f.jid or '') .. ' ' .. (f.from or '') .. ' ' .. (f.root or '') .. '\n' ..
+        string.sub(e, from))
+end
+
+-- vouch records that wrapped entry e, which this library is about to put on
+-- a ready list, is genuine. fetch and claim take a wrapper as one only when
+-- its tag is vouched for with the same identity (jid, from, root) and bytes,
+-- and use the voucher up, so a copy of a genuine entry is raw bytes too.
+local function vouch(wk, e)
+    local f, from = wrap_parse(e)
+    if f then redis.call('HSET', wk, f.id, digest(f, e, from)) end
+end
+
+-- vouched_tags returns, for each of entries got, its tag when it is a
+-- wrapper this library vouched for (using the vouchers up), else false.
+local function vouched_tags(wk, got)
+    local tags, parsed, ask = {}, {}, {}
+    for j = 1, #got do
+        tags[j] = false
+        local f, from = wrap_parse(got[j])
+        if f then
+            parsed[#parsed + 1] = {j, f, from}
+            ask[#ask + 1] = f.id
+        end
+    end
+    if #ask == 0 then return tags end
+    local have = redis.call('HMGET', wk, unpack(ask))
+    local used = {}
+    for x, p in ipairs(parsed) do
+        local j, f, from = p[1], p[2], p[3]
+        if have[x] and have[x] == digest(f, got[j], from) and not used[f.id] then
+            tags[j] = f.id
+            used[f.id] = true
+        end
+    end
+    local del = {}
+    for t in pairs(used) do del[#del + 1] = t end
+    if #del > 0 then redis.call('HDEL', wk, unpack(del)) end
+    return tags
 end
 
 -- tag_for makes a UUIDv7-shaped delivery tag from Redis TIME milliseconds and
@@ -66,9 +153,10 @@ local function set_field(hdr, k, v)
     return hdr .. ' ' .. k .. '=' .. v
 end
 
--- wrap wraps a raw entry on first sight. Returns the entry and its tag.
-local function wrap(e, seqkey, ms, salt)
-    local tag = tag_of(e)
+-- wrap wraps a raw entry (anything but a vouched-for wrapper) on first
+-- sight. Returns the entry and its tag.
+local function wrap(e, wk, seqkey, ms, salt)
+    local tag = vouched_tags(wk, {e})[1]
     if tag then return e, tag end
     tag = new_tag(seqkey, ms, salt)
     return HDR .. 'id=' .. tag .. ' seen=' .. ms .. '\n' .. e, tag
@@ -96,15 +184,9 @@ local function fetch(keys, args)
     local t = redis.call('TIME')
     local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
     local salt = redis.sha1hex(ready)
-    local tags, fresh = {}, 0
+    local tags, fresh = vouched_tags(wraps_key(ready), got), 0
     for j = 1, #got do
-        local tag = tag_of(got[j])
-        if not tag then
-            fresh = fresh + 1
-            tags[j] = false
-        else
-            tags[j] = tag
-        end
+        if not tags[j] then fresh = fresh + 1 end
     end
     -- one INCRBY numbers every new entry of the batch
     local last = fresh > 0 and redis.call('INCRBY', seq, fresh) or 0
@@ -134,7 +216,8 @@ local function claim(keys, _)
     local e = redis.call('LINDEX', keys[1], 0)
     if not e then return {0} end
     local t = redis.call('TIME')
-    local w, tag = wrap(e, keys[3], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), redis.sha1hex(keys[1]))
+    local w, tag = wrap(e, wraps_key(keys[1]), keys[3], tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000),
+        redis.sha1hex(keys[1]))
     if w ~= e then redis.call('LSET', keys[1], 0, w) end
     local a, d = counters(keys[2], tag)
     return {0, t[1] .. string.format('%06d', tonumber(t[2])), w, a, d}
@@ -186,6 +269,24 @@ local function trim_dead(dead, deadjobs, cap, max_age_ms, ms)
     end
 end
 
+-- dead_member names a dead letter: the job's id, unless a dead letter of
+-- another delivery holds that id already (a producer gave two jobs one id):
+-- then <id>~<tag>, tag being this delivery's, so nothing a producer sends
+-- overwrites another job's dead letter. syncq dlq lists the member; the
+-- entry's wrapper and envelope still name the job.
+local function dead_member(deadjobs, id, tag)
+    local cur = redis.call('HGET', deadjobs, id)
+    if not cur then return id end
+    local f = wrap_parse(cur)
+    if f and f.id == tag then return id end
+    local m, k = id .. '~' .. tag, 1
+    while redis.call('HEXISTS', deadjobs, m) == 1 do
+        k = k + 1
+        m = id .. '~' .. tag .. '.' .. k
+    end
+    return m
+end
+
 -- syncq_step KEYS: inflight outbox att retry dead deadjobs ready
 -- ARGV: dead_cap dead_max_age_ms nacks
 --       then per ack: tag disposition arg header record
@@ -227,13 +328,15 @@ local function step(keys, args)
                     if undo == ' undo' then a = a - 1 end
                     if a > 0 then redis.call('HSET', att, tag, a * 1000) else redis.call('HDEL', att, tag) end
                 else
-                    redis.call('ZADD', dead, ms, arg)
-                    redis.call('HSET', deadjobs, arg, set_field(hdr, 'dead', ms) .. '\n' .. raw)
+                    local m = dead_member(deadjobs, arg, tag)
+                    redis.call('ZADD', dead, ms, m)
+                    redis.call('HSET', deadjobs, m, set_field(hdr, 'dead', ms) .. '\n' .. raw)
                     done[#done + 1] = tag
                     trim_dead(dead, deadjobs, cap, max_age, ms)
                 end
             elseif disp == 'back' then
                 -- arg 1: the job had started; give its attempt and delivery back
+                vouch(wraps_key(ready), e)
                 redis.call('RPUSH', ready, e)
                 if arg == '1' and redis.call('HINCRBY', att, tag, -1001) <= 0 then
                     redis.call('HDEL', att, tag)
@@ -262,7 +365,13 @@ end
 local function requeue(keys, args)
     local inflight, ready, owners, claimk, outbox = keys[1], keys[2], keys[3], keys[4], keys[5]
     local jobs, recs = 0, 0
-    while redis.call('LMOVE', inflight, ready, 'LEFT', 'RIGHT') do jobs = jobs + 1 end
+    local wk = wraps_key(ready)
+    local e = redis.call('LMOVE', inflight, ready, 'LEFT', 'RIGHT')
+    while e do
+        vouch(wk, e)
+        jobs = jobs + 1
+        e = redis.call('LMOVE', inflight, ready, 'LEFT', 'RIGHT')
+    end
     while redis.call('LMOVE', claimk, outbox, 'RIGHT', 'LEFT') do recs = recs + 1 end
     redis.call('SREM', owners, args[1])
     return {jobs, recs}
@@ -309,7 +418,9 @@ local function promote(keys, args)
     for _, e in ipairs(redis.call('ZRANGEBYSCORE', retry, '-inf', ms, 'LIMIT', 0, tonumber(args[1]))) do
         if redis.call('ZREM', retry, e) == 1 then
             local hdr, raw = split(e)
-            redis.call('LPUSH', ready, set_field(hdr, 'ready', ms) .. '\n' .. raw)
+            local w = set_field(hdr, 'ready', ms) .. '\n' .. raw
+            vouch(wraps_key(ready), w)
+            redis.call('LPUSH', ready, w)
             moved = moved + 1
         end
     end
@@ -326,8 +437,19 @@ local function dlq_replay(keys, args)
     local dead, deadjobs, ready, outbox = keys[1], keys[2], keys[3], keys[4]
     if redis.call('ZREM', dead, args[1]) == 0 then return 0 end
     redis.call('HDEL', deadjobs, args[1])
+    vouch(wraps_key(ready), args[2])
     redis.call('LPUSH', ready, args[2])
     if #args > 2 then redis.call('RPUSH', outbox, unpack(args, 3)) end
+    return 1
+end
+
+-- syncq_push_entry KEYS: ready outbox  ARGV: entry record...
+-- Queues a wrapped entry an operator's command built (syncq jobs retry: the
+-- same bytes as a new job) with its audit records, vouching for the wrapper.
+local function push_entry(keys, args)
+    vouch(wraps_key(keys[1]), args[1])
+    redis.call('LPUSH', keys[1], args[1])
+    if #args > 1 then redis.call('RPUSH', keys[2], unpack(args, 2)) end
     return 1
 end
 
@@ -867,11 +989,14 @@ local function cancel(keys, args)
     local now = now_ms()
     local why = 'cancelled by ' .. actor
     local hdr, raw = split(e)
-    if string.sub(e, 1, #HDR) ~= HDR then
+    local f = wrap_parse(e)
+    if f then redis.call('HDEL', base .. ':wraps', f.id) end -- its voucher, if it had one
+    if not f then
         hdr, raw = HDR .. 'id=' .. id .. ' seen=' .. now .. ' jid=' .. id, e
     end
-    redis.call('ZADD', base .. ':dead', now, id)
-    redis.call('HSET', base .. ':deadjobs', id, set_field(set_field(hdr, 'err', pct(why)), 'dead', now) .. '\n' .. raw)
+    local m = dead_member(base .. ':deadjobs', id, f and f.id or id)
+    redis.call('ZADD', base .. ':dead', now, m)
+    redis.call('HSET', base .. ':deadjobs', m, set_field(set_field(hdr, 'err', pct(why)), 'dead', now) .. '\n' .. raw)
     redis.call('RPUSH', base .. ':outbox', record({id = id, rev = 3, queue = queue, status = 'dead', error = why,
         finished = now, event = 'dead', outcome = 'cancelled', ev_error = why, at = now, ev_rev = 3}))
     return 1
@@ -915,6 +1040,7 @@ redis.register_function('syncq_ratelimit', ratelimit)
 redis.register_function('syncq_version', function() return LIBRARY_VERSION end)
 redis.register_function('syncq_dlq_replay', dlq_replay)
 redis.register_function('syncq_dlq_purge', dlq_purge)
+redis.register_function('syncq_push_entry', push_entry)
 redis.register_function('syncq_fetch', fetch)
 redis.register_function('syncq_claim', claim)
 redis.register_function('syncq_step', step)

@@ -15,14 +15,41 @@ hexval(char c)
     return -1;
 }
 
-/* copy_token copies v[0..n) into out, percent-decoding when pct. */
+/* The grammar (the same as functions.lua's wrap_parse; anything else is not
+ * a wrapper):
+ *   "~syncq1 " "id=" ID " seen=" MS *(" " FIELD "=" VALUE) "\n"
+ * FIELD is ready, dead (MS), jid, from, root (ID) or err (PCT), each at most
+ * once, in any order; ID is 1..128 bytes of 0x21..0x7e; MS 1..15 digits; PCT
+ * 0x21..0x7e with every '%' followed by two hex digits, at most 4095 bytes
+ * decoded. The line is at most WRAP_HDR_MAX bytes. */
+
 static int
-copy_token(const char *v, size_t n, char *out, size_t outlen, int pct)
+printable(const char *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < 0x21 || (unsigned char)v[i] > 0x7e) return 0;
+    return 1;
+}
+
+/* copy_id copies an ID value into out (WRAP_TAG_MAX bytes). */
+static int
+copy_id(const char *v, size_t n, char *out)
+{
+    if (n < 1 || n > WRAP_ID_MAX || !printable(v, n)) return -1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 0;
+}
+
+/* copy_pct percent-decodes a PCT value into out. */
+static int
+copy_pct(const char *v, size_t n, char *out, size_t outlen)
 {
     size_t o = 0;
+    if (n < 1 || !printable(v, n)) return -1;
     for (size_t i = 0; i < n; i++) {
         char c = v[i];
-        if (pct && c == '%') {
+        if (c == '%') {
             if (i + 2 >= n) return -1;
             int h = hexval(v[i + 1]), l = hexval(v[i + 2]);
             if (h < 0 || l < 0) return -1;
@@ -39,28 +66,61 @@ copy_token(const char *v, size_t n, char *out, size_t outlen, int pct)
 static int
 parse_ms(const char *v, size_t n, int64_t *out)
 {
-    char buf[24], *end;
-    if (n == 0 || n >= sizeof(buf)) return -1;
-    memcpy(buf, v, n);
-    buf[n] = '\0';
-    long long x = strtoll(buf, &end, 10);
-    if (*end || x < 0) return -1;
+    int64_t x = 0;
+    if (n < 1 || n > 15) return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < '0' || v[i] > '9') return -1;
+        x = x * 10 + (v[i] - '0');
+    }
     *out = x;
     return 0;
 }
 
+enum { F_ID, F_SEEN, F_READY, F_DEAD, F_JID, F_FROM, F_ROOT, F_ERR, F_N };
+static const char *const field_names[F_N] = {"id", "seen", "ready", "dead", "jid", "from", "root", "err"};
+
 static int
-parse_field(wrap *w, const char *k, size_t kl, const char *v, size_t vl)
+field_of(const char *k, size_t kl)
 {
-    if (kl == 2 && !memcmp(k, "id", 2)) return vl ? copy_token(v, vl, w->tag, sizeof(w->tag), 0) : -1;
-    if (kl == 4 && !memcmp(k, "seen", 4)) return parse_ms(v, vl, &w->seen_ms);
-    if (kl == 5 && !memcmp(k, "ready", 5)) return parse_ms(v, vl, &w->ready_ms);
-    if (kl == 4 && !memcmp(k, "dead", 4)) return parse_ms(v, vl, &w->dead_ms);
-    if (kl == 4 && !memcmp(k, "from", 4)) return copy_token(v, vl, w->from, sizeof(w->from), 0);
-    if (kl == 3 && !memcmp(k, "jid", 3)) return copy_token(v, vl, w->jid, sizeof(w->jid), 0);
-    if (kl == 4 && !memcmp(k, "root", 4)) return copy_token(v, vl, w->root, sizeof(w->root), 0);
-    if (kl == 3 && !memcmp(k, "err", 3)) return copy_token(v, vl, w->err, sizeof(w->err), 1);
-    return 0; /* unknown fields are skipped: newer writers may add some */
+    for (int f = 0; f < F_N; f++)
+        if (strlen(field_names[f]) == kl && !memcmp(k, field_names[f], kl)) return f;
+    return -1;
+}
+
+static int
+parse_field(wrap *w, int f, const char *v, size_t vl)
+{
+    switch (f) {
+    case F_ID: return copy_id(v, vl, w->tag);
+    case F_SEEN: return parse_ms(v, vl, &w->seen_ms);
+    case F_READY: return parse_ms(v, vl, &w->ready_ms);
+    case F_DEAD: return parse_ms(v, vl, &w->dead_ms);
+    case F_JID: return copy_id(v, vl, w->jid);
+    case F_FROM: return copy_id(v, vl, w->from);
+    case F_ROOT: return copy_id(v, vl, w->root);
+    default: return copy_pct(v, vl, w->err, sizeof(w->err));
+    }
+}
+
+/* parse_header reads the fields of line p[0..end) (after the magic). */
+static int
+parse_header(wrap *w, const char *p, const char *end)
+{
+    int seen[F_N] = {0}, n = 0;
+    while (p < end) {
+        const char *sp = memchr(p, ' ', (size_t)(end - p));
+        const char *tok_end = sp ? sp : end;
+        const char *eq = memchr(p, '=', (size_t)(tok_end - p));
+        if (!eq) return -1;
+        int f = field_of(p, (size_t)(eq - p));
+        /* id first, seen second, every field once */
+        if (f < 0 || seen[f]++ || (n == 0) != (f == F_ID) || (n == 1) != (f == F_SEEN)) return -1;
+        if (parse_field(w, f, eq + 1, (size_t)(tok_end - eq - 1)) < 0) return -1;
+        n++;
+        if (sp && sp + 1 == end) return -1; /* a trailing space */
+        p = sp ? sp + 1 : end;
+    }
+    return n >= 2 ? 0 : -1;
 }
 
 int
@@ -72,17 +132,14 @@ wrap_parse(const char *s, size_t n, wrap *w)
     w->raw = s;
     w->rawlen = n;
     if (n < ml || memcmp(s, WRAP_MAGIC, ml) != 0) return 0;
-    const char *nl = memchr(s, '\n', n);
-    if (!nl) return -1;
-    const char *p = s + ml;
-    while (p < nl) {
-        const char *sp = memchr(p, ' ', (size_t)(nl - p));
-        const char *end = sp ? sp : nl;
-        const char *eq = memchr(p, '=', (size_t)(end - p));
-        if (!eq || parse_field(w, p, (size_t)(eq - p), eq + 1, (size_t)(end - eq - 1)) < 0) return -1;
-        p = end + (sp ? 1 : 0);
+    const char *nl = memchr(s, '\n', n < WRAP_HDR_MAX ? n : WRAP_HDR_MAX);
+    if (!nl || parse_header(w, s + ml, nl) < 0) {
+        memset(w, 0, sizeof(*w));
+        w->seen_ms = w->ready_ms = w->dead_ms = -1;
+        w->raw = s;
+        w->rawlen = n;
+        return -1;
     }
-    if (!w->tag[0]) return -1;
     w->raw = nl + 1;
     w->rawlen = n - (size_t)(nl + 1 - s);
     return 1;

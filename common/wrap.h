@@ -3,6 +3,8 @@
  *   ~syncq1 id=<tag> seen=<ms>[ ready=<ms>][ jid=<id>][ from=<id>][ root=<id>][ err=<pct>][ dead=<ms>]\n<raw>
  * jid overrides the envelope's id (a replay is a new job with the same
  * bytes); from and root name the job it replays and the first of its chain.
+ * Only functions.lua (fetch, claim) takes a wrapper in a ready list as one,
+ * and only when it vouched for it: a producer's look-alike is raw bytes.
  * Pure code. */
 #ifndef SYNCQ_WRAP_H
 #define SYNCQ_WRAP_H
@@ -11,7 +13,9 @@
 #include <stdint.h> /* for int64_t */
 
 #define WRAP_MAGIC "~syncq1 "
-#define WRAP_TAG_MAX 136 /* delivery tags are 36 chars; job ids (jid, from, root) up to 128 */
+#define WRAP_ID_MAX 128 /* tags and job ids (jid, from, root): 1..128 bytes, printable ASCII, no space */
+#define WRAP_TAG_MAX 136 /* buffer size for one: WRAP_ID_MAX + NUL, rounded up */
+#define WRAP_HDR_MAX 16384 /* the wrapper line, newline included */
 #define WRAP_ERR_MAX 4096
 
 typedef struct wrap {
@@ -27,8 +31,9 @@ typedef struct wrap {
     size_t rawlen;
 } wrap;
 
-/* wrap_parse splits s[0..n). Returns 1 (wrapped), 0 (raw bytes: w->raw = s)
- * or -1 (a wrapper header that does not parse). */
+/* wrap_parse splits s[0..n) by the strict grammar in wrap.c (the same as
+ * functions.lua's). Returns 1 (wrapped), 0 (raw bytes: w->raw = s) or -1
+ * (starts like a wrapper but is not one; w holds nothing but raw = s). */
 int wrap_parse(const char *s, size_t n, wrap *w);
 /* wrap_header formats w's header (no newline) into out; err is percent-encoded.
  * Returns the length, or 0 when out is too small. */

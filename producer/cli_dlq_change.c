@@ -140,10 +140,13 @@ replay_build(dlq *d, const dlq_target *t, const char *text, size_t len, const ch
         return -1;
     }
     dead_entry_parse(&e, text, len, (size_t)d->cfg->max_envelope);
-    m->entry = dead_replay_entry(&e, t->id, m->new_id, now, &m->entry_len);
-    m->queued = dead_queued_record(&e, queue, m->new_id, t->id, now, &m->queued_len);
+    char old_id[WRAP_TAG_MAX]; /* the job's id: t->id may be <id>~<tag> (dead.h) */
+    dead_job_id(&e, t->id, old_id, sizeof(old_id));
+    m->entry = dead_replay_entry(&e, old_id, m->new_id, now, &m->entry_len);
+    m->queued = dead_queued_record(&e, queue, m->new_id, old_id, now, &m->queued_len);
     snprintf(why, sizeof(why), "replayed by %s as %s", actor, m->new_id);
-    m->event = dead_event_record(queue, t->id, "replayed", why, DEAD_REV_REPLAYED, now, &m->event_len);
+    m->event = dead_event_record(queue, old_id, "replayed", why, dead_event_rev(t->id, DEAD_REV_REPLAYED), now,
+                                 &m->event_len);
     dead_entry_free(&e);
     return 0; /* a uuid always fits the wrapper: entry is never NULL */
 }
@@ -244,9 +247,22 @@ purge_one(dlq *d, const dlq_target *t, const char *actor)
     int64_t now;
     size_t len;
     const char *queue = dlq_queue_name(d, t->queue);
+    char id[WRAP_TAG_MAX], *text = NULL;
     if (dlq_now_ms(d, &now) < 0) return -1;
+    snprintf(id, sizeof(id), "%s", t->id);
+    if (strchr(t->id, '~')) {
+        /* <id>~<tag>: the event goes on the job's own row (dead.h) */
+        dead_entry e;
+        int found = dlq_load(d, t, &text, &len);
+        if (found < 0) return -1;
+        if (!found) return 0;
+        dead_entry_parse(&e, text, len, (size_t)d->cfg->max_envelope);
+        dead_job_id(&e, t->id, id, sizeof(id));
+        dead_entry_free(&e);
+        free(text);
+    }
     snprintf(why, sizeof(why), "purged by %s", actor);
-    char *rec = dead_event_record(queue, t->id, "purged", why, DEAD_REV_PURGED, now, &len);
+    char *rec = dead_event_record(queue, id, "purged", why, dead_event_rev(t->id, DEAD_REV_PURGED), now, &len);
     keys_queue(&k, d->cfg->prefix, queue, NULL);
     const char *keys[] = {k.dead, k.deadjobs, k.outbox};
     const char *args[] = {t->id, rec};

@@ -17,6 +17,7 @@
 #include "cli_dlq.h"
 #include "cli_jobs.h"
 #include "cli_ops.h"
+#include "funcs.h"
 #include "keys.h"
 #include "mask.h"
 #include "uuid.h"
@@ -249,25 +250,20 @@ release(rds *r, const config *cfg, const char *queue, const char *id)
     rds_reply_free(rds_cmd(r, 2, del, dell)); /* if it fails, the claim expires */
 }
 
-/* push queues b's entry and both records in one MULTI/EXEC. 0, or an exit code. */
+/* push queues b's entry and both records in one step (syncq_push_entry,
+ * which vouches for the wrapper: a wrapped entry LPUSHed by hand would be
+ * taken for a producer's look-alike). 0, or an exit code. */
 static int
 push(rds *r, const config *cfg, const char *queue, const rebuilt *b)
 {
     qkeys k;
-    rds_reply *x;
-    int ok = 1;
     keys_queue(&k, cfg->prefix, queue, NULL);
-    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
-    const char *lpush[] = {"LPUSH", k.ready, b->entry}, *rpush[] = {"RPUSH", k.outbox, b->queued, b->event};
-    size_t ml[] = {5}, el[] = {4}, lpl[] = {5, strlen(k.ready), b->entry_len};
-    size_t rpl[] = {5, strlen(k.outbox), b->queued_len, b->event_len};
-    ok = rds_append(r, 1, multi, ml) == 0 && rds_append(r, 3, lpush, lpl) == 0 && rds_append(r, 4, rpush, rpl) == 0 &&
-         rds_append(r, 1, exec, el) == 0;
-    for (int i = 0; ok && i < 4; i++) {
-        x = rds_read(r);
-        ok = rds_reply_ok(r, x) && (i < 3 || rds_reply_len(x) == 2);
-        rds_reply_free(x);
-    }
+    const char *keys[] = {k.ready, k.outbox};
+    const char *args[] = {b->entry, b->queued, b->event};
+    size_t lens[] = {b->entry_len, b->queued_len, b->event_len};
+    rds_reply *x = funcs_call(r, "syncq_push_entry", 2, keys, 3, args, lens);
+    int ok = rds_reply_ok(r, x);
+    rds_reply_free(x);
     if (ok) return 0;
     fprintf(stderr, "syncq jobs retry: Redis: %s\n", r->errstr);
     return EX_UNAVAILABLE_;

@@ -252,11 +252,45 @@ test_event_record(void **state)
     free(r);
 }
 
+/* The job id of a dead letter, whatever its member (dead.h). */
+static void
+test_job_id(void **state)
+{
+    (void)state;
+    dead_entry e;
+    char id[WRAP_TAG_MAX];
+    const char *replayed = "~syncq1 id=t1 seen=1 jid=new-1 from=old dead=2\n{\"kind\":\"sync\",\"service\":\"s\",\"action\":\"a\",\"id\":\"env\"}";
+    const char *own = "~syncq1 id=t2 seen=1 dead=2\n{\"kind\":\"sync\",\"service\":\"s\",\"action\":\"a\",\"id\":\"dup-1\"}";
+    const char *invalid = "~syncq1 id=t3 seen=1 dead=2\n{\"id\":\"dup-1\",\"kind\":\"nope\"}";
+    const char *noid = "~syncq1 id=t4 seen=1 dead=2\nnot json";
+    const char *cases[][2] = {{replayed, "new-1"}, {own, "dup-1"}, {invalid, "dup-1"}, {noid, "t4"}, {"bare", "m"}};
+    for (size_t i = 0; i < 5; i++) {
+        dead_entry_parse(&e, cases[i][0], strlen(cases[i][0]), 0);
+        dead_job_id(&e, "m", id, sizeof(id));
+        assert_string_equal(id, cases[i][1]);
+        dead_entry_free(&e);
+    }
+}
+
+static void
+test_event_rev(void **state)
+{
+    (void)state;
+    assert_int_equal(dead_event_rev("dup-1", DEAD_REV_REPLAYED), DEAD_REV_REPLAYED);
+    assert_int_equal(dead_event_rev("dup-1", DEAD_REV_PURGED), DEAD_REV_PURGED);
+    int a = dead_event_rev("dup-1~t2", DEAD_REV_REPLAYED), b = dead_event_rev("dup-1~t3", DEAD_REV_REPLAYED);
+    int p = dead_event_rev("dup-1~t2", DEAD_REV_PURGED);
+    assert_true(a != b && a != DEAD_REV_REPLAYED && p == a + 1);
+    assert_true(a >= 1000002 && a < 2000000 && p < 2000000 && a % 2 == 0);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_good),
+        cmocka_unit_test(test_job_id),
+        cmocka_unit_test(test_event_rev),
         cmocka_unit_test(test_parse_bad),
         cmocka_unit_test(test_icontains),
         cmocka_unit_test(test_match),
