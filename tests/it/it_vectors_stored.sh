@@ -45,6 +45,23 @@ q "SELECT job_id FROM syncq_jobs WHERE queue = 'vec' ORDER BY 1" | sort > "$W/go
 diff "$W/want" "$W/got" || fail "the worker's job ids differ from the ids the function returned"
 echo "ok: $n jobs kept the ids syncq_enqueue gave them"
 
+# the issue's reproduction: syncq enqueue with 1,048,456 bytes of padding fits
+# before id/enqueued_at are spliced in, not after. Refused by the function now
+# (before: accepted, then dead-lettered by the worker under another id).
+/usr/bin/python3 -c "import sys; sys.stdout.write('{\"pad\":\"' + 'x' * 1048456 + '\"}')" > "$W/big.json"
+rc=0
+bin/syncq enqueue --queue vec --service syncq --action noop --payload @"$W/big.json" > "$W/big.out" 2>&1 || rc=$?
+if [ "$rc" = 0 ]; then
+    big=$(head -1 "$W/big.out")
+    done_() { [ "$(count "job_id = '$big' AND status = 'success'")" = 1 ]; }
+    wait_for 20 "the big job to run under its id" done_
+else
+    assert_eq "$rc" 65 "exit code of the oversize enqueue"
+    grep -q "over the limit" "$W/big.out" || fail "no reason given: $(cut -c1-300 "$W/big.out")"
+    echo "ok: refused: $(cut -c1-200 "$W/big.out")"
+fi
+assert_eq "$(count "queue = 'vec' AND last_error LIKE 'bad envelope%'")" 0 "jobs the worker refused though the function accepted them"
+
 # a raw LPUSH the worker refuses keeps its producer's id in the dead letter
 r LPUSH "$ready" '{"id":"raw-bad-1","kind":"mutation","service":"syncq","action":"noop","max_attempts":0}' >/dev/null
 gone() { [ "$(count "job_id = 'raw-bad-1' AND status = 'dead'")" = 1 ]; }
