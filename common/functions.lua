@@ -211,7 +211,9 @@ end
 --         dead  : arg = job id; the entry goes to the dead-letter set with header
 --         back  : arg = 1|0 (started); hand the job back without using an attempt
 --       then: start_tag start_record ('' when no job starts)
--- Acknowledging a job and recording its outcome are one atomic step. Reply:
+-- Acknowledging a job and recording its outcome are one atomic step; the
+-- records' times are this step's Redis TIME (stamp: started_at of the job it
+-- starts, finished_at and event times of the jobs it acknowledges). Reply:
 -- {acked, missing} (missing: entries already taken back by a reaper).
 local function step(keys, args)
     local inflight, outbox, att, retry, dead, deadjobs, ready =

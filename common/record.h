@@ -16,7 +16,7 @@
  * delivery, a dead-letter), keyed (job id, rev).
  *
  * Times (the *_us columns) are microseconds since the epoch on one clock,
- * Redis TIME (README "Audit"): the Redis functions stamp them. A worker
+ * Redis TIME (README "Audit times"): the Redis functions stamp them. A worker
  * writes RECORD_NOW where the step that carries its record is to stamp the
  * time. Version r1 had the same columns in milliseconds; the writer still
  * reads it (records a previous binary left in an outbox). */
