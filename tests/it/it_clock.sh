@@ -19,7 +19,9 @@ redis_us() { r TIME | tr '\n' ' ' | awk '{ printf "%d%06d", $1, $2 }'; }
 # start_faked OFFSET: the worker with its wall clock moved by OFFSET (the
 # monotonic clock stays true, as on a host whose clock is merely wrong)
 start_faked() {
-    LD_PRELOAD=$FAKELIB FAKETIME=$1 FAKETIME_DONT_FAKE_MONOTONIC=1 \
+    # (under SANITIZE=1, ASan accepts a preloaded library ahead of its runtime)
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
+        LD_PRELOAD=$FAKELIB FAKETIME=$1 FAKETIME_DONT_FAKE_MONOTONIC=1 \
         bin/syncq-worker -c 2 -q urgent --prefix "$SYNCQ_PREFIX" >>"$W/worker.log" 2>&1 &
     WORKER_PID=$!
     wait_for 10 "worker children registered" worker_ready
