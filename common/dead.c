@@ -138,7 +138,7 @@ dead_queued_record(const dead_entry *e, const char *queue, const char *new_id, c
     r.status = "queued";
     r.rev = record_rev(0, REC_QUEUED);
     r.replayed_from = old_id;
-    r.enqueued_ms = now_ms;
+    r.enqueued_us = now_ms * 1000; /* Redis TIME, read by the caller */
     if (e->env_ok) {
         r.kind = envelope_kind_name(e->env.kind);
         r.service = e->env.service;
@@ -168,7 +168,7 @@ dead_event_record(const char *queue, const char *id, const char *event, const ch
     r.ev_outcome = NULL;
     r.ev_error = text;
     r.ev_attempt = -1; /* no attempt: an operator's act */
-    r.ev_at_ms = now_ms;
+    r.ev_at_us = now_ms * 1000;
     r.ev_rev = ev_rev;
     return record_build(&r, len);
 }

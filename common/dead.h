@@ -85,9 +85,9 @@ char *dead_queued_record(const dead_entry *e, const char *queue, const char *new
                          int64_t now_ms, size_t *len);
 
 /* dead_event_record builds an event-only record for job id: status dead at
- * rev 0, so it never changes the job's row (the writer only applies records
- * whose rev is at least the row's), with one history event (event, text,
- * ev_rev, at now_ms). Returns the malloc'd record line. */
+ * rev 0, so it never changes the job's status (an older record only fills
+ * columns the row lacks, record_merge.h), with one history event (event,
+ * text, ev_rev, at now_ms: Redis TIME). Returns the malloc'd record line. */
 char *dead_event_record(const char *queue, const char *id, const char *event, const char *text, int ev_rev,
                         int64_t now_ms, size_t *len);
 

@@ -33,7 +33,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '16'
+local LIBRARY_VERSION = '17'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -122,6 +122,24 @@ local function vouched_tags(wk, got)
     if #del > 0 then redis.call('HDEL', wk, unpack(del)) end
     return tags
 end
+
+-- now_us is Redis TIME in microseconds: the one clock of every audit time
+-- (enqueued, started, finished, event times; README "Audit times"). Exact:
+-- a double holds integers to 2^53.
+local function now_us()
+    local t = redis.call('TIME')
+    return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+-- stamp fills in the times a worker left to the step (common/record.h): the
+-- step's Redis TIME for RECORD_NOW, and a retry's due time (us) for DUE.
+local function stamp(rec, us, due_us)
+    if not string.find(rec, '\1', 1, true) then return rec end
+    rec = string.gsub(rec, '\1NOW', string.format('%.0f', us))
+    if due_us then rec = string.gsub(rec, '\1DUE', string.format('%.0f', due_us), 1) end
+    return rec
+end
+
 
 -- tag_for makes a UUIDv7-shaped delivery tag from Redis TIME milliseconds and
 -- the queue's counter n; salt (one sha1 of the key per call) keeps tags of
@@ -295,17 +313,22 @@ end
 --         dead  : arg = job id; the entry goes to the dead-letter set with header
 --         back  : arg = 1|0 (started); hand the job back without using an attempt
 --       then: start_tag start_record ('' when no job starts)
--- Acknowledging a job and recording its outcome are one atomic step. Reply:
+-- Acknowledging a job and recording its outcome are one atomic step; the
+-- records' times are this step's Redis TIME (stamp: started_at of the job it
+-- starts, finished_at and event times of the jobs it acknowledges). Reply:
 -- {acked, missing} (missing: entries already taken back by a reaper).
 local function step(keys, args)
     local inflight, outbox, att, retry, dead, deadjobs, ready =
         keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
     local cap, max_age, n = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
+    local us = now_us()
+    local ms = math.floor(us / 1000)
     local acked, missing = 0, 0
     local recs, done = {}, {}
     local i = 4
     for _ = 1, n do
         local tag, disp, arg, hdr, rec = args[i], args[i + 1], args[i + 2], args[i + 3], args[i + 4]
+        local due_us
         i = i + 5
         local e = take(inflight, tag)
         if e then
@@ -316,13 +339,12 @@ local function step(keys, args)
                 if arg ~= '' then idem_ok(inflight, arg, hdr) end
             elseif disp == 'retry' or disp == 'dead' then
                 local _, raw = split(e)
-                local ms = now_ms()
                 if disp == 'retry' then
                     -- arg: '<delay ms>' or '<delay ms> undo' (deferred: not an attempt)
                     local delay, undo = string.match(arg, '^(%d+)( ?u?n?d?o?)$')
                     local due = ms + tonumber(delay)
                     redis.call('ZADD', retry, due, hdr .. '\n' .. raw)
-                    rec = (string.gsub(rec, '\1DUE', tostring(due), 1))
+                    due_us = us + tonumber(delay) * 1000
                     -- the attempt ended cleanly: keep attempts, clear crashes
                     local a = counters(att, tag)
                     if undo == ' undo' then a = a - 1 end
@@ -342,18 +364,18 @@ local function step(keys, args)
                     redis.call('HDEL', att, tag)
                 end
             end
-            if rec ~= '' then recs[#recs + 1] = rec end
+            if rec ~= '' then recs[#recs + 1] = stamp(rec, us, due_us) end
         else
             missing = missing + 1
             -- a done job did run: its outcome is still the truth
-            if disp == 'done' and rec ~= '' then recs[#recs + 1] = rec end
+            if disp == 'done' and rec ~= '' then recs[#recs + 1] = stamp(rec, us) end
         end
     end
     if #done > 0 then redis.call('HDEL', att, unpack(done)) end
     local stag, srec = args[i], args[i + 1]
     if stag and stag ~= '' then
         redis.call('HINCRBY', att, stag, 1001)
-        if srec ~= '' then recs[#recs + 1] = srec end
+        if srec ~= '' then recs[#recs + 1] = stamp(srec, us) end
     end
     if #recs > 0 then redis.call('RPUSH', outbox, unpack(recs)) end
     return {acked, missing}
@@ -375,6 +397,15 @@ local function requeue(keys, args)
     while redis.call('LMOVE', claimk, outbox, 'RIGHT', 'LEFT') do recs = recs + 1 end
     redis.call('SREM', owners, args[1])
     return {jobs, recs}
+end
+
+-- syncq_record_push KEYS: outbox  ARGV: record...
+-- Appends records built outside a step (the master's report of a child that
+-- died mid-job) with their times stamped on Redis's clock, as a step would.
+local function record_push(keys, args)
+    local us = now_us()
+    for j = 1, #args do args[j] = stamp(args[j], us) end
+    return redis.call('RPUSH', keys[1], unpack(args))
 end
 
 -- syncq_outbox_claim KEYS: outbox claim  ARGV: max
@@ -734,7 +765,8 @@ local function validate(t, keys)
     return nil
 end
 
--- record builds an audit record line (COPY text; see common/record.h).
+-- record builds an audit record line (COPY text, version r2; see
+-- common/record.h): times in microseconds of Redis TIME.
 local function copy_text(v)
     if is_null(v) then return '\\N' end
     v = tostring(v)
@@ -760,7 +792,7 @@ local function record(r)
         copy_text(r.error), '\\N', num(r.enqueued), '\\N', num(r.finished), '\\N', copy_text(r.from),
         copy_text(r.event), copy_text(r.outcome), copy_text(r.ev_error), num(r.event and 0 or nil),
         num(r.event and r.at or nil), '\\N', num(r.event and r.ev_rev or nil), '\\N', '\\N'}
-    return 'r1\t' .. table.concat(cols, '\t') .. '\n'
+    return 'r2\t' .. table.concat(cols, '\t') .. '\n'
 end
 
 -- queued_line is record() for the hot path: the queued row of a new job,
@@ -768,7 +800,7 @@ end
 local QUEUED_TAIL = '\tqueued\t0\t\\N\t\\N\t\\N\t'
 local QUEUED_END = '\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n'
 local function queued_line(id, queue, t, masked, enqueued)
-    return 'r1\t' .. copy_text(id) .. '\t0\t' .. copy_text(queue) .. '\t' .. t.kind .. '\t' ..
+    return 'r2\t' .. copy_text(id) .. '\t0\t' .. copy_text(queue) .. '\t' .. t.kind .. '\t' ..
         copy_text(t.service) .. '\t' .. copy_text(t.action) .. '\t' .. copy_text(t.target_type) .. '\t' ..
         copy_text(t.target_id) .. '\t' .. copy_text(t.scope) .. '\t' .. copy_text(t.actor) .. '\t' ..
         copy_text(masked) .. QUEUED_TAIL .. num(enqueued) .. QUEUED_END
@@ -828,7 +860,8 @@ local function enqueue(keys, args)
             MAX_ENVELOPE)
     end
 
-    local now = now_ms()
+    local us = now_us()
+    local now = math.floor(us / 1000)
     local cfgkey = base .. ':config'
     local id = t.id
     if is_null(id) then id = tag_for(redis.call('INCR', base .. ':seq'), now, salt_of(ready)) end
@@ -845,15 +878,15 @@ local function enqueue(keys, args)
             local n = redis.call('INCR', base .. ':dup:' .. first)
             redis.call('EXPIRE', base .. ':dup:' .. first, ttl)
             redis.call('RPUSH', base .. ':outbox', record({id = first, rev = 0, queue = queue, status = 'queued',
-                event = 'duplicate', ev_error = 'duplicate enqueue #' .. n .. ' (idempotency key)', at = now,
+                event = 'duplicate', ev_error = 'duplicate enqueue #' .. n .. ' (idempotency key)', at = us,
                 ev_rev = 2000000 + n}))
             return {first, 'duplicate'}
         end
     end
 
     local body = splice(text, t, keyat, id, now)
-    local enqueued = now
-    if not is_null(t.enqueued_at) then enqueued = rfc3339_ms(t.enqueued_at) end
+    local enqueued = us
+    if not is_null(t.enqueued_at) then enqueued = rfc3339_ms(t.enqueued_at) * 1000 end
 
     local due = nil
     if not is_null(t.run_at) then due = rfc3339_ms(t.run_at) end
@@ -875,8 +908,8 @@ local function enqueue(keys, args)
         if prev[2] and redis.call('ZREM', base .. ':retry', prev[2]) == 1 then
             first = tonumber(prev[3]) or now
             redis.call('RPUSH', base .. ':outbox', record({id = prev[1], rev = 3, queue = queue, status = 'superseded',
-                result = '{"superseded_by":' .. cjson.encode(id) .. '}', finished = now, event = 'superseded',
-                ev_error = 'superseded by ' .. id, at = now, ev_rev = 3}))
+                result = '{"superseded_by":' .. cjson.encode(id) .. '}', finished = us, event = 'superseded',
+                ev_error = 'superseded by ' .. id, at = us, ev_rev = 3}))
         end
         local d = math.min(now + wait, first + max_wait)
         due = math.max(due or 0, d)
@@ -986,7 +1019,8 @@ local function cancel(keys, args)
         e = find_zset(base .. ':retry', id)
         if not e or redis.call('ZREM', base .. ':retry', e) == 0 then return 0 end
     end
-    local now = now_ms()
+    local us = now_us()
+    local now = math.floor(us / 1000)
     local why = 'cancelled by ' .. actor
     local hdr, raw = split(e)
     local f = wrap_parse(e)
@@ -998,7 +1032,7 @@ local function cancel(keys, args)
     redis.call('ZADD', base .. ':dead', now, m)
     redis.call('HSET', base .. ':deadjobs', m, set_field(set_field(hdr, 'err', pct(why)), 'dead', now) .. '\n' .. raw)
     redis.call('RPUSH', base .. ':outbox', record({id = id, rev = 3, queue = queue, status = 'dead', error = why,
-        finished = now, event = 'dead', outcome = 'cancelled', ev_error = why, at = now, ev_rev = 3}))
+        finished = us, event = 'dead', outcome = 'cancelled', ev_error = why, at = us, ev_rev = 3}))
     return 1
 end
 
@@ -1046,5 +1080,6 @@ redis.register_function('syncq_claim', claim)
 redis.register_function('syncq_step', step)
 redis.register_function('syncq_requeue', requeue)
 redis.register_function('syncq_outbox_claim', outbox_claim)
+redis.register_function('syncq_record_push', record_push)
 redis.register_function('syncq_outbox_done', outbox_done)
 redis.register_function('syncq_promote', promote)

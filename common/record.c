@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NCOLS 30 /* columns in RECORD_COLUMNS */
-#define EVENT_COL 21
+#define NCOLS RECORD_NCOLS
+#define EVENT_COL RECORD_COL_EV_EVENT
 
 int
 record_rev(int attempts, int phase)
@@ -22,8 +22,8 @@ void
 record_init(record *r)
 {
     memset(r, 0, sizeof(*r));
-    r->enqueued_ms = r->started_ms = r->finished_ms = r->duration_ms = -1;
-    r->ev_at_ms = r->ev_duration_ms = -1;
+    r->enqueued_us = r->started_us = r->finished_us = r->duration_ms = -1;
+    r->ev_at_us = r->ev_duration_ms = -1;
     r->fetch_seq = -1;
 }
 
@@ -81,8 +81,17 @@ num(sbuf *b, int64_t v)
     else sbuf_printf(b, "%lld", (long long)v);
 }
 
+/* when appends a time: RECORD_NOW becomes the placeholder the step stamps. */
+static void
+when(sbuf *b, int64_t us)
+{
+    if (us == RECORD_NOW) sbuf_adds(b, RECORD_NOW_PLACEHOLDER);
+    else num(b, us);
+}
+
 #define T(s) (text(&b, (s), (size_t)-1), sbuf_addc(&b, '\t'))
 #define N(v) (num(&b, (v)), sbuf_addc(&b, '\t'))
+#define TM(v) (when(&b, (v)), sbuf_addc(&b, '\t'))
 
 char *
 record_build(const record *r, size_t *len)
@@ -107,9 +116,9 @@ record_build(const record *r, size_t *len)
     error_text(&b, r->error);
     sbuf_addc(&b, '\t');
     T(r->worker);
-    N(r->enqueued_ms);
-    N(r->started_ms);
-    N(r->finished_ms);
+    TM(r->enqueued_us);
+    TM(r->started_us);
+    TM(r->finished_us);
     N(r->duration_ms);
     T(r->replayed_from);
     T(r->event);
@@ -117,10 +126,10 @@ record_build(const record *r, size_t *len)
     error_text(&b, r->event ? r->ev_error : NULL);
     sbuf_addc(&b, '\t');
     N(r->event ? r->ev_attempt : -1);
-    N(r->event ? r->ev_at_ms : -1);
+    TM(r->event ? r->ev_at_us : -1);
     N(r->event ? r->ev_duration_ms : -1);
     N(r->event ? (r->ev_rev ? r->ev_rev : r->rev) : -1);
-    if (r->event && r->ev_due) sbuf_adds(&b, "\001DUE");
+    if (r->event && r->ev_due) sbuf_adds(&b, RECORD_DUE_PLACEHOLDER);
     else num(&b, -1);
     sbuf_addc(&b, '\t');
     num(&b, r->fetch_seq);
@@ -133,7 +142,7 @@ static int
 column(const char *s, size_t n, int col, const char **start, size_t *clen)
 {
     size_t ml = sizeof(RECORD_MAGIC) - 1;
-    if (n < ml || memcmp(s, RECORD_MAGIC, ml) != 0) return -1;
+    if (n < ml || (memcmp(s, RECORD_MAGIC, ml) != 0 && memcmp(s, RECORD_MAGIC_V1, ml) != 0)) return -1;
     const char *p = s + ml, *end = s + n;
     if (end > p && end[-1] == '\n') end--;
     for (int c = 0; c < col; c++) {

@@ -61,7 +61,11 @@ snap_outcome_write(db *d, const snap_outcome *o)
         "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev)"
         " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6)"
         " ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,"
-        " result = EXCLUDED.result, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev, updated_at = now()"
+        " result = EXCLUDED.result, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev, updated_at = now(),"
+        /* a new attempt starts its columns afresh (record_merge.h): this
+         * attempt's started_at comes with its running record */
+        " started_at = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.started_at END,"
+        " duration_ms = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.duration_ms END"
         " WHERE j.rev <= EXCLUDED.rev", 6, p);
     if (!r) return -1;
     db_result_free(r);

@@ -183,13 +183,13 @@ judge_rates(const ops_rate *v, int n, const limits *l)
 
 /* rates reads and judges the failure rates. Breaches, or -1 (message printed). */
 static int
-rates(const config *cfg, const limits *l)
+rates(const config *cfg, const limits *l, int64_t end_ms)
 {
     db d;
     ops_rate *v = NULL;
     int n = 0, breaches = -1;
     if (ops_db(&d, cfg, "check", 0) != 0) return -1;
-    if (ops_rates_read(&d, l->window_ms, &v, &n) < 0) fprintf(stderr, "syncq check: PostgreSQL: %s\n", d.errstr);
+    if (ops_rates_read(&d, l->window_ms, end_ms, &v, &n) < 0) fprintf(stderr, "syncq check: PostgreSQL: %s\n", d.errstr);
     else breaches = judge_rates(v, n, l);
     free(v);
     db_close(&d);
@@ -212,7 +212,7 @@ cli_check(config *cfg, int argc, char **argv)
     }
     rds_close(&r);
     breaches = judge_queues(&f, &l);
-    if (l.rate >= 0 && (more = rates(cfg, &l)) < 0) rc = EX_UNAVAILABLE_;
+    if (l.rate >= 0 && (more = rates(cfg, &l, f.now_ms)) < 0) rc = EX_UNAVAILABLE_; /* window ends at Redis TIME */
     else rc = breaches + more ? CHECK_BREACH : EX_OK_;
     if (rc == EX_OK_) printf("ok: %d queue(s) within every threshold\n", f.nq);
     ops_fleet_free(&f);

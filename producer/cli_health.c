@@ -19,7 +19,8 @@
 static const char usage[] =
     "usage: syncq health [--window 1h|24h|7d] [--json]\n"
     "\n"
-    "From the audit tables, over the window (default 1h; any duration: 15m, 2d):\n"
+    "From the audit tables, over the window (default 1h; any duration: 15m, 2d) that ends now by\n"
+    "Redis TIME, the clock of every audit time (PostgreSQL's clock when Redis cannot be reached):\n"
     "  JOBS       jobs that finished in the window by status, and the unfinished ones now\n"
     "  per SERVICE/ACTION, over jobs that finished success, dead or conflict:\n"
     "    SUCCESS      share that ended success\n"
@@ -36,7 +37,7 @@ static const char usage[] =
 static const char *SQL_TOTALS =
     "SELECT status, count(*) FROM syncq_jobs"
     " WHERE status IN ('queued', 'running', 'retrying')"
-    " OR finished_at >= now() - $1::bigint * interval '1 millisecond'"
+    " OR " OPS_IN_WINDOW("finished_at")
     " GROUP BY status ORDER BY array_position(ARRAY['success', 'dead', 'conflict', 'superseded',"
     " 'queued', 'running', 'retrying'], status)";
 
@@ -44,11 +45,12 @@ static const char *SQL_FAILURES =
     "SELECT to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), e.job_id, j.service, j.action,"
     " e.event, e.outcome, e.attempt, e.error"
     " FROM syncq_job_events e LEFT JOIN syncq_jobs j USING (job_id)"
-    " WHERE e.event IN ('attempt', 'lost', 'dead') AND e.at >= now() - $1::bigint * interval '1 millisecond'"
+    " WHERE e.event IN ('attempt', 'lost', 'dead') AND " OPS_IN_WINDOW("e.at")
     " ORDER BY e.at DESC, e.job_id DESC, e.rev DESC LIMIT 10";
 
 typedef struct report {
     int64_t window_ms;
+    int64_t end_ms;     /* Redis TIME; -1: PostgreSQL's now() */
     db_result *totals, *failures;
     ops_rate *rates;
     int nrates;
@@ -59,12 +61,12 @@ typedef struct report {
 static int
 read_report(db *d, report *r)
 {
-    char ms[32];
-    const char *params[] = {ms};
-    snprintf(ms, sizeof(ms), "%lld", (long long)r->window_ms);
-    if (!(r->totals = db_query(d, SQL_TOTALS, 1, params))) return -1;
-    if (ops_rates_read(d, r->window_ms, &r->rates, &r->nrates) < 0) return -1;
-    if (!(r->failures = db_query(d, SQL_FAILURES, 1, params))) return -1;
+    char w[32], e[32];
+    const char *params[2];
+    ops_window_params(r->window_ms, r->end_ms, w, e, params);
+    if (!(r->totals = db_query(d, SQL_TOTALS, 2, params))) return -1;
+    if (ops_rates_read(d, r->window_ms, r->end_ms, &r->rates, &r->nrates) < 0) return -1;
+    if (!(r->failures = db_query(d, SQL_FAILURES, 2, params))) return -1;
     return 0;
 }
 
@@ -269,6 +271,9 @@ cli_health(config *cfg, int argc, char **argv)
         return EX_USAGE_;
     }
     if ((rc = ops_db(&d, cfg, "health", 0)) != 0) return rc;
+    /* the window ends at Redis TIME, the clock of every audit time */
+    if ((r.end_ms = ops_redis_now(cfg)) < 0)
+        fprintf(stderr, "syncq health: cannot read the time from Redis; the window ends at PostgreSQL's clock\n");
     if (read_report(&d, &r) < 0) {
         fprintf(stderr, "syncq health: PostgreSQL: %s\n", d.errstr);
         rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;

@@ -172,21 +172,41 @@ ops_fleet_read(rds *r, const config *cfg, ops_fleet *f)
 
 /* ---------------------------------------------------------------- Recent throughput */
 
+void
+ops_window_params(int64_t window_ms, int64_t end_ms, char *wbuf, char *ebuf, const char *params[2])
+{
+    snprintf(wbuf, 32, "%lld", (long long)window_ms);
+    snprintf(ebuf, 32, "%lld", (long long)end_ms);
+    params[0] = wbuf;
+    params[1] = end_ms >= 0 ? ebuf : NULL;
+}
+
+int64_t
+ops_redis_now(const config *cfg)
+{
+    rds r;
+    int64_t ms = -1;
+    rds_init(&r);
+    if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) == 0 && qstat_now_ms(&r, &ms) < 0) ms = -1;
+    rds_close(&r);
+    return ms;
+}
+
 static const char *SQL_RECENT =
     "SELECT count(*) FILTER (WHERE status IN ('success', 'dead', 'conflict', 'superseded')),"
     " count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'dead'),"
     " count(*) FILTER (WHERE status = 'conflict'), count(*) FILTER (WHERE status = 'superseded'),"
-    " (SELECT count(*) FROM syncq_job_events WHERE at >= now() - $1::bigint * interval '1 millisecond'"
+    " (SELECT count(*) FROM syncq_job_events WHERE " OPS_IN_WINDOW("at")
     "   AND event IN ('attempt', 'lost', 'dead'))"
-    " FROM syncq_jobs WHERE finished_at >= now() - $1::bigint * interval '1 millisecond'";
+    " FROM syncq_jobs WHERE " OPS_IN_WINDOW("finished_at");
 
 int
-ops_recent_read(db *d, int64_t window_ms, ops_recent *out)
+ops_recent_read(db *d, int64_t window_ms, int64_t end_ms, ops_recent *out)
 {
-    char ms[32];
-    const char *params[] = {ms};
-    snprintf(ms, sizeof(ms), "%lld", (long long)window_ms);
-    db_result *res = db_query(d, SQL_RECENT, 1, params);
+    char w[32], e[32];
+    const char *params[2];
+    ops_window_params(window_ms, end_ms, w, e, params);
+    db_result *res = db_query(d, SQL_RECENT, 2, params);
     if (!res) return -1;
     long long *v[] = {&out->finished, &out->success, &out->dead, &out->conflict, &out->superseded,
                       &out->failed_attempts};
@@ -207,7 +227,7 @@ static const char *SQL_RATES =
     " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms),"
     " percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
     " FROM syncq_jobs WHERE status IN ('success', 'dead', 'conflict')"
-    " AND finished_at >= now() - $1::bigint * interval '1 millisecond'"
+    " AND " OPS_IN_WINDOW("finished_at")
     " GROUP BY GROUPING SETS ((service, action), ()) ORDER BY 1, 2, 3";
 
 double
@@ -231,12 +251,12 @@ rate_row(const db_result *res, int i, ops_rate *o)
 }
 
 int
-ops_rates_read(db *d, int64_t window_ms, ops_rate **out, int *n)
+ops_rates_read(db *d, int64_t window_ms, int64_t end_ms, ops_rate **out, int *n)
 {
-    char ms[32];
-    const char *params[] = {ms};
-    snprintf(ms, sizeof(ms), "%lld", (long long)window_ms);
-    db_result *res = db_query(d, SQL_RATES, 1, params);
+    char w[32], e[32];
+    const char *params[2];
+    ops_window_params(window_ms, end_ms, w, e, params);
+    db_result *res = db_query(d, SQL_RATES, 2, params);
     if (!res) return -1;
     *n = db_ntuples(res);
     *out = xcalloc((size_t)(*n ? *n : 1), sizeof(**out));

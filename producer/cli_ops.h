@@ -54,8 +54,25 @@ typedef struct ops_recent {
     long long failed_attempts;                                /* events attempt|lost|dead in the window */
 } ops_recent;
 
-/* ops_recent_read counts the last window_ms. 0, or -1 with d->errstr. */
-int ops_recent_read(db *d, int64_t window_ms, ops_recent *out);
+/* Windows ("the last minute", --window) end at end_ms, Redis TIME: the clock
+ * every audit time is stamped with (README "Audit times"), so a window holds
+ * exactly the rows stamped in it whatever the clocks of the workers, the
+ * PostgreSQL host and this one say. end_ms < 0 (Redis could not be read)
+ * ends them at PostgreSQL's now() instead.
+ * OPS_IN_WINDOW(col) is the SQL test for a window of $1 ms ending at $2. */
+#define OPS_WINDOW_END "COALESCE(timestamptz 'epoch' + $2::bigint * interval '1 millisecond', now())"
+#define OPS_IN_WINDOW(col) \
+    "(" col " >= " OPS_WINDOW_END " - $1::bigint * interval '1 millisecond' AND " col " <= " OPS_WINDOW_END ")"
+
+/* ops_window_params fills params[0..1] for OPS_IN_WINDOW, in buffers the
+ * caller owns (32 bytes each). */
+void ops_window_params(int64_t window_ms, int64_t end_ms, char *wbuf, char *ebuf, const char *params[2]);
+/* ops_redis_now reads Redis TIME for a window's end, quietly: -1 when Redis
+ * cannot be reached (the window then ends at PostgreSQL's now()). */
+int64_t ops_redis_now(const config *cfg);
+
+/* ops_recent_read counts the window_ms before end_ms. 0, or -1 with d->errstr. */
+int ops_recent_read(db *d, int64_t window_ms, int64_t end_ms, ops_recent *out);
 
 /* Outcomes per (service, action) of the jobs that finished (success, dead
  * or conflict; superseded jobs are neither) in a window, and over all of
@@ -70,8 +87,8 @@ typedef struct ops_rate {
 } ops_rate;
 
 /* ops_rates_read fills *out (malloc'd, *n rows: per pair by name, then the
- * total row last). 0, or -1 with d->errstr. */
-int ops_rates_read(db *d, int64_t window_ms, ops_rate **out, int *n);
+ * total row last) for the window_ms before end_ms. 0, or -1 with d->errstr. */
+int ops_rates_read(db *d, int64_t window_ms, int64_t end_ms, ops_rate **out, int *n);
 /* ops_ratio returns part / whole, 0 when whole is 0. */
 double ops_ratio(long long part, long long whole);
 

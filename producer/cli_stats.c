@@ -23,7 +23,8 @@ static const char usage[] =
     "IN-FLIGHT (held by workers), RETRY (retries and delayed jobs) with the NEXT one due, DEAD\n"
     "(dead-letter set) and BACKLOG (audit records waiting for PostgreSQL). Then the live workers\n"
     "(heartbeat age = lease TTL - time left), and the jobs that finished in the last minute with\n"
-    "the failed attempts (from the audit tables; skipped with a note when PostgreSQL is down).\n"
+    "the failed attempts (from the audit tables, by Redis TIME like every audit time; skipped with\n"
+    "a note when PostgreSQL is down).\n"
     "Queues: the configured ones (SYNCQ_QUEUES) and every queue a worker has registered.\n"
     "\n"
     "      --json     one JSON object (ages and times in ms)\n"
@@ -198,7 +199,8 @@ take(rds *r, db *d, const config *cfg, snapshot *s)
         db_close(d);
         ops_db(d, cfg, "stats", 1);
     }
-    s->pg_ok = db_alive(d) && ops_recent_read(d, RECENT_MS, &s->recent) == 0;
+    /* the last minute before Redis TIME, the clock of every audit time */
+    s->pg_ok = db_alive(d) && ops_recent_read(d, RECENT_MS, s->f.now_ms, &s->recent) == 0;
     if (!s->pg_ok) snprintf(s->pg_err, sizeof(s->pg_err), "%s", d->errstr);
     return 0;
 }

@@ -20,6 +20,8 @@ TEST_PKGS="$TEST_PKGS prometheus"
 TEST_PKGS="$TEST_PKGS clang-14 libclang-rt-14-dev"
 # The producer packages' own suites and type check (clients/php, clients/python) in tests/it/it_clients.sh.
 TEST_PKGS="$TEST_PKGS phpunit python3-pytest mypy"
+# A worker whose host clock is wrong (tests/it/it_clock.sh preloads libfaketime).
+TEST_PKGS="$TEST_PKGS faketime"
 
 usage() {
     echo "usage: sh scripts/deps.sh [all|build] | --list [all|build]" >&2

@@ -25,6 +25,9 @@ job_max_attempts(const job *j)
     return ENVELOPE_DEFAULT_MAX_ATTEMPTS;
 }
 
+/* job_now_ms is this host's wall clock, for what stays on this host: a job's
+ * duration and its deadline on the status board. Audit times are Redis TIME,
+ * stamped by the step that carries the record (RECORD_NOW). */
 int64_t
 job_now_ms(void)
 {
@@ -112,7 +115,7 @@ base_record(const job *j, const job_ctx *c, record *r)
     r->id = j->id;
     r->queue = c->queue;
     r->worker = c->wid;
-    r->enqueued_ms = j->enqueued_ms;
+    r->enqueued_us = j->enqueued_ms >= 0 ? j->enqueued_ms * 1000 : -1;
     r->replayed_from = j->w.from[0] ? j->w.from : NULL;
     r->fetch_seq = j->f && j->f->fetch_us > 0 ? j->f->fetch_us : -1;
     if (!j->env_ok) return;
@@ -135,7 +138,7 @@ job_start_record(job *j, const job_ctx *c, size_t *len)
     base_record(j, c, &r);
     r.status = "running";
     r.attempts = j->attempt;
-    r.started_ms = j->started_ms;
+    r.started_us = RECORD_NOW; /* the start step's Redis TIME */
     r.rev = record_rev(j->attempt, REC_RUNNING);
     if (j->f->crashes > 0) {
         /* the delivery before this one died with its worker */
@@ -144,7 +147,7 @@ job_start_record(job *j, const job_ctx *c, size_t *len)
         r.ev_outcome = "crash";
         r.ev_error = err;
         r.ev_attempt = j->f->attempts;
-        r.ev_at_ms = j->started_ms;
+        r.ev_at_us = RECORD_NOW;
         r.ev_rev = record_rev(j->f->attempts, REC_RETRYING); /* the crashed attempt's key */
     }
     return record_build(&r, len);
@@ -172,7 +175,6 @@ void
 job_reject(job *j, const job_ctx *c, ack *a)
 {
     record r;
-    int64_t now = job_now_ms();
     memset(a, 0, sizeof(*a));
     snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
     a->kind = ACK_DEAD;
@@ -182,13 +184,13 @@ job_reject(job *j, const job_ctx *c, ack *a)
     r.status = "dead";
     r.attempts = j->f->attempts;
     r.error = j->reject;
-    r.finished_ms = now;
+    r.finished_us = RECORD_NOW;
     r.rev = record_rev(j->f->attempts + 1, REC_TERMINAL);
     r.event = "dead";
     r.ev_outcome = j->reject_outcome ? j->reject_outcome : "bad_data";
     r.ev_error = j->reject;
     r.ev_attempt = j->f->attempts;
-    r.ev_at_ms = now;
+    r.ev_at_us = RECORD_NOW;
     finish(a, &r);
 }
 
@@ -267,8 +269,8 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
     r.attempts = j->attempt;
     r.result = o->result;
     r.error = err[0] ? err : NULL;
-    r.started_ms = j->started_ms;
-    r.finished_ms = now;
+    /* started_at comes from this attempt's running record (record_merge.h) */
+    r.finished_us = RECORD_NOW; /* the ack step's Redis TIME */
     r.duration_ms = now - j->started_ms;
     r.rev = record_rev(j->attempt, a->kind == ACK_RETRY ? REC_RETRYING : REC_TERMINAL);
     if (o->hr == HANDLER_DEFER) {
@@ -283,7 +285,7 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
         r.ev_outcome = o->outcome;
         r.ev_error = o->error[0] ? o->error : NULL;
         r.ev_attempt = j->attempt;
-        r.ev_at_ms = now;
+        r.ev_at_us = RECORD_NOW;
         r.ev_duration_ms = r.duration_ms;
         r.ev_due = a->kind == ACK_RETRY;
         log_job lj = {j->id, j->env_ok ? j->env.service : NULL, j->env_ok ? j->env.action : NULL};
@@ -324,15 +326,14 @@ job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len)
     r.status = "retrying";
     r.attempts = j->attempt;
     r.error = how;
-    r.started_ms = j->started_ms;
-    r.finished_ms = now;
+    r.finished_us = RECORD_NOW; /* stamped by syncq_record_push */
     r.duration_ms = j->started_ms > 0 ? now - j->started_ms : -1;
     r.rev = record_rev(j->attempt, REC_RETRYING);
     r.event = "lost";
     r.ev_outcome = "crash";
     r.ev_error = how;
     r.ev_attempt = j->attempt;
-    r.ev_at_ms = now;
+    r.ev_at_us = RECORD_NOW;
     r.ev_duration_ms = r.duration_ms;
     return record_build(&r, len);
 }
@@ -365,7 +366,7 @@ job_skip(job *j, const job_ctx *c, ack *a)
     base_record(j, c, &r);
     r.status = "success";
     r.result = "{\"skipped\":\"a job with this idempotency key already succeeded\"}";
-    r.finished_ms = job_now_ms();
+    r.finished_us = RECORD_NOW;
     r.rev = 0; /* never overwrites the row of the job that did succeed */
     finish(a, &r);
 }

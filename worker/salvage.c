@@ -6,6 +6,7 @@
  * shutdown grace period hands the job back without using an attempt. The
  * rest of the child's lists go back afterwards (reaper_requeue). */
 #include "fmacros.h"
+#include "funcs.h"
 #include "log.h"
 #include "worker.h"
 
@@ -87,9 +88,10 @@ salvage_job(rds *r, const config *cfg, const struct svc_file *svc, const char *w
     } else {
         size_t len;
         char *rec = job_crash_record(&j, &c, how, &len);
-        const char *argv[] = {"RPUSH", k.outbox, rec};
-        size_t lens[] = {5, strlen(k.outbox), len};
-        rds_reply *y = rds_cmd(r, 3, argv, lens);
+        const char *keys[] = {k.outbox};
+        const char *args[] = {rec};
+        /* the function stamps the record's times on Redis's clock */
+        rds_reply *y = funcs_call(r, "syncq_record_push", 1, keys, 1, args, &len);
         if (!rds_reply_ok(r, y)) rc = -1;
         rds_reply_free(y);
         free(rec);

@@ -2,16 +2,19 @@
  * outcome records from each queue's outbox into PostgreSQL in batches.
  *
  * A batch is claimed into the writer's own claim list (a dead writer's batch
- * is recovered like a job), COPY'd into a temporary table and merged with
- * INSERT ... SELECT DISTINCT ON (job_id) ... ON CONFLICT DO UPDATE, so writing
- * the same batch twice changes nothing and an older record never overwrites a
- * newer one. While PostgreSQL is down the records wait in Redis; the workers'
- * fetch stops once an outbox passes its limit. */
+ * is recovered like a job), each job's records folded into one row
+ * (record_merge.h), COPY'd into a temporary table and merged with INSERT ...
+ * ON CONFLICT DO UPDATE by the same rules, so writing the same batch twice
+ * changes nothing, an older record never overwrites a newer one's status, and
+ * no column a record carried is lost, however the records were batched.
+ * While PostgreSQL is down the records wait in Redis; the workers' fetch
+ * stops once an outbox passes its limit. */
 #include "fmacros.h"
 #include "db.h"
 #include "funcs.h"
 #include "log.h"
 #include "record.h"
+#include "record_merge.h"
 #include "schema.h"
 #include "url.h"
 #include "worker.h"
@@ -29,14 +32,35 @@
 
 static const char *SQL_TEMP =
     "CREATE TEMP TABLE IF NOT EXISTS syncq_in ("
-    " ord int, job_id text, rev int, queue text, kind text, service text, action text, target_type text,"
-    " target_id text, scope text, actor text, payload text, status text, attempts int, result text,"
-    " last_error text, worker text, enqueued_ms bigint, started_ms bigint, finished_ms bigint,"
-    " duration_ms bigint, replayed_from text, ev_event text, ev_outcome text, ev_error text,"
-    " ev_attempt int, ev_at_ms bigint, ev_duration_ms bigint, ev_rev int, ev_due_ms bigint, fetch_seq bigint)"
+    " ord int, jobrow boolean, job_id text, rev int, queue text, kind text, service text, action text,"
+    " target_type text, target_id text, scope text, actor text, payload text, status text, attempts int,"
+    " result text, last_error text, worker text, enqueued_us bigint, started_us bigint, finished_us bigint,"
+    " duration_ms bigint, replayed_from text, ev_event text, ev_outcome text, ev_error text, ev_attempt int,"
+    " ev_at_us bigint, ev_duration_ms bigint, ev_rev int, ev_due_us bigint, fetch_seq bigint)"
     " ON COMMIT DELETE ROWS";
 
-static const char *SQL_COPY = "COPY syncq_in (ord, " RECORD_COLUMNS ") FROM STDIN";
+/* A batch holds one row per job (jobrow: its records folded by
+ * record_row_merge) and one row per history event (not jobrow). */
+static const char *SQL_COPY = "COPY syncq_in (ord, jobrow, " RECORD_COLUMNS ") FROM STDIN";
+
+/* US makes a record's microseconds a timestamptz, exactly (to_timestamp
+ * would go through a float of seconds). */
+#define US(c) "(timestamptz 'epoch' + " c " * interval '1 microsecond')"
+
+/* The rules of record_merge.h once more, for a record (EXCLUDED) that meets
+ * the row j an earlier batch wrote: EXCLUDED is the newer of the two unless
+ * its rev is lower (a record that arrived late), so the row is the same
+ * however the records were batched. SET expressions see j as it was. */
+#define NEWER "j.rev <= EXCLUDED.rev"
+#define SAME_ATTEMPT "j.rev / 4 = EXCLUDED.rev / 4"
+#define M_PICK(c, newer, older) " " c " = CASE WHEN " NEWER " THEN " newer " ELSE " older " END,"
+#define M_NEWEST(c) M_PICK(c, "EXCLUDED." c, "j." c)
+#define M_FILL(c) M_PICK(c, "COALESCE(EXCLUDED." c ", j." c ")", "COALESCE(j." c ", EXCLUDED." c ")")
+#define M_OLDEST(c) M_PICK(c, "COALESCE(j." c ", EXCLUDED." c ")", "COALESCE(EXCLUDED." c ", j." c ")")
+#define M_ATTEMPT(c)                                                                                       \
+    " " c " = CASE WHEN " NEWER " AND " SAME_ATTEMPT " THEN COALESCE(EXCLUDED." c ", j." c ")"            \
+    " WHEN " NEWER " THEN EXCLUDED." c " WHEN " SAME_ATTEMPT " THEN COALESCE(j." c ", EXCLUDED." c ")" \
+    " ELSE j." c " END,"
 
 static const char *SQL_MERGE =
     "INSERT INTO syncq_jobs AS j (job_id, queue, kind, service, action, target_type, target_id, scope,"
@@ -44,27 +68,23 @@ static const char *SQL_MERGE =
     " duration_ms, replayed_from, rev, updated_at, fetch_seq)"
     " SELECT DISTINCT ON (job_id) job_id, queue, kind, service, action, target_type, target_id, scope,"
     " actor, payload::jsonb, status, attempts, result::jsonb, last_error, worker,"
-    " to_timestamp(enqueued_ms / 1000.0), to_timestamp(started_ms / 1000.0),"
-    " to_timestamp(finished_ms / 1000.0), duration_ms, replayed_from, rev, now(), fetch_seq"
-    " FROM syncq_in ORDER BY job_id, rev DESC, ord DESC"
-    " ON CONFLICT (job_id) DO UPDATE SET queue = EXCLUDED.queue,"
-    " kind = COALESCE(EXCLUDED.kind, j.kind), service = COALESCE(EXCLUDED.service, j.service),"
-    " action = COALESCE(EXCLUDED.action, j.action),"
-    " target_type = COALESCE(EXCLUDED.target_type, j.target_type),"
-    " target_id = COALESCE(EXCLUDED.target_id, j.target_id), scope = COALESCE(EXCLUDED.scope, j.scope),"
-    " actor = COALESCE(EXCLUDED.actor, j.actor), payload = COALESCE(EXCLUDED.payload, j.payload),"
-    " status = EXCLUDED.status, attempts = EXCLUDED.attempts, result = EXCLUDED.result,"
-    " last_error = CASE WHEN EXCLUDED.status = 'success' THEN NULL"
-    "   ELSE COALESCE(EXCLUDED.last_error, j.last_error) END,"
-    " worker = COALESCE(EXCLUDED.worker, j.worker),"
-    " enqueued_at = COALESCE(j.enqueued_at, EXCLUDED.enqueued_at),"
-    " started_at = COALESCE(EXCLUDED.started_at, j.started_at), finished_at = EXCLUDED.finished_at,"
-    " duration_ms = EXCLUDED.duration_ms, replayed_from = COALESCE(EXCLUDED.replayed_from, j.replayed_from),"
-    " rev = EXCLUDED.rev, updated_at = now(), fetch_seq = COALESCE(EXCLUDED.fetch_seq, j.fetch_seq)"
-    " WHERE j.rev <= EXCLUDED.rev;"
+    " " US("enqueued_us") ", " US("started_us") ", " US("finished_us") ","
+    " duration_ms, replayed_from, rev, now(), fetch_seq"
+    " FROM syncq_in WHERE jobrow ORDER BY job_id, rev DESC, ord DESC"
+    " ON CONFLICT (job_id) DO UPDATE SET"
+    M_FILL("queue") M_FILL("kind") M_FILL("service") M_FILL("action") M_FILL("target_type")
+    M_FILL("target_id") M_FILL("scope") M_FILL("actor") M_FILL("payload") M_FILL("worker")
+    M_FILL("replayed_from") M_FILL("fetch_seq")
+    M_NEWEST("status") M_NEWEST("attempts")
+    M_ATTEMPT("result") M_ATTEMPT("started_at") M_ATTEMPT("finished_at") M_ATTEMPT("duration_ms")
+    M_OLDEST("enqueued_at")
+    " last_error = CASE WHEN (CASE WHEN " NEWER " THEN EXCLUDED.status ELSE j.status END) = 'success' THEN NULL"
+    "   WHEN " NEWER " THEN COALESCE(EXCLUDED.last_error, j.last_error)"
+    "   ELSE COALESCE(j.last_error, EXCLUDED.last_error) END,"
+    " rev = GREATEST(j.rev, EXCLUDED.rev), updated_at = now();"
     "INSERT INTO syncq_job_events (job_id, rev, event, outcome, attempt, error, worker, at, duration_ms, due_at)"
     " SELECT job_id, COALESCE(ev_rev, rev), ev_event, ev_outcome, ev_attempt, ev_error, worker,"
-    " COALESCE(to_timestamp(ev_at_ms / 1000.0), now()), ev_duration_ms, to_timestamp(ev_due_ms / 1000.0)"
+    " COALESCE(" US("ev_at_us") ", now()), ev_duration_ms, " US("ev_due_us")
     " FROM syncq_in WHERE ev_event IS NOT NULL ORDER BY ord ON CONFLICT DO NOTHING;"
     "COMMIT";
 
@@ -122,31 +142,57 @@ by_job_rev(const void *a, const void *b)
     return y->rev != x->rev ? y->rev - x->rev : y->ord - x->ord;
 }
 
-/* build_copy streams records into COPY rows, keeping only the newest record
- * of each job (and older ones that carry a history event), so PostgreSQL
- * handles one row per job. Records that are not ours are set aside. */
+/* put_group appends the COPY rows of one job's records k[0..n-1] (newest
+ * first): the job row, every record folded into the newest (no column a
+ * record carried is lost, see record_merge.h), then each record's event. */
+static void
+put_group(const keyed *k, int n, record_row *rows, sbuf *b)
+{
+    int first = -1;
+    for (int i = 0; i < n; i++) {
+        if (record_row_parse(k[i].it->s, k[i].it->len, &rows[i]) < 0) rows[i].rev = -1; /* kept out by keep_record */
+        else if (first < 0) first = i;
+    }
+    if (first < 0) return;
+    record_row folded = rows[first];
+    for (int i = first + 1; i < n; i++)
+        if (rows[i].rev >= 0) record_row_merge(&folded, &rows[i]);
+    sbuf_printf(b, "%d\tt\t", k[first].ord);
+    record_row_put(&folded, 0, b);
+    for (int i = first; i < n; i++) {
+        if (rows[i].rev < 0 || !rows[i].col[RECORD_COL_EV_EVENT]) continue;
+        sbuf_printf(b, "%d\tf\t", k[i].ord);
+        record_row_put(&rows[i], 1, b);
+    }
+}
+
+/* build_copy streams records into COPY rows: one job row per job and one
+ * row per history event, so PostgreSQL handles one row per job. */
 static void
 build_copy(const item *items, int n, sbuf *b)
 {
     keyed *k = xcalloc((size_t)(n ? n : 1), sizeof(*k));
-    int m = 0;
+    record_row *rows = NULL;
+    int m = 0, cap = 0;
     for (int i = 0; i < n; i++) {
         keyed *x = &k[m];
         if (record_key(items[i].s, items[i].len, &x->id, &x->idlen, &x->rev, &x->has_event) < 0)
-            continue; /* screened out by keep_records already */
+            continue; /* screened out by keep_record already */
         x->it = &items[i];
         x->ord = i;
         m++;
     }
     qsort(k, (size_t)m, sizeof(*k), by_job_rev);
-    for (int j = 0; j < m; j++) {
-        int newest = j == 0 || k[j - 1].idlen != k[j].idlen || memcmp(k[j - 1].id, k[j].id, k[j].idlen) != 0;
-        if (!newest && !k[j].has_event) continue;
-        size_t ml = sizeof(RECORD_MAGIC) - 1;
-        sbuf_printf(b, "%d\t", k[j].ord);
-        sbuf_add(b, k[j].it->s + ml, k[j].it->len - ml);
-        if (k[j].it->s[k[j].it->len - 1] != '\n') sbuf_addc(b, '\n');
+    for (int j = 0, end; j < m; j = end) {
+        for (end = j + 1; end < m && k[end].idlen == k[j].idlen && !memcmp(k[end].id, k[j].id, k[j].idlen);) end++;
+        if (end - j > cap) {
+            cap = end - j;
+            free(rows);
+            rows = xcalloc((size_t)cap, sizeof(*rows));
+        }
+        put_group(&k[j], end - j, rows, b);
     }
+    free(rows);
     free(k);
 }
 
@@ -236,7 +282,10 @@ keep_record(writer *w, const char *queue, const item *it)
     const char *id;
     size_t idlen;
     int rev, ev;
-    if (it->len && record_key(it->s, it->len, &id, &idlen, &rev, &ev) == 0) return 1;
+    record_row row;
+    if (it->len && record_key(it->s, it->len, &id, &idlen, &rev, &ev) == 0 &&
+        record_row_parse(it->s, it->len, &row) == 0)
+        return 1;
     snprintf(w->d.errstr, sizeof(w->d.errstr), "not a syncq audit record");
     set_aside(w, queue, it);
     return 0;

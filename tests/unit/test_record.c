@@ -38,7 +38,7 @@ test_round_trip(void **state)
     r.attempts = 2;
     r.rev = record_rev(2, REC_TERMINAL);
     r.error = "line1\nline2\ttab\\slash";
-    r.enqueued_ms = 1700000000123;
+    r.enqueued_us = 1700000000123456;
     size_t len;
     char *s = build(&r, &len);
     const char *id;
@@ -60,8 +60,8 @@ test_round_trip(void **state)
     assert_int_not_equal(record_field(s, len, 10, out, sizeof(out)), -1);
     assert_string_equal(out, r.payload);
     assert_int_equal(record_field(s, len, 7, out, sizeof(out)), -1); /* target_id is NULL */
-    assert_int_equal(record_field(s, len, 16, out, sizeof(out)), 13);
-    assert_string_equal(out, "1700000000123");
+    assert_int_equal(record_field(s, len, 16, out, sizeof(out)), 16);
+    assert_string_equal(out, "1700000000123456");
     free(s);
 }
 
@@ -77,7 +77,7 @@ test_event_flag(void **state)
     r.event = "attempt";
     r.ev_outcome = "transient";
     r.ev_attempt = 1;
-    r.ev_at_ms = 5;
+    r.ev_at_us = 5;
     size_t len;
     char *s = build(&r, &len);
     const char *id;
@@ -172,6 +172,40 @@ test_control_bytes_escaped(void **state)
     free(s);
 }
 
+/* Times the step stamps (RECORD_NOW) become the placeholder in each time
+ * column they are set for, and nowhere else. */
+static void
+test_now_placeholder(void **state)
+{
+    (void)state;
+    record r;
+    record_init(&r);
+    r.id = "n";
+    r.status = "dead";
+    r.enqueued_us = 7;
+    r.started_us = RECORD_NOW;
+    r.finished_us = RECORD_NOW;
+    r.event = "attempt";
+    r.ev_at_us = RECORD_NOW;
+    r.ev_due = 1;
+    size_t len;
+    char *s = build(&r, &len);
+    char out[64];
+    const int cols[] = {RECORD_COL_STARTED, RECORD_COL_FINISHED, RECORD_COL_EV_AT};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(record_field(s, len, cols[i], out, sizeof(out)), 4);
+        assert_string_equal(out, RECORD_NOW_PLACEHOLDER);
+    }
+    assert_int_equal(record_field(s, len, RECORD_COL_ENQUEUED, out, sizeof(out)), 1);
+    assert_int_equal(record_field(s, len, RECORD_COL_EV_DUE, out, sizeof(out)), 4);
+    assert_string_equal(out, RECORD_DUE_PLACEHOLDER);
+    assert_int_equal(record_field(s, len, RECORD_COL_DURATION, out, sizeof(out)), -1);
+    int raw = 0;
+    for (size_t i = 0; i + 1 < len; i++) raw += s[i] == '\001';
+    assert_int_equal(raw, 4);
+    free(s);
+}
+
 static void
 test_not_a_record(void **state)
 {
@@ -179,7 +213,7 @@ test_not_a_record(void **state)
     const char *id;
     size_t idlen;
     int rev, ev;
-    const char *bad[] = {"", "{\"id\":\"x\"}", "r1\t", "r1\tid\tnotanumber\t", "r2\tid\t3\t", "r1\t\t3\t"};
+    const char *bad[] = {"", "{\"id\":\"x\"}", "r1\t", "r1\tid\tnotanumber\t", "r2\tid\t3\t", "r1\t\t3\t", "r3\tid\t3\t"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(record_key(bad[i], strlen(bad[i]), &id, &idlen, &rev, &ev), -1);
 }
@@ -194,6 +228,7 @@ main(void)
         cmocka_unit_test(test_error_capped),
         cmocka_unit_test(test_error_credentials_masked),
         cmocka_unit_test(test_control_bytes_escaped),
+        cmocka_unit_test(test_now_placeholder),
         cmocka_unit_test(test_not_a_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
