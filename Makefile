@@ -38,7 +38,7 @@ override CFLAGS += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS) -MMD -MP -Icommo
 override LDFLAGS += $(SANFLAGS)
 
 # Pure code: no server, no network. Unit-tested with cmocka.
-PURE := xalloc errf sbuf utf8 json envelope mask url uuid config log wrap record backoff dead
+PURE := xalloc errf sbuf utf8 json envelope mask mask_text url uuid config log wrap record backoff dead
 PURE += prom
 PURE += services
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
