@@ -37,6 +37,11 @@ int mask_tree(json *n);
  * something changed, else NULL. */
 char *mask_string(const char *s);
 
+/* mask_in_place scrubs the NUL-terminated text in buf[0..size) with
+ * mask_string, cutting the result to fit: for error strings held in a
+ * context's fixed errstr buffer (libpq and hiredis echo connection strings). */
+void mask_in_place(char *buf, size_t size);
+
 #define MASK_SECRET_MIN 4 /* shorter values would mask ordinary words */
 
 /* mask_secret_add registers a value the process knows to be secret (a header

@@ -6,6 +6,7 @@
 #include "sbuf.h"
 #include "xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -445,4 +446,13 @@ mask_string(const char *s)
     if (changed) return cur;
     free(cur);
     return NULL;
+}
+
+void
+mask_in_place(char *buf, size_t size)
+{
+    char *m = size ? mask_string(buf) : NULL;
+    if (!m) return;
+    snprintf(buf, size, "%s", m);
+    free(m);
 }
