@@ -316,3 +316,26 @@ mask_json_text(const char *s, size_t n)
     json_free(root);
     return out;
 }
+
+char *
+mask_excerpt(const char *body, size_t n, size_t max)
+{
+    char *out = n && n <= MASK_JSON_MAX ? mask_json_text(body, n) : NULL;
+    if (!out) {
+        char *text = xmalloc(n + 1), *m;
+        if (n) memcpy(text, body, n);
+        text[n] = '\0'; /* a NUL inside ends the text: what follows is dropped, never stored */
+        m = mask_string(text);
+        if (m) {
+            free(text);
+            text = m;
+        }
+        out = text;
+    }
+    size_t len = strlen(out);
+    if (len > max) {
+        while (max > 0 && ((unsigned char)out[max] & 0xC0) == 0x80) max--;
+        out[max] = '\0';
+    }
+    return out;
+}

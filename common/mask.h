@@ -57,4 +57,12 @@ void mask_secret_clear(void);
  * text: never store unmasked text). */
 char *mask_json_text(const char *s, size_t n);
 
+#define MASK_JSON_MAX (64 * 1024) /* longer texts are scrubbed as text, never parsed */
+
+/* mask_excerpt masks a remote answer body[0..n) whole, then cuts it to at
+ * most max bytes (at a UTF-8 boundary): JSON up to MASK_JSON_MAX bytes as a
+ * tree, anything else (or longer) as text. Masking before cutting means a
+ * secret across the cut is masked in full. Returns a malloc'd string. */
+char *mask_excerpt(const char *body, size_t n, size_t max);
+
 #endif

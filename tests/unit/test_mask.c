@@ -434,6 +434,51 @@ test_row_t6_schemes(void **state)
     expect_scrub("Proxy: Basic C0", "Proxy: Basic ********");
 }
 
+/* Remote error bodies: masked whole, then cut (issue 9 item 9) */
+static void
+test_excerpt_mask_then_cut(void **state)
+{
+    (void)state;
+    char body[400];
+    memset(body, 'x', 280);
+    strcpy(body + 280, " https://u:CUTSECRET99@h/"); /* the password spans bytes 291-301 */
+    char *e = mask_excerpt(body, strlen(body), 300);
+    assert_int_equal(strlen(e), 300);
+    if (strstr(e, "CUTS")) fail_msg("a password across the cut survived: %s", e + 280);
+    assert_non_null(strstr(e, "u:****"));
+    free(e);
+    e = mask_excerpt("{\"password\":\"p\",\"n\":1}", 23, 300);
+    assert_string_equal(e, "{\"password\":\"********\",\"n\":1}");
+    free(e);
+    e = mask_excerpt(NULL, 0, 300);
+    assert_string_equal(e, "");
+    free(e);
+    e = mask_excerpt("ab\0password=C0", 14, 300); /* a NUL ends the text */
+    assert_string_equal(e, "ab");
+    free(e);
+    e = mask_excerpt("\xc3\xa9\xc3\xa9", 4, 3); /* never half a character */
+    assert_string_equal(e, "\xc3\xa9");
+    free(e);
+}
+
+static void
+test_excerpt_big_json_is_text(void **state)
+{
+    (void)state;
+    size_t n = MASK_JSON_MAX + 100;
+    char *body = malloc(n + 1);
+    assert_non_null(body);
+    strcpy(body, "{\"token\":\"BIGSECRET1\",\"pad\":\"");
+    size_t used = strlen(body);
+    memset(body + used, 'y', n - used - 2);
+    strcpy(body + n - 2, "\"}");
+    char *e = mask_excerpt(body, n, 300);
+    assert_null(strstr(e, "BIGSECRET1"));
+    assert_non_null(strstr(e, "\"token\":\"********\""));
+    free(e);
+    free(body);
+}
+
 int
 main(void)
 {
@@ -466,6 +511,8 @@ main(void)
         cmocka_unit_test(test_row_t4_pairs),
         cmocka_unit_test(test_row_t5_lines),
         cmocka_unit_test(test_row_t6_schemes),
+        cmocka_unit_test(test_excerpt_mask_then_cut),
+        cmocka_unit_test(test_excerpt_big_json_is_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
