@@ -120,7 +120,7 @@ text_rate(const ops_rate *v)
     char name[140], a[16], b[16], c[16], p50[24], p95[24];
     if (v->total) snprintf(name, sizeof(name), "(all)");
     else snprintf(name, sizeof(name), "%s/%s", v->service[0] ? v->service : "?", v->action[0] ? v->action : "?");
-    printf("%-32s %8lld %8s %8s %10s %10s %10s\n", name, v->finished, pct(ops_ratio(v->success, v->finished), a, 16),
+    printf("%-32s %8lld %8s %8s %10s %10s %10s\n", cli_tty(name), v->finished, pct(ops_ratio(v->success, v->finished), a, 16),
            pct(ops_ratio(v->finished - v->first_ok, v->finished), b, 16),
            pct(ops_ratio(v->dead + v->conflict, v->finished), c, 16), dur(v->p50_ms, p50, 24), dur(v->p95_ms, p95, 24));
 }
