@@ -57,7 +57,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 
 # The producer library: only what syncq_enqueue needs (no libpq), and only
 # the names in common/libsyncq.sym visible to the programs that link it.
-LIB_MODS := enqueue funcs rds keys envelope mask json sbuf utf8 xalloc errf url uuid config log
+LIB_MODS := enqueue funcs rds keys envelope mask mask_text json sbuf utf8 xalloc errf url uuid config log
 LIB_OBJ  := $(addprefix $(B)/common/,$(addsuffix .o,$(LIB_MODS)))
 LIB_PKGS := hiredis libcjson
 SOMAJOR  := 0
