@@ -340,10 +340,24 @@ is_line_name_char(int c)
     return is_alnum(c) || c == '_' || c == '-' || c == '.' || c >= 0x80;
 }
 
+/* scheme_len returns the length of an authorization scheme word and its
+ * blanks at v ("Bearer ", "token "), 0 if none: it stays readable. */
+static size_t
+scheme_len(const char *v)
+{
+    static const char *const schemes[] = {"bearer", "basic", "token", "digest", "negotiate", "apikey"};
+    for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+        size_t n = strlen(schemes[i]);
+        if (strncasecmp(v, schemes[i], n) == 0 && (v[n] == ' ' || v[n] == '\t')) return n + strspn(v + n, " \t");
+    }
+    return 0;
+}
+
 /* mask_line masks the value of "Name: value" at s[0] when Name is secret: a
  * header line (Authorization: token C, Cookie: sid=C, Bearer:C) or a YAML
  * mapping (password: C). The value runs to the end of the line, or to the
- * quote that opened the name (-H 'X-Api-Key: C'). Returns the bytes consumed. */
+ * quote that opened the name (-H 'X-Api-Key: C'); a leading scheme word
+ * (Bearer, token) is kept. Returns the bytes consumed. */
 static size_t
 mask_line(const char *s, char quote, sbuf *b, int *n)
 {
@@ -356,6 +370,7 @@ mask_line(const char *s, char quote, sbuf *b, int *n)
     if (!mask_key_is_secret(name)) return 0;
     const char *v = s + nl + 1;
     v += strspn(v, " \t");
+    v += scheme_len(v);
     vl = quote ? strcspn(v, (char[]){quote, '\r', '\n', '\0'}) : strcspn(v, "\r\n");
     if (vl == 0) return 0;
     sbuf_add(b, s, (size_t)(v - s));

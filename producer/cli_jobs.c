@@ -56,7 +56,11 @@ char *
 jobs_masked(const char *s)
 {
     if (!s) return NULL;
-    char *m = mask_string(s), *out = tty_str(m ? m : s);
+    char *m = mask_string(s);
+    if (!m) m = xstrdup(s);
+    for (char *p = m; *p; p++) /* one line: a table row stays one row */
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+    char *out = tty_str(m);
     free(m);
     return out;
 }

@@ -13,9 +13,9 @@ int jobs_list(config *cfg, int argc, char **argv);
 int jobs_show(config *cfg, int argc, char **argv);
 int jobs_retry(config *cfg, int argc, char **argv);
 
-/* jobs_masked returns s with credentials scrubbed (mask_string) and escaped
- * for the terminal (tty.h: one line, no control characters), malloc'd; NULL
- * for NULL. */
+/* jobs_masked returns s with credentials scrubbed (mask_string), one line
+ * (newlines and tabs become spaces) and escaped for the terminal (tty.h),
+ * malloc'd; NULL for NULL. */
 char *jobs_masked(const char *s);
 /* jobs_scrubbed returns s with credentials scrubbed (mask_string) and
  * nothing else changed, malloc'd, for JSON output (the encoder escapes

@@ -158,8 +158,9 @@ test_string_auth(void **state)
     expect_scrub("bearer xyz", "bearer ********");
     expect_scrub("BEARER   eyJhbGciOi.eyJzdWIi.sig", "BEARER   ********");
     expect_scrub("Basic xyz", "Basic ********");
-    expect_scrub("Authorization: Basic dXNlcjpwYXNz", "Authorization: ********");
-    expect_scrub("-H 'Authorization: Bearer abc' -H 'X: y'", "-H 'Authorization: ********' -H 'X: y'");
+    expect_scrub("Authorization: Basic dXNlcjpwYXNz", "Authorization: Basic ********");
+    expect_scrub("-H 'Authorization: Bearer abc' -H 'X: y'", "-H 'Authorization: Bearer ********' -H 'X: y'");
+    expect_scrub("-H 'Authorization: Bearer abc def' -H 'X: y'", "-H 'Authorization: Bearer ********' -H 'X: y'");
     expect_scrub("{\"h\":\"Bearer abc\"}", "{\"h\":\"Bearer ********\"}");
     expect_scrub("upgrade to the basic plan", NULL);
     expect_scrub("Bearer", NULL);
@@ -416,7 +417,8 @@ test_row_t5_lines(void **state)
     (void)state;
     expect_scrub("password: C0", "password: ********");
     expect_scrub("db:\n  host: h\n  password: C0\n  user: u\n", "db:\n  host: h\n  password: ********\n  user: u\n");
-    expect_scrub("Authorization: token C0", "Authorization: ********");
+    expect_scrub("Authorization: token C0", "Authorization: token ********");
+    expect_scrub("Authorization: token", "Authorization: ********"); /* a lone word is the value */
     expect_scrub("X-Api-Key: C0\r\nAccept: */*", "X-Api-Key: ********\r\nAccept: */*");
     expect_scrub("Cookie: sid=C0; theme=dark", "Cookie: ********");
     expect_scrub("Bearer:C0", "Bearer:********");
