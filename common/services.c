@@ -349,9 +349,10 @@ valid_var_name(const char *s, size_t n)
 /* expand_value replaces ${NAME} through c->get ($${ is a literal ${). The
  * value may be a secret: no error names it, and it is built in a stack
  * buffer that is wiped afterwards (a growing heap buffer would leave copies
- * behind in freed memory), so the only copy is *out. An empty variable
- * counts as unset, as in config.c. A value that came from the environment
- * (and each variable's value) is registered with mask_secret_add. */
+ * behind in freed memory), so the only copies are *out and the ones
+ * mask_secret_add keeps: a value that came from the environment (and each
+ * variable's value) is registered there, to be masked by value wherever a
+ * service echoes it. An empty variable counts as unset, as in config.c. */
 static int
 expand_value(pctx *c, const char *raw, char **out)
 {
