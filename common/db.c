@@ -1,6 +1,9 @@
 /* db.c - the only file that knows libpq. */
 #include "fmacros.h"
 #include "db.h"
+#include "mask.h"
+#include "sbuf.h"
+#include "url.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -17,7 +20,26 @@ set_err(db *d, const char *what, const PGresult *res)
     snprintf(d->errstr, sizeof(d->errstr), "%s: %s", what, msg);
     size_t n = strlen(d->errstr);
     while (n && (d->errstr[n - 1] == '\n' || d->errstr[n - 1] == ' ')) d->errstr[--n] = '\0';
+    mask_in_place(d->errstr, sizeof(d->errstr)); /* libpq quotes a malformed URI whole, password and all */
     snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+}
+
+/* redact_echo replaces conninfo, when errstr quotes it, with its redacted
+ * form: a URI too broken for the text patterns of mask.h is still caught. */
+static void
+redact_echo(char *errstr, size_t size, const char *conninfo)
+{
+    char red[1024];
+    const char *at = conninfo && *conninfo ? strstr(errstr, conninfo) : NULL;
+    if (!at) return;
+    url_redact(conninfo, red, sizeof(red));
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_add(&b, errstr, (size_t)(at - errstr));
+    sbuf_adds(&b, red);
+    sbuf_adds(&b, at + strlen(conninfo));
+    snprintf(errstr, size, "%s", b.buf);
+    sbuf_free(&b);
 }
 
 void
@@ -33,6 +55,7 @@ db_connect(db *d, const char *conninfo)
     d->conn = PQconnectdb(conninfo);
     if (!d->conn || PQstatus(CONN(d)) != CONNECTION_OK) {
         set_err(d, "connect to PostgreSQL", NULL);
+        redact_echo(d->errstr, sizeof(d->errstr), conninfo);
         db_close(d);
         return -1;
     }

@@ -137,6 +137,12 @@ on_body(char *data, size_t size, size_t n, void *arg)
 {
     http_response *rs = arg;
     size_t len = size * n;
+    if (rs->status >= 400) { /* an error answer: keep its head, drain the rest */
+        size_t room = rs->body.len < HTTP_ERROR_BODY_MAX ? HTTP_ERROR_BODY_MAX - rs->body.len : 0;
+        if (len > room) rs->body_cut = 1;
+        sbuf_add(&rs->body, data, len < room ? len : room);
+        return len;
+    }
     if (rs->body.len + len > HTTP_MAX_BODY) return 0; /* aborts the transfer */
     sbuf_add(&rs->body, data, len);
     return len;
@@ -151,8 +157,10 @@ on_header(char *data, size_t size, size_t n, void *arg)
     snprintf(line, sizeof(line), "%.*s", (int)(len < sizeof(line) - 1 ? len : sizeof(line) - 1), data);
     line[strcspn(line, "\r\n")] = '\0';
     if (!strncasecmp(line, "HTTP/", 5)) { /* a new response (after a redirect): forget the old headers */
+        const char *sp = strchr(line, ' ');
         rs->link_next[0] = '\0';
         rs->retry_after_ms = -1;
+        rs->status = sp ? atoi(sp + 1) : 0; /* early, for on_body; CURLINFO_RESPONSE_CODE has the last word */
     } else if (!strncasecmp(line, "Link:", 5)) {
         http_parse_link(line + 5, rs->link_next, sizeof(rs->link_next));
     } else if (!strncasecmp(line, "Retry-After:", 12)) {
@@ -215,6 +223,8 @@ once(http_client *c, const http_request *rq, const char *url, http_response *rs,
     char *redirect = NULL;
     int rc = -1;
     sbuf_reset(&rs->body);
+    rs->body_cut = 0;
+    rs->status = 0;
     rs->link_next[0] = '\0';
     rs->retry_after_ms = -1;
     location[0] = '\0';

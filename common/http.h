@@ -12,6 +12,9 @@
 
 #define HTTP_MAX_HEADERS 24
 #define HTTP_MAX_BODY (64 * 1024 * 1024) /* a page bigger than this is an error, not an OOM */
+/* bytes kept of an error answer (status >= 400): the rest is read and
+ * dropped, so a 10 MB error body costs no memory and is never parsed */
+#define HTTP_ERROR_BODY_MAX (64 * 1024)
 
 typedef struct http_client {
     void *curl;            /* CURL*, NULL until http_init */
@@ -30,7 +33,8 @@ typedef struct http_request {
 
 typedef struct http_response {
     int status;
-    sbuf body;             /* owned */
+    sbuf body;             /* owned; of an error answer, at most HTTP_ERROR_BODY_MAX bytes */
+    int body_cut;          /* 1 when bytes of an error answer were dropped */
     char link_next[2048];  /* RFC 8288 rel="next" target, "" for none */
     int64_t retry_after_ms; /* Retry-After, -1 none */
 } http_response;

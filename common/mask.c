@@ -1,33 +1,42 @@
-/* mask.c - secret masking of JSON trees and of credentials inside strings (SPEC §5, §10). */
+/* mask.c - which keys name secrets (docs/MASKING.md), and masking of JSON trees. */
 #include "fmacros.h"
 #include "mask.h"
-#include "sbuf.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-/* A word of a key is secret when it, or its plural, is one of these. */
+/* The rules are the table in docs/MASKING.md; keep both in step. */
+
+/* A word anywhere in a key makes it secret, alone or as its plural. */
 static const char *const secret_words[] = {
-    "password", "passwd", "pwd", "passphrase", "secret", "token", "key", "auth", "authorization",
-    "cookie", "credential", "credentials", "signature",
+    "password", "passwd", "pwd", "pass", "pw", "passphrase", "passcode", "secret", "token", "authorization",
+    "bearer", "jwt", "otp", "cookie", "credential", "signature",
 };
 
-/* A key is secret when, lowercased with separators removed, it is one of these. */
-static const char *const secret_keys[] = {
-    "apikey", "accesstoken", "authtoken", "privatekey", "secretkey", "clientsecret", "sessionid",
+/* These words name a secret only as the key's last word (digits aside):
+ * api_key, x-auth and user_session hold one, auth_method, key_id and
+ * session_timeout describe one. */
+static const char *const head_words[] = {"auth", "key", "session"};
+
+/* A key is secret when, lowercased with separators removed (and one
+ * trailing s dropped), it ends with one of these: x-apikey, stripeApikey,
+ * user_accesstoken, a 200-byte name ending _apikey. */
+static const char *const secret_suffixes[] = {
+    "password", "passwd", "passphrase", "passcode", "apikey", "accesstoken", "refreshtoken", "authtoken",
+    "sessiontoken", "bearertoken", "privatekey", "secretkey", "clientsecret", "sessionid",
 };
 
 /* The envelope's own control fields name keys, they do not hold them. */
 static const char *const never_secret[] = {"idempotencykey", "debouncekey", "expectedhash"};
 
-#define NORM_MAX 128 /* longer keys skip the whole-key lists: none of their entries is that long */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static char **extras; /* normalised extra words from mask_set_extra */
 static size_t nextras;
 
-/* ---------------------------------------------------------------- Keys */
+/* ---------------------------------------------------------------- Folding */
 
 /* ASCII only, on purpose: a locale must not change what gets masked. */
 static int is_lower(int c) { return c >= 'a' && c <= 'z'; }
@@ -36,20 +45,76 @@ static int is_digit(int c) { return c >= '0' && c <= '9'; }
 static int is_alnum(int c) { return is_lower(c) || is_upper(c) || is_digit(c); }
 static int to_lower(int c) { return is_upper(c) ? c + 32 : c; }
 
-/* normalise lowercases s and drops everything but letters and digits.
- * Returns -1 when the result would not fit in out[NORM_MAX]. */
+/* Letters that look like ASCII ones (Cyrillic, Greek, dotless i, long s):
+ * "pаssword" with a Cyrillic а must not pass for a harmless key. */
+static const struct { unsigned cp; char ascii; } lookalikes[] = {
+    {0x0131, 'i'}, {0x017F, 's'}, {0x0391, 'A'}, {0x0392, 'B'}, {0x0395, 'E'}, {0x0396, 'Z'}, {0x0397, 'H'},
+    {0x0399, 'I'}, {0x039A, 'K'}, {0x039C, 'M'}, {0x039D, 'N'}, {0x039F, 'O'}, {0x03A1, 'P'}, {0x03A4, 'T'},
+    {0x03A5, 'Y'}, {0x03A7, 'X'}, {0x03B1, 'a'}, {0x03B5, 'e'}, {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'},
+    {0x03BF, 'o'}, {0x03C1, 'p'}, {0x03C4, 't'}, {0x03C5, 'u'}, {0x03C7, 'x'}, {0x0405, 'S'}, {0x0406, 'I'},
+    {0x0408, 'J'}, {0x0410, 'A'}, {0x0412, 'B'}, {0x0415, 'E'}, {0x041A, 'K'}, {0x041C, 'M'}, {0x041D, 'H'},
+    {0x041E, 'O'}, {0x0420, 'P'}, {0x0421, 'C'}, {0x0422, 'T'}, {0x0423, 'Y'}, {0x0425, 'X'}, {0x0430, 'a'},
+    {0x0435, 'e'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0443, 'y'}, {0x0445, 'x'}, {0x0455, 's'},
+    {0x0456, 'i'}, {0x0458, 'j'}, {0x04BB, 'h'}, {0x04CF, 'l'}, {0x0501, 'd'}, {0x051A, 'Q'}, {0x051B, 'q'},
+    {0x051C, 'W'}, {0x051D, 'w'},
+};
+
+/* invisible says whether cp draws nothing (combining marks, zero-width and
+ * bidi controls, soft hyphen): dropped, so "pass\u200Bword" is "password". */
 static int
-normalise(const char *s, char *out)
+invisible(unsigned cp)
 {
-    size_t n = 0;
-    for (; *s; s++) {
-        if (!is_alnum((unsigned char)*s)) continue;
-        if (n + 1 >= NORM_MAX) return -1;
-        out[n++] = (char)to_lower((unsigned char)*s);
-    }
-    out[n] = '\0';
-    return 0;
+    return cp == 0xAD || (cp >= 0x300 && cp <= 0x36F) || cp == 0x34F || cp == 0x180E ||
+           (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2069) ||
+           cp == 0xFEFF;
 }
+
+/* fold_cp maps a code point to the ASCII character NFKC and the eye would
+ * see (full-width, circled and mathematical letters, lookalikes), 0 to drop
+ * it, or ' ' (a word separator) for anything else. */
+static int
+fold_cp(unsigned cp)
+{
+    if (invisible(cp)) return 0;
+    if (cp >= 0xFF01 && cp <= 0xFF5E) return (int)(cp - 0xFF01 + 0x21);
+    if (cp >= 0x24B6 && cp <= 0x24CF) return (int)('A' + cp - 0x24B6);
+    if (cp >= 0x24D0 && cp <= 0x24E9) return (int)('a' + cp - 0x24D0);
+    if (cp >= 0x1D400 && cp <= 0x1D6A3) { /* 13 alphabets of A-Z a-z */
+        unsigned k = (cp - 0x1D400) % 52;
+        return k < 26 ? (int)('A' + k) : (int)('a' + k - 26);
+    }
+    if (cp >= 0x1D7CE && cp <= 0x1D7FF) return (int)('0' + (cp - 0x1D7CE) % 10);
+    for (size_t i = 0; i < NELEM(lookalikes); i++)
+        if (lookalikes[i].cp == cp) return lookalikes[i].ascii;
+    return ' ';
+}
+
+static unsigned
+decode(const unsigned char *p, size_t len)
+{
+    unsigned cp = len == 2 ? p[0] & 0x1Fu : len == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
+    for (size_t i = 1; i < len; i++) cp = (cp << 6) | (p[i] & 0x3Fu);
+    return cp;
+}
+
+/* fold copies key into out (at least strlen(key)+1 bytes) as ASCII: every
+ * UTF-8 sequence is at least as long as what it folds to. Bytes that are not
+ * UTF-8 become separators. */
+static void
+fold(const char *key, char *out)
+{
+    const unsigned char *p = (const unsigned char *)key;
+    size_t n = strlen(key), i = 0, o = 0;
+    while (i < n) {
+        size_t l = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, n - i);
+        int c = l == 1 ? p[i] : l ? fold_cp(decode(p + i, l)) : ' ';
+        if (c) out[o++] = (char)c;
+        i += l ? l : 1;
+    }
+    out[o] = '\0';
+}
+
+/* ---------------------------------------------------------------- Words */
 
 static int
 in_list(const char *s, const char *const *list, size_t n)
@@ -59,22 +124,20 @@ in_list(const char *s, const char *const *list, size_t n)
     return 0;
 }
 
-/* word_is says whether word[0..n) is w or its plural w+"s", ignoring case. */
+/* word_is says whether word[0..n) (lowercase) is w or its plural w+"s". */
 static int
 word_is(const char *word, size_t n, const char *w)
 {
     size_t wl = strlen(w);
-    if (n == wl) return strncasecmp(word, w, n) == 0;
-    return n == wl + 1 && to_lower((unsigned char)word[wl]) == 's' && strncasecmp(word, w, wl) == 0;
+    if (n == wl) return memcmp(word, w, n) == 0;
+    return n == wl + 1 && word[wl] == 's' && memcmp(word, w, wl) == 0;
 }
 
 static int
-word_secret(const char *word, size_t n)
+word_in(const char *word, size_t n, const char *const *list, size_t len)
 {
-    for (size_t i = 0; i < sizeof(secret_words) / sizeof(secret_words[0]); i++)
-        if (word_is(word, n, secret_words[i])) return 1;
-    for (size_t i = 0; i < nextras; i++)
-        if (word_is(word, n, extras[i])) return 1;
+    for (size_t i = 0; i < len; i++)
+        if (word_is(word, n, list[i])) return 1;
     return 0;
 }
 
@@ -90,33 +153,76 @@ word_starts(const char *k, size_t i)
     return is_digit(p) != is_digit(c);
 }
 
+/* words_secret splits the folded key k into words and applies the word
+ * lists; k is lowercased in place as it goes. */
 static int
-any_word_secret(const char *key)
+words_secret(char *k)
 {
+    int last_head = 0;
     size_t i = 0;
-    while (key[i]) {
-        if (!is_alnum((unsigned char)key[i])) {
+    while (k[i]) {
+        if (!is_alnum((unsigned char)k[i])) {
             i++;
             continue;
         }
         size_t start = i++;
-        while (key[i] && is_alnum((unsigned char)key[i]) && !word_starts(key, i)) i++;
-        if (word_secret(key + start, i - start)) return 1;
+        while (k[i] && is_alnum((unsigned char)k[i]) && !word_starts(k, i)) i++;
+        for (size_t j = start; j < i; j++) k[j] = (char)to_lower((unsigned char)k[j]);
+        const char *w = k + start;
+        size_t n = i - start;
+        if (word_in(w, n, secret_words, NELEM(secret_words))) return 1;
+        if (word_in(w, n, (const char *const *)extras, nextras)) return 1;
+        if (!is_digit((unsigned char)*w)) last_head = word_in(w, n, head_words, NELEM(head_words));
     }
-    return 0;
+    return last_head;
+}
+
+/* normalise keeps the letters and digits of k, lowercased, in place. */
+static void
+normalise(char *k)
+{
+    size_t o = 0;
+    for (size_t i = 0; k[i]; i++)
+        if (is_alnum((unsigned char)k[i])) k[o++] = (char)to_lower((unsigned char)k[i]);
+    k[o] = '\0';
+}
+
+static int
+ends_with(const char *s, size_t n, const char *suffix)
+{
+    size_t l = strlen(suffix);
+    return n >= l && memcmp(s + n - l, suffix, l) == 0;
+}
+
+static int
+suffix_secret(const char *norm)
+{
+    size_t n = strlen(norm);
+    for (int plural = 0; plural < 2; plural++) {
+        for (size_t i = 0; i < NELEM(secret_suffixes); i++)
+            if (ends_with(norm, n, secret_suffixes[i])) return 1;
+        if (n == 0 || norm[n - 1] != 's') break;
+        n--;
+    }
+    return in_list(norm, (const char *const *)extras, nextras);
 }
 
 int
 mask_key_is_secret(const char *key)
 {
-    char norm[NORM_MAX];
+    char small[256], *k, *norm;
+    int secret;
     if (!key) return 0;
-    if (normalise(key, norm) == 0) {
-        if (in_list(norm, never_secret, sizeof(never_secret) / sizeof(never_secret[0]))) return 0;
-        if (in_list(norm, secret_keys, sizeof(secret_keys) / sizeof(secret_keys[0]))) return 1;
-        if (in_list(norm, (const char *const *)extras, nextras)) return 1;
-    }
-    return any_word_secret(key);
+    size_t n = strlen(key);
+    k = n < sizeof(small) / 2 ? small : xmalloc(2 * (n + 1));
+    norm = k + n + 1;
+    fold(key, k);
+    strcpy(norm, k);
+    normalise(norm);
+    if (in_list(norm, never_secret, NELEM(never_secret))) secret = 0;
+    else secret = suffix_secret(norm) || words_secret(k);
+    if (k != small) free(k);
+    return secret;
 }
 
 static void
@@ -136,208 +242,16 @@ mask_set_extra(const char *csv)
     extras = xcalloc(strlen(csv) / 2 + 1, sizeof(*extras)); /* at most one word per two bytes */
     for (const char *p = csv; *p;) {
         size_t n = strcspn(p, ",");
-        char word[NORM_MAX], *raw = xstrndup(p, n);
-        if (normalise(raw, word) == 0 && word[0]) extras[nextras++] = xstrdup(word);
-        free(raw);
+        char *word = xmalloc(n + 1);
+        memcpy(word, p, n);
+        word[n] = '\0';
+        normalise(word);
+        if (word[0]) extras[nextras++] = word;
+        else free(word);
         p += n;
         if (*p == ',') p++;
     }
 }
-
-/* ---------------------------------------------------------------- Strings */
-
-/* Each scrubber copies s into b, masking what it finds, and returns how many
- * secrets it replaced. They run one after another on the previous output. */
-
-static int
-is_url_end(int c)
-{
-    return c == '\0' || c == '/' || c == '?' || c == '#' || c == ' ' || c == '\t' || c == '\n' ||
-           c == '\r' || c == '"' || c == '\'' || c == '<' || c == '>';
-}
-
-/* scrub_userinfo masks scheme://user:PW@host (the password) and
- * scheme://TOKEN@host (a lone userinfo is usually a token, e.g. GitHub's). */
-static int
-scrub_userinfo(const char *s, sbuf *b)
-{
-    int n = 0;
-    const char *p = s, *sep;
-    while ((sep = strstr(p, "://")) != NULL) {
-        const char *auth = sep + 3, *end = auth, *at = NULL;
-        for (; !is_url_end((unsigned char)*end); end++)
-            if (*end == '@') at = end;
-        const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-        const char *from = colon ? colon + 1 : auth;
-        sbuf_add(b, p, (size_t)(auth - p));
-        if (at && at > from && !(at - from == 8 && memcmp(from, MASK_VALUE, 8) == 0)) {
-            sbuf_add(b, auth, (size_t)(from - auth));
-            sbuf_adds(b, MASK_VALUE);
-            sbuf_add(b, at, (size_t)(end - at));
-            n++;
-        } else sbuf_add(b, auth, (size_t)(end - auth));
-        p = end;
-    }
-    sbuf_adds(b, p);
-    return n;
-}
-
-static int
-is_param_char(int c)
-{
-    return is_alnum(c) || c == '_' || c == '-' || c == '.' || c == '[' || c == ']';
-}
-
-static int
-is_value_end(int c)
-{
-    return c == '\0' || c == '&' || c == ';' || c == '#' || c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-           c == '"' || c == '\'' || c == ',';
-}
-
-/* mask_param masks the value of name=value at s[0] when name is secret.
- * Returns the bytes consumed (0 when s does not start a secret parameter). */
-static size_t
-mask_param(const char *s, sbuf *b, int *n)
-{
-    size_t nl = 0, vl = 0;
-    char name[NORM_MAX];
-    while (is_param_char((unsigned char)s[nl])) nl++;
-    if (nl == 0 || nl >= sizeof(name) || s[nl] != '=') return 0;
-    memcpy(name, s, nl);
-    name[nl] = '\0';
-    if (!mask_key_is_secret(name)) return 0;
-    while (!is_value_end((unsigned char)s[nl + 1 + vl])) vl++;
-    sbuf_add(b, s, nl + 1);
-    if (vl > 0 && !(vl == 8 && memcmp(s + nl + 1, MASK_VALUE, 8) == 0)) (*n)++;
-    if (vl > 0) sbuf_adds(b, MASK_VALUE);
-    return nl + 1 + vl;
-}
-
-/* scrub_params masks access_token=X style query and form parameters. A
- * parameter starts the string or follows one of ?&; or whitespace. */
-static int
-scrub_params(const char *s, sbuf *b)
-{
-    int n = 0;
-    size_t i = 0;
-    while (s[i]) {
-        int starts = i == 0 || strchr("?&; \t\n\r,\"'", s[i - 1]) != NULL;
-        size_t used = starts ? mask_param(s + i, b, &n) : 0;
-        if (used) i += used;
-        else sbuf_addc(b, s[i++]);
-    }
-    return n;
-}
-
-/* mask_pair masks the value of "name": "value" at s[0] when name is secret.
- * Returns the bytes consumed (0 when s does not start a secret pair). The
- * name is checked before the value is looked at, and a secret value without
- * its closing quote is masked to the end, so each byte is read a bounded
- * number of times: a hostile 1 MiB string cannot make this quadratic. */
-static size_t
-mask_pair(const char *s, sbuf *b, int *n)
-{
-    char name[NORM_MAX];
-    size_t nl;
-    const char *p, *v;
-    if (*s != '"' || (nl = strcspn(s + 1, "\"\\")) == 0 || nl >= sizeof(name) || s[1 + nl] != '"') return 0;
-    p = s + 2 + nl;
-    p += strspn(p, " \t");
-    if (*p++ != ':') return 0;
-    p += strspn(p, " \t");
-    if (*p != '"') return 0;
-    memcpy(name, s + 1, nl);
-    name[nl] = '\0';
-    if (!mask_key_is_secret(name)) return 0;
-    for (v = ++p; *p && *p != '"'; p += *p == '\\' && p[1] ? 2 : 1) continue;
-    if (p == v) return 0; /* empty: nothing to hide */
-    sbuf_add(b, s, (size_t)(v - s));
-    sbuf_adds(b, MASK_VALUE);
-    if (!(p - v == 8 && memcmp(v, MASK_VALUE, 8) == 0)) (*n)++;
-    return (size_t)(p - s); /* the closing quote, if any, is copied by the caller */
-}
-
-/* scrub_pairs masks "password": "x" pairs inside text: a JSON body quoted in
- * an error message is text, not a tree, by the time it reaches us. */
-static int
-scrub_pairs(const char *s, sbuf *b)
-{
-    int n = 0;
-    size_t i = 0;
-    while (s[i]) {
-        size_t used = mask_pair(s + i, b, &n);
-        if (used) i += used;
-        else sbuf_addc(b, s[i++]);
-    }
-    return n;
-}
-
-static int
-is_token_char(int c)
-{
-    return c > ' ' && c != '"' && c != '\'' && c != ',' && c != ';' && c != 0x7f;
-}
-
-/* auth_scheme returns the length of "Bearer"/"Basic" at s[i] plus its blanks,
- * or 0. "Basic" is a common English word, so it only counts where a header
- * value begins (start of string, or after ':', '=' or a quote); "Bearer"
- * followed by a word is an authorization almost everywhere. */
-static size_t
-auth_scheme(const char *s, size_t i)
-{
-    size_t k, j = i;
-    if (i > 0 && is_alnum((unsigned char)s[i - 1])) return 0;
-    if (strncasecmp(s + i, "bearer", 6) == 0) k = 6;
-    else if (strncasecmp(s + i, "basic", 5) == 0) {
-        while (j > 0 && (s[j - 1] == ' ' || s[j - 1] == '\t')) j--;
-        if (j > 0 && !strchr(":=\"'", s[j - 1])) return 0;
-        k = 5;
-    } else return 0;
-    if (s[i + k] != ' ' && s[i + k] != '\t') return 0;
-    while (s[i + k] == ' ' || s[i + k] == '\t') k++;
-    return k;
-}
-
-static int
-scrub_auth(const char *s, sbuf *b)
-{
-    int n = 0;
-    size_t i = 0;
-    while (s[i]) {
-        size_t k = auth_scheme(s, i), t = 0;
-        while (k && is_token_char((unsigned char)s[i + k + t])) t++;
-        if (!k || !t) {
-            sbuf_addc(b, s[i++]);
-            continue;
-        }
-        sbuf_add(b, s + i, k);
-        sbuf_adds(b, MASK_VALUE);
-        if (!(t == 8 && memcmp(s + i + k, MASK_VALUE, 8) == 0)) n++;
-        i += k + t;
-    }
-    return n;
-}
-
-char *
-mask_string(const char *s)
-{
-    int (*const steps[])(const char *, sbuf *) = {scrub_userinfo, scrub_params, scrub_pairs, scrub_auth};
-    char *cur = NULL;
-    int changed = 0;
-    if (!s) return NULL;
-    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-        sbuf b;
-        sbuf_init(&b);
-        changed += steps[i](cur ? cur : s, &b);
-        free(cur);
-        cur = sbuf_steal(&b, NULL);
-    }
-    if (changed) return cur;
-    free(cur);
-    return NULL;
-}
-
 /* ---------------------------------------------------------------- Trees */
 
 /* mask_all replaces every leaf under v (v itself when it is a leaf) with the
@@ -400,5 +314,28 @@ mask_json_text(const char *s, size_t n)
     } else mask_tree(root);
     out = json_print(root);
     json_free(root);
+    return out;
+}
+
+char *
+mask_excerpt(const char *body, size_t n, size_t max)
+{
+    char *out = n && n <= MASK_JSON_MAX ? mask_json_text(body, n) : NULL;
+    if (!out) {
+        char *text = xmalloc(n + 1), *m;
+        if (n) memcpy(text, body, n);
+        text[n] = '\0'; /* a NUL inside ends the text: what follows is dropped, never stored */
+        m = mask_string(text);
+        if (m) {
+            free(text);
+            text = m;
+        }
+        out = text;
+    }
+    size_t len = strlen(out);
+    if (len > max) {
+        while (max > 0 && ((unsigned char)out[max] & 0xC0) == 0x80) max--;
+        out[max] = '\0';
+    }
     return out;
 }

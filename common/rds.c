@@ -1,5 +1,6 @@
 /* rds.c - the only file that knows hiredis. */
 #include "fmacros.h"
+#include "mask.h"
 #include "rds.h"
 #include "url.h"
 
@@ -19,6 +20,7 @@ set_err(rds *r, const char *what)
         snprintf(r->errstr, sizeof(r->errstr), "%s: %s", what, CTX(r)->errstr);
     else
         snprintf(r->errstr, sizeof(r->errstr), "%s", what);
+    mask_in_place(r->errstr, sizeof(r->errstr)); /* errors may quote a URL or an AUTH argument */
 }
 
 void
@@ -95,6 +97,7 @@ rds_connect(rds *r, const char *url, int timeout_ms)
     snprintf(r->url, sizeof(r->url), "%s", url);
     if (redis_url_parse(url, &u, err, sizeof(err)) < 0) {
         snprintf(r->errstr, sizeof(r->errstr), "bad Redis URL: %s", err);
+        mask_in_place(r->errstr, sizeof(r->errstr));
         r->err = RDS_ERR_CONFIG;
         return -1;
     }

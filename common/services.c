@@ -11,6 +11,7 @@
 #include "errf.h"
 #include "services.h"
 #include "json.h"
+#include "mask.h"
 #include "sbuf.h"
 #include "xalloc.h"
 
@@ -348,14 +349,16 @@ valid_var_name(const char *s, size_t n)
 /* expand_value replaces ${NAME} through c->get ($${ is a literal ${). The
  * value may be a secret: no error names it, and it is built in a stack
  * buffer that is wiped afterwards (a growing heap buffer would leave copies
- * behind in freed memory), so the only copy is *out. An empty variable
- * counts as unset, as in config.c. */
+ * behind in freed memory), so the only copies are *out and the ones
+ * mask_secret_add keeps: a value that came from the environment (and each
+ * variable's value) is registered there, to be masked by value wherever a
+ * service echoes it. An empty variable counts as unset, as in config.c. */
 static int
 expand_value(pctx *c, const char *raw, char **out)
 {
     char buf[SVC_VALUE_MAX + 1], var[SVC_VAR_MAX];
     size_t o = 0;
-    int rc = -1;
+    int rc = -1, expanded = 0;
     for (const char *p = raw; *p;) {
         const char *v = p, *name = p + 2, *end = NULL;
         size_t n = 1;
@@ -380,6 +383,8 @@ expand_value(pctx *c, const char *raw, char **out)
             }
             n = strlen(v);
             p = end + 1;
+            expanded = 1;
+            mask_secret_add(v); /* scrubbed by value from every stored or logged text (docs/MASKING.md, T1) */
         }
         if (n > SVC_VALUE_MAX - o) {
             bad(c, "the value is longer than %d bytes after ${...} expansion", SVC_VALUE_MAX);
@@ -389,6 +394,7 @@ expand_value(pctx *c, const char *raw, char **out)
         o += n;
     }
     buf[o] = '\0';
+    if (expanded) mask_secret_add(buf);
     *out = xstrdup(buf);
     rc = 0;
 out:

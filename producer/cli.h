@@ -29,6 +29,12 @@ int cli_dispatch(int argc, char **argv);
  * EX_USAGE_, else 0. */
 int cli_limit_opt(const char *cmd, const char *v, int max, char *out, size_t outlen);
 
+/* cli_tty returns s escaped for the terminal (tty.h; NULL stays NULL). The
+ * copy lives until 32 more calls (cli_tty.c), long enough for one printf of
+ * a table row; human-readable printers pass every value they did not write
+ * themselves through it. */
+const char *cli_tty(const char *s);
+
 int cli_enqueue(config *cfg, int argc, char **argv);
 int cli_dlq(config *cfg, int argc, char **argv);
 int cli_migrate(config *cfg, int argc, char **argv);

@@ -145,12 +145,12 @@ judge_queues(const ops_fleet *f, const limits *l)
     for (int i = 0; i < f->nq; i++) {
         const qstat *q = &f->q[i];
         if (l->oldest_ms >= 0 && q->oldest_age_ms > l->oldest_ms) {
-            printf("queue %s: the oldest ready job has waited %s, over %s (%lld ready)\n", q->name,
+            printf("queue %s: the oldest ready job has waited %s, over %s (%lld ready)\n", cli_tty(q->name),
                    ops_fmt_ms(q->oldest_age_ms, a, sizeof(a)), ops_fmt_ms(l->oldest_ms, b, sizeof(b)), q->ready);
             breaches++;
         }
         if (l->dead >= 0 && q->dead > l->dead) {
-            printf("queue %s: %lld dead-letter jobs, over %lld\n", q->name, q->dead, l->dead);
+            printf("queue %s: %lld dead-letter jobs, over %lld\n", cli_tty(q->name), q->dead, l->dead);
             breaches++;
         }
         if (l->rejected >= 0 && q->rejected > l->rejected) {
@@ -174,7 +174,7 @@ judge_rates(const ops_rate *v, int n, const limits *l)
         if (v[i].total || v[i].finished < l->min_jobs || rate <= l->rate) continue;
         printf("%s/%s: failure rate %.2f over the last %s (%lld of %lld finished jobs dead or in conflict), "
                "over %.2f\n",
-               v[i].service, v[i].action, rate, ops_fmt_ms(l->window_ms, w, sizeof(w)), failed, v[i].finished,
+               cli_tty(v[i].service), cli_tty(v[i].action), rate, ops_fmt_ms(l->window_ms, w, sizeof(w)), failed, v[i].finished,
                l->rate);
         breaches++;
     }

@@ -100,7 +100,7 @@ static void
 dry_run(const dlq *d, const dlq_list *l, const char *verb, const char *done)
 {
     for (size_t i = 0; i < l->n; i++)
-        printf("would %s %s (queue %s)\n", verb, l->v[i].id, dlq_queue_name(d, l->v[i].queue));
+        printf("would %s %s (queue %s)\n", verb, cli_tty(l->v[i].id), cli_tty(dlq_queue_name(d, l->v[i].queue)));
     printf("%zu dead-letter job(s) would be %s (dry run: nothing changed)\n", l->n, done);
 }
 
@@ -191,8 +191,8 @@ replay_all(dlq *d, const dlq_opts *o, const dlq_list *l, int *missing)
         int rc = replay_one(d, &l->v[i], actor, new_id);
         bar_clear(&b);
         if (rc < 0) return -1;
-        if (rc == 1) printf("replayed %s as %s\n", l->v[i].id, new_id);
-        else fprintf(stderr, "%s: not in dead-letter (already replayed or purged)\n", l->v[i].id);
+        if (rc == 1) printf("replayed %s as %s\n", cli_tty(l->v[i].id), cli_tty(new_id));
+        else fprintf(stderr, "%s: not in dead-letter (already replayed or purged)\n", cli_tty(l->v[i].id));
         *missing += rc == 0;
         fflush(stdout);
         bar_draw(&b, i + 1);

@@ -5,6 +5,7 @@
 #include "cli_dlq.h"
 #include "mask.h"
 #include "sbuf.h"
+#include "tty.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -163,27 +164,24 @@ print_json(const shown *s, int details, int reveal)
 /* ---------------------------------------------------------------- Table */
 
 typedef struct row {
-    const char *id, *queue;
     char dead_at[40];
-    char *what, *error; /* owned */
+    char *id, *queue, *what, *error; /* owned, escaped for the terminal */
 } row;
 
-/* flatten copies s with control bytes as spaces (an error may hold newlines). */
+/* flatten copies s escaped for the terminal (tty.h): a forged id or an
+ * error may hold newlines, ESC or C1 sequences. */
 static char *
 flatten(const char *s)
 {
-    char *out = xstrdup(s ? s : "-");
-    for (char *p = out; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
-    return out;
+    return tty_str(s ? s : "-");
 }
 
 static void
 row_fill(row *r, const shown *s)
 {
     sbuf b;
-    r->id = s->t->id;
-    r->queue = s->queue;
+    r->id = flatten(s->t->id);
+    r->queue = flatten(s->queue);
     time_text(s->t->dead_ms, 0, r->dead_at, sizeof(r->dead_at));
     sbuf_init(&b);
     if (s->e.env_ok) sbuf_printf(&b, "%s/%s", s->e.env.service, s->e.env.action);
@@ -284,6 +282,8 @@ dlq_ls(dlq *d, const dlq_opts *o)
     else if ((size_t)n < l.n) fprintf(stderr, "syncq dlq ls: %d shown of %zu matching\n", n, l.n);
 out:
     for (int i = 0; rows && !o->json && i < n; i++) {
+        free(rows[i].id);
+        free(rows[i].queue);
         free(rows[i].what);
         free(rows[i].error);
     }
@@ -294,29 +294,33 @@ out:
 
 /* ---------------------------------------------------------------- show */
 
-/* line prints "name  value", control bytes in the value as '?': envelope
- * fields are producers' text and must not drive the terminal. */
+/* line prints "name  value", the value escaped (tty.h): envelope fields are
+ * producers' text and must not drive the terminal. */
 static void
 line(const char *name, const char *val)
 {
-    printf("%-16s ", name);
-    for (const char *p = val && *val ? val : "-"; *p; p++)
-        putchar((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p);
-    putchar('\n');
+    printf("%-16s %s\n", name, cli_tty(val && *val ? val : "-"));
 }
 
-/* print_raw prints bytes with control bytes and backslashes escaped, so raw
- * input cannot drive the terminal. */
+/* print_raw prints bytes escaped for the terminal (tty.h), backslashes
+ * doubled so the raw bytes can be read back exactly. */
 static void
 print_raw(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '\\') fputs("\\\\", stdout);
-        else if (c < 0x20 || c == 0x7f) printf("\\x%02x", c);
-        else putchar(c);
+    sbuf b;
+    sbuf_init(&b);
+    for (size_t i = 0, run; i < n; i += run) {
+        run = 0;
+        while (i + run < n && s[i + run] != '\\') run++;
+        tty_escape(&b, s + i, run);
+        if (i + run < n) {
+            sbuf_add(&b, "\\\\", 2);
+            run++;
+        }
     }
+    if (b.len) fwrite(b.buf, 1, b.len, stdout);
     putchar('\n');
+    sbuf_free(&b);
 }
 
 static void

@@ -122,7 +122,7 @@ text_rate(const ops_rate *v)
     char name[140], a[16], b[16], c[16], p50[24], p95[24];
     if (v->total) snprintf(name, sizeof(name), "(all)");
     else snprintf(name, sizeof(name), "%s/%s", v->service[0] ? v->service : "?", v->action[0] ? v->action : "?");
-    printf("%-32s %8lld %8s %8s %10s %10s %10s\n", name, v->finished, pct(ops_ratio(v->success, v->finished), a, 16),
+    printf("%-32s %8lld %8s %8s %10s %10s %10s\n", cli_tty(name), v->finished, pct(ops_ratio(v->success, v->finished), a, 16),
            pct(ops_ratio(v->finished - v->first_ok, v->finished), b, 16),
            pct(ops_ratio(v->dead + v->conflict, v->finished), c, 16), dur(v->p50_ms, p50, 24), dur(v->p95_ms, p95, 24));
 }
@@ -133,11 +133,11 @@ text_failure(const db_result *f, int i)
     char *err = masked_error(db_value(f, i, 7));
     const char *svc = db_value(f, i, 2), *act = db_value(f, i, 3), *outcome = db_value(f, i, 5);
     const char *attempt = db_value(f, i, 6);
-    for (char *p = err; p && *p; p++)
-        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
-    printf("%s  %s  %s/%s  %s%s%s attempt %s: %.*s%s\n", db_value(f, i, 0), db_value(f, i, 1), svc ? svc : "?",
-           act ? act : "?", db_value(f, i, 4), outcome ? "/" : "", outcome ? outcome : "", attempt ? attempt : "-",
-           ERROR_COLUMN, err ? err : "", err && strlen(err) > ERROR_COLUMN ? "..." : "");
+    const char *shown = err ? cli_tty(err) : NULL;
+    printf("%s  %s  %s/%s  %s%s%s attempt %s: %.*s%s\n", cli_tty(db_value(f, i, 0)), cli_tty(db_value(f, i, 1)),
+           svc ? cli_tty(svc) : "?", act ? cli_tty(act) : "?", cli_tty(db_value(f, i, 4)), outcome ? "/" : "",
+           outcome ? cli_tty(outcome) : "", attempt ? cli_tty(attempt) : "-", ERROR_COLUMN, shown ? shown : "",
+           shown && strlen(shown) > ERROR_COLUMN ? "..." : "");
     free(err);
 }
 

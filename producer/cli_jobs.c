@@ -8,6 +8,7 @@
 #include "cli_jobs.h"
 #include "cli_ops.h"
 #include "mask.h"
+#include "tty.h"
 #include "xalloc.h"
 
 #include <getopt.h>
@@ -45,14 +46,23 @@ static const char *const statuses[] = {"queued", "running", "retrying", "success
 /* ---------------------------------------------------------------- Shared */
 
 char *
+jobs_scrubbed(const char *s)
+{
+    char *m = s ? mask_string(s) : NULL;
+    return m ? m : s ? xstrdup(s) : NULL;
+}
+
+char *
 jobs_masked(const char *s)
 {
     if (!s) return NULL;
     char *m = mask_string(s);
     if (!m) m = xstrdup(s);
-    for (char *p = m; *p; p++)
-        if ((unsigned char)*p < 0x20) *p = ' ';
-    return m;
+    for (char *p = m; *p; p++) /* one line: a table row stays one row */
+        if (*p == '\n' || *p == '\r' || *p == '\t') *p = ' ';
+    char *out = tty_str(m);
+    free(m);
+    return out;
 }
 
 /* ---------------------------------------------------------------- Query */
@@ -241,9 +251,9 @@ text_row(const db_result *r, int i)
     snprintf(target, sizeof(target), "%s%s%s", val(r, i, C_TTYPE), db_value(r, i, C_TTYPE) ? ":" : "",
              val(r, i, C_TID));
     snprintf(when, sizeof(when), "%.19s%s", val(r, i, C_KEY), val(r, i, C_KEY)[0] == '-' ? "" : "Z");
-    printf("%-20s  %-36s %-10s %-28s %-10s %3s %8s  %-20s %.*s%s\n", when, val(r, i, C_ID),
-           val(r, i, C_QUEUE), what, val(r, i, C_STATUS), val(r, i, C_ATTEMPTS),
-           dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", target[0] ? target : "-", ERROR_COLUMN, err ? err : "",
+    printf("%-20s  %-36s %-10s %-28s %-10s %3s %8s  %-20s %.*s%s\n", cli_tty(when), cli_tty(val(r, i, C_ID)),
+           cli_tty(val(r, i, C_QUEUE)), cli_tty(what), cli_tty(val(r, i, C_STATUS)), cli_tty(val(r, i, C_ATTEMPTS)),
+           dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", target[0] ? cli_tty(target) : "-", ERROR_COLUMN, err ? err : "",
            err && strlen(err) > ERROR_COLUMN ? "..." : "");
     free(err);
 }
@@ -254,7 +264,7 @@ print_text(const db_result *r, int rows, const char *next)
     printf("%-20s  %-36s %-10s %-28s %-10s %3s %8s  %-20s %s\n", "ENQUEUED", "ID", "QUEUE", "SERVICE/ACTION", "STATUS",
            "ATT", "DURATION", "TARGET", "ERROR");
     for (int i = 0; i < rows; i++) text_row(r, i);
-    if (next) printf("next page: --before '%s'\n", next);
+    if (next) printf("next page: --before '%s'\n", cli_tty(next));
 }
 
 static void
@@ -269,7 +279,7 @@ json_row(sbuf *b, const db_result *r, int i)
         if (c == C_ATTEMPTS || c == C_DURATION) {
             sbuf_adds(b, v ? v : "null");
         } else if (c == C_ERROR) {
-            char *m = jobs_masked(v);
+            char *m = jobs_scrubbed(v);
             sbuf_json_strz(b, m);
             free(m);
         } else {

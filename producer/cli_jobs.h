@@ -14,7 +14,12 @@ int jobs_show(config *cfg, int argc, char **argv);
 int jobs_retry(config *cfg, int argc, char **argv);
 
 /* jobs_masked returns s with credentials scrubbed (mask_string), one line
- * (control characters become spaces), malloc'd; NULL for NULL. */
+ * (newlines and tabs become spaces) and escaped for the terminal (tty.h),
+ * malloc'd; NULL for NULL. */
 char *jobs_masked(const char *s);
+/* jobs_scrubbed returns s with credentials scrubbed (mask_string) and
+ * nothing else changed, malloc'd, for JSON output (the encoder escapes
+ * control characters); NULL for NULL. */
+char *jobs_scrubbed(const char *s);
 
 #endif

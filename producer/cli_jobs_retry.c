@@ -102,7 +102,7 @@ judge(const db_result *row, const retry_opts *o)
         return EX_DATAERR_;
     }
     if (as) {
-        fprintf(stderr, "syncq jobs retry: %s was already retried as %s\n", o->id, as);
+        fprintf(stderr, "syncq jobs retry: %s was already retried as %s\n", cli_tty(o->id), cli_tty(as));
         return EX_DATAERR_;
     }
     if (conflict && !o->hash && !o->force) {
@@ -280,7 +280,7 @@ from_row(rds *r, const config *cfg, const db_result *row, const retry_opts *o)
         fprintf(stderr, "syncq jobs retry: Redis: %s\n", r->errstr);
         rc = EX_UNAVAILABLE_;
     } else if ((rc = build(row, o, cfg, now, &b)) == 0 && (rc = push(r, cfg, db_value(row, 0, R_QUEUE), &b)) == 0) {
-        printf("retried %s as %s\n", o->id, b.new_id);
+        printf("retried %s as %s\n", cli_tty(o->id), cli_tty(b.new_id));
     }
     rebuilt_free(&b);
     return rc;

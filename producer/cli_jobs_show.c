@@ -57,7 +57,7 @@ text_job(const db_result *j)
         else if (c == F_RESULT) shown = mask_json_text(v, strlen(v)); /* handler output: scrub it too */
         if (c == F_DURATION) v = ops_fmt_ms(atoll(v), d, sizeof(d));
         if (c == F_RESULT && !shown) continue; /* never print what could not be masked */
-        printf("%-14s %s\n", fields[c], shown ? shown : v);
+        printf("%-14s %s\n", fields[c], shown ? cli_tty(shown) : cli_tty(v));
         free(shown);
     }
 }
@@ -70,10 +70,11 @@ text_history(const db_result *h)
     for (int i = 0; i < db_ntuples(h); i++) {
         const char *dur = db_value(h, i, H_DURATION), *due = db_value(h, i, H_DUE);
         char *err = jobs_masked(db_value(h, i, H_ERROR));
-        printf("%-24s %7s %-8s %-10s %8s  %s%s%s\n", db_value(h, i, H_AT), db_value(h, i, H_ATTEMPT) ? db_value(h, i, H_ATTEMPT) : "-",
-               db_value(h, i, H_EVENT), db_value(h, i, H_OUTCOME) ? db_value(h, i, H_OUTCOME) : "-",
+        printf("%-24s %7s %-8s %-10s %8s  %s%s%s\n", cli_tty(db_value(h, i, H_AT)),
+               db_value(h, i, H_ATTEMPT) ? cli_tty(db_value(h, i, H_ATTEMPT)) : "-", cli_tty(db_value(h, i, H_EVENT)),
+               db_value(h, i, H_OUTCOME) ? cli_tty(db_value(h, i, H_OUTCOME)) : "-",
                dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", err ? err : "", due ? "; retry due " : "",
-               due ? due : "");
+               due ? cli_tty(due) : "");
         free(err);
     }
     if (db_ntuples(h) == 0) printf("(no attempt recorded yet)\n");
@@ -92,7 +93,7 @@ json_value(sbuf *b, const db_result *r, int i, int c, int number, int document, 
     else if (number) sbuf_adds(b, v);
     else if (document && (m = mask_json_text(v, strlen(v))) != NULL) sbuf_adds(b, m);
     else if (document) sbuf_adds(b, "null");
-    else if (error && (m = jobs_masked(v)) != NULL) sbuf_json_strz(b, m);
+    else if (error && (m = jobs_scrubbed(v)) != NULL) sbuf_json_strz(b, m);
     else sbuf_json_strz(b, v);
     free(m);
 }

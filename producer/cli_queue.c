@@ -74,7 +74,7 @@ toggle(rds *r, const config *cfg, int pause, int argc, char **argv)
             fprintf(stderr, "syncq queue: %s\n", r->errstr);
             return EX_UNAVAILABLE_;
         }
-        printf("%s %s\n", argv[i], pause ? "paused" : "resumed");
+        printf("%s %s\n", cli_tty(argv[i]), pause ? "paused" : "resumed");
     }
     return EX_OK_;
 }
@@ -104,7 +104,7 @@ list(rds *r, const config *cfg)
         qkeys k;
         const char *q = rds_reply_str(rds_reply_at(x, i), NULL);
         keys_queue(&k, cfg->prefix, q, NULL);
-        printf("%-20s %-8s %10lld %10lld %10lld\n", q, int_of(r, "EXISTS", k.paused) == 1 ? "paused" : "active",
+        printf("%-20s %-8s %10lld %10lld %10lld\n", cli_tty(q), int_of(r, "EXISTS", k.paused) == 1 ? "paused" : "active",
                int_of(r, "LLEN", k.ready), int_of(r, "ZCARD", k.retry), int_of(r, "ZCARD", k.dead));
     }
     rds_reply_free(x);

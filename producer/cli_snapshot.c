@@ -18,6 +18,7 @@
 #include "fmacros.h"
 #include "cli_jobs.h"
 #include "cli_ops.h"
+#include "tty.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -275,10 +276,7 @@ val(const db_result *r, int row, int col)
 static char *
 cell(const char *s)
 {
-    char *c = xstrdup(s && *s ? s : "-");
-    for (char *p = c; *p; p++)
-        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
-    return c;
+    return tty_str(s && *s ? s : "-");
 }
 
 /* excerpt copies at most max characters of s (whole UTF-8 sequences) and
@@ -303,11 +301,11 @@ static void
 print_last(const db_result *r, const ls_opts *f)
 {
     int rows = db_ntuples(r);
-    printf("last successful sync of %s/%s%s\n", f->service, f->resource, rows ? " by scope:" : ": never");
+    printf("last successful sync of %s/%s%s\n", cli_tty(f->service), cli_tty(f->resource), rows ? " by scope:" : ": never");
     for (int i = 0; i < rows; i++) {
         char *scope = cell(val(r, i, 0));
         const char *at = db_value(r, i, 1);
-        if (at) printf("  %-30s %.19sZ  %s\n", scope, at, val(r, i, 2));
+        if (at) printf("  %-30s %.19sZ  %s\n", scope, cli_tty(at), cli_tty(val(r, i, 2)));
         else printf("  %-30s never\n", scope);
         free(scope);
     }
@@ -329,10 +327,10 @@ static void
 text_row(const db_result *r, int i, int ws, int wi)
 {
     char *scope = cell(val(r, i, C_SCOPE)), *id = cell(val(r, i, C_ID));
-    char *data = excerpt(val(r, i, C_DATA), DATA_COLUMN), *err = jobs_masked(db_value(r, i, C_ERROR));
+    char *data = excerpt(cli_tty(val(r, i, C_DATA)), DATA_COLUMN), *err = jobs_masked(db_value(r, i, C_ERROR));
     char *err_cut = err ? excerpt(err, ERROR_COLUMN) : NULL;
-    printf("%-*s  %-*s  %-7s  %.19sZ  %-*.*s  ", ws, scope, wi, id, val(r, i, C_STATUS), val(r, i, C_WRITTEN),
-           HASH_COLUMN, HASH_COLUMN, val(r, i, C_HASH));
+    printf("%-*s  %-*s  %-7s  %.19sZ  %-*.*s  ", ws, scope, wi, id, cli_tty(val(r, i, C_STATUS)),
+           cli_tty(val(r, i, C_WRITTEN)), HASH_COLUMN, HASH_COLUMN, cli_tty(val(r, i, C_HASH)));
     if (err_cut) printf("%-*s  %s\n", DATA_COLUMN + 3, data, err_cut);
     else printf("%s\n", data);
     free(err_cut);
@@ -369,7 +367,7 @@ json_row(sbuf *b, const db_result *r, int i, const ls_opts *f)
         if (c == C_DATA) {
             sbuf_adds(b, v); /* jsonb text: JSON already */
         } else if (c == C_ERROR) {
-            char *m = jobs_masked(v);
+            char *m = jobs_scrubbed(v);
             sbuf_json_strz(b, m);
             free(m);
         } else {

@@ -61,7 +61,7 @@ print_queues(const ops_fleet *f)
         if (q->next_due_ms < 0) snprintf(due, sizeof(due), "-");
         else if (q->next_due_ms <= f->now_ms) snprintf(due, sizeof(due), "now");
         else snprintf(due, sizeof(due), "in %s", ops_fmt_ms(q->next_due_ms - f->now_ms, age, sizeof(age)));
-        printf("%-16s %-7s %8lld %9s %9lld %7lld %-10s %7lld %8lld %8lld\n", q->name, q->paused ? "paused" : "active",
+        printf("%-16s %-7s %8lld %9s %9lld %7lld %-10s %7lld %8lld %8lld\n", cli_tty(q->name), q->paused ? "paused" : "active",
                q->ready, q->ready && q->oldest_age_ms < 0 ? "?" : ops_fmt_ms(q->oldest_age_ms, age, sizeof(age)),
                q->inflight, q->retry, due, q->dead, q->outbox, q->rejected);
     }
@@ -78,7 +78,7 @@ print_workers(const ops_fleet *f)
     printf("%-24s %8s %-7s %5s %10s\n", "HOST", "PID", "ROLE", "JOBS", "HEARTBEAT");
     for (int i = 0; i < f->nw; i++) {
         split_wid(f->w[i].wid, host, sizeof(host), pid, sizeof(pid));
-        printf("%-24s %8s %-7s %5lld %10s\n", host, pid, f->w[i].role, f->w[i].jobs,
+        printf("%-24s %8s %-7s %5lld %10s\n", cli_tty(host), cli_tty(pid), cli_tty(f->w[i].role), f->w[i].jobs,
                ops_fmt_ms(f->w[i].age_ms, age, sizeof(age)));
     }
 }

@@ -9,6 +9,7 @@
 #include "envelope.h"
 #include "funcs.h"
 #include "keys.h"
+#include "mask.h"
 #include "rds.h"
 
 #include <pwd.h>
@@ -57,6 +58,16 @@ print_ms(const char *label, const char *ms)
     printf("%s%s", label, ts);
 }
 
+/* print_error prints "; last error: E", masked (a dead letter stored by an
+ * older worker may hold secrets) and escaped for the terminal. */
+static void
+print_error(const char *e)
+{
+    char *m = mask_string(e);
+    printf("; last error: %s", cli_tty(m ? m : e));
+    free(m);
+}
+
 /* show prints a syncq_status reply; 1 when it found the job. */
 static int
 show(const char *id, const char *q, rds_reply *x)
@@ -64,12 +75,12 @@ show(const char *id, const char *q, rds_reply *x)
     const char *st = rds_reply_str(rds_reply_at(x, 0), NULL), *a = rds_reply_str(rds_reply_at(x, 1), NULL),
                *b = rds_reply_str(rds_reply_at(x, 2), NULL);
     if (!st || !strcmp(st, "unknown")) return 0;
-    printf("%s: %s in queue %s", id, st, q);
-    if (!strcmp(st, "queued")) printf(", %s job(s) ahead", a);
+    printf("%s: %s in queue %s", cli_tty(id), cli_tty(st), cli_tty(q));
+    if (!strcmp(st, "queued")) printf(", %s job(s) ahead", cli_tty(a));
     else if (!strcmp(st, "delayed") || !strcmp(st, "retrying")) print_ms(", due ", a);
-    else if (!strcmp(st, "running")) printf(" on worker %s", a);
+    else if (!strcmp(st, "running")) printf(" on worker %s", cli_tty(a));
     else if (!strcmp(st, "dead")) print_ms(" since ", a);
-    if (b) printf("; last error: %s", b);
+    if (b) print_error(b);
     printf("\n");
     return 1;
 }
@@ -87,9 +98,11 @@ from_audit(const config *cfg, const char *id)
         db_result *res = db_query(&d, "SELECT status, queue, attempts, coalesce(last_error, ''),"
                                       " coalesce(finished_at::text, '') FROM syncq_jobs WHERE job_id = $1", 1, params);
         if (res && db_ntuples(res) == 1) {
-            printf("%s: %s in queue %s after %s attempt(s) (audit)%s%s%s%s\n", id, db_value(res, 0, 0), db_value(res, 0, 1),
-                   db_value(res, 0, 2), *db_value(res, 0, 4) ? ", finished " : "", db_value(res, 0, 4),
-                   *db_value(res, 0, 3) ? "; last error: " : "", db_value(res, 0, 3));
+            printf("%s: %s in queue %s after %s attempt(s) (audit)%s%s", cli_tty(id), cli_tty(db_value(res, 0, 0)),
+                   cli_tty(db_value(res, 0, 1)), cli_tty(db_value(res, 0, 2)), *db_value(res, 0, 4) ? ", finished " : "",
+                   cli_tty(db_value(res, 0, 4)));
+            if (*db_value(res, 0, 3)) print_error(db_value(res, 0, 3));
+            printf("\n");
             found = 1;
         }
         db_result_free(res);

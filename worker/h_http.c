@@ -144,20 +144,15 @@ send_call(call *k, const char *method, const char *url, const char *body, int id
     return 0;
 }
 
-/* remote_error describes a failed answer with a masked excerpt of its body. */
+/* remote_error describes a failed answer with a masked excerpt of its body,
+ * masked whole and only then cut (http.c keeps at most HTTP_ERROR_BODY_MAX
+ * bytes of it, so this is bounded). */
 static void
 remote_error(call *k)
 {
-    char excerpt[EXCERPT_MAX + 1];
-    size_t n = k->rs.body.len < EXCERPT_MAX ? k->rs.body.len : EXCERPT_MAX;
-    char *masked = k->rs.body.len ? mask_json_text(k->rs.body.buf, k->rs.body.len) : NULL;
-    if (!masked && n) {
-        snprintf(excerpt, sizeof(excerpt), "%.*s", (int)n, k->rs.body.buf);
-        masked = mask_string(excerpt);
-        if (!masked) masked = xstrdup(excerpt);
-    }
-    snprintf(k->ctx->error, sizeof(k->ctx->error), "HTTP %d from %s: %.*s", k->rs.status, k->svc->name, EXCERPT_MAX,
-             masked ? masked : "");
+    char *masked = mask_excerpt(k->rs.body.buf, k->rs.body.len, EXCERPT_MAX);
+    snprintf(k->ctx->error, sizeof(k->ctx->error), "HTTP %d from %s: %s%s", k->rs.status, k->svc->name, masked,
+             k->rs.body_cut ? " (cut)" : "");
     free(masked);
 }
 

@@ -185,9 +185,9 @@ read_page(walk *w, const char *url, int *done)
     if (w->rs.retry_after_ms >= 0) ctx->retry_after_ms = w->rs.retry_after_ms;
     svc_status_class cls = svc_classify(NULL, w->rs.status);
     if (cls != ST_SUCCESS) {
-        char *m = w->rs.body.len ? mask_json_text(w->rs.body.buf, w->rs.body.len) : NULL;
-        fail(ctx, cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT, "page %d: HTTP %d: %.*s", w->pages + 1,
-             w->rs.status, EXCERPT_MAX, m ? m : "");
+        char *m = mask_excerpt(w->rs.body.buf, w->rs.body.len, EXCERPT_MAX); /* masked whole, then cut */
+        fail(ctx, cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT, "page %d: HTTP %d: %s", w->pages + 1,
+             w->rs.status, m);
         free(m);
         return cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT;
     }

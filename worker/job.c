@@ -153,12 +153,16 @@ job_start_record(job *j, const job_ctx *c, size_t *len)
     return record_build(&r, len);
 }
 
+/* set_header builds the wrapper line the step stores with the job. The error
+ * is masked here, before it leaves the process: Redis keeps it (dead letters,
+ * syncq status) outside any audit row's masking (docs/MASKING.md). */
 static void
 set_header(ack *a, const job *j, const char *error)
 {
     wrap w = j->w;
-    char buf[WRAP_ERR_MAX * 3 + 256];
-    snprintf(w.err, sizeof(w.err), "%s", error ? error : "");
+    char buf[WRAP_ERR_MAX * 3 + 256], *masked = error ? mask_string(error) : NULL;
+    snprintf(w.err, sizeof(w.err), "%s", masked ? masked : error ? error : "");
+    free(masked);
     w.ready_ms = -1;
     if (wrap_header(&w, buf, sizeof(buf)) == 0) snprintf(buf, sizeof(buf), WRAP_MAGIC "id=%s seen=%lld", w.tag,
                                                         (long long)w.seen_ms);

@@ -37,7 +37,11 @@ Admin (no auth):
                      "skip": 0, "rate": null, "seed": 1, "headers": {}, "body": {...}}
        the next `times` matching requests (-1: all) after `skip` answer status;
        with rate, that share of matching requests fails (seeded, repeatable);
-       headers lets a rule redirect (302 + Location) or add Retry-After
+       headers lets a rule redirect (302 + Location) or add Retry-After;
+       "text": "..." answers that text instead of the JSON body; "echo_header":
+       "X-Name" appends the request's value of that header to the text (or sets
+       "echo" in the JSON body), as services that quote the caller do;
+       "huge": N answers a JSON body of about N bytes (an error array)
   POST /_admin/throttle {"times": 1, "retry_after": 2, "match": "", "skip": 0}
        429 with Retry-After (a fail rule)
   POST /_admin/latency {"ms": 50, "match": ""}         delay matching requests (0: off)
@@ -146,8 +150,27 @@ class Rule:
         self.rng = random.Random(spec.get("seed", 1))
         self.headers = {str(k): str(v) for k, v in (spec.get("headers") or {}).items()}
         self.body = spec.get("body", {"error": "injected failure (status %d)" % self.status})
+        self.text = spec.get("text")
+        self.echo_header = spec.get("echo_header")
+        self.huge = int(spec.get("huge", 0))
         if not 100 <= self.status <= 599:
             raise ApiError(400, "status must be in 100..599")
+
+    def answer(self, headers):
+        """The body bytes this rule answers with, for a request with headers."""
+        if self.status in (204, 304):
+            return b""
+        echo = headers.get(self.echo_header, "") if self.echo_header else None
+        if self.huge:
+            item = {"code": "E_BAD_FIELD", "detail": "field is invalid"}
+            n = max(1, self.huge // (len(json.dumps(item)) + 1))
+            return dumps({"error": "too many problems", "errors": [item] * n})
+        if self.text is not None:
+            return (str(self.text) + (echo or "")).encode("utf-8")
+        if self.body is None:
+            return b""
+        body = dict(self.body, echo=echo) if echo is not None and isinstance(self.body, dict) else self.body
+        return dumps(body)
 
     def fires(self, target):
         """Called under the state lock for each API request; True when this
@@ -350,8 +373,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             time.sleep(delay)
         try:
             if rule is not None:
-                body = dumps(rule.body) if rule.body is not None and rule.status not in (204, 304) else b""
-                self.reply(rule.status, headers=rule.headers, raw=body)
+                self.reply(rule.status, headers=rule.headers, raw=rule.answer(self.headers))
             elif self.server.token is not None and auth != "Bearer " + self.server.token:
                 self.reply(401, {"error": "unauthorized"}, {"WWW-Authenticate": 'Bearer realm="mock"'})
             else:
