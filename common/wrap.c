@@ -60,6 +60,7 @@ parse_field(wrap *w, const char *k, size_t kl, const char *v, size_t vl)
     if (kl == 3 && !memcmp(k, "jid", 3)) return copy_token(v, vl, w->jid, sizeof(w->jid), 0);
     if (kl == 4 && !memcmp(k, "root", 4)) return copy_token(v, vl, w->root, sizeof(w->root), 0);
     if (kl == 3 && !memcmp(k, "err", 3)) return copy_token(v, vl, w->err, sizeof(w->err), 1);
+    if (kl == 4 && !memcmp(k, "lost", 4)) return copy_token(v, vl, w->lost, sizeof(w->lost), 0);
     return 0; /* unknown fields are skipped: newer writers may add some */
 }
 
