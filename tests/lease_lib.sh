@@ -49,10 +49,11 @@ all_succeeded() { [ "$(count "job_id LIKE 'L-%' AND status = 'success'")" = "$1"
 
 # no_overlap: no two runs of one job (same Idempotency-Key) intersect, every
 # run has ended, and every run but the last was abandoned by its worker (the
-# lease stopped it: a lost delivery never produces an outcome). Prints each
-# key's runs.
+# lease stopped it: a lost delivery never produces an outcome; no_overlap
+# loose skips that check). Prints each key's runs.
 no_overlap() {
-    calls | /usr/bin/python3 -c '
+    calls | LOOSE=${1:-} /usr/bin/python3 -c '
+import os
 import json, sys
 runs = {}
 for c in json.load(sys.stdin):
@@ -67,7 +68,7 @@ for key, rs in sorted(runs.items()):
         if a["end"] is None or a["end"] > b["time"]:
             print("OVERLAP: %s ran twice at once (%.2f s)" % (key, (a["end"] or 1e18) - b["time"]))
             bad = 1
-        if a["end"] is not None and not a["aborted"]:
+        if a["end"] is not None and not a["aborted"] and not os.environ["LOOSE"]:
             print("%s: a run before the last one answered (%.2f): its outcome was not cut off by the lease" % (key, a["end"] % 1000))
             bad = 1
     if rs[-1]["end"] is None:

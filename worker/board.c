@@ -1,7 +1,8 @@
 /* board.c - the status board: one slot per child in anonymous shared memory,
  * mapped by the master before it forks. A child writes which job it is
  * running and until when; the master reads it to enforce deadlines and, when
- * a child dies, to know which job died with it. A generation counter (odd
+ * a child dies, to know which job died with it. The master writes each
+ * child's lease deadline, which the child's watchdog reads (docs/LEASES.md). A generation counter (odd
  * while a slot is being written) lets the master read a slot without locks. */
 #include "fmacros.h"
 #include "worker.h"
