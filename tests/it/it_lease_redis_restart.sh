@@ -45,7 +45,7 @@ wait_for 60 "the job to end" done_
 q "SELECT rev, event, outcome, attempt, error FROM syncq_job_events WHERE job_id = 'L-1' ORDER BY rev"
 assert_eq "$(q "SELECT status FROM syncq_jobs WHERE job_id = 'L-1'")" success "status after three Redis restarts"
 assert_eq "$(q "SELECT count(*) FROM syncq_job_events WHERE job_id = 'L-1' AND outcome IN ('crash', 'poison')")" 0 "crash or poison events"
-runs=$(calls | /usr/bin/python3 -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if c["method"] == "POST"))')
-echo "runs of the job: $runs"
-[ "$runs" -ge 4 ] || fail "the restarts did not interrupt three runs ($runs runs)"
+runs=$(calls | /usr/bin/python3 -c 'import json,sys; print(sum(1 for c in json.load(sys.stdin) if c["method"] == "POST" and c["idempotency_key"] == "L-1"))')
+echo "runs of the job with Idempotency-Key L-1: $runs"
+[ "$runs" -ge 4 ] || fail "the restarts did not interrupt three runs with one Idempotency-Key ($runs runs)"
 no_overlap loose
