@@ -26,3 +26,18 @@ wait_for 30 "all eight jobs done after the kill" all_succeeded 8
 echo "all jobs done $(( $(now_ms) - t0 )) ms after the kill"
 no_overlap
 wait_for 10 "nothing left in flight" nothing_in_flight
+# the killed master's ids leave the workers set once their heartbeats are gone
+pruned() {
+    local w
+    for w in $(r SMEMBERS "$SYNCQ_PREFIX:workers"); do
+        [ "$(r EXISTS "$SYNCQ_PREFIX:hb:$w")" = 1 ] || return 1
+    done
+}
+wait_for 15 "dead worker ids pruned from $SYNCQ_PREFIX:workers" pruned
+# syncq stats ages heartbeats by each worker's own TTL (6 s), not its own setting (30 s here)
+SYNCQ_HEARTBEAT_TTL=30 bin/syncq stats --json | /usr/bin/python3 -c '
+import json, sys
+ws = json.load(sys.stdin)["workers"]
+ages = [w["heartbeat_age_ms"] for w in ws]
+print("heartbeat ages (ms):", ages)
+assert ws and all(0 <= a <= 6000 for a in ages), ages' || fail "syncq stats did not use the workers' own TTL"
