@@ -182,6 +182,14 @@ test: deps
 
 unit-build: $(UNIT_TESTS)
 
+# soak: every lease scenario (docs/LEASES.md) SOAK_RUNS times (10), one Redis
+# and PostgreSQL for all; the summary counts passes and failures per test.
+SOAK_TESTS = it_lease_stop,it_lease_pause,it_lease_partition,it_lease_stall_kill,it_lease_redis_restart
+SOAK_RUNS ?= 10
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) TESTS=$(SOAK_TESTS) REPEAT=$(SOAK_RUNS) bash tests/run.sh
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
@@ -241,6 +249,6 @@ uninstall:
 clean:
 	rm -rf build bin lib
 
-.PHONY: all deps unit unit-build test run bench clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
+.PHONY: all deps unit unit-build test soak run bench clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -346,9 +346,10 @@ check_all(const config *c, char *err, size_t errlen)
     if (strcmp(c->metrics_addr, "off") != 0 && config_parse_listen(c->metrics_addr, host, sizeof(host), &port) < 0)
         return errf(err, errlen, "SYNCQ_METRICS_ADDR=\"%.64s\" is invalid (use host:port, [v6]:port, :port or off)",
                     c->metrics_addr);
-    /* A master that misses half a TTL of refreshes kills its children (SPEC §10). */
-    if (c->heartbeat_every_s * 2 > c->heartbeat_ttl_s)
-        return errf(err, errlen, "SYNCQ_HEARTBEAT_EVERY=%d must be at most half of SYNCQ_HEARTBEAT_TTL=%d",
+    /* A child holds its lease for half the TTL after a refresh (docs/LEASES.md):
+     * at least two refreshes must fit in that. */
+    if (c->heartbeat_every_s * 3 > c->heartbeat_ttl_s)
+        return errf(err, errlen, "SYNCQ_HEARTBEAT_EVERY=%d must be at most a third of SYNCQ_HEARTBEAT_TTL=%d",
                     c->heartbeat_every_s, c->heartbeat_ttl_s);
     return 0;
 }

@@ -33,7 +33,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '17'
+local LIBRARY_VERSION = '18'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -41,13 +41,14 @@ local function now_ms()
     return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local WRAP_FIELDS = {ready = 'ms', jid = 'id', from = 'id', root = 'id', err = 'pct', dead = 'ms'}
+local WRAP_FIELDS = {ready = 'ms', jid = 'id', from = 'id', root = 'id', err = 'pct', dead = 'ms', lost = 'lost'}
 local WRAP_HDR_MAX = 16384
 
 local function wrap_value_ok(kind, v)
     if kind == 'ms' then return #v <= 15 and string.find(v, '^%d+$') ~= nil end
     if string.find(v, '[^\33-\126]') then return false end
     if kind == 'id' then return #v <= 128 end
+    if kind == 'lost' then return #v <= 151 end -- <reason>/<worker id> (docs/LEASES.md)
     local plain, n = string.gsub(v, '%%%x%x', '')
     return not string.find(plain, '%', 1, true) and #v - 2 * n <= 4095
 end
@@ -185,16 +186,54 @@ local function counters(att, tag)
     return math.floor(v / 1000), v % 1000
 end
 
+-- Leases and fencing (docs/LEASES.md). A delivery is owned by the worker
+-- whose in-flight list holds it; the worker id is the fencing token. A
+-- requeue of a worker's lists (its lease ran out, or it died) adds the id to
+-- the queue's fenced set in the same atomic step, and every later fetch,
+-- claim or step under that id is refused with a FENCED error, so a zombie
+-- can neither take new jobs nor write the outcome of one it lost. Worker ids
+-- are never reused (host:pid:boot), so a fenced id stays fenced.
+local FENCE_KEEP_MS = 86400000 -- a fenced id is remembered a day; a zombie lives at most TTL/2
+
+-- base_wid splits <prefix>:{Q}:inflight:<wid> (same hash slot as the queue).
+local function base_wid(inflight)
+    return string.match(inflight, '^(.*{[^}]+}):inflight:(.*)$')
+end
+
+local function is_fenced(inflight)
+    local base, wid = base_wid(inflight)
+    return base ~= nil and redis.call('ZSCORE', base .. ':fenced', wid) ~= false
+end
+
+local function fenced_error(inflight)
+    local _, wid = base_wid(inflight)
+    return redis.error_reply('FENCED worker ' .. tostring(wid) .. ' lost its lease: its jobs were requeued')
+end
+
+-- crash_field: confirmed crashes of a job (its worker died by a signal while
+-- Redis was reachable and its lease valid), counted by the master through
+-- syncq_crash; the poison rule counts these, never deliveries lost to a
+-- Redis outage or an expired lease.
+local function crash_field(tag)
+    return 'c:' .. tag
+end
+
+-- discard_record(rec, wid) turns a fenced worker's outcome record into an
+-- event that says it was thrown away (defined below, after record()).
+local discard_record
+
 -- syncq_fetch KEYS: ready inflight outbox att seq paused  ARGV: max_batch outbox_max
 -- Moves up to max_batch jobs into the caller's in-flight list. Reply:
--- {status, fetch_us, entry1, attempts1, deliveries1, ...}; fetch_us is Redis
+-- {status, fetch_us, entry1, attempts1, lost1, crashes1, ...} (lost: deliveries
+-- since the last clean end; crashes: those a master saw die); fetch_us is Redis
 -- TIME in microseconds, the order jobs were taken in across queues (lanes
 -- are tested on it); status 0 = ok, 1 = the
 -- outbox is over its limit (PostgreSQL is behind), 2 = the queue is paused
--- (syncq queue pause): fetch nothing.
+-- (syncq queue pause): fetch nothing. A fenced worker gets a FENCED error.
 local function fetch(keys, args)
     local ready, inflight, outbox, att, seq = keys[1], keys[2], keys[3], keys[4], keys[5]
     local n, limit = tonumber(args[1]), tonumber(args[2])
+    if is_fenced(inflight) then return fenced_error(inflight) end
     if keys[6] and redis.call('EXISTS', keys[6]) == 1 then return {2} end
     if redis.call('LLEN', outbox) > limit then return {1} end
     local got = redis.call('RPOP', ready, n)
@@ -217,13 +256,19 @@ local function fetch(keys, args)
         end
     end
     redis.call('LPUSH', inflight, unpack(got))
-    local c = redis.call('HMGET', att, unpack(tags))
+    local fields = {}
+    for j = 1, #got do
+        fields[2 * j - 1] = tags[j]
+        fields[2 * j] = crash_field(tags[j])
+    end
+    local c = redis.call('HMGET', att, unpack(fields))
     local out = {0, t[1] .. string.format('%06d', tonumber(t[2]))}
     for j = 1, #got do
-        local v = tonumber(c[j]) or 0
+        local v = tonumber(c[2 * j - 1]) or 0
         out[#out + 1] = got[j]
         out[#out + 1] = math.floor(v / 1000)
         out[#out + 1] = v % 1000
+        out[#out + 1] = tonumber(c[2 * j]) or 0
     end
     return out
 end
@@ -231,6 +276,12 @@ end
 -- syncq_claim KEYS: inflight att seq
 -- After a blocking BLMOVE put a job at the head of inflight: wrap it.
 local function claim(keys, _)
+    if is_fenced(keys[1]) then
+        -- the BLMOVE ran after our requeue: put the job back for live workers
+        local base = base_wid(keys[1])
+        while redis.call('LMOVE', keys[1], base .. ':ready', 'LEFT', 'RIGHT') do end
+        return fenced_error(keys[1])
+    end
     local e = redis.call('LINDEX', keys[1], 0)
     if not e then return {0} end
     local t = redis.call('TIME')
@@ -238,7 +289,8 @@ local function claim(keys, _)
         redis.sha1hex(keys[1]))
     if w ~= e then redis.call('LSET', keys[1], 0, w) end
     local a, d = counters(keys[2], tag)
-    return {0, t[1] .. string.format('%06d', tonumber(t[2])), w, a, d}
+    local c = tonumber(redis.call('HGET', keys[2], crash_field(tag))) or 0
+    return {0, t[1] .. string.format('%06d', tonumber(t[2])), w, a, d, c}
 end
 
 -- is_tag says whether entry e carries tag (its header starts "~syncq1 id=<tag>").
@@ -326,6 +378,16 @@ local function step(keys, args)
     local acked, missing = 0, 0
     local recs, done = {}, {}
     local i = 4
+    if is_fenced(inflight) then
+        -- a zombie's late outcome: the live attempt owns the job's row now
+        local _, wid = base_wid(inflight)
+        for _ = 1, n do
+            if args[i + 4] ~= '' then recs[#recs + 1] = discard_record(args[i + 4], wid) end
+            i = i + 5
+        end
+        if #recs > 0 then redis.call('RPUSH', outbox, unpack(recs)) end
+        return fenced_error(inflight)
+    end
     for _ = 1, n do
         local tag, disp, arg, hdr, rec = args[i], args[i + 1], args[i + 2], args[i + 3], args[i + 4]
         local due_us
@@ -349,6 +411,7 @@ local function step(keys, args)
                     local a = counters(att, tag)
                     if undo == ' undo' then a = a - 1 end
                     if a > 0 then redis.call('HSET', att, tag, a * 1000) else redis.call('HDEL', att, tag) end
+                    redis.call('HDEL', att, crash_field(tag))
                 else
                     local m = dead_member(deadjobs, arg, tag)
                     redis.call('ZADD', dead, ms, m)
@@ -371,7 +434,10 @@ local function step(keys, args)
             if disp == 'done' and rec ~= '' then recs[#recs + 1] = stamp(rec, us) end
         end
     end
-    if #done > 0 then redis.call('HDEL', att, unpack(done)) end
+    if #done > 0 then
+        for j = 1, #done do done[#done + 1] = crash_field(done[j]) end
+        redis.call('HDEL', att, unpack(done))
+    end
     local stag, srec = args[i], args[i + 1]
     if stag and stag ~= '' then
         redis.call('HINCRBY', att, stag, 1001)
@@ -381,21 +447,37 @@ local function step(keys, args)
     return {acked, missing}
 end
 
--- syncq_requeue KEYS: inflight ready owners claim outbox  ARGV: worker_id
+-- syncq_requeue KEYS: inflight ready owners claim outbox  ARGV: worker_id reason
 -- Returns a dead worker's jobs to the front of its queue (oldest first) and
--- its claimed audit records to the front of the outbox.
+-- its claimed audit records to the front of the outbox, and fences the
+-- worker id on this queue in the same step (docs/LEASES.md): from now on its
+-- fetch, claim and step are refused. reason (lease: its heartbeat ran out;
+-- exit: its master saw it die) and the id are stamped on each job's header
+-- (lost=<reason>/<id>) so the next start's "lost" event names them.
 local function requeue(keys, args)
     local inflight, ready, owners, claimk, outbox = keys[1], keys[2], keys[3], keys[4], keys[5]
+    local wid, reason = args[1], args[2] or 'lease'
     local jobs, recs = 0, 0
     local wk = wraps_key(ready)
-    local e = redis.call('LMOVE', inflight, ready, 'LEFT', 'RIGHT')
+    local e = redis.call('LPOP', inflight)
     while e do
-        vouch(wk, e)
+        if wrap_parse(e) then
+            local hdr, raw = split(e)
+            e = set_field(hdr, 'lost', reason .. '/' .. wid) .. '\n' .. raw
+            vouch(wk, e)
+        end
+        redis.call('RPUSH', ready, e)
         jobs = jobs + 1
-        e = redis.call('LMOVE', inflight, ready, 'LEFT', 'RIGHT')
+        e = redis.call('LPOP', inflight)
     end
     while redis.call('LMOVE', claimk, outbox, 'RIGHT', 'LEFT') do recs = recs + 1 end
-    redis.call('SREM', owners, args[1])
+    redis.call('SREM', owners, wid)
+    local base = base_wid(inflight)
+    if base then
+        local ms = now_ms()
+        redis.call('ZADD', base .. ':fenced', ms, wid)
+        redis.call('ZREMRANGEBYSCORE', base .. ':fenced', '-inf', ms - FENCE_KEEP_MS)
+    end
     return {jobs, recs}
 end
 
@@ -406,6 +488,26 @@ local function record_push(keys, args)
     local us = now_us()
     for j = 1, #args do args[j] = stamp(args[j], us) end
     return redis.call('RPUSH', keys[1], unpack(args))
+end
+
+-- syncq_crash KEYS: inflight att outbox  ARGV: tag record
+-- A master saw the worker holding job tag die (a signal, while Redis was
+-- reachable and the lease valid): count a crash toward the poison rule and
+-- push the crash record. Nothing happens (reply 0) when the worker was
+-- fenced or the job is no longer in its list: then its delivery was lost to
+-- a lease, not to the job.
+local function crash(keys, args)
+    local inflight, att, outbox = keys[1], keys[2], keys[3]
+    if is_fenced(inflight) then return 0 end
+    local found = false
+    for _, x in ipairs(redis.call('LRANGE', inflight, 0, -1)) do
+        if is_tag(x, args[1]) then found = true break end
+    end
+    if not found then return 0 end
+    redis.call('HINCRBY', att, crash_field(args[1]), 1)
+    -- the record's times on Redis's clock, as a step would stamp them
+    if args[2] and args[2] ~= '' then redis.call('RPUSH', outbox, stamp(args[2], now_us())) end
+    return 1
 end
 
 -- syncq_outbox_claim KEYS: outbox claim  ARGV: max
@@ -795,6 +897,22 @@ local function record(r)
     return 'r2\t' .. table.concat(cols, '\t') .. '\n'
 end
 
+discard_record = function(rec, wid)
+    local cols, pos = {}, 4
+    while #cols < 12 do
+        local tab = string.find(rec, '\t', pos, true)
+        if not tab then break end
+        cols[#cols + 1] = string.sub(rec, pos, tab - 1)
+        pos = tab + 1
+    end
+    local id = string.gsub(cols[1] or '', '\\\\', '\\')
+    local rev = tonumber(cols[2]) or 0
+    local status = cols[12] or '?'
+    return record({id = id, rev = 0, queue = cols[3], status = 'queued', event = 'lost', outcome = 'discarded',
+        ev_error = 'lease lost: outcome discarded (worker ' .. wid .. ', ' .. status .. ')', at = now_us(),
+        ev_rev = 3000000 + rev})
+end
+
 -- queued_line is record() for the hot path: the queued row of a new job,
 -- with the always-empty columns as one constant.
 local QUEUED_TAIL = '\tqueued\t0\t\\N\t\\N\t\\N\t'
@@ -1079,6 +1197,7 @@ redis.register_function('syncq_fetch', fetch)
 redis.register_function('syncq_claim', claim)
 redis.register_function('syncq_step', step)
 redis.register_function('syncq_requeue', requeue)
+redis.register_function('syncq_crash', crash)
 redis.register_function('syncq_outbox_claim', outbox_claim)
 redis.register_function('syncq_record_push', record_push)
 redis.register_function('syncq_outbox_done', outbox_done)

@@ -41,6 +41,16 @@ copy_id(const char *v, size_t n, char *out)
     return 0;
 }
 
+/* copy_lost copies a lost=<reason>/<worker id> value (docs/LEASES.md). */
+static int
+copy_lost(const char *v, size_t n, char *out, size_t outlen)
+{
+    if (n < 1 || n >= outlen || !printable(v, n)) return -1;
+    memcpy(out, v, n);
+    out[n] = '\0';
+    return 0;
+}
+
 /* copy_pct percent-decodes a PCT value into out. */
 static int
 copy_pct(const char *v, size_t n, char *out, size_t outlen)
@@ -76,8 +86,8 @@ parse_ms(const char *v, size_t n, int64_t *out)
     return 0;
 }
 
-enum { F_ID, F_SEEN, F_READY, F_DEAD, F_JID, F_FROM, F_ROOT, F_ERR, F_N };
-static const char *const field_names[F_N] = {"id", "seen", "ready", "dead", "jid", "from", "root", "err"};
+enum { F_ID, F_SEEN, F_READY, F_DEAD, F_JID, F_FROM, F_ROOT, F_ERR, F_LOST, F_N };
+static const char *const field_names[F_N] = {"id", "seen", "ready", "dead", "jid", "from", "root", "err", "lost"};
 
 static int
 field_of(const char *k, size_t kl)
@@ -98,6 +108,7 @@ parse_field(wrap *w, int f, const char *v, size_t vl)
     case F_JID: return copy_id(v, vl, w->jid);
     case F_FROM: return copy_id(v, vl, w->from);
     case F_ROOT: return copy_id(v, vl, w->root);
+    case F_LOST: return copy_lost(v, vl, w->lost, sizeof(w->lost));
     default: return copy_pct(v, vl, w->err, sizeof(w->err));
     }
 }

@@ -27,6 +27,7 @@ typedef struct wrap {
     char from[WRAP_TAG_MAX]; /* replayed_from job id, empty for none */
     char root[WRAP_TAG_MAX]; /* first job of the replay chain, empty for none */
     char err[WRAP_ERR_MAX];  /* last error (decoded), empty for none */
+    char lost[WRAP_TAG_MAX + 16]; /* <reason>/<worker id> of the last requeue (docs/LEASES.md), empty for none */
     const char *raw;         /* borrowed: the producer's bytes */
     size_t rawlen;
 } wrap;

@@ -119,10 +119,14 @@ add_worker(ops_fleet *f, const config *cfg, const char *wid, const rds_reply *ro
     const char *s = rds_reply_type(role) == RDS_STR ? rds_reply_str(role, NULL) : NULL;
     long long ms = rds_reply_int(pttl);
     if (!s) return; /* the lease ran out: the reaper returns its jobs */
+    /* the value is "<role> <ttl s>": the worker's own TTL (older workers: the role alone) */
+    const char *sp = strchr(s, ' ');
+    long long ttl_s = sp ? atoll(sp + 1) : 0;
+    if (ttl_s <= 0) ttl_s = cfg->heartbeat_ttl_s;
     ops_worker *w = &f->w[f->nw++];
     w->wid = xstrdup(wid);
-    w->role = xstrdup(s);
-    w->age_ms = ms >= 0 ? (int64_t)cfg->heartbeat_ttl_s * 1000 - ms : -1;
+    w->role = sp ? xstrndup(s, (size_t)(sp - s)) : xstrdup(s);
+    w->age_ms = ms >= 0 ? ttl_s * 1000 - ms : -1;
     if (w->age_ms < 0 && ms >= 0) w->age_ms = 0; /* a master with a longer TTL setting */
     w->jobs = jobs_of(f, wid);
 }

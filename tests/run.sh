@@ -8,6 +8,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 70
 B=${BUILD_DIR:-build/rel}
 ONLY=${TESTS:-}          # e.g. TESTS=it_poison make test; VERBOSE=1 shows passing logs too
+REPEAT=${REPEAT:-1}      # runs of each integration test (make soak)
 . scripts/servers.sh
 
 tmp=$(mktemp -d /tmp/syncq-test.XXXXXX)
@@ -100,11 +101,21 @@ export SQ_TEMPLATE=syncq_tpl SQ_TMP="$tmp"
 for t in tests/it/*.sh; do
     name=$(basename "$t" .sh)
     selected "$name" || continue
-    s=$(date +%s)
-    timeout -k 10 300 bash "$t" > "$tmp/$name.log" 2>&1
-    rc=$?
-    record "$name ($(( $(date +%s) - s )) s)" $rc "$tmp/$name.log"
+    for run in $(seq 1 "$REPEAT"); do
+        label=$name
+        [ "$REPEAT" = 1 ] || label="$name#$run"
+        s=$(date +%s)
+        timeout -k 10 300 bash "$t" > "$tmp/$name.log" 2>&1
+        rc=$?
+        record "$label ($(( $(date +%s) - s )) s)" $rc "$tmp/$name.log"
+        echo "$name $rc" >> "$tmp/runs.txt"
+    done
 done
+if [ "$REPEAT" != 1 ] && [ -f "$tmp/runs.txt" ]; then
+    echo "== per test ($REPEAT runs each)"
+    awk '{ n[$1]++; if ($2 == 0) ok[$1]++ } END { for (t in n) printf "%-28s %d/%d passed\n", t, ok[t], n[t] }' \
+        "$tmp/runs.txt" | sort
+fi
 
 reports=$(san_reports "$tmp" | sort -u)
 if [ -n "$reports" ]; then

@@ -1,7 +1,8 @@
 /* board.c - the status board: one slot per child in anonymous shared memory,
  * mapped by the master before it forks. A child writes which job it is
  * running and until when; the master reads it to enforce deadlines and, when
- * a child dies, to know which job died with it. A generation counter (odd
+ * a child dies, to know which job died with it. The master writes each
+ * child's lease deadline, which the child's watchdog reads (docs/LEASES.md). A generation counter (odd
  * while a slot is being written) lets the master read a slot without locks. */
 #include "fmacros.h"
 #include "worker.h"
@@ -10,9 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 struct board_slot {
     atomic_uint gen;
+    _Atomic int64_t lease_until_ms; /* written by the master only; not covered by gen */
     board_job job;
     stats_table stats; /* the child's job counters (stats.h): not covered by gen */
 };
@@ -75,6 +78,26 @@ board_read(board_slot *s, board_job *out)
         if (atomic_load_explicit(&s->gen, memory_order_relaxed) == g1) return 0;
     }
     return -1;
+}
+
+void
+board_lease_set(board_slot *s, int64_t until_ms)
+{
+    if (s) atomic_store_explicit(&s->lease_until_ms, until_ms, memory_order_release);
+}
+
+int64_t
+board_lease(board_slot *s)
+{
+    return s ? atomic_load_explicit(&s->lease_until_ms, memory_order_acquire) : INT64_MAX;
+}
+
+int64_t
+board_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 void

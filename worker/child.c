@@ -23,6 +23,7 @@
 #define REDIS_TIMEOUT_MS 5000 /* above the 1 s block of BLMOVE (SPEC §10) */
 
 #define SLOW_JOB_MS 20 /* a batch with a job slower than this shrinks the next fetch to 1 */
+#define LEASE_CHECK_MS 100 /* the lease watchdog's period: a child outlives its lease by at most this */
 
 static volatile sig_atomic_t abort_now; /* handlers poll it; set on the way out */
 static pid_t master_pid;
@@ -47,6 +48,47 @@ on_term(int sig, siginfo_t *si, void *uctx)
         abort_now = 1;
         _exit(CHILD_EXIT_KILLED);
     }
+}
+
+/* on_lease is the lease watchdog (docs/LEASES.md): a periodic SIGALRM that
+ * ends the child, job and all, once the deadline its master last renewed on
+ * the status board has passed. It needs nothing from the master, so a
+ * stopped, blocked or partitioned master cannot keep a child running past
+ * its lease. Only async-signal-safe calls: clock_gettime, an atomic load,
+ * write, _exit. The job is not acknowledged: it stays in our in-flight list
+ * for the requeue. */
+static void
+on_lease(int sig)
+{
+    static const char msg[] = "{\"level\":\"error\",\"event\":\"child.lease\",\"msg\":"
+                              "\"lease not renewed in time: stopping (the job is not acknowledged)\"}\n";
+    (void)sig;
+    if (board_mono_ms() <= board_lease(my_slot)) return;
+    ssize_t w = write(2, msg, sizeof(msg) - 1);
+    (void)w; /* we are leaving either way */
+    _exit(CHILD_EXIT_LEASE);
+}
+
+/* lease_watch arms the watchdog: SIGALRM every LEASE_CHECK_MS on
+ * CLOCK_MONOTONIC. SA_RESTART keeps it out of the way of hiredis, libpq and
+ * curl (CURLOPT_NOSIGNAL: curl never uses SIGALRM itself). */
+static int
+lease_watch(void)
+{
+    struct sigaction sa;
+    struct sigevent ev;
+    timer_t t;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_lease;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) < 0) return -1;
+    memset(&ev, 0, sizeof(ev));
+    ev.sigev_notify = SIGEV_SIGNAL;
+    ev.sigev_signo = SIGALRM;
+    if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0) return -1;
+    struct itimerspec its = {{0, LEASE_CHECK_MS * 1000000L}, {0, LEASE_CHECK_MS * 1000000L}};
+    return timer_settime(t, 0, &its, NULL);
 }
 
 int
@@ -176,9 +218,11 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
         }
     }
     size_t len;
+    on_lease(SIGALRM); /* no job starts on a lapsed lease (the watchdog would end it anyway) */
     char *rec = job_start_record(&j, c, &len);
-    board_job bj = {1, b->queue, j.started_ms, j.started_ms + job_timeout_ms(&j, c->cfg), ""};
+    board_job bj = {1, b->queue, j.started_ms, j.started_ms + job_timeout_ms(&j, c->cfg), "", ""};
     snprintf(bj.tag, sizeof(bj.tag), "%s", j.w.tag);
+    snprintf(bj.id, sizeof(bj.id), "%s", j.id);
     board_begin(my_slot, &bj); /* before the step: if we die, the master knows the job */
     rc = fetch_step(f, b->queue, p->acks, p->n, j.w.tag, rec, len);
     free(rec);
@@ -293,6 +337,11 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
         http_handlers_register(svc);
         sync_handlers_register(svc);
     }
+    if (lease_watch() < 0) {
+        log_msg(LOG_ERROR, "child.lease", "timer_create() for the lease watchdog failed: %s", strerror(errno));
+        rc = CHILD_EXIT_CONFIG;
+        goto out;
+    }
     if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) < 0 || funcs_ensure(&r) < 0 ||
         reaper_register(&r, cfg, wid, "child") < 0) {
         log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
@@ -302,6 +351,12 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     log_msg(LOG_DEBUG, "child.start", "worker %s ready", wid);
     for (;;) {
         if (loop(&f, &c, ctl_fd) == 0) break;
+        if (strstr(r.errstr, "FENCED")) {
+            /* our jobs were requeued: whatever we had not acknowledged runs elsewhere */
+            log_msg(LOG_ERROR, "child.lease", "lease lost: outcome discarded (%s)", r.errstr);
+            rc = CHILD_EXIT_LEASE;
+            goto out;
+        }
         log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
         goto out; /* the master respawns us; our in-flight jobs go back to the queue */
     }

@@ -57,7 +57,7 @@ queue_order(fetcher *f, int *order)
         if (i != best) order[k++] = i;
 }
 
-/* fill takes the jobs out of a reply {status, fetch_us, e1, a1, d1, ...}. */
+/* fill takes the jobs out of a reply {status, fetch_us, e1, a1, l1, c1, ...}. */
 static void
 fill(batch *b, rds_reply *x, int qi)
 {
@@ -68,12 +68,13 @@ fill(batch *b, rds_reply *x, int qi)
     b->queue = qi;
     b->backpressure = rds_reply_int(rds_reply_at(x, 0)) == 1;
     b->paused = rds_reply_int(rds_reply_at(x, 0)) == 2;
-    for (size_t i = 2; i + 2 < len && b->n < FETCH_MAX_BATCH; i += 3) {
+    for (size_t i = 2; i + 3 < len && b->n < FETCH_MAX_BATCH; i += 4) {
         fetched *j = &b->jobs[b->n++];
         j->fetch_us = fetch_us;
         j->entry = rds_reply_str(rds_reply_at(x, i), &j->len);
         j->attempts = (int)rds_reply_int(rds_reply_at(x, i + 1));
-        j->crashes = (int)rds_reply_int(rds_reply_at(x, i + 2));
+        j->lost = (int)rds_reply_int(rds_reply_at(x, i + 2));
+        j->crashes = (int)rds_reply_int(rds_reply_at(x, i + 3));
     }
 }
 

@@ -53,6 +53,25 @@ fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
 
 /* ---- the per-target lock ---- */
 
+/* lock_inherit takes over a lock that holds our own job id: an earlier
+ * delivery of this job took it and lost its lease. That delivery has
+ * stopped before this one could start (docs/LEASES.md), so waiting for the
+ * lock to expire (the timeout plus LOCK_MARGIN_MS) would only strand the
+ * job. 1 ours now, 0 another job's, -1 Redis. */
+static int
+lock_inherit(call *k, rds *r, const char *px)
+{
+    rds_reply *x = rds_cmdf(r, "GET %s", k->lock);
+    int rc = !rds_reply_ok(r, x) ? -1 : rds_reply_type(x) == RDS_STR && !strcmp(rds_reply_str(x, NULL), k->ctx->job_id);
+    rds_reply_free(x);
+    if (rc == 1) {
+        x = rds_cmdf(r, "PEXPIRE %s %s", k->lock, px);
+        if (!rds_reply_ok(r, x)) rc = -1;
+        rds_reply_free(x);
+    }
+    return rc;
+}
+
 static int
 lock_take(call *k)
 {
@@ -70,6 +89,7 @@ lock_take(call *k)
     rds_reply *x = rds_cmd(r, 6, argv, lens);
     int rc = !rds_reply_ok(r, x) ? -1 : rds_reply_type(x) == RDS_STATUS ? 1 : 0;
     rds_reply_free(x);
+    if (rc == 0) rc = lock_inherit(k, r, px);
     return rc;
 }
 

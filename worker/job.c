@@ -129,22 +129,43 @@ base_record(const job *j, const job_ctx *c, record *r)
     r->payload = j->payload;
 }
 
+/* lost_why explains the lost delivery before this one from the requeue's
+ * stamp (lost=<reason>/<worker>, docs/LEASES.md): whose it was and whether
+ * its lease ran out or it died. Returns the event outcome. */
+static const char *
+lost_why(const job *j, char *err, size_t len)
+{
+    const char *who = strchr(j->w.lost, '/');
+    int lease = !strncmp(j->w.lost, "lease/", 6);
+    who = who ? who + 1 : "unknown";
+    if (lease) {
+        snprintf(err, len, "lease of worker %s ran out during attempt %d: it was stopped, the job requeued", who,
+                 j->f->attempts);
+        return "lease";
+    }
+    if (j->f->crashes > 0) {
+        snprintf(err, len, "worker %s died during attempt %d", who, j->f->attempts);
+        return "crash";
+    }
+    snprintf(err, len, "worker %s lost attempt %d (Redis or its lease went away)", who, j->f->attempts);
+    return "lost";
+}
+
 char *
 job_start_record(job *j, const job_ctx *c, size_t *len)
 {
     record r;
-    char err[128];
+    char err[512];
     j->started_ms = job_now_ms();
     base_record(j, c, &r);
     r.status = "running";
     r.attempts = j->attempt;
     r.started_us = RECORD_NOW; /* the start step's Redis TIME */
     r.rev = record_rev(j->attempt, REC_RUNNING);
-    if (j->f->crashes > 0) {
-        /* the delivery before this one died with its worker */
-        snprintf(err, sizeof(err), "worker died during attempt %d", j->f->attempts);
+    if (j->f->lost > 0) {
+        /* the delivery before this one never ended cleanly */
         r.event = "lost";
-        r.ev_outcome = "crash";
+        r.ev_outcome = lost_why(j, err, sizeof(err));
         r.ev_error = err;
         r.ev_attempt = j->f->attempts;
         r.ev_at_us = RECORD_NOW;

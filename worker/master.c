@@ -32,6 +32,8 @@
 #define PROMOTE_EVERY_MS 500
 #define REDIS_LOG_EVERY 100   /* failed connects per log line while Redis is away (10 s of ticks) */
 #define WRITER_GRACE_MS 10000 /* after the job children's grace, for the last audit records */
+#define REDIS_TIMEOUT_MAX_MS 2000 /* the master's Redis timeout: TTL/6, at most this (docs/LEASES.md) */
+#define REDIS_TIMEOUT_MIN_MS 200
 
 enum { ROLE_JOB = 0, ROLE_WRITER = 1 };
 
@@ -48,6 +50,7 @@ typedef struct slot {
     int64_t timeout_ms;     /* the deadline it missed */
     int killed;             /* SIGKILL sent */
     int shutdown_killed;    /* killed because the shutdown grace ran out */
+    int lease_killed;       /* killed because its lease ran out or was fenced */
 } slot;
 
 typedef struct master {
@@ -59,6 +62,7 @@ typedef struct master {
     int nslots;             /* slots[0] is the writer; 1..nslots-1 job children */
     int want;               /* job children wanted (SIGTTIN/SIGTTOU); slots past it retire */
     int64_t last_lease_ok_ms, next_beat_ms, next_sweep_ms, next_promote_ms, next_schedule_ms;
+    int lease_failing;      /* refreshes are failing: logged once, then once more on the kill */
     board_slot *board;      /* shared with the children, MAX_SLOTS slots */
     mhttp http;             /* /metrics and /healthz (SYNCQ_METRICS_ADDR); closed in children */
     metrics_counters mc;    /* restarts, crashes, reconnects, reaped children's job counters */
@@ -139,6 +143,25 @@ static void begin_stop(master *m, int64_t now);
 static void publish_defaults(master *m);
 static void trim(master *m);
 
+/* lease_ms is how long a child may run after a refresh Redis accepted: half
+ * the TTL, so it has stopped well before its heartbeat key can expire and
+ * another master requeue its jobs (docs/LEASES.md). */
+static int64_t
+lease_ms(const master *m)
+{
+    return (int64_t)m->cfg->heartbeat_ttl_s * 500;
+}
+
+/* redis_timeout_ms bounds every Redis call of the master (connect, read,
+ * write) well under the lease, so no call can hold its loop past the
+ * deadlines it keeps. */
+static int
+redis_timeout_ms(const master *m)
+{
+    int t = m->cfg->heartbeat_ttl_s * 1000 / 6;
+    return t > REDIS_TIMEOUT_MAX_MS ? REDIS_TIMEOUT_MAX_MS : t < REDIS_TIMEOUT_MIN_MS ? REDIS_TIMEOUT_MIN_MS : t;
+}
+
 /* ---- children ---- */
 
 static void
@@ -204,8 +227,11 @@ spawn(master *m, int idx)
         return -1;
     }
     board_clear(board_at(m->board, idx));
+    /* the child registers its heartbeat right away; until the first refresh
+     * it holds the lease of a fresh key */
+    board_lease_set(board_at(m->board, idx), now_ms() + lease_ms(m));
     s->term_at_ms = s->timeout_ms = 0;
-    s->killed = s->shutdown_killed = 0;
+    s->killed = s->shutdown_killed = s->lease_killed = 0;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -225,6 +251,9 @@ spawn(master *m, int idx)
     s->told = 0;
     s->born_ms = now_ms();
     worker_id(s->wid, sizeof(s->wid), m->boot, (int)pid);
+    /* the heartbeat exists before the first refresh (SET XX) can miss it */
+    if (m->connected && reaper_register(&m->r, m->cfg, s->wid, s->role == ROLE_WRITER ? "writer" : "child") < 0)
+        redis_lost(m);
     if (m->quiet && s->role == ROLE_JOB) order(s, 'p');
     log_msg(LOG_DEBUG, "master.spawn", "started %s %d", s->role == ROLE_WRITER ? "writer" : "child", (int)pid);
     return 0;
@@ -246,6 +275,12 @@ salvage(master *m, slot *s, int idx, int st, long maxrss_kb)
     if (!m->connected || board_read(board_at(m->board, idx), &bj) < 0 || !bj.running) return;
     describe_exit(st, why, sizeof(why));
     salvage_kind kind = SALVAGE_CRASH;
+    /* a crash (for the poison rule) is a death by a signal we did not send
+     * for a lease, while its lease held; a child that left on its own (its
+     * lease ran out, it lost Redis, it was fenced) only lost its delivery,
+     * which the requeue records */
+    int lost = !WIFSIGNALED(st) || s->lease_killed || now_ms() > board_lease(board_at(m->board, idx));
+    if (lost && !s->timeout_ms && !s->shutdown_killed) return;
     if (s->timeout_ms) {
         kind = SALVAGE_TIMEOUT;
         snprintf(how, sizeof(how), "timeout after %lld ms", (long long)s->timeout_ms);
@@ -282,7 +317,9 @@ reaped(master *m, int idx, int st, long maxrss_kb)
     if (s->role == ROLE_JOB) salvage(m, s, idx, st, maxrss_kb);
     count_exit(m, s, idx, st);
     /* we know it is dead: return its jobs now rather than after its lease */
-    if (m->connected && reaper_requeue(&m->r, m->cfg, s->wid) == 0) reaper_forget(&m->r, m->cfg, s->wid);
+    int lease = s->lease_killed || (WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_LEASE);
+    if (m->connected && reaper_requeue(&m->r, m->cfg, s->wid, lease ? "lease" : "exit") == 0)
+        reaper_forget(&m->r, m->cfg, s->wid);
     if (!clean && !s->timeout_ms && !m->stopping && now - s->born_ms < CRASH_WINDOW_MS) s->crashes++;
     else s->crashes = 0;
     int64_t delay = s->crashes ? 100LL << (s->crashes > 9 ? 9 : s->crashes) : 0;
@@ -342,7 +379,7 @@ redis_tick(master *m)
     char shown[600];
     if (m->connected || m->exit_code) return;
     url_redact(m->cfg->redis_url, shown, sizeof(shown)); /* the password never reaches a log */
-    if (rds_connect(&m->r, m->cfg->redis_url, 5000) == 0 && funcs_load(&m->r) == 0) {
+    if (rds_connect(&m->r, m->cfg->redis_url, redis_timeout_ms(m)) == 0 && funcs_load(&m->r) == 0) {
         m->connected = 1;
         m->redis_fails = 0;
         if (m->ever_connected++) m->mc.redis_reconnects_master++;
@@ -371,31 +408,81 @@ redis_lost(master *m)
     m->connected = 0;
 }
 
-/* lease_tick refreshes every lease; a master that cannot for half the TTL
- * kills its children, since other masters will soon hand their jobs out. */
+/* renew moves the board deadline of every child whose heartbeat Redis
+ * refreshed, and kills each one whose heartbeat had already run out: its
+ * jobs are being requeued and its id is fenced, so it must not go on (its
+ * slot respawns under a new id). sent is when the refresh was sent: the key
+ * lives at least TTL from then, the child runs at most lease_ms from then. */
+static void
+renew(master *m, const int *idx, const int *alive, int n, int64_t sent)
+{
+    for (int k = 0; k < n; k++) {
+        slot *s = &m->slots[idx[k]];
+        if (alive[k]) {
+            board_lease_set(board_at(m->board, idx[k]), sent + lease_ms(m));
+        } else if (!s->lease_killed) {
+            log_msg(LOG_ERROR, "master.lease", "the lease of %s %d (%s) ran out and was taken over: killing it",
+                    s->role == ROLE_WRITER ? "writer" : "child", (int)s->pid, s->wid);
+            s->lease_killed = 1;
+            kill(s->pid, SIGKILL);
+        }
+    }
+}
+
+/* refresh sends every heartbeat in one pipeline per role; 0 or -1 (Redis). */
+static int
+refresh(master *m, int64_t sent)
+{
+    const char *wids[MAX_SLOTS], *self[] = {m->wid};
+    int idx[MAX_SLOTS], alive[MAX_SLOTS], n = 0;
+    for (int i = 1; i < m->nslots; i++)
+        if (m->slots[i].pid) {
+            idx[n] = i;
+            wids[n++] = m->slots[i].wid;
+        }
+    if (reaper_heartbeat(&m->r, m->cfg, wids, n, "child", alive) < 0) return -1;
+    renew(m, idx, alive, n, sent);
+    if (m->slots[0].pid) {
+        const char *writer[] = {m->slots[0].wid};
+        int w0[] = {0};
+        if (reaper_heartbeat(&m->r, m->cfg, writer, 1, "writer", alive) < 0) return -1;
+        renew(m, w0, alive, 1, sent);
+    }
+    return reaper_heartbeat(&m->r, m->cfg, self, 1, "master", NULL);
+}
+
+/* lease_tick refreshes every lease. The children enforce their own leases
+ * (a watchdog in child.c reads the board), so a master that cannot refresh
+ * only logs; past the lease it also kills what is left, as a second line. */
 static void
 lease_tick(master *m, int64_t now)
 {
-    const char *wids[MAX_SLOTS];
-    int n = 0;
     if (now < m->next_beat_ms) return;
     m->next_beat_ms = now + m->cfg->heartbeat_every_s * 1000;
-    for (int i = 1; i < m->nslots; i++)
-        if (m->slots[i].pid) wids[n++] = m->slots[i].wid;
-    /* the heartbeat's value is the worker's role, for syncq stats */
-    const char *writer[] = {m->slots[0].wid}, *self[] = {m->wid};
-    if (m->connected && reaper_heartbeat(&m->r, m->cfg, wids, n, "child") == 0 &&
-        (!m->slots[0].pid || reaper_heartbeat(&m->r, m->cfg, writer, 1, "writer") == 0) &&
-        reaper_heartbeat(&m->r, m->cfg, self, 1, "master") == 0) {
+    if (m->connected && refresh(m, now) == 0) {
+        if (m->lease_failing)
+            log_msg(LOG_INFO, "master.lease", "leases refreshed again after %lld ms",
+                    (long long)(now - m->last_lease_ok_ms));
+        m->lease_failing = 0;
         m->last_lease_ok_ms = now;
         return;
     }
     if (m->connected) redis_lost(m);
-    if (now - m->last_lease_ok_ms > m->cfg->heartbeat_ttl_s * 500) {
-        log_msg(LOG_ERROR, "master.lease", "could not refresh leases for %d s: killing children",
-                m->cfg->heartbeat_ttl_s / 2);
+    int64_t since = now - m->last_lease_ok_ms;
+    if (!m->lease_failing) {
+        m->lease_failing = 1;
+        log_msg(LOG_ERROR, "master.lease", "could not refresh leases (last refresh %lld ms ago): children stop"
+                " on their own %lld ms after it", (long long)since, (long long)lease_ms(m));
+    }
+    if (since > lease_ms(m) && m->lease_failing == 1) {
+        m->lease_failing = 2;
+        log_msg(LOG_ERROR, "master.lease", "no lease refresh for %lld ms: killing children that are left",
+                (long long)since);
         for (int i = 0; i < m->nslots; i++)
-            if (m->slots[i].pid) kill(m->slots[i].pid, SIGKILL);
+            if (m->slots[i].pid) {
+                m->slots[i].lease_killed = 1;
+                kill(m->slots[i].pid, SIGKILL);
+            }
     }
 }
 
@@ -441,8 +528,8 @@ deadline_tick(master *m)
         if (!s->term_at_ms && bj.running && wall >= bj.deadline_ms) {
             s->term_at_ms = wall;
             s->timeout_ms = bj.deadline_ms - bj.started_ms;
-            log_msg(LOG_WARN, "master.timeout", "child %d: job %s past its %lld ms limit", (int)s->pid, bj.tag,
-                    (long long)s->timeout_ms);
+            log_msg(LOG_WARN, "master.timeout", "child %d: job %s past its %lld ms limit", (int)s->pid,
+                    bj.id[0] ? bj.id : bj.tag, (long long)s->timeout_ms);
             kill(s->pid, SIGTERM);
         } else if (s->term_at_ms && !s->killed && wall - s->term_at_ms >= m->cfg->kill_grace_ms) {
             s->killed = 1;

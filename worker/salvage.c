@@ -2,7 +2,8 @@
  * died (from the status board): a timeout is a failed attempt (retry with
  * backoff, or the dead-letter set), a crash is recorded with how the child
  * died and its peak RSS while the job goes back to its queue with the crash
- * counted (the 3rd makes it a poison pill), and a kill at the end of a
+ * counted (the 3rd makes it a poison pill: syncq_crash counts it only while
+ * the child still held the job, never for a fenced one), and a kill at the end of a
  * shutdown grace period hands the job back without using an attempt. The
  * rest of the child's lists go back afterwards (reaper_requeue). */
 #include "fmacros.h"
@@ -43,8 +44,22 @@ counts(rds *r, const qkeys *k, const char *tag, fetched *fe)
     rds_reply_free(x);
     if (v < 1001) return 0;
     fe->attempts = (int)(v / 1000) - 1; /* before this delivery */
-    fe->crashes = (int)(v % 1000) - 1;
+    fe->lost = (int)(v % 1000) - 1;
     return 1;
+}
+
+/* count_crash counts a crash of job tag and pushes its record, in one step
+ * that does nothing once the worker is fenced. 0, or -1 (Redis). */
+static int
+count_crash(rds *r, const qkeys *k, const char *tag, const char *rec, size_t len)
+{
+    const char *keys[] = {k->inflight, k->att, k->outbox};
+    const char *args[] = {tag, rec};
+    size_t alens[] = {strlen(tag), len};
+    rds_reply *x = funcs_call(r, "syncq_crash", 3, keys, 2, args, alens);
+    int rc = rds_reply_ok(r, x) ? 0 : -1;
+    rds_reply_free(x);
+    return rc;
 }
 
 static int
@@ -88,12 +103,8 @@ salvage_job(rds *r, const config *cfg, const struct svc_file *svc, const char *w
     } else {
         size_t len;
         char *rec = job_crash_record(&j, &c, how, &len);
-        const char *keys[] = {k.outbox};
-        const char *args[] = {rec};
         /* the function stamps the record's times on Redis's clock */
-        rds_reply *y = funcs_call(r, "syncq_record_push", 1, keys, 1, args, &len);
-        if (!rds_reply_ok(r, y)) rc = -1;
-        rds_reply_free(y);
+        rc = count_crash(r, &k, bj->tag, rec, len);
         free(rec);
         log_job_msg(LOG_WARN, "job.crash", &lj, how, "attempt %d died with its worker", j.attempt);
     }

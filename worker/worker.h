@@ -37,6 +37,7 @@
 #define CHILD_EXIT_REDIS 3  /* lost Redis; respawn with backoff */
 #define CHILD_EXIT_DB 4
 #define CHILD_EXIT_KILLED 5 /* left on the master's SIGTERM (job past its deadline) */
+#define CHILD_EXIT_LEASE 6  /* its lease was not renewed in time, or it was fenced (docs/LEASES.md) */
 
 /* The master's exit code when its configuration cannot work (a Redis password
  * or URL, an unmigrated database): sysexits EX_CONFIG, never retried. */
@@ -100,7 +101,8 @@ typedef struct fetched {
     const char *entry;  /* borrowed from the reply held by the batch */
     size_t len;
     int attempts;       /* attempts already started before this delivery */
-    int crashes;        /* deliveries since the last clean end (crashes) */
+    int lost;           /* deliveries since the last clean end (lost: crash, lease or Redis) */
+    int crashes;        /* of those, the ones a master saw die by a signal (the poison rule) */
     int64_t fetch_us;   /* Redis TIME of the fetch, in microseconds */
 } fetched;
 
@@ -225,6 +227,7 @@ typedef struct board_job {
     int queue;                  /* index into the config's queues */
     int64_t started_ms, deadline_ms; /* wall clock */
     char tag[WRAP_TAG_MAX];
+    char id[WRAP_TAG_MAX];      /* the job id, for the master's log lines */
 } board_job;
 
 typedef struct board_slot board_slot;
@@ -239,6 +242,14 @@ void board_clear(board_slot *s);
 int board_read(board_slot *s, board_job *out);
 /* board_stats returns the slot's job counters for /metrics (stats.h); NULL for NULL. */
 stats_table *board_stats(board_slot *s);
+/* board_lease_set publishes the child's lease deadline (CLOCK_MONOTONIC ms,
+ * the same clock in every process of the host): the master moves it forward
+ * after each heartbeat Redis accepted; board_lease reads it. A child stops
+ * on its own past it (docs/LEASES.md). Lock-free: one 64-bit atomic. */
+void board_lease_set(board_slot *s, int64_t until_ms);
+int64_t board_lease(board_slot *s);
+/* board_mono_ms is CLOCK_MONOTONIC in ms: async-signal-safe. */
+int64_t board_mono_ms(void);
 
 /* ---- child.c / writer.c ---- */
 
@@ -262,9 +273,13 @@ int writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot
 /* reaper_register sets wid's heartbeat and records it as an owner of every
  * queue's lists, before it takes anything. */
 int reaper_register(rds *r, const config *cfg, const char *wid, const char *role);
-int reaper_heartbeat(rds *r, const config *cfg, const char *const *wids, int n, const char *role);
-/* reaper_requeue returns worker wid's in-flight jobs and claimed records. */
-int reaper_requeue(rds *r, const config *cfg, const char *wid);
+/* reaper_heartbeat refreshes leases; with alive (n ints) only existing ones,
+ * reporting each (reaper.c). */
+int reaper_heartbeat(rds *r, const config *cfg, const char *const *wids, int n, const char *role, int *alive);
+/* reaper_requeue returns worker wid's in-flight jobs and claimed records and
+ * fences wid; reason ("exit": it died, "lease": its lease ran out) is
+ * stamped on the jobs for the next start's "lost" event. */
+int reaper_requeue(rds *r, const config *cfg, const char *wid, const char *reason);
 /* reaper_sweep requeues the lists of every worker whose heartbeat is gone. */
 int reaper_sweep(rds *r, const config *cfg);
 /* reaper_promote moves due retries back to their ready lists. */

@@ -406,7 +406,7 @@ writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot)
     }
     if (writer_loop(&w, ctl_fd) == 0) {
         /* hand unwritten claims back to the outboxes for the next writer */
-        if (reaper_requeue(&w.r, cfg, wid) == 0) reaper_forget(&w.r, cfg, wid);
+        if (reaper_requeue(&w.r, cfg, wid, "exit") == 0) reaper_forget(&w.r, cfg, wid);
         rc = CHILD_EXIT_OK;
     } else {
         log_msg(LOG_ERROR, "audit.redis", "%s", w.r.errstr);

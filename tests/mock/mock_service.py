@@ -48,7 +48,9 @@ Admin (no auth):
   POST /_admin/link_base {"base": "http://elsewhere:1"} absolute base of Link URLs
        (default: this server's own origin, from the Host header)
   GET  /_admin/calls        [{method, path, query, idempotency_key, authorization_present,
-                              status, time}] for every non-admin request, oldest first
+                              status, time, end, aborted}] for every non-admin request, oldest
+                            first; time and end bound the request's run (end null while it runs);
+                            aborted: the client went away during a latency wait (its run ended then)
   DELETE /_admin/calls      forget them
   GET  /_admin/records?zone=Z    all records of a zone, sorted by id
   GET  /_admin/idempotency       {key: [{method, path, status, replayed}]}
@@ -63,6 +65,7 @@ import http.server
 import json
 import os
 import random
+import select
 import socket
 import sys
 import threading
@@ -360,7 +363,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         idem = self.headers.get("Idempotency-Key")
         auth = self.headers.get("Authorization")
         call = {"method": method, "path": path, "query": query, "idempotency_key": idem,
-                "authorization_present": auth is not None, "status": 0, "time": time.time()}
+                "authorization_present": auth is not None, "status": 0, "time": time.time(),
+                "end": None, "aborted": False}
         delay = 0.0
         with STATE.lock:
             STATE.calls.append(call)
@@ -369,8 +373,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             for match, secs in STATE.latency:
                 if match in target:
                     delay = max(delay, secs)
-        if delay:
-            time.sleep(delay)
+        if delay and self.client_left(delay):
+            call["end"], call["aborted"] = time.time(), True
+            self.close_connection = True
+            return
         try:
             if rule is not None:
                 self.reply(rule.status, headers=rule.headers, raw=rule.answer(self.headers))
@@ -381,6 +387,25 @@ class Handler(http.server.BaseHTTPRequestHandler):
         except ApiError as e:
             self.reply(e.status, {"error": e.message}, e.headers)
         call["status"] = self.status_sent
+        call["end"] = time.time()
+
+    def client_left(self, secs):
+        """Waits secs, watching the connection: True (at once) when the client
+        closes it or dies, so a run's end is when its worker stopped waiting."""
+        end = time.time() + secs
+        while True:
+            left = end - time.time()
+            if left <= 0:
+                return False
+            ready, _, _ = select.select([self.connection], [], [], min(left, 0.02))
+            if not ready:
+                continue
+            try:
+                if not self.connection.recv(1, socket.MSG_PEEK):
+                    return True
+            except OSError:
+                return True
+            time.sleep(min(left, 0.02))  # a pipelined request: keep waiting
 
     def route(self, method, path, query, raw, idem):
         parts = [urllib.parse.unquote(p) for p in path.strip("/").split("/")]

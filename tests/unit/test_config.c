@@ -184,7 +184,7 @@ test_env_bad_values(void **state)
     }
     {
         const char *const env[] = {"SYNCQ_HEARTBEAT_TTL", "10", "SYNCQ_HEARTBEAT_EVERY", "6", NULL};
-        expect_bad(env, "SYNCQ_HEARTBEAT_EVERY=6 must be at most half of SYNCQ_HEARTBEAT_TTL=10");
+        expect_bad(env, "SYNCQ_HEARTBEAT_EVERY=6 must be at most a third of SYNCQ_HEARTBEAT_TTL=10");
     }
     {
         /* A good value before a bad one is not applied either. */

@@ -39,6 +39,21 @@ test_parse_fields(void **state)
     assert_memory_equal(w.raw, "{\"a\":1}", 7);
 }
 
+/* the requeue's stamp (docs/LEASES.md) names the worker that lost the job;
+ * a retry's rebuilt header drops it, so it never outlives the next start */
+static void
+test_lost_stamp(void **state)
+{
+    (void)state;
+    wrap w;
+    char hdr[512];
+    const char *s = "~syncq1 id=abc seen=17 lost=lease/vm:42:0a1b\n{}";
+    assert_int_equal(wrap_parse(s, strlen(s), &w), 1);
+    assert_string_equal(w.lost, "lease/vm:42:0a1b");
+    assert_true(wrap_header(&w, hdr, sizeof(hdr)) > 0);
+    assert_null(strstr(hdr, "lost="));
+}
+
 static void
 test_round_trip(void **state)
 {
@@ -128,6 +143,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_raw_is_not_wrapped),
         cmocka_unit_test(test_parse_fields),
+        cmocka_unit_test(test_lost_stamp),
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_strict_grammar),
         cmocka_unit_test(test_damaged),
