@@ -14,6 +14,8 @@ BUILD_PKGS="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libcj
 # Unit tests (cmocka), the private servers of the test harness / demo / benchmark,
 # and python3-yaml for tests/it/compose_test.sh.
 TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml php-cli php-redis python3-redis"
+# The interpreters of the exec handler examples (examples/handlers/, tests/it/it_exec*.sh).
+TEST_PKGS="$TEST_PKGS python3 nodejs"
 # promtool, which checks /metrics in tests/it/it_metrics.sh, comes with the prometheus package.
 TEST_PKGS="$TEST_PKGS prometheus"
 # make fuzz (run by make test): clang with libFuzzer and the sanitizer runtimes.

@@ -177,7 +177,8 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
     }
     size_t len;
     char *rec = job_start_record(&j, c, &len);
-    board_job bj = {1, b->queue, j.started_ms, j.started_ms + job_timeout_ms(&j, c->cfg), ""};
+    board_job bj = {1, b->queue, j.started_ms,
+                    j.started_ms + job_timeout_ms(&j, c->cfg) + handler_deadline_slack_ms(j.env.service, j.env.action), ""};
     snprintf(bj.tag, sizeof(bj.tag), "%s", j.w.tag);
     board_begin(my_slot, &bj); /* before the step: if we die, the master knows the job */
     rc = fetch_step(f, b->queue, p->acks, p->n, j.w.tag, rec, len);
@@ -289,10 +290,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     /* curl state is created here, after fork (SPEC §10 fork hygiene) */
     if (http_global_init() < 0 || http_init(&http) < 0) return CHILD_EXIT_CONFIG;
     handler_register_builtins();
-    if (svc) {
-        http_handlers_register(svc);
-        sync_handlers_register(svc);
-    }
+    if (svc) handler_register_services(svc);
     if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) < 0 || funcs_ensure(&r) < 0 ||
         reaper_register(&r, cfg, wid, "child") < 0) {
         log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
