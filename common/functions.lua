@@ -777,7 +777,9 @@ end
 
 -- syncq_status KEYS: ready  ARGV: id
 -- Reply: {state, detail...}: queued position | delayed due_ms | retrying
--- due_ms error | running worker_id | dead dead_ms error | unknown.
+-- due_ms error | running worker_id | dead dead_ms error | unknown. A waiting
+-- job (queued, delayed, retrying) also has its entry fourth, so the caller
+-- can tell whether any worker has its handler.
 local function status(keys, args)
     local ready, id = keys[1], args[1]
     local base = string.match(ready, '^(.*{[^}]+}):ready$')
@@ -789,14 +791,14 @@ local function status(keys, args)
         return {'dead', dead_ms, (string.gsub(err, '%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end))}
     end
     local e, pos = find_ready(ready, id)
-    if e then return {'queued', tostring(pos)} end
+    if e then return {'queued', tostring(pos), false, e} end
     local z, due = find_zset(base .. ':retry', id)
     if z then
         local err = string.match(z, '^[^\n]* err=([^ \n]+)')
         if err then
-            return {'retrying', tostring(due), (string.gsub(err, '%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end))}
+            return {'retrying', tostring(due), (string.gsub(err, '%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end)), z}
         end
-        return {'delayed', tostring(due)}
+        return {'delayed', tostring(due), false, z}
     end
     for _, wid in ipairs(redis.call('SMEMBERS', base .. ':owners')) do
         for _, x in ipairs(redis.call('LRANGE', base .. ':inflight:' .. wid, 0, -1)) do

@@ -254,7 +254,7 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
             continue;
         }
         batch b;
-        if (fetch_next(f, &b) < 0) return -1;
+        if (handler_publish(f->r, f->cfg, 0) < 0 || fetch_next(f, &b) < 0) return -1;
         if (b.backpressure) {
             batch_free(&b);
             nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
@@ -292,7 +292,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     handler_register_builtins();
     if (svc) handler_register_services(svc);
     if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) < 0 || funcs_ensure(&r) < 0 ||
-        reaper_register(&r, cfg, wid, "child") < 0) {
+        reaper_register(&r, cfg, wid, "child") < 0 || handler_publish(&r, cfg, 1) < 0) {
         log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
         goto out;
     }

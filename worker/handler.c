@@ -135,6 +135,44 @@ handler_pace(handler_ctx *ctx, const char *service, double per_second, int burst
     }
 }
 
+/* ---- which handlers this child has, for `syncq status` ---- */
+
+#define PUBLISH_EVERY_MS 60000
+#define PUBLISH_TTL_MS 600000 /* a queue no child reads any more forgets them */
+
+int
+handler_publish(rds *r, const config *cfg, int force)
+{
+    static int64_t last;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (!force && now - last < PUBLISH_EVERY_MS) return 0;
+    last = now;
+    char stamp[24];
+    snprintf(stamp, sizeof(stamp), "%lld", (long long)now);
+    int argc = 2 + 2 * ntable, rc = 0;
+    const char **argv = xcalloc((size_t)argc, sizeof(char *));
+    size_t *lens = xcalloc((size_t)argc, sizeof(size_t));
+    char (*fields)[2 * 64 + 2] = xcalloc((size_t)ntable + 1, sizeof(*fields));
+    for (int i = 0; i < ntable; i++) snprintf(fields[i], sizeof(fields[i]), "%s/%s", table[i].service, table[i].action);
+    for (int q = 0; q < cfg->nqueues && rc == 0 && ntable; q++) {
+        qkeys k;
+        keys_queue(&k, cfg->prefix, cfg->queues[q].name, NULL);
+        argv[0] = "HSET", argv[1] = k.handlers;
+        for (int i = 0; i < ntable; i++) argv[2 + 2 * i] = fields[i], argv[3 + 2 * i] = stamp;
+        for (int i = 0; i < argc; i++) lens[i] = strlen(argv[i]);
+        rds_reply *x = rds_cmd(r, argc, argv, lens);
+        rc = rds_reply_ok(r, x) ? 0 : -1;
+        rds_reply_free(x);
+        if (rc == 0) rds_reply_free(rds_cmdf(r, "PEXPIRE %s %d", k.handlers, PUBLISH_TTL_MS));
+    }
+    free(fields);
+    free(lens);
+    free(argv);
+    return rc;
+}
+
 /* ---- what every services-file mutation holds and checks ---- */
 
 #define LOCK_MARGIN_MS 30000 /* a lock outlives the attempt's timeout by this much */

@@ -118,6 +118,10 @@ const char *handler_idempotency_key(const handler_ctx *ctx);
 struct snap_key;
 handler_result handler_check_expected(handler_ctx *ctx, const struct snap_key *key);
 handler_fn handler_find(const char *service, const char *action);
+/* handler_publish tells `syncq status` which handlers this child has: each
+ * "service/action" in every configured queue's handlers hash (keys.h) with
+ * the time, at most once a minute (force: now). 0, or -1 on a Redis error. */
+int handler_publish(rds *r, const config *cfg, int force);
 void handler_register_builtins(void);
 void handler_clear(void);
 
