@@ -101,7 +101,9 @@ for t in tests/it/*.sh; do
     name=$(basename "$t" .sh)
     selected "$name" || continue
     s=$(date +%s)
-    timeout -k 10 300 bash "$t" > "$tmp/$name.log" 2>&1
+    # 300 s each, unless the test asks for more in a "# test-timeout: SECONDS" line
+    limit=$(sed -n 's/^# test-timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -1)
+    timeout -k 10 "${limit:-300}" bash "$t" > "$tmp/$name.log" 2>&1
     rc=$?
     record "$name ($(( $(date +%s) - s )) s)" $rc "$tmp/$name.log"
 done

@@ -296,8 +296,9 @@ how(int st, char *out, size_t len)
 }
 
 /* reap waits for p until deadline (monotonic ms); past it, or with deadline
- * 0, the group is killed first (*killed set, when given). Returns the wait
- * status. */
+ * 0, the group is killed first (*killed set, when given). What the program
+ * left running in its group is killed while its exit is still unreaped (the
+ * zombie keeps the group id from being reused). Returns the wait status. */
 static int
 reap(proc *p, int64_t deadline, int *killed)
 {
@@ -307,24 +308,34 @@ reap(proc *p, int64_t deadline, int *killed)
     close_fd(&p->err);
     if (!p->pid) return 0;
     for (;;) {
-        pid_t r = waitpid(p->pid, &st, deadline ? WNOHANG : 0);
-        if (r == p->pid || (r < 0 && errno != EINTR)) break;
-        if (r == 0 && mono_ms() < deadline) {
+        siginfo_t si;
+        si.si_pid = 0;
+        int r = waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOWAIT | (deadline ? WNOHANG : 0));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0 || si.si_pid == p->pid) break;
+        if (mono_ms() < deadline) {
             struct timespec ts = {0, 1000000L};
             nanosleep(&ts, NULL);
             continue;
         }
-        if (r == 0) {
-            if (killed) *killed = 1;
-            kill(-p->pid, SIGKILL);
-            kill(p->pid, SIGKILL);
-            deadline = 0;
-        }
+        if (killed) *killed = 1;
+        kill(-p->pid, SIGKILL);
+        kill(p->pid, SIGKILL);
+        deadline = 0;
     }
-    /* whatever it left in its group goes with it */
     kill(-p->pid, SIGKILL);
+    while (waitpid(p->pid, &st, 0) < 0 && errno == EINTR) {}
     p->pid = 0;
     return st;
+}
+
+/* exited_already says whether p has ended (unreaped) since its last job. */
+static int
+exited_already(const proc *p)
+{
+    siginfo_t si;
+    si.si_pid = 0;
+    return p->pid && waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOWAIT | WNOHANG) == 0 && si.si_pid == p->pid;
 }
 
 static int
@@ -666,6 +677,7 @@ persistent(run *k)
     handler_result hr;
     program *g = program_for(k->x);
     if (!g) return fail(ctx, HANDLER_PERMANENT, "more than %d persistent programs in one child", EXEC_PROGRAMS_MAX);
+    if (exited_already(&g->p)) restart(g, NULL, 0); /* it ended between jobs: not this job's fault */
     if (!g->p.pid && spawn(k->x, &g->p, why, sizeof(why)) < 0)
         return fail(ctx, HANDLER_TRANSIENT, "cannot start %s: %s", k->x->argv[0], why);
     drain(g);
