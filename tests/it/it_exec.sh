@@ -39,10 +39,10 @@ gaps=$(q "SELECT count(*) FROM syncq_job_events e WHERE e.job_id = '$id2' AND e.
 assert_eq "$gaps" 2 "retry_after_ms honoured as the least delay"
 
 # --- timeout: per_job killed with its group, attempt fails as a timeout
-tid=$(bin/syncq enqueue --service bad --action run --target-id slow --max-attempts 1 \
+tid=$(bin/syncq enqueue --service bad --action run_short --target-id slow --max-attempts 1 \
     --payload "{\"do\":\"sleep\",\"ms\":30000,\"pidfile\":\"$W/slow.pid\"}")
 wait_for 30 "timed-out job dead" dead "$tid"
-assert_eq "$(q "SELECT last_error FROM syncq_jobs WHERE job_id = '$tid'")" "attempts exhausted (1): timeout after 1500 ms: the handler was killed" "timeout error"
+assert_eq "$(q "SELECT last_error FROM syncq_jobs WHERE job_id = '$tid'")" "attempts exhausted (1): timeout after 5000 ms: the handler was killed" "timeout error"
 assert_eq "$(q "SELECT outcome FROM syncq_job_events WHERE job_id = '$tid' AND event = 'attempt'")" "timeout" "timeout outcome"
 slow=$(cat "$W/slow.pid")
 if kill -0 "$slow" 2>/dev/null; then fail "the timed-out handler $slow still runs"; fi
@@ -50,7 +50,7 @@ echo "ok: the timed-out handler is gone"
 assert_eq "$(grep -c '"event":"master.timeout"' "$W/worker.log" || true)" 0 "timeouts left to the master"
 
 # --- persistent: a hung program is killed and restarted
-hid=$(bin/syncq enqueue --service badp --action run --target-id hang --max-attempts 1 --payload '{"do":"hang"}')
+hid=$(bin/syncq enqueue --service badp --action run_short --target-id hang --max-attempts 1 --payload '{"do":"hang"}')
 wait_for 30 "hung persistent job dead" dead "$hid"
 assert_eq "$(q "SELECT last_error FROM syncq_jobs WHERE job_id = '$hid'")" \
     "attempts exhausted (1): timeout after 1500 ms: the handler program was killed and will be restarted" "persistent timeout error"
