@@ -124,13 +124,13 @@ JSON
         done
         t1=$(now)
         kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
-        rate "$n" "$t0" "$t1"
+        awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }'
     }
     per_job=$(exec_rate php_per_job "$EPN")
     persistent=$(exec_rate php_persistent "$EN")
     echo "  exec handler, the same PHP script, $C children (from worker start to committed rows):"
     awk -v a="$persistent" -v b="$per_job" -v n="$EN" -v m="$EPN" \
-        'BEGIN { printf "    persistent: %d jobs/s (%d jobs)   per_job: %d jobs/s (%d jobs)   persistent/per_job: %.1fx\n", a, n, b, m, a / b }'
+        'BEGIN { printf "    persistent: %.1f jobs/s (%d jobs)   per_job: %.1f jobs/s (%d jobs)   persistent/per_job: %.1fx\n", a, n, b, m, a / b }'
 fi
 
 # sync: 100,000 remote records from the mock service, first sync and a

@@ -25,7 +25,6 @@
 #include "fmacros.h"
 #include "db.h"
 #include "json.h"
-#include "log.h"
 #include "mask.h"
 #include "services.h"
 #include "snapshot.h"
