@@ -777,9 +777,7 @@ end
 
 -- syncq_status KEYS: ready  ARGV: id
 -- Reply: {state, detail...}: queued position | delayed due_ms | retrying
--- due_ms error | running worker_id | dead dead_ms error | unknown. A waiting
--- job (queued, delayed, retrying) also has its entry fourth, so the caller
--- can tell whether any worker has its handler.
+-- due_ms error | running worker_id | dead dead_ms error | unknown.
 local function status(keys, args)
     local ready, id = keys[1], args[1]
     local base = string.match(ready, '^(.*{[^}]+}):ready$')
@@ -791,14 +789,14 @@ local function status(keys, args)
         return {'dead', dead_ms, (string.gsub(err, '%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end))}
     end
     local e, pos = find_ready(ready, id)
-    if e then return {'queued', tostring(pos), false, e} end
+    if e then return {'queued', tostring(pos)} end
     local z, due = find_zset(base .. ':retry', id)
     if z then
         local err = string.match(z, '^[^\n]* err=([^ \n]+)')
         if err then
-            return {'retrying', tostring(due), (string.gsub(err, '%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end)), z}
+            return {'retrying', tostring(due), (string.gsub(err, '%%(%x%x)', function(h) return string.char(tonumber(h, 16)) end))}
         end
-        return {'delayed', tostring(due), false, z}
+        return {'delayed', tostring(due)}
     end
     for _, wid in ipairs(redis.call('SMEMBERS', base .. ':owners')) do
         for _, x in ipairs(redis.call('LRANGE', base .. ':inflight:' .. wid, 0, -1)) do
@@ -842,7 +840,21 @@ local function cancel(keys, args)
 end
 
 redis.register_function('syncq_enqueue', enqueue)
+-- syncq_entry KEYS: ready  ARGV: id
+-- Reply: the entry of a waiting job (queued, delayed or retrying), else nil;
+-- `syncq status` reads its service and action to tell whether any running
+-- worker has the handler.
+local function waiting_entry(keys, args)
+    local ready, id = keys[1], args[1]
+    local base = string.match(ready, '^(.*{[^}]+}):ready$')
+    if not base then return redis.error_reply('ERR syncq: the key must be <prefix>:{QUEUE}:ready') end
+    local e = find_ready(ready, id)
+    if e then return e end
+    return (find_zset(base .. ':retry', id)) or false
+end
+
 redis.register_function('syncq_status', status)
+redis.register_function('syncq_entry', waiting_entry)
 redis.register_function('syncq_cancel', cancel)
 
 -- syncq_unlock KEYS: lock  ARGV: owner

@@ -60,21 +60,27 @@ print_ms(const char *label, const char *ms)
     printf("%s%s", label, ts);
 }
 
-/* no_handler says, for a waiting job (its entry), when no running worker
- * reading queue q has said lately that it has the job's handler: the job
- * would wait until such a worker starts. */
+/* no_handler says, for a waiting job, when no running worker reading queue
+ * q has said lately that it has the job's handler: the job would wait until
+ * such a worker starts. */
 static void
-no_handler(rds *r, const config *cfg, const char *q, rds_reply *entry)
+no_handler(rds *r, const config *cfg, const char *id, const char *q)
 {
     size_t n;
-    const char *e = rds_reply_str(entry, &n);
+    qkeys k;
+    keys_queue(&k, cfg->prefix, q, NULL);
+    const char *keys[] = {k.ready};
+    const char *args[] = {id};
+    rds_reply *entry = funcs_call(r, "syncq_entry", 1, keys, 1, args, NULL);
+    const char *e = rds_reply_ok(r, entry) ? rds_reply_str(entry, &n) : NULL;
     wrap w;
     envelope env;
     char err[256], field[160];
-    if (!e || wrap_parse(e, n, &w) < 0) return;
-    if (envelope_parse(w.raw, w.rawlen, (size_t)cfg->max_envelope, &env, err, sizeof(err)) != ENV_OK) return;
-    qkeys k;
-    keys_queue(&k, cfg->prefix, q, NULL);
+    if (!e || wrap_parse(e, n, &w) < 0 ||
+        envelope_parse(w.raw, w.rawlen, (size_t)cfg->max_envelope, &env, err, sizeof(err)) != ENV_OK) {
+        rds_reply_free(entry);
+        return;
+    }
     snprintf(field, sizeof(field), "%s/%s", env.service, env.action);
     rds_reply *x = rds_cmdf(r, "HGET %s %s", k.handlers, field);
     const char *at = rds_reply_ok(r, x) ? rds_reply_str(x, NULL) : NULL;
@@ -86,6 +92,7 @@ no_handler(rds *r, const config *cfg, const char *q, rds_reply *entry)
                at ? " (the last one that had it stopped)" : " (is SYNCQ_SERVICES set for the workers, with this action?)");
     rds_reply_free(x);
     envelope_free(&env);
+    rds_reply_free(entry);
 }
 
 /* show prints a syncq_status reply; 1 when it found the job. */
@@ -102,7 +109,7 @@ show(rds *r, const config *cfg, const char *id, const char *q, rds_reply *x)
     else if (!strcmp(st, "dead")) print_ms(" since ", a);
     if (b) printf("; last error: %s", b);
     printf("\n");
-    if (rds_reply_len(x) > 3) no_handler(r, cfg, q, rds_reply_at(x, 3));
+    if (!strcmp(st, "queued") || !strcmp(st, "delayed") || !strcmp(st, "retrying")) no_handler(r, cfg, id, q);
     return 1;
 }
 
