@@ -1155,7 +1155,21 @@ local function cancel(keys, args)
 end
 
 redis.register_function('syncq_enqueue', enqueue)
+-- syncq_entry KEYS: ready  ARGV: id
+-- Reply: the entry of a waiting job (queued, delayed or retrying), else nil;
+-- `syncq status` reads its service and action to tell whether any running
+-- worker has the handler.
+local function waiting_entry(keys, args)
+    local ready, id = keys[1], args[1]
+    local base = string.match(ready, '^(.*{[^}]+}):ready$')
+    if not base then return redis.error_reply('ERR syncq: the key must be <prefix>:{QUEUE}:ready') end
+    local e = find_ready(ready, id)
+    if e then return e end
+    return (find_zset(base .. ':retry', id)) or false
+end
+
 redis.register_function('syncq_status', status)
+redis.register_function('syncq_entry', waiting_entry)
 redis.register_function('syncq_cancel', cancel)
 
 -- syncq_unlock KEYS: lock  ARGV: owner

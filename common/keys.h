@@ -16,6 +16,8 @@
  *   P:{Q}:paused           STRING present while the queue is paused fleet-wide
  *   P:{Q}:config           HASH   per-action defaults from the services file
  *                                 (<service>/<action>:idempotency_ttl_s, ...)
+ *   P:{Q}:handlers         HASH   <service>/<action> -> ms when a child reading
+ *                                 the queue last said it has that handler
  * Global keys: P:hb:<wid> (heartbeat with TTL), P:workers (SET of worker ids),
  * P:queues (SET of queue names seen by workers). */
 #ifndef SYNCQ_KEYS_H
@@ -29,7 +31,7 @@ typedef struct qkeys {
     char ready[KEY_MAX], inflight[KEY_MAX], att[KEY_MAX], seq[KEY_MAX];
     char retry[KEY_MAX], dead[KEY_MAX], deadjobs[KEY_MAX], outbox[KEY_MAX];
     char claim[KEY_MAX], owners[KEY_MAX], paused[KEY_MAX], config[KEY_MAX];
-    char rejected[KEY_MAX];
+    char rejected[KEY_MAX], handlers[KEY_MAX];
 } qkeys;
 
 /* keys_queue fills k for queue q; wid (may be NULL) names the in-flight and

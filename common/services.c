@@ -48,6 +48,7 @@ static const char *const body_names[] = {"payload", "none", NULL};
  * the location. */
 typedef struct pctx {
     svc_getenv_fn get;
+    const svc_exec *dflt;   /* the service's exec, the default of its actions */
     char *err;
     size_t errlen;
     char path[384];
@@ -451,10 +452,93 @@ parse_headers(pctx *c, const json *obj, svc_service *s)
     return 0;
 }
 
+/* ---------------------------------------------------------------- Exec */
+
+static const char *const exec_keys[] = {"command", "mode", "env", "cwd", NULL};
+static const char *const exec_modes[] = {"per_job", "persistent", NULL};
+
+static int
+parse_command(pctx *c, const json *x, svc_exec *e)
+{
+    const json *v = json_get(x, "command");
+    int i = 0;
+    if (!v) return bad_at(c, "command", "required (the program and its arguments, e.g. [\"php\", \"handler.php\"])");
+    size_t at = push(c, "command");
+    if (json_typeof(v) != JSON_ARRAY || json_size(v) == 0) return bad(c, "must be a non-empty array of strings");
+    if (json_size(v) > SVC_MAX_ARGV) return bad(c, "at most %d words", SVC_MAX_ARGV);
+    e->argv = xcalloc(json_size(v) + 1, sizeof(char *));
+    for (const json *it = json_child(v); it; it = json_next(it), i++) {
+        const char *w = json_str(it);
+        size_t here = push_index(c, i);
+        if (!w || !*w || has_control(w)) return bad(c, "must be a non-empty string without control characters");
+        e->argv[e->argc++] = xstrdup(w);
+        pop(c, here);
+    }
+    pop(c, at);
+    return 0;
+}
+
+/* parse_exec_env reads NAME: value pairs; values take ${VAR} like header
+ * values and are secrets. */
+static int
+parse_exec_env(pctx *c, const json *x, svc_exec *e)
+{
+    const json *env = json_get(x, "env");
+    if (!env) return 0;
+    size_t at = push(c, "env");
+    if (check_object(c, env)) return -1;
+    if (json_size(env) > SVC_MAX_ENV) return bad(c, "at most %d variables", SVC_MAX_ENV);
+    for (const json *m = json_child(env); m; m = json_next(m)) {
+        const char *name = json_key(m);
+        size_t here = push(c, name);
+        if (!valid_var_name(name, strlen(name))) return bad(c, "not a valid variable name (A-Z, a-z, 0-9 and _)");
+        if (json_typeof(m) != JSON_STRING) return bad(c, "must be a string");
+        e->env[e->nenv].name = xstrdup(name);
+        e->nenv++; /* from here svc_free owns the name */
+        if (expand_value(c, json_str(m), &e->env[e->nenv - 1].value)) return -1;
+        pop(c, here);
+    }
+    pop(c, at);
+    return 0;
+}
+
+/* parse_exec reads obj's "exec" member into e (mode EXEC_NONE when absent). */
+static int
+parse_exec(pctx *c, const json *obj, svc_exec *e)
+{
+    const json *x = json_get(obj, "exec");
+    int mode;
+    if (!x) return 0;
+    size_t at = push(c, "exec");
+    if (known_members(c, x, exec_keys) || parse_command(c, x, e) ||
+        enum_member(c, x, "mode", exec_modes, 0, &mode) || parse_exec_env(c, x, e) ||
+        str_member(c, x, "cwd", NULL, 0, &e->cwd))
+        return -1;
+    e->mode = mode == 1 ? EXEC_PERSISTENT : EXEC_PER_JOB;
+    pop(c, at);
+    return 0;
+}
+
+static void
+copy_exec(svc_exec *dst, const svc_exec *src)
+{
+    dst->mode = src->mode;
+    dst->argc = src->argc;
+    dst->argv = xcalloc((size_t)src->argc + 1, sizeof(char *));
+    for (int i = 0; i < src->argc; i++) dst->argv[i] = xstrdup(src->argv[i]);
+    for (int i = 0; i < src->nenv; i++) {
+        dst->env[i].name = xstrdup(src->env[i].name);
+        dst->env[i].value = xstrdup(src->env[i].value);
+        dst->nenv++;
+    }
+    dst->cwd = src->cwd ? xstrdup(src->cwd) : NULL;
+}
+
 /* ---------------------------------------------------------------- Actions */
 
 static const char *const action_keys[] = {"op", "method", "path", "body", "status", "max_attempts", "timeout_ms",
-                                          "idempotency_ttl_s", "backoff_base_ms", NULL};
+                                          "idempotency_ttl_s", "backoff_base_ms", "exec", NULL};
+static const char *const http_action_keys[] = {"method", "path", "body", "status", NULL};
 static const char *const status_keys[] = {"success", "adopt", "conflict", "transient", "permanent", NULL};
 
 /* codes_member reads one status class: distinct codes 100..599, none
@@ -504,13 +588,35 @@ parse_status(pctx *c, const json *obj, const svc_resource *r, svc_action *a)
     return 0;
 }
 
+/* parse_exec_action takes an action's own exec, else its service's; it
+ * returns 1 for an exec action (which takes no HTTP members), 0 for an HTTP
+ * one, -1 on an error. */
+static int
+parse_exec_action(pctx *c, const json *m, const svc_resource *r, svc_action *a)
+{
+    int op;
+    if (parse_exec(c, m, &a->exec)) return -1;
+    if (a->exec.mode == EXEC_NONE && c->dflt && c->dflt->mode != EXEC_NONE) copy_exec(&a->exec, c->dflt);
+    if (a->exec.mode == EXEC_NONE) {
+        if (!r) return bad(c, "an action outside a resource must be an exec action (give it or its service \"exec\")");
+        return 0;
+    }
+    for (int i = 0; http_action_keys[i]; i++)
+        if (json_get(m, http_action_keys[i])) return bad_at(c, http_action_keys[i], "not used by an exec action");
+    if (enum_member(c, m, "op", op_names, 0, &op)) return -1;
+    a->op = op < 0 ? OP_CALL : (svc_op)op;
+    return 1;
+}
+
 static int
 parse_action(pctx *c, const json *m, const svc_resource *r, svc_action *a)
 {
-    int op, method, body;
+    int op, method, body, ex;
     size_t at = push(c, json_key(m));
     if (check_name(c, json_key(m)) || known_members(c, m, action_keys)) return -1;
     a->name = xstrdup(json_key(m));
+    if ((ex = parse_exec_action(c, m, r, a)) < 0) return -1;
+    if (ex) goto defaults;
     if (enum_member(c, m, "op", op_names, 1, &op)) return -1;
     a->op = (svc_op)op;
     if (enum_member(c, m, "method", action_methods, 1, &method)) return -1;
@@ -519,6 +625,7 @@ parse_action(pctx *c, const json *m, const svc_resource *r, svc_action *a)
     if (enum_member(c, m, "body", body_names, 0, &body)) return -1;
     a->body_payload = body < 0 ? a->op != OP_DELETE : body == 0;
     if (parse_status(c, m, r, a)) return -1;
+defaults:
     /* per-action defaults a job's envelope may still override */
     if (int_member(c, m, "max_attempts", 0, 1, 1000, &a->max_attempts) ||
         int_member(c, m, "timeout_ms", 0, 1, 86400000, &a->timeout_ms) ||
@@ -529,18 +636,20 @@ parse_action(pctx *c, const json *m, const svc_resource *r, svc_action *a)
     return 0;
 }
 
+/* parse_actions reads obj's actions into *out: a resource's (r), or a
+ * service's own exec actions (r NULL). */
 static int
-parse_actions(pctx *c, const json *obj, svc_resource *r)
+parse_actions(pctx *c, const json *obj, const svc_resource *r, svc_action **out, int *n)
 {
     const json *as = json_get(obj, "actions");
     int i = 0;
     if (!as) return 0;
     size_t at = push(c, "actions");
     if (check_object(c, as)) return -1;
-    r->actions = xcalloc(json_size(as), sizeof(svc_action));
-    r->nactions = (int)json_size(as);
+    *out = xcalloc(json_size(as), sizeof(svc_action));
+    *n = (int)json_size(as);
     for (const json *m = json_child(as); m; m = json_next(m), i++)
-        if (parse_action(c, m, r, &r->actions[i])) return -1;
+        if (parse_action(c, m, r, &(*out)[i])) return -1;
     pop(c, at);
     return 0;
 }
@@ -655,7 +764,7 @@ parse_resource(pctx *c, const json *m, svc_resource *r)
         push(c, "sync_action");
         return check_name(c, r->sync_action);
     }
-    if (parse_actions(c, m, r)) return -1;
+    if (parse_actions(c, m, r, &r->actions, &r->nactions)) return -1;
     pop(c, at);
     return 0;
 }
@@ -671,10 +780,17 @@ typedef struct claim {
 static int
 unique_actions(pctx *c, const svc_service *s)
 {
-    int n = 0, cap = 0;
+    int n = 0, cap = s->nactions + 1;
     claim *cl;
     for (int i = 0; i < s->nresources; i++) cap += 1 + s->resources[i].nactions;
     cl = xcalloc((size_t)cap, sizeof(*cl));
+    for (int i = 0; i < s->nactions; i++) {
+        size_t at = push(c, "actions");
+        push(c, s->actions[i].name);
+        cl[n].name = s->actions[i].name;
+        snprintf(cl[n++].where, sizeof(cl[0].where), "%s", c->path);
+        pop(c, at);
+    }
     for (int i = 0; i < s->nresources; i++) {
         const svc_resource *r = &s->resources[i];
         for (int j = -1; j < r->nactions; j++) {
@@ -704,7 +820,7 @@ unique_actions(pctx *c, const svc_service *s)
 /* ---------------------------------------------------------------- Services */
 
 static const char *const service_keys[] = {"base_url", "headers", "connect_timeout_ms", "timeout_ms", "rate_limit",
-                                           "resources", NULL};
+                                           "resources", "exec", "actions", NULL};
 static const char *const rate_keys[] = {"per_second", "burst", NULL};
 
 /* check_base_url: http(s)://host[:port][/path], no credentials, query or
@@ -766,13 +882,21 @@ parse_service(pctx *c, const json *m, svc_service *s)
     size_t at = push(c, json_key(m));
     if (check_name(c, json_key(m)) || known_members(c, m, service_keys)) return -1;
     s->name = xstrdup(json_key(m));
-    if (str_member(c, m, "base_url", NULL, S_REQUIRED, &s->base_url) || check_base_url(c, s->base_url) ||
+    if (parse_exec(c, m, &s->exec)) return -1;
+    c->dflt = &s->exec;
+    /* an exec service needs a base URL only for its resources' HTTP lists */
+    if (s->exec.mode != EXEC_NONE && json_get(m, "resources") && !json_get(m, "base_url"))
+        return bad_at(c, "base_url", "required by resources (their lists are HTTP requests)");
+    if (str_member(c, m, "base_url", NULL, s->exec.mode != EXEC_NONE ? 0 : S_REQUIRED, &s->base_url) ||
+        (s->base_url && check_base_url(c, s->base_url)) ||
         int_member(c, m, "connect_timeout_ms", 2000, 1, SVC_TIMEOUT_MAX_MS, &s->connect_timeout_ms) ||
         int_member(c, m, "timeout_ms", 10000, 1, SVC_TIMEOUT_MAX_MS, &s->timeout_ms))
         return -1;
     if (s->connect_timeout_ms > s->timeout_ms)
         return bad_at(c, "connect_timeout_ms", "must not exceed timeout_ms (%d)", s->timeout_ms);
-    if (parse_rate(c, m, s) || parse_headers(c, m, s) || parse_resources(c, m, s) || unique_actions(c, s)) return -1;
+    if (parse_rate(c, m, s) || parse_headers(c, m, s) || parse_actions(c, m, NULL, &s->actions, &s->nactions) ||
+        parse_resources(c, m, s) || unique_actions(c, s))
+        return -1;
     pop(c, at);
     return 0;
 }
@@ -878,6 +1002,30 @@ out:
 }
 
 static void
+free_exec(svc_exec *e)
+{
+    for (int i = 0; i < e->argc; i++) free(e->argv[i]);
+    free(e->argv);
+    for (int i = 0; i < e->nenv; i++) {
+        free(e->env[i].name);
+        wipe_free(e->env[i].value);
+    }
+    free(e->cwd);
+}
+
+static void
+free_actions(svc_action *as, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(as[i].name);
+        free(as[i].method);
+        free(as[i].path);
+        free_exec(&as[i].exec);
+    }
+    free(as);
+}
+
+static void
 free_resource(svc_resource *r)
 {
     free(r->name);
@@ -895,12 +1043,7 @@ free_resource(svc_resource *r)
     free(r->next_path);
     free(r->total_path);
     free(r->sync_action);
-    for (int i = 0; i < r->nactions; i++) {
-        free(r->actions[i].name);
-        free(r->actions[i].method);
-        free(r->actions[i].path);
-    }
-    free(r->actions);
+    free_actions(r->actions, r->nactions);
 }
 
 void
@@ -917,6 +1060,8 @@ svc_free(svc_file *f)
         }
         for (int j = 0; j < s->nresources; j++) free_resource(&s->resources[j]);
         free(s->resources);
+        free_actions(s->actions, s->nactions);
+        free_exec(&s->exec);
     }
     free(f->services);
     free(f);
@@ -932,6 +1077,13 @@ svc_find_action(const svc_file *f, const char *service, const char *action, cons
     for (int i = 0; i < f->nservices; i++) {
         const svc_service *s = &f->services[i];
         if (strcmp(s->name, service) != 0) continue;
+        for (int k = 0; k < s->nactions; k++) {
+            if (strcmp(s->actions[k].name, action) != 0) continue;
+            if (svc) *svc = s;
+            if (res) *res = NULL;
+            if (act) *act = &s->actions[k];
+            return 0;
+        }
         for (int j = 0; j < s->nresources; j++) {
             const svc_resource *r = &s->resources[j];
             const svc_action *a = NULL;

@@ -46,7 +46,18 @@
  * }
  * Path templates take {scope}, {target_id} and {payload.FIELD}. Unlisted
  * statuses: 2xx success, 408/429/5xx transient, other 4xx permanent (a delete
- * answered 404 is success). */
+ * answered 404 is success).
+ *
+ * Exec handlers (docs/HANDLERS.md): an action, or a whole service as the
+ * default of its actions, may run a program instead of an HTTP request:
+ *   "exec": {"command": ["python3", "handler.py"],         argv, no shell; required
+ *            "mode": "per_job" | "persistent",             default per_job
+ *            "env": {"API_KEY": "${API_KEY}"},             values may use ${VAR}; secret, never logged
+ *            "cwd": "/srv/app"}                             optional
+ * An exec action takes no method, path, body or status. A service with
+ * "exec" needs no base_url, and may list its actions directly:
+ *   "mailer": {"exec": {...}, "actions": {"send": {"max_attempts": 3}}}
+ * Such service-level actions belong to no resource (no snapshot rows). */
 #ifndef SYNCQ_SERVICES_H
 #define SYNCQ_SERVICES_H
 
@@ -56,6 +67,8 @@
 #define SVC_NAME_MAX 64
 #define SVC_MAX_LIST 16     /* hash_fields, natural_key, scopes, status codes per class */
 #define SVC_MAX_HEADERS 16
+#define SVC_MAX_ARGV 64     /* exec command words */
+#define SVC_MAX_ENV 32      /* exec environment entries */
 
 typedef enum { PAGE_PAGE = 0, PAGE_OFFSET, PAGE_CURSOR, PAGE_LINK } svc_paging;
 typedef enum { OP_CREATE = 0, OP_UPDATE, OP_DELETE, OP_CALL } svc_op;
@@ -66,6 +79,18 @@ typedef struct svc_header {
     char *value;            /* owned, ${VAR} expanded: a secret */
 } svc_header;
 
+typedef enum { EXEC_NONE = 0, EXEC_PER_JOB, EXEC_PERSISTENT } svc_exec_mode;
+
+/* svc_exec is a program that runs jobs (docs/HANDLERS.md). */
+typedef struct svc_exec {
+    svc_exec_mode mode;     /* EXEC_NONE: not an exec handler */
+    char **argv;            /* owned, NULL-terminated, argc words */
+    int argc;
+    svc_header env[SVC_MAX_ENV]; /* NAME=value added to the program's environment; values are secrets */
+    int nenv;
+    char *cwd;              /* NULL: the worker's */
+} svc_exec;
+
 typedef struct svc_action {
     char *name;             /* the job's action */
     svc_op op;
@@ -74,6 +99,7 @@ typedef struct svc_action {
     int codes[ST_CLASSES][SVC_MAX_LIST];
     int ncodes[ST_CLASSES];
     int max_attempts, timeout_ms, idempotency_ttl_s, backoff_base_ms; /* 0: not set */
+    svc_exec exec;          /* its own, or a copy of its service's; mode EXEC_NONE for HTTP */
 } svc_action;
 
 typedef struct svc_resource {
@@ -98,7 +124,7 @@ typedef struct svc_resource {
 
 typedef struct svc_service {
     char *name;
-    char *base_url;         /* no trailing slash */
+    char *base_url;         /* no trailing slash; NULL for an exec service without one */
     svc_header headers[SVC_MAX_HEADERS];
     int nheaders;
     int connect_timeout_ms, timeout_ms;
@@ -106,6 +132,9 @@ typedef struct svc_service {
     int burst;
     svc_resource *resources;
     int nresources;
+    svc_exec exec;          /* the default of its actions; mode EXEC_NONE when absent */
+    svc_action *actions;    /* service-level actions (exec only), in no resource */
+    int nactions;
 } svc_service;
 
 typedef struct svc_file {
@@ -126,7 +155,8 @@ void svc_free(svc_file *f);
 
 /* Lookups. svc_find_action returns the resource and action for a job's
  * (service, action): a configured action, or the resource's sync action (then
- * *act is NULL). 0 found, -1 not. */
+ * *act is NULL). A service-level action has no resource (*res is NULL).
+ * 0 found, -1 not. */
 int svc_find_action(const svc_file *f, const char *service, const char *action, const svc_service **svc,
                     const svc_resource **res, const svc_action **act);
 /* svc_classify maps an HTTP status to its class for act (NULL: a list call). */

@@ -83,7 +83,13 @@ check_action(const svc_file *f, const svc_service *s, const svc_resource *r, con
     const svc_resource *fr = NULL;
     const svc_action *fa = NULL;
     FUZZ_CHECK(valid_name(a->name), "action name \"%s\"", a->name ? a->name : "(null)");
-    FUZZ_CHECK(a->method && a->path && a->path[0] == '/', "action %s: method or path", a->name);
+    if (a->exec.mode != EXEC_NONE) {
+        FUZZ_CHECK(a->exec.argc > 0 && a->exec.argv && a->exec.argv[0] && a->exec.argv[0][0] &&
+                       !a->exec.argv[a->exec.argc] && !a->method && !a->path,
+                   "exec action %s: command, or HTTP members", a->name);
+    } else {
+        FUZZ_CHECK(r && a->method && a->path && a->path[0] == '/', "action %s: method or path", a->name);
+    }
     FUZZ_CHECK(svc_find_action(f, s->name, a->name, &fs, &fr, &fa) == 0 && fs == s && fr == r && fa == a,
                "action %s.%s is not found as itself", s->name, a->name);
     for (int cls = 0; cls < ST_CLASSES; cls++) {
@@ -94,7 +100,7 @@ check_action(const svc_file *f, const svc_service *s, const svc_resource *r, con
             FUZZ_CHECK(svc_classify(a, code) == (svc_status_class)cls, "code %d is not classed as listed", code);
         }
     }
-    check_expand(a->path);
+    if (a->path) check_expand(a->path);
 }
 
 static void
@@ -122,13 +128,16 @@ check_service(const svc_file *f, const svc_service *s)
 {
     size_t n = s->base_url ? strlen(s->base_url) : 0;
     FUZZ_CHECK(valid_name(s->name), "service name");
-    FUZZ_CHECK(n > 0 && (!strncmp(s->base_url, "http://", 7) || !strncmp(s->base_url, "https://", 8)) &&
-                   s->base_url[n - 1] != '/',
+    /* only an exec service without resources may lack a base URL */
+    FUZZ_CHECK((!s->base_url && s->exec.mode != EXEC_NONE && !s->nresources) ||
+                   (n > 0 && (!strncmp(s->base_url, "http://", 7) || !strncmp(s->base_url, "https://", 8)) &&
+                    s->base_url[n - 1] != '/'),
                "base_url \"%s\"", s->base_url ? s->base_url : "(null)");
     FUZZ_CHECK(s->connect_timeout_ms > 0 && s->connect_timeout_ms <= s->timeout_ms, "timeouts %d %d",
                s->connect_timeout_ms, s->timeout_ms);
     check_headers(s);
     for (int i = 0; i < s->nresources; i++) check_resource(f, s, &s->resources[i]);
+    for (int i = 0; i < s->nactions; i++) check_action(f, s, NULL, &s->actions[i]);
 }
 
 int

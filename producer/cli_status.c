@@ -11,14 +11,17 @@
 #include "keys.h"
 #include "mask.h"
 #include "rds.h"
+#include "wrap.h"
 
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_Q 64
+#define HANDLER_FRESH_MS 180000 /* children say which handlers they have every minute */
 
 static const char usage[] =
     "usage: syncq status ID [--queue Q]           where a job is: queued, delayed, retrying,\n"
@@ -68,9 +71,44 @@ print_error(const char *e)
     free(m);
 }
 
+/* no_handler says, for a waiting job, when no running worker reading queue
+ * q has said lately that it has the job's handler: the job would wait until
+ * such a worker starts. */
+static void
+no_handler(rds *r, const config *cfg, const char *id, const char *q)
+{
+    size_t n;
+    qkeys k;
+    keys_queue(&k, cfg->prefix, q, NULL);
+    const char *keys[] = {k.ready};
+    const char *args[] = {id};
+    rds_reply *entry = funcs_call(r, "syncq_entry", 1, keys, 1, args, NULL);
+    const char *e = rds_reply_ok(r, entry) ? rds_reply_str(entry, &n) : NULL;
+    wrap w;
+    envelope env;
+    char err[256], field[160];
+    if (!e || wrap_parse(e, n, &w) < 0 ||
+        envelope_parse(w.raw, w.rawlen, (size_t)cfg->max_envelope, &env, err, sizeof(err)) != ENV_OK) {
+        rds_reply_free(entry);
+        return;
+    }
+    snprintf(field, sizeof(field), "%s/%s", env.service, env.action);
+    rds_reply *x = rds_cmdf(r, "HGET %s %s", k.handlers, field);
+    const char *at = rds_reply_ok(r, x) ? rds_reply_str(x, NULL) : NULL;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    if (!at || now - atoll(at) > HANDLER_FRESH_MS)
+        printf("note: no running worker on queue %s has handler %s%s\n", q, field,
+               at ? " (the last one that had it stopped)" : " (is SYNCQ_SERVICES set for the workers, with this action?)");
+    rds_reply_free(x);
+    envelope_free(&env);
+    rds_reply_free(entry);
+}
+
 /* show prints a syncq_status reply; 1 when it found the job. */
 static int
-show(const char *id, const char *q, rds_reply *x)
+show(rds *r, const config *cfg, const char *id, const char *q, rds_reply *x)
 {
     const char *st = rds_reply_str(rds_reply_at(x, 0), NULL), *a = rds_reply_str(rds_reply_at(x, 1), NULL),
                *b = rds_reply_str(rds_reply_at(x, 2), NULL);
@@ -82,6 +120,7 @@ show(const char *id, const char *q, rds_reply *x)
     else if (!strcmp(st, "dead")) print_ms(" since ", a);
     if (b) print_error(b);
     printf("\n");
+    if (!strcmp(st, "queued") || !strcmp(st, "delayed") || !strcmp(st, "retrying")) no_handler(r, cfg, id, q);
     return 1;
 }
 
@@ -143,7 +182,7 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
             rc = EX_UNAVAILABLE_;
             goto out;
         }
-        found = cancel ? rds_reply_int(x) == 1 : show(id, names[i], x);
+        found = cancel ? rds_reply_int(x) == 1 : show(&r, cfg, id, names[i], x);
         if (found && cancel) printf("%s: cancelled in queue %s (now in its dead-letter set)\n", id, names[i]);
         rds_reply_free(x);
     }

@@ -7,7 +7,9 @@
 #                                                  -> processed jobs/s
 #   plus Redis CPU per job, and peak RSS of the master and of one child.
 # BENCH_N (100000), BENCH_C (children, default: one per core), BENCH_PEERS=1 adds BullMQ on the
-# same Redis in the same run (machine speed drifts: compare ratios).
+# same Redis in the same run (machine speed drifts: compare ratios). Also: a persistent PHP exec
+# handler against the same script per_job (BENCH_EXEC=0 skips it; BENCH_EXEC_N, _PER_JOB_N),
+# and a 100,000-record sync (BENCH_SYNC=0 skips it).
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/servers.sh
@@ -98,6 +100,38 @@ awk -v r="$cpu1" -v r0="$cpu0" -v pg="$((pg1 - pg0))" -v c="$child_ticks" -v w="
     'BEGIN { printf "  CPU us per job: redis %.1f, postgres %.1f, children %.1f, writer %.1f, master %.1f\n", (r - r0) * 1e6 / n, pg / hz * 1e6 / n, c / hz * 1e6 / n, w / hz * 1e6 / n, m / hz * 1e6 / n }'
 echo "  master peak RSS (VmHWM):                     $((peak_master / 1024)) MB, RssAnon $((master_anon)) kB"
 echo "  child peak RSS (VmHWM):                      $((peak_child / 1024)) MB, peak RssAnon $peak_child_anon kB"
+
+# exec handlers (docs/HANDLERS.md): the same PHP script (examples/handlers/greet.php, next
+# to a no-op) as a persistent program and per_job, C children each: jobs/s side by side
+if [ "${BENCH_EXEC:-1}" = 1 ] && command -v php >/dev/null; then
+    EPN=${BENCH_EXEC_PER_JOB_N:-300}
+    EN=${BENCH_EXEC_N:-3000}
+    cat > "$tmp/exec.json" <<'JSON'
+{"services": {
+  "php_persistent": {"exec": {"command": ["php", "examples/handlers/greet.php"], "mode": "persistent"}, "actions": {"noop": {}}},
+  "php_per_job": {"exec": {"command": ["php", "examples/handlers/greet.php"]}, "actions": {"noop": {}}}}}
+JSON
+    exec_rate() { # service n: enqueue n jobs, then time a worker until they are committed
+        local svc=$1 n=$2 t0 t1
+        awk -v n="$n" -v s="$svc" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"kind\":\"mutation\",\"service\":\"%s\",\"action\":\"noop\",\"target_id\":\"%d\"}\n", s, i }' > "$tmp/exec.ndjson"
+        bin/syncq enqueue --queue execq --batch "$tmp/exec.ndjson" > /dev/null 2>&1
+        t0=$(now)
+        SYNCQ_SERVICES="$tmp/exec.json" bin/syncq-worker -c "$C" -q execq 2>>"$tmp/exec-worker.log" &
+        WPID=$!
+        until [ "$(sq_psql bench -At -c "SELECT count(*) FROM syncq_jobs WHERE service = '$svc' AND status = 'success'")" -ge "$n" ]; do
+            kill -0 "$WPID" 2>/dev/null || { echo "worker died:"; tail "$tmp/exec-worker.log"; exit 1; }
+            sleep 0.1
+        done
+        t1=$(now)
+        kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
+        awk -v n="$n" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", n / (b - a) }'
+    }
+    per_job=$(exec_rate php_per_job "$EPN")
+    persistent=$(exec_rate php_persistent "$EN")
+    echo "  exec handler, the same PHP script, $C children (from worker start to committed rows):"
+    awk -v a="$persistent" -v b="$per_job" -v n="$EN" -v m="$EPN" \
+        'BEGIN { printf "    persistent: %.1f jobs/s (%d jobs)   per_job: %.1f jobs/s (%d jobs)   persistent/per_job: %.1fx\n", a, n, b, m, a / b }'
+fi
 
 # sync: 100,000 remote records from the mock service, first sync and a
 # no-change re-sync, timed from enqueue to the committed audit row

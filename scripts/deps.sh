@@ -16,6 +16,8 @@ BUILD_PKGS="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libcj
 TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml php-cli php-redis python3-redis"
 # the lease partition test (tests/it/it_lease_partition.sh): ip netns, veth, iptables
 TEST_PKGS="$TEST_PKGS iproute2 iptables"
+# The interpreters of the exec handler examples (examples/handlers/, tests/it/it_exec*.sh).
+TEST_PKGS="$TEST_PKGS python3 nodejs"
 # promtool, which checks /metrics in tests/it/it_metrics.sh, comes with the prometheus package.
 TEST_PKGS="$TEST_PKGS prometheus"
 # make fuzz (run by make test): clang with libFuzzer and the sanitizer runtimes.

@@ -101,11 +101,13 @@ export SQ_TEMPLATE=syncq_tpl SQ_TMP="$tmp"
 for t in tests/it/*.sh; do
     name=$(basename "$t" .sh)
     selected "$name" || continue
+    # 300 s each, unless the test asks for more in a "# test-timeout: SECONDS" line
+    limit=$(sed -n 's/^# test-timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -1)
     for run in $(seq 1 "$REPEAT"); do
         label=$name
         [ "$REPEAT" = 1 ] || label="$name#$run"
         s=$(date +%s)
-        timeout -k 10 300 bash "$t" > "$tmp/$name.log" 2>&1
+        timeout -k 10 "${limit:-300}" bash "$t" > "$tmp/$name.log" 2>&1
         rc=$?
         record "$label ($(( $(date +%s) - s )) s)" $rc "$tmp/$name.log"
         echo "$name $rc" >> "$tmp/runs.txt"

@@ -220,7 +220,9 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
     size_t len;
     on_lease(SIGALRM); /* no job starts on a lapsed lease (the watchdog would end it anyway) */
     char *rec = job_start_record(&j, c, &len);
-    board_job bj = {1, b->queue, j.started_ms, j.started_ms + job_timeout_ms(&j, c->cfg), "", ""};
+    board_job bj = {1, b->queue, j.started_ms,
+                    j.started_ms + job_timeout_ms(&j, c->cfg) + handler_deadline_slack_ms(j.env.service, j.env.action), "",
+                    ""};
     snprintf(bj.tag, sizeof(bj.tag), "%s", j.w.tag);
     snprintf(bj.id, sizeof(bj.id), "%s", j.id);
     board_begin(my_slot, &bj); /* before the step: if we die, the master knows the job */
@@ -297,7 +299,7 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
             continue;
         }
         batch b;
-        if (fetch_next(f, &b) < 0) return -1;
+        if (handler_publish(f->r, f->cfg, 0) < 0 || fetch_next(f, &b) < 0) return -1;
         if (b.backpressure) {
             batch_free(&b);
             nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
@@ -333,17 +335,14 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     /* curl state is created here, after fork (SPEC §10 fork hygiene) */
     if (http_global_init() < 0 || http_init(&http) < 0) return CHILD_EXIT_CONFIG;
     handler_register_builtins();
-    if (svc) {
-        http_handlers_register(svc);
-        sync_handlers_register(svc);
-    }
+    if (svc) handler_register_services(svc);
     if (lease_watch() < 0) {
         log_msg(LOG_ERROR, "child.lease", "timer_create() for the lease watchdog failed: %s", strerror(errno));
         rc = CHILD_EXIT_CONFIG;
         goto out;
     }
     if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) < 0 || funcs_ensure(&r) < 0 ||
-        reaper_register(&r, cfg, wid, "child") < 0) {
+        reaper_register(&r, cfg, wid, "child") < 0 || handler_publish(&r, cfg, 1) < 0) {
         log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
         goto out;
     }

@@ -24,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LOCK_MARGIN_MS 30000 /* a lock outlives the attempt's timeout by this much */
 #define EXCERPT_MAX 300      /* bytes of a remote error body kept (masked) */
 
 typedef struct call {
@@ -51,66 +50,7 @@ fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
     return hr;
 }
 
-/* ---- the per-target lock ---- */
-
-/* lock_inherit takes over a lock that holds our own job id: an earlier
- * delivery of this job took it and lost its lease. That delivery has
- * stopped before this one could start (docs/LEASES.md), so waiting for the
- * lock to expire (the timeout plus LOCK_MARGIN_MS) would only strand the
- * job. 1 ours now, 0 another job's, -1 Redis. */
-static int
-lock_inherit(call *k, rds *r, const char *px)
-{
-    rds_reply *x = rds_cmdf(r, "GET %s", k->lock);
-    int rc = !rds_reply_ok(r, x) ? -1 : rds_reply_type(x) == RDS_STR && !strcmp(rds_reply_str(x, NULL), k->ctx->job_id);
-    rds_reply_free(x);
-    if (rc == 1) {
-        x = rds_cmdf(r, "PEXPIRE %s %s", k->lock, px);
-        if (!rds_reply_ok(r, x)) rc = -1;
-        rds_reply_free(x);
-    }
-    return rc;
-}
-
-static int
-lock_take(call *k)
-{
-    handler_ctx *ctx = k->ctx;
-    const char *target = ctx->env->target_id ? ctx->env->target_id : "";
-    char px[24];
-    int64_t timeout = ctx->env->timeout_ms ? ctx->env->timeout_ms : ctx->world->cfg->timeout_ms;
-    snprintf(k->lock, sizeof(k->lock), "%s:{%s}:lock:%s:%s:%s", ctx->world->cfg->prefix, ctx->queue,
-             ctx->env->service, k->key.scope, target);
-    snprintf(px, sizeof(px), "%lld", (long long)(timeout + LOCK_MARGIN_MS));
-    const char *argv[] = {"SET", k->lock, ctx->job_id, "NX", "PX", px};
-    size_t lens[] = {3, strlen(k->lock), strlen(ctx->job_id), 2, 2, strlen(px)};
-    rds *r = handler_redis(ctx);
-    if (!r) return -1;
-    rds_reply *x = rds_cmd(r, 6, argv, lens);
-    int rc = !rds_reply_ok(r, x) ? -1 : rds_reply_type(x) == RDS_STATUS ? 1 : 0;
-    rds_reply_free(x);
-    if (rc == 0) rc = lock_inherit(k, r, px);
-    return rc;
-}
-
-static void
-lock_release(call *k)
-{
-    const char *keys[] = {k->lock};
-    const char *args[] = {k->ctx->job_id};
-    rds *r = handler_redis(k->ctx);
-    if (r) rds_reply_free(funcs_call(r, "syncq_unlock", 1, keys, 1, args, NULL));
-}
-
 /* ---- the request ---- */
-
-static void
-idempotency_header(handler_ctx *ctx, char *out, size_t len)
-{
-    /* a replay must not look new to the provider: the root of its chain */
-    const char *key = ctx->env->idempotency_key ? ctx->env->idempotency_key : ctx->root_id ? ctx->root_id : ctx->job_id;
-    snprintf(out, len, "Idempotency-Key: %s", key);
-}
 
 static int
 build_url(call *k, const char *path, char *url, size_t len)
@@ -134,7 +74,7 @@ add_headers(call *k, http_request *rq, char *idem, size_t idemlen)
     rq->headers[rq->nheaders++] = "Accept: application/json";
     if (rq->body) rq->headers[rq->nheaders++] = "Content-Type: application/json";
     if (idem) {
-        idempotency_header(k->ctx, idem, idemlen);
+        snprintf(idem, idemlen, "Idempotency-Key: %s", handler_idempotency_key(k->ctx));
         rq->headers[rq->nheaders++] = idem;
     }
 }
@@ -299,28 +239,12 @@ answered(call *k)
     return cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT;
 }
 
-/* check_expected compares the caller's expected_hash with the snapshot. */
-static handler_result
-check_expected(call *k)
-{
-    char have[64] = "";
-    handler_ctx *ctx = k->ctx;
-    if (!ctx->env->expected_hash) return HANDLER_OK;
-    if (!ctx->env->target_id) return fail(ctx, HANDLER_PERMANENT, "expected_hash needs a target_id");
-    int found = snap_hash(ctx->world->d, &k->key, have, sizeof(have));
-    if (found < 0) return fail(ctx, HANDLER_DEFER, "PostgreSQL: %s", ctx->world->d->errstr);
-    if (found && !strcmp(have, ctx->env->expected_hash)) return HANDLER_OK;
-    snprintf(ctx->error, sizeof(ctx->error), "expected hash %s, the snapshot has %s; the service was not called",
-             ctx->env->expected_hash, found ? have : "no row");
-    return HANDLER_CONFLICT;
-}
-
 static handler_result
 run_call(call *k)
 {
     handler_ctx *ctx = k->ctx;
     char url[4096];
-    handler_result hr = check_expected(k);
+    handler_result hr = handler_check_expected(ctx, &k->key);
     if (hr != HANDLER_OK) return hr;
     if (ctx->env->target_id) snap_mark(ctx->world->d, &k->key, "pending", NULL); /* readers show it in flight */
     if (build_url(k, k->act->path, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
@@ -351,14 +275,14 @@ h_mutation(handler_ctx *ctx)
         ctx->retry_after_ms = 2000;
         return fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", w->d->errstr);
     }
-    int got = lock_take(&k);
+    int got = handler_lock(ctx, k.lock, sizeof(k.lock));
     if (got <= 0) {
         ctx->retry_after_ms = 500;
         if (got < 0) return fail(ctx, HANDLER_DEFER, "Redis: %s", w->r->errstr);
         return fail(ctx, HANDLER_DEFER, "another mutation of this target is running");
     }
     handler_result hr = run_call(&k);
-    lock_release(&k);
+    handler_unlock(ctx, k.lock);
     http_response_free(&k.rs);
     return hr;
 }
@@ -370,6 +294,7 @@ http_handlers_register(const svc_file *svc)
         const svc_service *s = &svc->services[i];
         for (int r = 0; r < s->nresources; r++)
             for (int a = 0; a < s->resources[r].nactions; a++)
-                handler_register(s->name, s->resources[r].actions[a].name, h_mutation);
+                if (s->resources[r].actions[a].exec.mode == EXEC_NONE) /* exec actions: h_exec.c */
+                    handler_register(s->name, s->resources[r].actions[a].name, h_mutation);
     }
 }

@@ -337,7 +337,8 @@ job_run(job *j, job_ctx *c, ack *a)
     h.retry_after_ms = -1;
     sbuf_init(&h.result);
     handler_result hr = j->fn(&h);
-    job_outcome o = {hr, outcome_names[hr], h.error, h.retry_after_ms, h.result.len ? h.result.buf : NULL};
+    const char *outcome = hr == HANDLER_TRANSIENT && h.timed_out ? "timeout" : outcome_names[hr];
+    job_outcome o = {hr, outcome, h.error, h.retry_after_ms, h.result.len ? h.result.buf : NULL};
     job_finish(j, c, &o, a);
     sbuf_free(&h.result);
 }

@@ -74,12 +74,22 @@ typedef struct handler_ctx {
     volatile sig_atomic_t *stop; /* set when the master orders an abort */
     char error[1024];            /* set on failure */
     int64_t retry_after_ms;      /* transient hint (e.g. Retry-After), -1 none */
+    int timed_out;               /* a transient failure that was the attempt's timeout */
     sbuf result;                 /* JSON text of the result object, empty for none */
 } handler_ctx;
 
 typedef handler_result (*handler_fn)(handler_ctx *ctx);
 
 void handler_register(const char *service, const char *action, handler_fn fn);
+/* handler_register_self_timed registers a handler that enforces the job's
+ * timeout itself (an exec handler kills its program and fails the attempt
+ * as a timeout); the master's deadline for its jobs comes
+ * handler_deadline_slack_ms later, as a backstop that kills the child. */
+void handler_register_self_timed(const char *service, const char *action, handler_fn fn);
+int64_t handler_deadline_slack_ms(const char *service, const char *action);
+/* handler_register_services registers the services file's actions: HTTP
+ * mutations (h_http.c), syncs (h_sync.c), exec handlers (h_exec.c). */
+void handler_register_services(const struct svc_file *svc);
 /* handler_redis returns the child's Redis connection after reading the
  * replies its pipelined steps still owe (NULL when that fails): a handler
  * must never read a reply meant for a step. */
@@ -91,7 +101,28 @@ int64_t handler_rate(handler_ctx *ctx, const char *service, double per_second, i
 /* handler_pace waits for a token up to max_wait_ms: 0 go, 1 the wait is
  * longer (ctx->retry_after_ms says how long: defer the job), -1 failed. */
 int handler_pace(handler_ctx *ctx, const char *service, double per_second, int burst, int64_t max_wait_ms);
+/* handler_lock takes the Redis lock on (service, scope, target) that every
+ * mutation of a services-file action holds while it runs, so two mutations of
+ * one object never interleave; its lease outlives the attempt's timeout. key
+ * receives the lock's name for handler_unlock. 1 taken, 0 another job holds
+ * it, -1 Redis failed. */
+int handler_lock(handler_ctx *ctx, char *key, size_t keylen);
+void handler_unlock(handler_ctx *ctx, const char *key);
+/* handler_idempotency_key is what the outside service sees as the job's
+ * idempotency key: the envelope's, else the root of its replay chain (a
+ * replay must not look new), else the job id. */
+const char *handler_idempotency_key(const handler_ctx *ctx);
+/* handler_check_expected compares the envelope's expected_hash with the
+ * snapshot row of (service, resource, scope, target): HANDLER_OK when it
+ * matches or none is given, CONFLICT, PERMANENT (no target) or DEFER
+ * (PostgreSQL), with ctx->error set. */
+struct snap_key;
+handler_result handler_check_expected(handler_ctx *ctx, const struct snap_key *key);
 handler_fn handler_find(const char *service, const char *action);
+/* handler_publish tells `syncq status` which handlers this child has: each
+ * "service/action" in every configured queue's handlers hash (keys.h) with
+ * the time, at most once a minute (force: now). 0, or -1 on a Redis error. */
+int handler_publish(rds *r, const config *cfg, int force);
 void handler_register_builtins(void);
 void handler_clear(void);
 
@@ -266,6 +297,8 @@ int child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot,
 void http_handlers_register(const struct svc_file *svc);
 /* sync_handlers_register registers every resource's sync action (h_sync.c). */
 void sync_handlers_register(const struct svc_file *svc);
+/* exec_handlers_register registers every exec action (h_exec.c). */
+void exec_handlers_register(const struct svc_file *svc);
 int writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
 
 /* ---- reaper.c: leases, orphans, retries (run by the master) ---- */

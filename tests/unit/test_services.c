@@ -340,7 +340,7 @@ test_errors_structure(void **state)
                "services.dns: duplicate member");
     expect_err(SVC(", 'timeout': 5"),
                "services.dns.timeout: unknown member (expected one of base_url, headers, connect_timeout_ms, "
-               "timeout_ms, rate_limit, resources)");
+               "timeout_ms, rate_limit, resources, exec, actions)");
     expect_err(RES(LIST ", 'hash_feilds': ['a']"),
                "services.dns.resources.records.hash_feilds: unknown member (expected one of id_field, hash_fields, "
                "natural_key, max_delete_share, every_s, scopes, list, sync_action, actions)");
@@ -349,7 +349,7 @@ test_errors_structure(void **state)
                "pagination, max_pages)");
     expect_err(ACT(OKACT ", 'bdy': 'none'"),
                "services.dns.resources.records.actions.create_record.bdy: unknown member (expected one of op, "
-               "method, path, body, status, max_attempts, timeout_ms, idempotency_ttl_s, backoff_base_ms)");
+               "method, path, body, status, max_attempts, timeout_ms, idempotency_ttl_s, backoff_base_ms, exec)");
     expect_err(ACT(OKACT ", 'status': {'sucess': [200]}"),
                "services.dns.resources.records.actions.create_record.status.sucess: unknown member (expected one "
                "of success, adopt, conflict, transient, permanent)");
@@ -708,6 +708,91 @@ test_find_action(void **state)
     svc_free(f);
 }
 
+/* ---------------------------------------------------------------- Exec handlers */
+
+static void
+test_exec(void **state)
+{
+    (void)state;
+    svc_file *f = must_parse("{'services': {"
+                             "'mailer': {'exec': {'command': ['python3', 'h.py', '--fast'], 'mode': 'persistent',"
+                             "                    'env': {'API_KEY': 'k-${REG_KEY}', 'PLAIN': 'x'}, 'cwd': '/srv'},"
+                             "           'actions': {'send': {'max_attempts': 3},"
+                             "                       'bounce': {'exec': {'command': ['/bin/bounce']}}}},"
+                             "'dns': {'base_url': 'https://x.example',"
+                             "        'resources': {'records': {'list': {'path': '/r', 'pagination': {'style': 'page'}},"
+                             "          'actions': {'create_record': {'op': 'create', 'exec': {'command': ['php', 'c.php']}},"
+                             "                      'delete_record': {'op': 'delete', 'method': 'DELETE', 'path': '/r/{target_id}'}}}}}}}");
+    const svc_service *s = NULL;
+    const svc_resource *r = (const svc_resource *)1;
+    const svc_action *a = NULL;
+    assert_int_equal(svc_find_action(f, "mailer", "send", &s, &r, &a), 0);
+    assert_null(r);
+    assert_null(s->base_url);
+    assert_int_equal(a->op, OP_CALL);
+    assert_int_equal(a->max_attempts, 3);
+    assert_int_equal(a->exec.mode, EXEC_PERSISTENT); /* the service's default */
+    assert_int_equal(a->exec.argc, 3);
+    assert_string_equal(a->exec.argv[0], "python3");
+    assert_string_equal(a->exec.argv[2], "--fast");
+    assert_null(a->exec.argv[3]);
+    assert_int_equal(a->exec.nenv, 2);
+    assert_string_equal(a->exec.env[0].name, "API_KEY");
+    assert_string_equal(a->exec.env[0].value, "k-rk-9");
+    assert_string_equal(a->exec.cwd, "/srv");
+    assert_int_equal(svc_find_action(f, "mailer", "bounce", &s, &r, &a), 0);
+    assert_int_equal(a->exec.mode, EXEC_PER_JOB); /* its own exec wins whole */
+    assert_int_equal(a->exec.argc, 1);
+    assert_int_equal(a->exec.nenv, 0);
+    assert_null(a->exec.cwd);
+    assert_int_equal(svc_find_action(f, "dns", "create_record", &s, &r, &a), 0);
+    assert_string_equal(r->name, "records");
+    assert_int_equal(a->op, OP_CREATE);
+    assert_int_equal(a->exec.mode, EXEC_PER_JOB);
+    assert_null(a->method);
+    assert_int_equal(svc_find_action(f, "dns", "delete_record", &s, &r, &a), 0);
+    assert_int_equal(a->exec.mode, EXEC_NONE);
+    assert_string_equal(a->method, "DELETE");
+    svc_free(f);
+}
+
+static void
+test_errors_exec(void **state)
+{
+    (void)state;
+#define EXSVC(body) "{'services': {'m': {" body "}}}"
+#define EX(x) EXSVC("'exec': " x ", 'actions': {'send': {}}")
+    expect_err(EX("['php']"), "services.m.exec: must be an object");
+    expect_err(EX("{}"), "services.m.exec.command: required (the program and its arguments, e.g. [\"php\", \"handler.php\"])");
+    expect_err(EX("{'command': []}"), "services.m.exec.command: must be a non-empty array of strings");
+    expect_err(EX("{'command': 'php h.php'}"), "services.m.exec.command: must be a non-empty array of strings");
+    expect_err(EX("{'command': ['php', '']}"),
+               "services.m.exec.command[1]: must be a non-empty string without control characters");
+    expect_err(EX("{'command': ['php'], 'mode': 'daemon'}"), "services.m.exec.mode: must be one of per_job, persistent");
+    expect_err(EX("{'command': ['php'], 'shell': true}"),
+               "services.m.exec.shell: unknown member (expected one of command, mode, env, cwd)");
+    expect_err(EX("{'command': ['php'], 'env': {'A-B': 'x'}}"),
+               "services.m.exec.env.A-B: not a valid variable name (A-Z, a-z, 0-9 and _)");
+    expect_err(EX("{'command': ['php'], 'env': {'A': 1}}"), "services.m.exec.env.A: must be a string");
+    expect_err(EX("{'command': ['php'], 'env': {'A': '${NOPE}'}}"),
+               "services.m.exec.env.A: environment variable NOPE is not set");
+    expect_err(EX("{'command': ['php'], 'cwd': ''}"), "services.m.exec.cwd: must not be empty");
+    expect_err(EXSVC("'exec': {'command': ['php']}, 'actions': {'send': {'method': 'POST'}}"),
+               "services.m.actions.send.method: not used by an exec action");
+    expect_err(EXSVC("'exec': {'command': ['php']}, 'actions': {'send': {'status': {}}}"),
+               "services.m.actions.send.status: not used by an exec action");
+    expect_err(EXSVC("'base_url': 'https://x.example', 'actions': {'send': {'op': 'call'}}"),
+               "services.m.actions.send: an action outside a resource must be an exec action (give it or its service \"exec\")");
+    expect_err(EXSVC("'actions': {'send': {'exec': {'command': ['php']}}}"), "services.m.base_url: required");
+    expect_err(EXSVC("'exec': {'command': ['php']}, 'resources': {}"),
+               "services.m.base_url: required by resources (their lists are HTTP requests)");
+    expect_err(EXSVC("'base_url': 'https://x.example', 'exec': {'command': ['php']}, 'actions': {'sync_r': {}},"
+                   "'resources': {'r': {'list': {'path': '/r', 'pagination': {'style': 'page'}}}}"),
+               "services.m.resources.r.sync_action: action \"sync_r\" is already claimed by services.m.actions.sync_r");
+#undef EX
+#undef EXSVC
+}
+
 static void
 test_classify(void **state)
 {
@@ -939,6 +1024,8 @@ main(void)
         cmocka_unit_test(test_errors_json),
         cmocka_unit_test(test_env_expansion),
         cmocka_unit_test(test_find_action),
+        cmocka_unit_test(test_exec),
+        cmocka_unit_test(test_errors_exec),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_load),
