@@ -309,7 +309,7 @@ read_strings(const json *root, envelope *e, char *err, size_t errlen)
         opt_str(root, "debounce_key", &e->debounce_key, err, errlen) ||
         opt_str(root, "expected_hash", &e->expected_hash, err, errlen))
         return -1;
-    /* SPEC §6: mutations are never debounced. */
+    /* docs/PROTOCOL.md: mutations are never debounced. */
     if (e->debounce_key && e->kind != KIND_SYNC)
         return field_err(err, errlen, "debounce_key", "is only allowed when kind is \"sync\"");
     return 0;

@@ -1,4 +1,4 @@
-/* envelope.h - envelope v1: the public wire format of a job (SPEC §3, §10).
+/* envelope.h - envelope v1: the public wire format of a job (docs/PROTOCOL.md; docs/DESIGN.md §9).
  * Pure code: no I/O. The producer's payload bytes are never re-serialised by
  * the worker; the parsed tree is only read (and masked copies are printed). */
 #ifndef SYNCQ_ENVELOPE_H

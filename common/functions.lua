@@ -4,7 +4,7 @@
 -- carry the {QUEUE} hash tag), so the library works on Redis Cluster.
 --
 -- Ready and in-flight entries are the producer's bytes, untouched, behind a
--- one-line wrapper that the fetch step adds on first sight (SPEC §10: never
+-- one-line wrapper that the fetch step adds on first sight (docs/DESIGN.md §5: never
 -- re-serialise the payload; Lua cjson would turn [] into {} and round numbers):
 --
 --   ~syncq1 id=<tag> seen=<ms>[ ready=<ms>][ jid=<id>][ from=<id>][ root=<id>][ err=<pct>][ dead=<ms>]\n<raw>

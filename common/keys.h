@@ -1,4 +1,4 @@
-/* keys.h - Redis key names (SPEC §10). Every key of a queue carries the
+/* keys.h - Redis key names (docs/DESIGN.md §4). Every key of a queue carries the
  * {QUEUE} hash tag so that one queue lives in one Redis Cluster slot:
  *   P:{Q}:ready            LIST   producers LPUSH, workers take from the right
  *   P:{Q}:inflight:<wid>   LIST   jobs a worker child holds

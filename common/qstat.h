@@ -4,7 +4,7 @@
  *
  * The age of the oldest ready job is measured on Redis's clock (TIME), from
  * the entry at the tail of the ready list (workers take from the right):
- * its ready=<ms> when a retry was promoted (time waiting to run, SPEC §10),
+ * its ready=<ms> when a retry was promoted (time waiting to run, docs/DESIGN.md §6),
  * the wrapper's seen=<ms> for a replay (from=<id>: queued when replayed),
  * else the envelope's enqueued_at, else the wrapper's first-sight time. A raw
  * entry without enqueued_at that no worker has seen yet has no known age. */

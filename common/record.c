@@ -65,7 +65,7 @@ text(sbuf *b, const char *s, size_t cap)
 }
 
 /* error_text appends an error text with the credentials it quotes masked
- * (mask_string: URL passwords, access_token=..., Bearer ...), SPEC §5. */
+ * (mask_string: URL passwords, access_token=..., Bearer ...), docs/MASKING.md. */
 static void
 error_text(sbuf *b, const char *s)
 {

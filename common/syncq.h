@@ -33,7 +33,7 @@ typedef enum {
     SYNCQ_DUPLICATE,    /* idempotency key seen: id is the first job's */
 } syncq_state;
 
-/* syncq_enqueue validates an envelope (SPEC §3), masks a copy of its payload
+/* syncq_enqueue validates an envelope (docs/PROTOCOL.md), masks a copy of its payload
  * for the audit, and runs the enqueue function on queue (NULL: urgent for
  * mutations, sync for syncs). Writes the job id (the first job's id for a
  * duplicate) and, when state is not NULL, what happened. Returns 0, or -1:

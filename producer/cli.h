@@ -7,7 +7,7 @@
 
 #include "config.h"
 
-/* sysexits (SPEC §2) */
+/* sysexits (docs/DESIGN.md §11) */
 #define EX_OK_ 0
 #define EX_USAGE_ 64
 #define EX_DATAERR_ 65

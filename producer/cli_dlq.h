@@ -1,5 +1,5 @@
 /* cli_dlq.h - `syncq dlq`: list, inspect, replay and purge dead-letter jobs
- * (SPEC §4). Split by concern:
+ * (README "Dead letters"). Split by concern:
  *   cli_dlq.c         verbs, flags and help
  *   cli_dlq_store.c   Redis: the queues to look at, selecting and loading entries
  *   cli_dlq_show.c    ls and show (masked unless --reveal)

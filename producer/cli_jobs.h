@@ -1,4 +1,4 @@
-/* cli_jobs.h - `syncq jobs`: the audit log from the command line (SPEC §7).
+/* cli_jobs.h - `syncq jobs`: the audit log from the command line (README "Operating syncq").
  *   cli_jobs.c         the verb table and the search (filters, keyset pages)
  *   cli_jobs_show.c    one job with its attempt history
  *   cli_jobs_retry.c   a dead or conflicted job queued again with lineage

@@ -5,7 +5,7 @@
  * A dead job still in its queue's dead-letter set is replayed through the
  * dlq code (cli_dlq_change.c): the producer's bytes, unmasked, atomically.
  * A conflict never enters the dead-letter set (it is not a failure to
- * retry, SPEC §4), and a dead job may have left it (trimmed, purged): such a
+ * retry, docs/DESIGN.md §6), and a dead job may have left it (trimmed, purged): such a
  * job is rebuilt from its audit row, whose payload is masked, so a payload
  * that had secrets cannot be rebuilt and the command says so. A conflict
  * needs --expected-hash H (the content hash the caller now expects) or

@@ -1,5 +1,5 @@
 /* cli_snapshot.c - `syncq snapshot ls`: the local snapshot of one outside
- * resource (syncq_snapshots, SPEC §5), a keyset page at a time, under the
+ * resource (syncq_snapshots, docs/DESIGN.md §8), a keyset page at a time, under the
  * last successful sync of each scope (the view syncq_last_sync).
  *
  * Pages are keyset pages in (scope, external_id) order, the order of the

@@ -3,7 +3,7 @@
 # harnesses of fuzz/ (FUZZ_SECONDS each), then every tests/it/*.sh against
 # one private Redis and one private PostgreSQL started here and torn down on
 # exit. With SANITIZE=1 the binaries carry ASan/UBSan and
-# the run fails when any sanitizer log appears (SPEC §10).
+# the run fails when any sanitizer log appears (docs/DESIGN.md §10).
 set -u
 cd "$(dirname "$0")/.." || exit 70
 B=${BUILD_DIR:-build/rel}

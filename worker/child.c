@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define REDIS_TIMEOUT_MS 5000 /* above the 1 s block of BLMOVE (SPEC §10) */
+#define REDIS_TIMEOUT_MS 5000 /* above the 1 s block of BLMOVE (docs/DESIGN.md §7) */
 
 #define SLOW_JOB_MS 20 /* a batch with a job slower than this shrinks the next fetch to 1 */
 #define LEASE_CHECK_MS 100 /* the lease watchdog's period: a child outlives its lease by at most this */
@@ -38,7 +38,7 @@ child_stats(void)
 /* on_term honours SIGTERM only from the master, which sends it to a child
  * whose job is past its deadline: leave at once (the master records the
  * timeout and SIGKILLs us if we do not). Outside signals go to the master,
- * which gives orders (SPEC §10). */
+ * which gives orders (docs/DESIGN.md §3). */
 static void
 on_term(int sig, siginfo_t *si, void *uctx)
 {
@@ -332,7 +332,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     memset(&http, 0, sizeof(http));
     my_slot = slot;
     if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;
-    /* curl state is created here, after fork (SPEC §10 fork hygiene) */
+    /* curl state is created here, after fork (docs/DESIGN.md §10, fork hygiene) */
     if (http_global_init() < 0 || http_init(&http) < 0) return CHILD_EXIT_CONFIG;
     handler_register_builtins();
     if (svc) handler_register_services(svc);

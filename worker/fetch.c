@@ -18,7 +18,7 @@
 
 #define DEAD_CAP 10000                                /* like Sidekiq */
 #define DEAD_MAX_AGE_MS (180LL * 24 * 3600 * 1000)    /* 180 days */
-#define BLOCK_SECONDS "1"                             /* SPEC §10: at most 1 s */
+#define BLOCK_SECONDS "1"                             /* docs/DESIGN.md §7: at most 1 s */
 
 void
 fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid)

@@ -1,5 +1,5 @@
 /* job.c - one job: from the entry bytes a child fetched to the ack that ends
- * its delivery, with the audit records on the way (SPEC §4, §9). */
+ * its delivery, with the audit records on the way (docs/DESIGN.md §2, §6). */
 #include "fmacros.h"
 #include "backoff.h"
 #include "log.h"
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#define POISON_CRASHES 3 /* SPEC §10: the 3rd crash-delivery makes a poison pill */
+#define POISON_CRASHES 3 /* docs/DESIGN.md §6: the 3rd crash delivery makes a poison pill */
 
 /* job_max_attempts: the envelope's, else the action's in the services file, else 5. */
 int

@@ -3,7 +3,7 @@
  *                   master's poll() loop: no thread, no library
  *   metrics.c       the /metrics exposition (Prometheus text 0.0.4)
  * The listener is opened by the master and closed in every child right
- * after fork (SPEC §10: no server state crosses a fork). */
+ * after fork (docs/DESIGN.md §10: no server state crosses a fork). */
 #ifndef SYNCQ_METRICS_H
 #define SYNCQ_METRICS_H
 

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define SYNC_QUEUE "sync" /* where sync jobs go (SPEC §10) */
+#define SYNC_QUEUE "sync" /* where sync jobs go (docs/PROTOCOL.md, queues) */
 
 static int
 enqueue_sync(rds *r, const config *cfg, const svc_service *s, const svc_resource *res, const char *scope)

@@ -1,4 +1,4 @@
-/* worker.h - the syncq-worker process model (SPEC §9):
+/* worker.h - the syncq-worker process model (docs/DESIGN.md §3):
  *
  *   master (master.c)  forks and supervises N job children and one audit
  *                      writer; refreshes their heartbeats (the lease); reaps

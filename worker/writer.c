@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ERROR_CAP 4096 /* SPEC §10: error text capped at 4 KiB */
+#define ERROR_CAP 4096 /* docs/DESIGN.md §8: error text capped at 4 KiB */
 
 static const char *SQL_TEMP =
     "CREATE TEMP TABLE IF NOT EXISTS syncq_in ("

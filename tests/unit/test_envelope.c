@@ -298,7 +298,7 @@ test_parse_dup_key(void **state)
     /* Unknown duplicates too, and the message stays on one line. */
     assert_int_equal(parse_s(MIN_ENV ",\"a\\nb\":1,\"a\\nb\":2}", &e), ENV_ERR_DUP_KEY);
     assert_null(strchr(err, '\n'));
-    /* Only the top level is checked (SPEC §10). */
+    /* Only the top level is checked (docs/DESIGN.md §9). */
     assert_int_equal(parse_s(MIN_ENV ",\"payload\":{\"a\":1,\"a\":2}}", &e), ENV_OK);
     envelope_free(&e);
 }
