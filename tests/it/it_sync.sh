@@ -60,12 +60,17 @@ assert_eq "$(rows records a.example)" 9995 "rows after the retried sync"
 # shift the pages; the walk notices (the total changed) and deletes nothing
 mock POST /_admin/seed '{"zone":"d.example","count":1000}' >/dev/null
 run_sync records_offset d.example >/dev/null
-mock POST /_admin/latency '{"ms":30,"match":"/offset/zones/d.example"}' >/dev/null
+mock POST /_admin/latency '{"ms":300,"match":"/offset/zones/d.example"}' >/dev/null
+mock DELETE /_admin/calls >/dev/null
 id=$(sync records_offset d.example)
-sleep 0.15
+# mutate once the walk has read its first pages (10 pages at 300 ms each), not
+# after a fixed sleep: a busy machine may not have started the walk by then
+walking() { [ "$(mock GET /_admin/calls | /usr/bin/python3 -c "import json,sys; print(sum(1 for c in json.load(sys.stdin) if '/offset/zones/d.example' in c['path']))")" -ge 2 ]; }
+wait_for 30 "the offset walk under way" walking
 mock POST /_admin/mutate "{\"zone\":\"d.example\",\"delete\":$(remote_ids d.example | sed -n 1,50p | /usr/bin/python3 -c "import json,sys; print(json.dumps([l.strip() for l in sys.stdin]))")}" >/dev/null
 wait_for 60 "the drifting sync" ended "$id"
 mock POST /_admin/latency '{"ms":0}' >/dev/null
+echo "the drifting sync: $(q "SELECT status || ' ' || coalesce(result::text, '') FROM syncq_jobs WHERE job_id = '$id'")"
 assert_eq "$(res "$id" drift)/$(res "$id" deleted)" "true/0" "an offset walk that drifted: drift/deleted"
 assert_eq "$(rows records_offset d.example)" 1000 "rows kept after the drift"
 id=$(run_sync records_offset d.example)
