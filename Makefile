@@ -38,7 +38,7 @@ override CFLAGS += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS) -MMD -MP -Icommo
 override LDFLAGS += $(SANFLAGS)
 
 # Pure code: no server, no network. Unit-tested with cmocka.
-PURE := xalloc errf sbuf utf8 tty json envelope mask mask_text url uuid config log wrap record record_merge backoff dead
+PURE := xalloc errf sbuf utf8 tty json envelope mask mask_text pct url uuid config log wrap record record_merge backoff dead
 PURE += prom
 PURE += services
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
@@ -57,7 +57,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 
 # The producer library: only what syncq_enqueue needs (no libpq), and only
 # the names in common/libsyncq.sym visible to the programs that link it.
-LIB_MODS := enqueue funcs rds keys envelope mask mask_text json sbuf utf8 xalloc errf url uuid config log
+LIB_MODS := enqueue funcs rds keys envelope mask mask_text pct json sbuf utf8 xalloc errf url uuid config log
 LIB_OBJ  := $(addprefix $(B)/common/,$(addsuffix .o,$(LIB_MODS)))
 LIB_PKGS := hiredis libcjson
 SOMAJOR  := 0

@@ -3,6 +3,7 @@
  * Each pattern is a row of the table in docs/MASKING.md. */
 #include "fmacros.h"
 #include "mask.h"
+#include "pct.h"
 #include "sbuf.h"
 #include "xalloc.h"
 
@@ -168,32 +169,6 @@ is_value_end(int c)
            c == '"' || c == '\'' || c == ',';
 }
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* pct_decode copies s[0..n) into out[NAME_MAX_BYTES+1], decoding %XX
- * (?%74oken=C is ?token=C to the server that reads it). */
-static void
-pct_decode(const char *s, size_t n, char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-            (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-            out[o++] = (char)(hi * 16 + lo);
-            i += 2;
-        } else out[o++] = s[i];
-    }
-    out[o] = '\0';
-}
-
 /* mask_param masks the value of name=value at s[0] when name is secret.
  * Returns the bytes consumed (0 when s does not start a secret parameter). */
 static size_t
@@ -203,7 +178,8 @@ mask_param(const char *s, sbuf *b, int *n)
     char name[NAME_MAX_BYTES + 1];
     while (nl <= NAME_MAX_BYTES && is_param_char((unsigned char)s[nl])) nl++;
     if (nl == 0 || nl > NAME_MAX_BYTES || s[nl] != '=') return 0;
-    pct_decode(s, nl, name);
+    /* ?%74oken=C is ?token=C to the server that reads it; "%zz" stays as sent */
+    (void)pct_decode(s, nl, PCT_LENIENT | PCT_NUL_OK, name, sizeof(name)); /* nl < sizeof(name): fits */
     if (!mask_key_is_secret(name)) return 0;
     while (!is_value_end((unsigned char)s[nl + 1 + vl])) vl++;
     sbuf_add(b, s, nl + 1);
@@ -259,8 +235,8 @@ quoted_name(const char *s, char q, char *out)
             continue;
         }
         if (s[i + 1] == 'u') {
-            for (int k = 2; k < 6 && ok; k++) ok = hexval((unsigned char)s[i + k]) >= 0;
-            for (int k = 2; k < 6 && ok; k++) cp = cp * 16 + (unsigned)hexval((unsigned char)s[i + k]);
+            for (int k = 2; k < 6 && ok; k++) ok = pct_hexval((unsigned char)s[i + k]) >= 0;
+            for (int k = 2; k < 6 && ok; k++) cp = cp * 16 + (unsigned)pct_hexval((unsigned char)s[i + k]);
             if (ok) {
                 put_utf8(out, &o, cp ? cp : ' ');
                 i += 6;

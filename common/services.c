@@ -12,6 +12,7 @@
 #include "services.h"
 #include "json.h"
 #include "mask.h"
+#include "pct.h"
 #include "sbuf.h"
 #include "xalloc.h"
 
@@ -1121,19 +1122,9 @@ svc_classify(const svc_action *act, int status)
 static int
 put_encoded(char *out, size_t outlen, size_t *o, const char *s)
 {
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-                    *p == '.' || *p == '_' || *p == '~';
-        size_t need = plain ? 1 : 3;
-        if (*o + need >= outlen) return -1;
-        if (plain) out[(*o)++] = (char)*p;
-        else {
-            out[(*o)++] = '%';
-            out[(*o)++] = hex[*p >> 4];
-            out[(*o)++] = hex[*p & 15];
-        }
-    }
+    long n = pct_encode(s, PCT_UNRESERVED, out + *o, outlen - *o);
+    if (n < 0) return -1;
+    *o += (size_t)n;
     return 0;
 }
 

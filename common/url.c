@@ -1,6 +1,7 @@
 /* url.c - Redis URL parsing, and password redaction of Redis/PostgreSQL URLs and conninfo for logs. */
 #include "fmacros.h"
 #include "errf.h"
+#include "pct.h"
 #include "url.h"
 
 #include <limits.h>
@@ -13,34 +14,21 @@
 
 /* ---------------------------------------------------------------- Parsing */
 
-static int
-hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 /* copy_part copies s[0..n) into dst[cap], decoding %XX when decode is set.
  * The error names the part, never its text: it may be a password. */
 static int
 copy_part(char *dst, size_t cap, const char *s, size_t n, int decode, const char *what, char *err, size_t errlen)
 {
-    size_t j = 0;
-    for (size_t i = 0; i < n; i++) {
-        int c = (unsigned char)s[i];
-        if (decode && c == '%') {
-            int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-            int lo = hi >= 0 ? hexval((unsigned char)s[i + 2]) : -1;
-            if (lo < 0 || (hi == 0 && lo == 0)) return errf(err, errlen, "bad percent-escape in Redis URL %s", what);
-            c = hi * 16 + lo;
-            i += 2;
-        }
-        if (j + 1 >= cap) return errf(err, errlen, "Redis URL %s is too long (max %zu bytes)", what, cap - 1);
-        dst[j++] = (char)c;
+    long r = PCT_ELONG;
+    if (decode) {
+        r = pct_decode(s, n, 0, dst, cap);
+    } else if (n < cap) {
+        memcpy(dst, s, n);
+        dst[n] = '\0';
+        r = 0;
     }
-    dst[j] = '\0';
+    if (r == PCT_EBAD) return errf(err, errlen, "bad percent-escape in Redis URL %s", what);
+    if (r == PCT_ELONG) return errf(err, errlen, "Redis URL %s is too long (max %zu bytes)", what, cap - 1);
     return 0;
 }
 

@@ -1,19 +1,11 @@
 /* wrap.c - parse and format the wrapper line in front of queued jobs. */
 #include "fmacros.h"
+#include "pct.h"
 #include "wrap.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 /* The grammar (the same as functions.lua's wrap_parse; anything else is not
  * a wrapper):
@@ -55,22 +47,8 @@ copy_lost(const char *v, size_t n, char *out, size_t outlen)
 static int
 copy_pct(const char *v, size_t n, char *out, size_t outlen)
 {
-    size_t o = 0;
     if (n < 1 || !printable(v, n)) return -1;
-    for (size_t i = 0; i < n; i++) {
-        char c = v[i];
-        if (c == '%') {
-            if (i + 2 >= n) return -1;
-            int h = hexval(v[i + 1]), l = hexval(v[i + 2]);
-            if (h < 0 || l < 0) return -1;
-            c = (char)(h * 16 + l);
-            i += 2;
-        }
-        if (o + 1 >= outlen) return -1;
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return 0;
+    return pct_decode(v, n, PCT_NUL_OK, out, outlen) < 0 ? -1 : 0;
 }
 
 static int
@@ -156,27 +134,6 @@ wrap_parse(const char *s, size_t n, wrap *w)
     return 1;
 }
 
-/* pct_encode keeps the header one line of space-free tokens. */
-static size_t
-pct_encode(const char *s, char *out, size_t outlen)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        int plain = *p > 0x20 && *p < 0x7f && *p != '%';
-        if (o + (plain ? 1 : 3) >= outlen) return 0;
-        if (plain) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
-    return o;
-}
-
 size_t
 wrap_header(const wrap *w, char *out, size_t outlen)
 {
@@ -196,7 +153,8 @@ wrap_header(const wrap *w, char *out, size_t outlen)
         if (n < 0 || (size_t)n >= outlen - len) return 0;
         len += (size_t)n;
     }
-    if (w->err[0] && pct_encode(w->err, err, sizeof(err))) {
+    /* PCT_TOKEN keeps the header one line of space-free tokens */
+    if (w->err[0] && pct_encode(w->err, PCT_TOKEN, err, sizeof(err)) > 0) {
         n = snprintf(out + len, outlen - len, " err=%s", err);
         if (n < 0 || (size_t)n >= outlen - len) return 0;
         len += (size_t)n;

@@ -18,6 +18,7 @@
 #include "fmacros.h"
 #include "cli_jobs.h"
 #include "cli_ops.h"
+#include "pct.h"
 #include "tty.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -54,51 +55,24 @@ static const char *const statuses[] = {"synced", "pending", "failed"};
 
 /* ---------------------------------------------------------------- Cursor */
 
-static int
-unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-           c == '_' || c == '~';
-}
-
+/* put_part appends s percent-encoded (everything outside the unreserved set). */
 static void
-pct_encode(sbuf *b, const char *s)
+put_part(sbuf *b, const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (unreserved(*p)) sbuf_addc(b, (char)*p);
-        else sbuf_printf(b, "%%%02X", *p);
+    size_t cap = strlen(s) * 3 + 1;
+    char *enc = xmalloc(cap);
+    (void)pct_encode(s, PCT_UNRESERVED, enc, cap); /* 3 bytes a byte always fit */
+    sbuf_adds(b, enc);
+    free(enc);
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* pct_decode decodes s[0..n) into a malloc'd string; NULL when an escape is
+/* get_part decodes s[0..n) into a malloc'd string; NULL when an escape is
  * malformed, decodes to NUL, or a character should have been escaped. */
 static char *
-pct_decode(const char *s, size_t n)
+get_part(const char *s, size_t n)
 {
-    char *out = xmalloc(n + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] != '%') {
-            if (!unreserved((unsigned char)s[i])) goto bad;
-            *o++ = s[i];
-            continue;
-        }
-        if (i + 2 >= n) goto bad;
-        if ((hi = hexval(s[i + 1])) < 0 || (lo = hexval(s[i + 2])) < 0 || (hi | lo) == 0) goto bad;
-        *o++ = (char)(hi << 4 | lo);
-        i += 2;
-    }
-    *o = '\0';
-    return out;
-bad:
+    char *out = xmalloc(n + 1);
+    if (pct_decode(s, n, PCT_PLAIN_ONLY, out, n + 1) >= 0) return out;
     free(out);
     return NULL;
 }
@@ -107,9 +81,9 @@ bad:
 static void
 cursor_encode(sbuf *b, const char *scope, const char *id)
 {
-    pct_encode(b, scope);
+    put_part(b, scope);
     sbuf_addc(b, ',');
-    pct_encode(b, id);
+    put_part(b, id);
 }
 
 /* cursor_decode splits a cursor into its scope and id (malloc'd). 0 or -1. */
@@ -119,8 +93,8 @@ cursor_decode(const char *c, char **scope, char **id)
     const char *comma = strchr(c, ',');
     *scope = *id = NULL;
     if (!comma || strchr(comma + 1, ',')) return -1;
-    *scope = pct_decode(c, (size_t)(comma - c));
-    *id = pct_decode(comma + 1, strlen(comma + 1));
+    *scope = get_part(c, (size_t)(comma - c));
+    *id = get_part(comma + 1, strlen(comma + 1));
     if (*scope && *id && **id) return 0;
     free(*scope);
     free(*id);

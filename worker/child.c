@@ -280,13 +280,6 @@ run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, orders *o)
     return rc;
 }
 
-static void
-nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
-}
-
 static int
 loop(fetcher *f, job_ctx *c, int ctl_fd)
 {
@@ -302,7 +295,7 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
         if (handler_publish(f->r, f->cfg, 0) < 0 || fetch_next(f, &b) < 0) return -1;
         if (b.backpressure) {
             batch_free(&b);
-            nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
+            job_nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
             continue;
         }
         int before = f->want;

@@ -35,7 +35,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,19 +75,6 @@ mono_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static handler_result fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static handler_result
-fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
-    va_end(ap);
-    return hr;
 }
 
 /* ---- masking what comes back ---- */
@@ -517,12 +503,12 @@ exited(run *k, int st, sbuf *out, sbuf *err)
     int parsed = out->len ? parse_answer(out->buf, out->len, &a, perr, sizeof(perr)) : (a.root = NULL, 0);
     handler_result hr;
     if (code == 0 && parsed < 0) {
-        hr = fail(ctx, HANDLER_PERMANENT, "exit 0 but stdout is not the JSON object the protocol asks for (%s)", perr);
+        hr = handler_fail(ctx, HANDLER_PERMANENT, "exit 0 but stdout is not the JSON object the protocol asks for (%s)", perr);
     } else if (code == 0) {
         set_result(ctx, a.result, &k->s);
         hr = HANDLER_OK;
     } else {
-        hr = fail(ctx, code == EXEC_TEMPFAIL ? HANDLER_TRANSIENT : HANDLER_PERMANENT, "%s%s", h,
+        hr = handler_fail(ctx, code == EXEC_TEMPFAIL ? HANDLER_TRANSIENT : HANDLER_PERMANENT, "%s%s", h,
                   code == EXEC_TEMPFAIL ? " (temporary failure)" : "");
         if (a.error) explain(ctx, &k->s, a.error, strlen(a.error));
         else if (err->len) explain(ctx, &k->s, err->buf, err->len);
@@ -547,7 +533,7 @@ per_job(run *k)
     sbuf_addc(&in, '\n');
     int64_t deadline = mono_ms() + k->timeout_ms;
     if (spawn(k->x, &p, why, sizeof(why)) < 0) {
-        hr = fail(ctx, HANDLER_TRANSIENT, "cannot start %s: %s", k->x->argv[0], why);
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "cannot start %s: %s", k->x->argv[0], why);
         goto out;
     }
     pump u = {in.buf, in.len, 0, 1, &out, 0, 0, &err, deadline};
@@ -561,12 +547,12 @@ per_job(run *k)
     }
     if (rc == PUMP_TIMEOUT) {
         ctx->timed_out = 1;
-        hr = fail(ctx, HANDLER_TRANSIENT, "timeout after %lld ms: the handler was killed", (long long)k->timeout_ms);
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "timeout after %lld ms: the handler was killed", (long long)k->timeout_ms);
     }
     else if (rc == PUMP_OVERSIZE)
-        hr = fail(ctx, HANDLER_PERMANENT, "stdout over %d bytes: the handler was killed", EXEC_OUT_MAX);
+        hr = handler_fail(ctx, HANDLER_PERMANENT, "stdout over %d bytes: the handler was killed", EXEC_OUT_MAX);
     else if (rc != PUMP_DONE)
-        hr = fail(ctx, HANDLER_TRANSIENT, "talking to the handler: %s", strerror(errno));
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "talking to the handler: %s", strerror(errno));
 out:
     explicit_bzero(in.buf, in.len); /* the unmasked payload */
     sbuf_free(&in);
@@ -646,7 +632,7 @@ replied(run *k, program *g, size_t linelen, sbuf *err)
     if (bad) {
         json_free(a.root);
         restart(g, NULL, 0);
-        hr = fail(ctx, HANDLER_TRANSIENT, "the handler answered garbage (%s): it was killed and will be restarted", perr);
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "the handler answered garbage (%s): it was killed and will be restarted", perr);
         if (err->len) explain(ctx, &k->s, err->buf, err->len);
         return hr;
     }
@@ -654,7 +640,7 @@ replied(run *k, program *g, size_t linelen, sbuf *err)
         set_result(ctx, a.result, &k->s);
         hr = HANDLER_OK;
     } else {
-        hr = fail(ctx, !strcmp(a.status, "retry") ? HANDLER_TRANSIENT : HANDLER_PERMANENT, "handler: %s",
+        hr = handler_fail(ctx, !strcmp(a.status, "retry") ? HANDLER_TRANSIENT : HANDLER_PERMANENT, "handler: %s",
                   !strcmp(a.status, "retry") ? "retry" : "fail");
         if (a.error) explain(ctx, &k->s, a.error, strlen(a.error));
         if (!strcmp(a.status, "retry")) ctx->retry_after_ms = a.retry_after_ms;
@@ -675,10 +661,10 @@ persistent(run *k)
     sbuf in, err;
     handler_result hr;
     program *g = program_for(k->x);
-    if (!g) return fail(ctx, HANDLER_PERMANENT, "more than %d persistent programs in one child", EXEC_PROGRAMS_MAX);
+    if (!g) return handler_fail(ctx, HANDLER_PERMANENT, "more than %d persistent programs in one child", EXEC_PROGRAMS_MAX);
     if (exited_already(&g->p)) restart(g, NULL, 0); /* it ended between jobs: not this job's fault */
     if (!g->p.pid && spawn(k->x, &g->p, why, sizeof(why)) < 0)
-        return fail(ctx, HANDLER_TRANSIENT, "cannot start %s: %s", k->x->argv[0], why);
+        return handler_fail(ctx, HANDLER_TRANSIENT, "cannot start %s: %s", k->x->argv[0], why);
     drain(g);
     sbuf_init(&in);
     sbuf_init(&err);
@@ -691,20 +677,20 @@ persistent(run *k)
         hr = replied(k, g, (size_t)(nl - g->out.buf), &err);
     } else if (rc == PUMP_EOF) {
         restart(g, h, sizeof(h));
-        hr = fail(ctx, HANDLER_TRANSIENT, "the handler program died during the job (%s); it will be restarted", h);
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "the handler program died during the job (%s); it will be restarted", h);
         if (err.len) explain(ctx, &k->s, err.buf, err.len);
     } else if (rc == PUMP_TIMEOUT) {
         restart(g, NULL, 0);
         ctx->timed_out = 1;
-        hr = fail(ctx, HANDLER_TRANSIENT, "timeout after %lld ms: the handler program was killed and will be restarted",
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "timeout after %lld ms: the handler program was killed and will be restarted",
                   (long long)k->timeout_ms);
     } else if (rc == PUMP_OVERSIZE) {
         restart(g, NULL, 0);
-        hr = fail(ctx, HANDLER_TRANSIENT, "reply over %d bytes: the handler program was killed and will be restarted",
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "reply over %d bytes: the handler program was killed and will be restarted",
                   EXEC_OUT_MAX);
     } else {
         restart(g, NULL, 0);
-        hr = fail(ctx, HANDLER_TRANSIENT, "talking to the handler program: %s", strerror(errno));
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "talking to the handler program: %s", strerror(errno));
     }
     explicit_bzero(in.buf, in.len);
     sbuf_free(&in);
@@ -732,7 +718,7 @@ guarded(run *k, const svc_service *svc, const svc_resource *res)
     if (res && ctx->env->expected_hash) {
         if (!db_alive(w->d) && db_connect(w->d, w->cfg->database_url) < 0) {
             ctx->retry_after_ms = 2000;
-            return fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", w->d->errstr);
+            return handler_fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", w->d->errstr);
         }
         snap_key key = {svc->name, res->name, ctx->env->scope ? ctx->env->scope : "",
                         ctx->env->target_id ? ctx->env->target_id : ""};
@@ -741,9 +727,9 @@ guarded(run *k, const svc_service *svc, const svc_resource *res)
     }
     int pace = handler_pace(ctx, svc->name, svc->rate_per_s, svc->burst, 1000);
     if (pace != 0) /* over the shared rate limit: wait in the retry set, not in a child */
-        return pace > 0 ? fail(ctx, HANDLER_DEFER, "%s rate limit: %lld ms to wait", svc->name,
+        return pace > 0 ? handler_fail(ctx, HANDLER_DEFER, "%s rate limit: %lld ms to wait", svc->name,
                                (long long)ctx->retry_after_ms)
-                        : fail(ctx, HANDLER_DEFER, "rate limit: Redis unavailable");
+                        : handler_fail(ctx, HANDLER_DEFER, "rate limit: Redis unavailable");
     return k->x->mode == EXEC_PERSISTENT ? persistent(k) : per_job(k);
 }
 
@@ -757,15 +743,15 @@ h_exec(handler_ctx *ctx)
     char lock[KEY_MAX + 512];
     if (!w->svc || svc_find_action(w->svc, ctx->env->service, ctx->env->action, &svc, &res, &act) < 0 || !act ||
         act->exec.mode == EXEC_NONE)
-        return fail(ctx, HANDLER_PERMANENT, "no exec action %s in the services file", ctx->env->action);
+        return handler_fail(ctx, HANDLER_PERMANENT, "no exec action %s in the services file", ctx->env->action);
     run k = {ctx, &act->exec, {{0}, 0}, 0, max_attempts_of(ctx, act)};
     k.timeout_ms = ctx->env->timeout_ms ? ctx->env->timeout_ms : act->timeout_ms ? act->timeout_ms : w->cfg->timeout_ms;
     secrets_of(ctx, k.x, &k.s);
     int got = handler_lock(ctx, lock, sizeof(lock));
     if (got <= 0) {
         ctx->retry_after_ms = 500;
-        if (got < 0) return fail(ctx, HANDLER_DEFER, "Redis: %s", w->r->errstr);
-        return fail(ctx, HANDLER_DEFER, "another mutation of this target is running");
+        if (got < 0) return handler_fail(ctx, HANDLER_DEFER, "Redis: %s", w->r->errstr);
+        return handler_fail(ctx, HANDLER_DEFER, "another mutation of this target is running");
     }
     handler_result hr = guarded(&k, svc, res);
     handler_unlock(ctx, lock);

@@ -12,6 +12,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mask.h"
+#include "pct.h"
 #include "record.h"
 #include "services.h"
 #include "snapshot.h"
@@ -19,7 +20,6 @@
 #include "worker.h"
 #include "xalloc.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,19 +36,6 @@ typedef struct call {
     char hdrs[SVC_MAX_HEADERS][1024]; /* "Name: value" of the service's headers (secrets) */
     http_response rs;
 } call;
-
-static handler_result fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static handler_result
-fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
-    va_end(ap);
-    return hr;
-}
 
 /* ---- the request ---- */
 
@@ -136,7 +123,7 @@ apply(call *k, const json *obj, const char *result_extra)
     char id[512], *data = NULL;
     if (obj) {
         if (external_id(k, obj, id, sizeof(id)) < 0) {
-            if (!ctx->env->target_id) return fail(ctx, HANDLER_PERMANENT, "the answer has no \"%s\" member", k->res->id_field);
+            if (!ctx->env->target_id) return handler_fail(ctx, HANDLER_PERMANENT, "the answer has no \"%s\" member", k->res->id_field);
             snprintf(id, sizeof(id), "%s", ctx->env->target_id);
         }
         k->key.external_id = id;
@@ -151,27 +138,9 @@ apply(call *k, const json *obj, const char *result_extra)
     free(data);
     if (rc < 0) {
         sbuf_reset(&ctx->result);
-        return fail(ctx, HANDLER_DEFER, "the snapshot write failed: %s", ctx->world->d->errstr);
+        return handler_fail(ctx, HANDLER_DEFER, "the snapshot write failed: %s", ctx->world->d->errstr);
     }
     return HANDLER_OK;
-}
-
-/* pct percent-encodes s (RFC 3986 unreserved characters stay) into out. */
-static void
-pct(const char *s, char *out, size_t len)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && o + 4 < len; p++) {
-        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~", *p)) {
-            out[o++] = (char)*p;
-        } else {
-            out[o++] = '%';
-            out[o++] = hex[*p >> 4];
-            out[o++] = hex[*p & 15];
-        }
-    }
-    out[o] = '\0';
 }
 
 /* adopt finds the object a create collided with by its natural key. */
@@ -181,13 +150,14 @@ adopt(call *k)
     handler_ctx *ctx = k->ctx;
     char url[4096], path[2048];
     size_t used;
-    if (!k->res->nnatural) return fail(ctx, HANDLER_PERMANENT, "the object already exists and %s has no natural_key to adopt it", k->res->name);
+    if (!k->res->nnatural) return handler_fail(ctx, HANDLER_PERMANENT, "the object already exists and %s has no natural_key to adopt it", k->res->name);
     if (build_url(k, k->res->list_path, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
     used = strlen(url);
     for (int i = 0; i < k->res->nnatural; i++) {
         const char *v = json_str(json_get(ctx->env->payload, k->res->natural_key[i]));
-        if (!v) return fail(ctx, HANDLER_PERMANENT, "the payload lacks natural key member \"%s\"", k->res->natural_key[i]);
-        pct(v, path, sizeof(path));
+        if (!v) return handler_fail(ctx, HANDLER_PERMANENT, "the payload lacks natural key member \"%s\"", k->res->natural_key[i]);
+        if (pct_encode(v, PCT_UNRESERVED, path, sizeof(path)) < 0) /* a cut value would find another object */
+            return handler_fail(ctx, HANDLER_PERMANENT, "natural key member \"%s\" is too long for a query", k->res->natural_key[i]);
         snprintf(url + used, sizeof(url) - used, "%c%s=%s", strchr(url, '?') ? '&' : '?', k->res->natural_key[i], path);
         used = strlen(url);
     }
@@ -199,7 +169,7 @@ adopt(call *k)
     char err[128];
     json *root = json_parse(k->rs.body.buf ? k->rs.body.buf : "", k->rs.body.len, err, sizeof(err));
     const json *items = k->res->items[0] ? json_get(root, k->res->items) : root;
-    handler_result hr = fail(ctx, HANDLER_PERMANENT, "the object already exists but was not found by its natural key");
+    handler_result hr = handler_fail(ctx, HANDLER_PERMANENT, "the object already exists but was not found by its natural key");
     for (const json *it = json_child(items); it; it = json_next(it)) {
         int match = 1;
         for (int i = 0; i < k->res->nnatural && match; i++) {
@@ -250,9 +220,9 @@ run_call(call *k)
     if (build_url(k, k->act->path, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
     int pace = handler_pace(ctx, k->svc->name, k->svc->rate_per_s, k->svc->burst, 1000);
     if (pace != 0) /* over the shared rate limit: wait in the retry set, not in a child */
-        return pace > 0 ? fail(ctx, HANDLER_DEFER, "%s rate limit: %lld ms to wait", k->svc->name,
+        return pace > 0 ? handler_fail(ctx, HANDLER_DEFER, "%s rate limit: %lld ms to wait", k->svc->name,
                                (long long)ctx->retry_after_ms)
-                        : fail(ctx, HANDLER_DEFER, "rate limit: Redis unavailable");
+                        : handler_fail(ctx, HANDLER_DEFER, "rate limit: Redis unavailable");
     char *body = k->act->body_payload ? (ctx->env->payload ? json_print(ctx->env->payload) : xstrdup("{}")) : NULL;
     hr = send_call(k, k->act->method, url, body, 1) < 0 ? HANDLER_TRANSIENT : answered(k);
     free(body);
@@ -269,17 +239,17 @@ h_mutation(handler_ctx *ctx)
     memset(&k, 0, sizeof(k));
     k.ctx = ctx;
     if (!w->svc || svc_find_action(w->svc, ctx->env->service, ctx->env->action, &k.svc, &k.res, &k.act) < 0 || !k.act)
-        return fail(ctx, HANDLER_PERMANENT, "no action %s in the services file", ctx->env->action);
+        return handler_fail(ctx, HANDLER_PERMANENT, "no action %s in the services file", ctx->env->action);
     k.key = (snap_key){k.svc->name, k.res->name, ctx->env->scope ? ctx->env->scope : "", ctx->env->target_id ? ctx->env->target_id : ""};
     if (!db_alive(w->d) && db_connect(w->d, w->cfg->database_url) < 0) {
         ctx->retry_after_ms = 2000;
-        return fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", w->d->errstr);
+        return handler_fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", w->d->errstr);
     }
     int got = handler_lock(ctx, k.lock, sizeof(k.lock));
     if (got <= 0) {
         ctx->retry_after_ms = 500;
-        if (got < 0) return fail(ctx, HANDLER_DEFER, "Redis: %s", w->r->errstr);
-        return fail(ctx, HANDLER_DEFER, "another mutation of this target is running");
+        if (got < 0) return handler_fail(ctx, HANDLER_DEFER, "Redis: %s", w->r->errstr);
+        return handler_fail(ctx, HANDLER_DEFER, "another mutation of this target is running");
     }
     handler_result hr = run_call(&k);
     handler_unlock(ctx, k.lock);

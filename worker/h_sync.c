@@ -11,6 +11,7 @@
 #include "http.h"
 #include "log.h"
 #include "mask.h"
+#include "pct.h"
 #include "record.h"
 #include "services.h"
 #include "snapshot.h"
@@ -18,7 +19,6 @@
 #include "worker.h"
 #include "xalloc.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,18 +38,6 @@ typedef struct walk {
     char cursor[1024];
     sbuf copy;                 /* COPY rows of the current page */
 } walk;
-
-static handler_result fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static handler_result
-fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
-    va_end(ap);
-    return hr;
-}
 
 /* ---- pages ---- */
 
@@ -93,7 +81,10 @@ page_url(walk *w, int p, char *url, size_t len)
         snprintf(v, sizeof(v), "%d", w->seen);
         add_param(url, len, r->offset_param, v);
     } else if (r->paging == PAGE_CURSOR && w->cursor[0]) {
-        add_param(url, len, r->cursor_param, w->cursor);
+        /* a cursor is opaque: "+", "&", "=" or "/" in it must reach the service as sent */
+        char enc[sizeof(w->cursor) * 3];
+        (void)pct_encode(w->cursor, PCT_UNRESERVED, enc, sizeof(enc)); /* 3 bytes a byte always fit */
+        add_param(url, len, r->cursor_param, enc);
     }
     return 0;
 }
@@ -180,13 +171,13 @@ read_page(walk *w, const char *url, int *done)
     int64_t t0 = job_now_ms();
     /* a sync keeps its place: it waits for tokens here rather than restart */
     if (handler_pace(ctx, w->svc->name, w->svc->rate_per_s, w->svc->burst, INT64_MAX / 2) != 0)
-        return fail(ctx, HANDLER_DEFER, "page %d: rate limit unavailable", w->pages + 1);
-    if (get(w, url) < 0) return fail(ctx, HANDLER_TRANSIENT, "page %d: %s", w->pages + 1, ctx->world->http->errstr);
+        return handler_fail(ctx, HANDLER_DEFER, "page %d: rate limit unavailable", w->pages + 1);
+    if (get(w, url) < 0) return handler_fail(ctx, HANDLER_TRANSIENT, "page %d: %s", w->pages + 1, ctx->world->http->errstr);
     if (w->rs.retry_after_ms >= 0) ctx->retry_after_ms = w->rs.retry_after_ms;
     svc_status_class cls = svc_classify(NULL, w->rs.status);
     if (cls != ST_SUCCESS) {
         char *m = mask_excerpt(w->rs.body.buf, w->rs.body.len, EXCERPT_MAX); /* masked whole, then cut */
-        fail(ctx, cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT, "page %d: HTTP %d: %s", w->pages + 1,
+        handler_fail(ctx, cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT, "page %d: HTTP %d: %s", w->pages + 1,
              w->rs.status, m);
         free(m);
         return cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT;
@@ -195,7 +186,7 @@ read_page(walk *w, const char *url, int *done)
     const json *items = at(root, w->res->items);
     if (json_typeof(items) != JSON_ARRAY) {
         json_free(root);
-        return fail(ctx, HANDLER_PERMANENT, "page %d: no item array at \"%s\"", w->pages + 1, w->res->items);
+        return handler_fail(ctx, HANDLER_PERMANENT, "page %d: no item array at \"%s\"", w->pages + 1, w->res->items);
     }
     int n = 0;
     sbuf_reset(&w->copy);
@@ -207,7 +198,7 @@ read_page(walk *w, const char *url, int *done)
     int64_t t1 = job_now_ms();
     if (w->copy.len && (db_copy_begin(d, "COPY syncq_stage (external_id, data) FROM STDIN") < 0 ||
                         db_copy_put(d, w->copy.buf, w->copy.len) < 0 || db_copy_end(d) < 0))
-        return fail(ctx, HANDLER_DEFER, "staging page %d: %s", w->pages, d->errstr);
+        return handler_fail(ctx, HANDLER_DEFER, "staging page %d: %s", w->pages, d->errstr);
     log_msg(LOG_DEBUG, "sync.page", "page %d: %d items, fetched in %lld ms, staged in %lld ms", w->pages, n,
             (long long)(t1 - t0), (long long)(job_now_ms() - t1));
     return HANDLER_OK;
@@ -221,10 +212,10 @@ read_all(walk *w)
     if (page_url(w, 0, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
     for (int p = 0; !done; p++) {
         if (p == w->res->max_pages)
-            return fail(w->ctx, HANDLER_PERMANENT, "more than %d pages: nothing converged", w->res->max_pages);
+            return handler_fail(w->ctx, HANDLER_PERMANENT, "more than %d pages: nothing converged", w->res->max_pages);
         if (p > 0 && w->res->paging == PAGE_LINK) {
             if (!http_same_origin(w->svc->base_url, w->rs.link_next))
-                return fail(w->ctx, HANDLER_PERMANENT, "page %d: a Link to another origin was refused", p + 1);
+                return handler_fail(w->ctx, HANDLER_PERMANENT, "page %d: a Link to another origin was refused", p + 1);
             snprintf(url, sizeof(url), "%s", w->rs.link_next);
         } else if (p > 0 && page_url(w, p, url, sizeof(url)) < 0) {
             return HANDLER_PERMANENT;
@@ -325,17 +316,17 @@ converge(walk *w, const char *read_started)
     if (w->skipped) sbuf_printf(&ctx->result, ",\"skipped_without_id\":%d", w->skipped);
     if (w->drift) sbuf_printf(&ctx->result, ",\"drift\":true");
     sbuf_addc(&ctx->result, '}');
-    hr = stop && !w->drift ? fail(ctx, HANDLER_PERMANENT, "%s", stop) : HANDLER_OK;
+    hr = stop && !w->drift ? handler_fail(ctx, HANDLER_PERMANENT, "%s", stop) : HANDLER_OK;
     snap_outcome o = {ctx->job_id, ctx->queue, hr == HANDLER_OK ? "success" : "dead", ctx->result.buf, ctx->attempt,
                       record_rev(ctx->attempt, REC_TERMINAL)};
     if (snap_outcome_write(d, &o) < 0) goto rollback;
     if (db_exec(d, "COMMIT") < 0) {
-        hr = fail(ctx, HANDLER_DEFER, "commit: %s", d->errstr);
+        hr = handler_fail(ctx, HANDLER_DEFER, "commit: %s", d->errstr);
         sbuf_reset(&ctx->result);
     }
     goto out;
 rollback:
-    fail(ctx, HANDLER_DEFER, "converging: %s", d->errstr);
+    handler_fail(ctx, HANDLER_DEFER, "converging: %s", d->errstr);
     db_exec(d, "ROLLBACK"); /* the error above is the one to report */
     sbuf_reset(&ctx->result);
     hr = HANDLER_DEFER;
@@ -368,14 +359,14 @@ h_sync(handler_ctx *ctx)
     w.ctx = ctx;
     w.total = -1;
     if (!hw->svc || svc_find_action(hw->svc, ctx->env->service, ctx->env->action, &w.svc, &w.res, &act) < 0 || act)
-        return fail(ctx, HANDLER_PERMANENT, "no sync action %s in the services file", ctx->env->action);
+        return handler_fail(ctx, HANDLER_PERMANENT, "no sync action %s in the services file", ctx->env->action);
     w.scope = ctx->env->scope ? ctx->env->scope : "";
     if (!db_alive(hw->d) && db_connect(hw->d, hw->cfg->database_url) < 0) {
         ctx->retry_after_ms = 2000;
-        return fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", hw->d->errstr);
+        return handler_fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", hw->d->errstr);
     }
     if (prepare_stage(hw->d, read_started, sizeof(read_started)) < 0)
-        return fail(ctx, HANDLER_DEFER, "staging: %s", hw->d->errstr);
+        return handler_fail(ctx, HANDLER_DEFER, "staging: %s", hw->d->errstr);
     sbuf_init(&w.copy);
     handler_result hr = read_all(&w);
     if (hr == HANDLER_OK) hr = converge(&w, read_started);

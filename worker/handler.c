@@ -8,6 +8,7 @@
 #include "xalloc.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,16 @@ handler_clear(void)
         free(table[i].action);
     }
     ntable = 0;
+}
+
+handler_result
+handler_fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->error, sizeof(ctx->error), fmt, ap);
+    va_end(ap);
+    return hr;
 }
 
 rds *

@@ -90,6 +90,10 @@ int64_t handler_deadline_slack_ms(const char *service, const char *action);
 /* handler_register_services registers the services file's actions: HTTP
  * mutations (h_http.c), syncs (h_sync.c), exec handlers (h_exec.c). */
 void handler_register_services(const struct svc_file *svc);
+/* handler_fail writes the attempt's error into ctx->error and returns hr, so
+ * a handler can `return handler_fail(ctx, HANDLER_PERMANENT, "...", ...)`. */
+handler_result handler_fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* handler_redis returns the child's Redis connection after reading the
  * replies its pipelined steps still owe (NULL when that fails): a handler
  * must never read a reply meant for a step. */
@@ -246,6 +250,8 @@ void job_handback(job *j, const job_ctx *c, int started, ack *a);
 void job_skip(job *j, const job_ctx *c, ack *a);
 void job_free(job *j);
 int64_t job_now_ms(void);
+/* job_nap_ms sleeps ms milliseconds, a signal caught on the way included. */
+void job_nap_ms(int ms);
 /* job_max_attempts: the envelope's, else the action's, else 5. */
 int job_max_attempts(const job *j);
 /* job_timeout_ms: the attempt's hard limit (envelope, else action, else config). */

@@ -332,13 +332,6 @@ drain_queue(writer *w, const qkeys *k, const char *queue)
     return rc;
 }
 
-static void
-nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
-}
-
 /* pass drains every queue once; returns records written, -1 (PostgreSQL) or
  * -2 (Redis). */
 static int
@@ -376,11 +369,11 @@ writer_loop(writer *w, int ctl_fd)
         if (n == -1) {
             if (quitting) return 0; /* the records stay in Redis for the next writer */
             w->backoff_ms = w->backoff_ms ? (w->backoff_ms * 2 > 5000 ? 5000 : w->backoff_ms * 2) : 100;
-            nap_ms(w->backoff_ms);
+            job_nap_ms(w->backoff_ms);
             continue;
         }
         if (n == 0 && quitting) return 0;
-        if (n < w->cfg->writer_batch / 4) nap_ms(n == 0 ? 50 : 10); /* let a batch build up */
+        if (n < w->cfg->writer_batch / 4) job_nap_ms(n == 0 ? 50 : 10); /* let a batch build up */
     }
 }
 

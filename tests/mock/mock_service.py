@@ -47,6 +47,9 @@ Admin (no auth):
   POST /_admin/latency {"ms": 50, "match": ""}         delay matching requests (0: off)
   POST /_admin/link_base {"base": "http://elsewhere:1"} absolute base of Link URLs
        (default: this server's own origin, from the Host header)
+  POST /_admin/cursors {"raw": true}   next_cursor holds "+/=&" (standard base64 with
+       padding after a fixed "q+/=&" mark) and must come back percent-encoded;
+       false (the default): URL-safe cursors
   GET  /_admin/calls        [{method, path, query, idempotency_key, authorization_present,
                               status, time, end, aborted}] for every non-admin request, oldest
                             first; time and end bound the request's run (end null while it runs);
@@ -203,6 +206,7 @@ class State:
         self.idem_log = collections.defaultdict(list)
         self.idem_saved = {}  # key -> (status, headers, body)
         self.link_base = None
+        self.raw_cursors = False
         self.mutations = 0
 
 
@@ -222,13 +226,23 @@ def int_param(q, name, default, lo, hi):
     return n
 
 
+RAW_CURSOR_MARK = "q+/=&"  # every byte a query string must escape
+
+
 def encode_cursor(rid):
+    if STATE.raw_cursors:  # as some services do: standard base64, padded
+        return RAW_CURSOR_MARK + base64.b64encode(dumps({"after": rid, "pad": "?"})).decode()
     return base64.urlsafe_b64encode(dumps({"after": rid})).decode().rstrip("=")
 
 
 def decode_cursor(c):
     try:
-        raw = base64.urlsafe_b64decode(c + "=" * (-len(c) % 4))
+        if STATE.raw_cursors:  # a cursor sent back unencoded arrives cut or with spaces
+            if not c.startswith(RAW_CURSOR_MARK):
+                raise ValueError
+            raw = base64.b64decode(c[len(RAW_CURSOR_MARK):], validate=True)
+        else:
+            raw = base64.urlsafe_b64decode(c + "=" * (-len(c) % 4))
         after = json.loads(raw)["after"]
         if not isinstance(after, str):
             raise ValueError
@@ -600,6 +614,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATE.latency = [(m, s) for m, s in STATE.latency if m != match]
                 if ms > 0:
                     STATE.latency.append((match, ms / 1000.0))
+            return self.reply(200, {"ok": True})
+        if name == "cursors":
+            with STATE.lock:
+                STATE.raw_cursors = bool(body.get("raw"))
             return self.reply(200, {"ok": True})
         if name == "link_base":
             with STATE.lock:
