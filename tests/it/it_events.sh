@@ -48,6 +48,19 @@ echo "$err" | grep -q "still queued in queue idle" || fail "timeout message: $er
 rc=0; $SQ status "$lone" --timeout 2s >/dev/null 2>&1 || rc=$?
 assert_eq "$rc" 64 "--timeout without --wait"
 
+# a result is masked too: an exec handler that answers with a password
+export EXEC_SECRET="env-secret-$RANDOM" SYNCQ_SERVICES="tests/services/exec.json"
+start_worker -c 1 -q urgent
+res=$($SQ enqueue --queue urgent --service bad --action run --payload "{\"do\":\"secret\",\"value\":\"$secret\"}")
+rc=0; out=$($SQ status "$res" --wait --timeout 20s) || rc=$?
+assert_eq "$rc" 0 "status --wait on the exec job"
+entry=$(r XRANGE "$(key urgent events)" - + | tr '\n' ' ')
+echo "$entry" | grep -q "$res status success result {\"do\":\"secret\",\"password\":\"\*\*\*\*\*\*\*\*\"}" ||
+    fail "the exec job's masked result: $entry"
+echo "$entry$out" | grep -q "$secret" && fail "the secret in the result: $entry $out"
+stop_worker
+unset SYNCQ_SERVICES
+
 # the stream stays capped: 12000 entries beforehand, then jobs end
 r DEL "$events" >/dev/null
 seq 12000 | sed "s|.*|XADD $events * id filler status success|" | r >/dev/null
