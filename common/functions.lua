@@ -33,7 +33,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '18'
+local LIBRARY_VERSION = '19'
 local HDR = '~syncq1 '
 
 local function now_ms()
@@ -339,6 +339,42 @@ local function trim_dead(dead, deadjobs, cap, max_age_ms, ms)
     end
 end
 
+-- Producer events (docs/PROTOCOL.md "Producer events"): every job that ends
+-- adds one entry to P:{Q}:events, a stream capped near EVENTS_MAX: a
+-- notification channel for `syncq status --wait` and the clients' wait();
+-- the audit table stays the truth.
+local EVENTS_MAX = '10000'
+local EVENT_END = {success = true, dead = true, conflict = true, superseded = true}
+
+local function uncopy(v)
+    if v == nil or v == '\\N' then return nil end
+    if not string.find(v, '\\', 1, true) then return v end
+    local map = {t = '\t', n = '\n', r = '\r', ['\\'] = '\\'}
+    return (string.gsub(v, '\\(.)', function(c) return map[c] or c end))
+end
+
+local function publish(events, id, st, result, err)
+    local a = {'XADD', events, 'MAXLEN', '~', EVENTS_MAX, '*', 'id', id, 'status', st}
+    if result then a[#a + 1] = 'result'; a[#a + 1] = result end
+    if err then a[#a + 1] = 'error'; a[#a + 1] = err end
+    redis.call(unpack(a))
+end
+
+-- publish_record publishes the end of a job from its terminal audit record
+-- (COPY text: job id, status, result and error are columns 1, 12, 14, 15;
+-- the worker masked the result and the error before building it).
+local function publish_record(events, rec)
+    local cols, pos = {}, 4
+    while #cols < 15 do
+        local tab = string.find(rec, '\t', pos, true)
+        if not tab then break end
+        cols[#cols + 1] = string.sub(rec, pos, tab - 1)
+        pos = tab + 1
+    end
+    if not cols[12] or not EVENT_END[cols[12]] then return end
+    publish(events, uncopy(cols[1]), cols[12], uncopy(cols[14]), uncopy(cols[15]))
+end
+
 -- dead_member names a dead letter: the job's id, unless a dead letter of
 -- another delivery holds that id already (a producer gave two jobs one id):
 -- then <id>~<tag>, tag being this delivery's, so nothing a producer sends
@@ -377,6 +413,7 @@ local function step(keys, args)
     local ms = math.floor(us / 1000)
     local acked, missing = 0, 0
     local recs, done = {}, {}
+    local events = string.gsub(outbox, ':outbox$', ':events')
     local i = 4
     if is_fenced(inflight) then
         -- a zombie's late outcome: the live attempt owns the job's row now
@@ -427,11 +464,17 @@ local function step(keys, args)
                     redis.call('HDEL', att, tag)
                 end
             end
-            if rec ~= '' then recs[#recs + 1] = stamp(rec, us, due_us) end
+            if rec ~= '' then
+                recs[#recs + 1] = stamp(rec, us, due_us)
+                if disp ~= 'back' and disp ~= 'retry' then publish_record(events, rec) end
+            end
         else
             missing = missing + 1
             -- a done job did run: its outcome is still the truth
-            if disp == 'done' and rec ~= '' then recs[#recs + 1] = stamp(rec, us) end
+            if disp == 'done' and rec ~= '' then
+                recs[#recs + 1] = stamp(rec, us)
+                publish_record(events, rec)
+            end
         end
     end
     if #done > 0 then
@@ -1028,6 +1071,7 @@ local function enqueue(keys, args)
             redis.call('RPUSH', base .. ':outbox', record({id = prev[1], rev = 3, queue = queue, status = 'superseded',
                 result = '{"superseded_by":' .. cjson.encode(id) .. '}', finished = us, event = 'superseded',
                 ev_error = 'superseded by ' .. id, at = us, ev_rev = 3}))
+            publish(base .. ':events', prev[1], 'superseded', '{"superseded_by":' .. cjson.encode(id) .. '}', nil)
         end
         local d = math.min(now + wait, first + max_wait)
         due = math.max(due or 0, d)
@@ -1151,6 +1195,7 @@ local function cancel(keys, args)
     redis.call('HSET', base .. ':deadjobs', m, set_field(set_field(hdr, 'err', pct(why)), 'dead', now) .. '\n' .. raw)
     redis.call('RPUSH', base .. ':outbox', record({id = id, rev = 3, queue = queue, status = 'dead', error = why,
         finished = us, event = 'dead', outcome = 'cancelled', ev_error = why, at = us, ev_rev = 3}))
+    publish(base .. ':events', id, 'dead', nil, why)
     return 1
 end
 

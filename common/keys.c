@@ -22,6 +22,7 @@ keys_queue(qkeys *k, const char *prefix, const char *q, const char *wid)
     QK(paused, "paused");
     QK(config, "config");
     QK(handlers, "handlers");
+    QK(events, "events");
     snprintf(k->inflight, KEY_MAX, "%s:{%s}:inflight:%s", prefix, q, w);
     snprintf(k->claim, KEY_MAX, "%s:{%s}:claim:%s", prefix, q, w);
 }

@@ -18,6 +18,8 @@
  *                                 (<service>/<action>:idempotency_ttl_s, ...)
  *   P:{Q}:handlers         HASH   <service>/<action> -> ms when a child reading
  *                                 the queue last said it has that handler
+ *   P:{Q}:events           STREAM one entry per finished job (id, status,
+ *                                 masked result/error), capped near 10000
  * Global keys: P:hb:<wid> (heartbeat with TTL), P:workers (SET of worker ids),
  * P:queues (SET of queue names seen by workers). */
 #ifndef SYNCQ_KEYS_H
@@ -31,7 +33,7 @@ typedef struct qkeys {
     char ready[KEY_MAX], inflight[KEY_MAX], att[KEY_MAX], seq[KEY_MAX];
     char retry[KEY_MAX], dead[KEY_MAX], deadjobs[KEY_MAX], outbox[KEY_MAX];
     char claim[KEY_MAX], owners[KEY_MAX], paused[KEY_MAX], config[KEY_MAX];
-    char rejected[KEY_MAX], handlers[KEY_MAX];
+    char rejected[KEY_MAX], handlers[KEY_MAX], events[KEY_MAX];
 } qkeys;
 
 /* keys_queue fills k for queue q; wid (may be NULL) names the in-flight and

@@ -5,9 +5,11 @@
  * can still be replayed). Both run Redis functions per queue. */
 #include "fmacros.h"
 #include "cli.h"
+#include "cli_wait.h"
 #include "db.h"
 #include "envelope.h"
 #include "funcs.h"
+#include "config.h"
 #include "keys.h"
 #include "mask.h"
 #include "rds.h"
@@ -22,13 +24,20 @@
 
 #define MAX_Q 64
 #define HANDLER_FRESH_MS 180000 /* children say which handlers they have every minute */
+#define EX_TEMPFAIL_ 75          /* --wait timed out */
+#define WAIT_DEFAULT_MS 30000
 
 static const char usage[] =
     "usage: syncq status ID [--queue Q]           where a job is: queued, delayed, retrying,\n"
     "                                             running (on which worker), dead, or its audit row\n"
     "       syncq cancel ID [--queue Q] [--actor A]  take a queued or delayed job out (into the\n"
     "                                             dead-letter set: `syncq dlq replay` brings it back)\n"
-    "Exit codes: 0 found/cancelled, 65 not found / not cancellable, 69 Redis unavailable.\n";
+    "       syncq status ID --wait [--timeout DURATION] [--queue Q]\n"
+    "                                             wait until the job ends (its queue's events stream,\n"
+    "                                             docs/PROTOCOL.md), then print its final status; the\n"
+    "                                             default timeout is 30s (e.g. 10s, 5m, 1h)\n"
+    "Exit codes: 0 found/cancelled (--wait: ended in success), 65 not found / not cancellable\n"
+    "(--wait: ended dead, conflict or superseded), 69 Redis unavailable, 75 --wait timed out.\n";
 
 /* queues lists the queue given, else the configured and the known ones. */
 static int
@@ -124,9 +133,10 @@ show(rds *r, const config *cfg, const char *id, const char *q, rds_reply *x)
     return 1;
 }
 
-/* from_audit answers for jobs Redis no longer holds. */
+/* from_audit answers for jobs Redis no longer holds; *ok (may be NULL)
+ * says whether the row says success. */
 static int
-from_audit(const config *cfg, const char *id)
+from_audit(const config *cfg, const char *id, int *ok)
 {
     db d;
     int found = 0;
@@ -143,6 +153,7 @@ from_audit(const config *cfg, const char *id)
             if (*db_value(res, 0, 3)) print_error(db_value(res, 0, 3));
             printf("\n");
             found = 1;
+            if (ok) *ok = !strcmp(db_value(res, 0, 0), "success");
         }
         db_result_free(res);
     }
@@ -158,18 +169,80 @@ os_user(void)
     return u ? u : "unknown";
 }
 
+/* print_event prints the final status line of a job whose end was read
+ * from its queue's events stream; the exit code for --wait. */
 static int
-run(config *cfg, int cancel, const char *id, const char *only, const char *actor)
+print_event(const char *id, const char *q, const cli_event *ev)
+{
+    printf("%s: %s in queue %s (events)", cli_tty(id), cli_tty(ev->status), cli_tty(q));
+    if (ev->has_result) printf("; result: %s", cli_tty(ev->result));
+    if (ev->has_error) print_error(ev->error);
+    printf("\n");
+    return strcmp(ev->status, "success") ? EX_DATAERR_ : EX_OK_;
+}
+
+/* await waits for the end of job id, found waiting or running in queue q
+ * (status st), from the stream position last read before the look-up. */
+static int
+await(rds *r, const config *cfg, const char *id, const char *q, const char *st, char *last, int64_t timeout_ms)
+{
+    qkeys k;
+    cli_event ev;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+    keys_queue(&k, cfg->prefix, q, NULL);
+    int got = cli_wait_for(r, k.events, last, 32, id, deadline, &ev);
+    if (got < 0) {
+        fprintf(stderr, "syncq: %s\n", r->errstr);
+        return EX_UNAVAILABLE_;
+    }
+    if (got) return print_event(id, q, &ev);
+    fprintf(stderr, "syncq: %s: still %s in queue %s when the wait timed out\n", cli_tty(id), cli_tty(st), cli_tty(q));
+    return EX_TEMPFAIL_;
+}
+
+/* ended_since says whether job id ended in a queue's stream after its mark
+ * (between the mark and the look-up); prints it and sets *rc if so. */
+static int
+ended_since(rds *r, const config *cfg, const char *id, char names[][CONFIG_QUEUE_NAME_MAX], char marks[][32], int n,
+            int *rc)
+{
+    for (int i = 0; i < n; i++) {
+        qkeys k;
+        cli_event ev;
+        keys_queue(&k, cfg->prefix, names[i], NULL);
+        if (cli_wait_for(r, k.events, marks[i], 32, id, 0, &ev) == 1) {
+            *rc = print_event(id, names[i], &ev);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+run(config *cfg, int cancel, const char *id, const char *only, const char *actor, int64_t wait_ms)
 {
     rds r;
-    char names[MAX_Q][CONFIG_QUEUE_NAME_MAX];
-    int rc = EX_DATAERR_, found = 0;
+    char names[MAX_Q][CONFIG_QUEUE_NAME_MAX], marks[MAX_Q][32];
+    int rc = EX_DATAERR_, found = 0, ok = 0;
     rds_init(&r);
     if (rds_connect(&r, cfg->redis_url, 5000) < 0 || funcs_ensure(&r) < 0) {
         fprintf(stderr, "syncq: %s\n", r.errstr);
         return EX_UNAVAILABLE_;
     }
     int n = queues(&r, cfg, only, names);
+    /* --wait: the streams' positions first, so an end between the look-up
+     * and the wait is still read */
+    for (int i = 0; i < n && wait_ms >= 0; i++) {
+        qkeys k;
+        keys_queue(&k, cfg->prefix, names[i], NULL);
+        if (cli_wait_mark(&r, k.events, marks[i], sizeof(marks[i])) < 0) {
+            fprintf(stderr, "syncq: %s\n", r.errstr);
+            rc = EX_UNAVAILABLE_;
+            goto out;
+        }
+    }
     for (int i = 0; i < n && !found; i++) {
         qkeys k;
         keys_queue(&k, cfg->prefix, names[i], NULL);
@@ -182,13 +255,24 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
             rc = EX_UNAVAILABLE_;
             goto out;
         }
+        const char *st = cancel ? NULL : rds_reply_str(rds_reply_at(x, 0), NULL);
+        if (wait_ms >= 0 && st && strcmp(st, "unknown") && strcmp(st, "dead")) {
+            char now[CONFIG_QUEUE_NAME_MAX + 16];
+            snprintf(now, sizeof(now), "%s", st);
+            rds_reply_free(x);
+            rc = await(&r, cfg, id, names[i], now, marks[i], wait_ms);
+            goto out;
+        }
         found = cancel ? rds_reply_int(x) == 1 : show(&r, cfg, id, names[i], x);
         if (found && cancel) printf("%s: cancelled in queue %s (now in its dead-letter set)\n", id, names[i]);
+        ok = found && !cancel && !strcmp(st, "dead") ? 0 : 1;
         rds_reply_free(x);
     }
-    if (!found && !cancel) found = from_audit(cfg, id);
+    if (!found && wait_ms >= 0 && ended_since(&r, cfg, id, names, marks, n, &rc)) goto out;
+    if (!found && !cancel) found = from_audit(cfg, id, &ok);
     if (!found) fprintf(stderr, "syncq: %s: %s\n", id, cancel ? "not queued or delayed (running, finished or unknown)" : "not found");
     rc = found ? EX_OK_ : EX_DATAERR_;
+    if (found && wait_ms >= 0 && !ok) rc = EX_DATAERR_; /* --wait: it ended, and not in success */
 out:
     rds_close(&r);
     return rc;
@@ -198,6 +282,7 @@ static int
 cli_status_or_cancel(config *cfg, int argc, char **argv, int cancel)
 {
     const char *id = NULL, *only = NULL, *actor = NULL;
+    int64_t wait_ms = -1, timeout_ms = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage, stdout);
@@ -206,6 +291,13 @@ cli_status_or_cancel(config *cfg, int argc, char **argv, int cancel)
             only = argv[++i];
         } else if (!strcmp(argv[i], "--actor") && i + 1 < argc && cancel) {
             actor = argv[++i];
+        } else if (!strcmp(argv[i], "--wait") && !cancel) {
+            if (wait_ms < 0) wait_ms = WAIT_DEFAULT_MS;
+        } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc && !cancel) {
+            if (config_parse_duration_ms(argv[++i], &timeout_ms) < 0 || timeout_ms < 0) {
+                fprintf(stderr, "syncq: --timeout: not a duration: \"%s\"\n%s", argv[i], usage);
+                return EX_USAGE_;
+            }
         } else if (argv[i][0] != '-' && !id) {
             id = argv[i];
         } else {
@@ -217,7 +309,12 @@ cli_status_or_cancel(config *cfg, int argc, char **argv, int cancel)
         fputs(usage, stderr);
         return EX_USAGE_;
     }
-    return run(cfg, cancel, id, only, actor ? actor : os_user());
+    if (timeout_ms >= 0 && wait_ms < 0) {
+        fprintf(stderr, "syncq: --timeout needs --wait\n%s", usage);
+        return EX_USAGE_;
+    }
+    if (wait_ms >= 0 && timeout_ms >= 0) wait_ms = timeout_ms;
+    return run(cfg, cancel, id, only, actor ? actor : os_user(), wait_ms);
 }
 
 int

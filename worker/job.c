@@ -300,7 +300,11 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
     base_record(j, c, &r);
     r.status = status;
     r.attempts = j->attempt;
-    r.result = o->result;
+    /* the result is masked like the payload: it reaches the audit row and the
+     * queue's events stream (docs/MASKING.md, docs/PROTOCOL.md) */
+    char *result = o->result ? mask_json_text(o->result, strlen(o->result)) : NULL;
+    if (o->result && !result) result = mask_string(o->result);
+    r.result = result;
     r.error = err[0] ? err : NULL;
     /* started_at comes from this attempt's running record (record_merge.h) */
     r.finished_us = RECORD_NOW; /* the ack step's Redis TIME */
@@ -326,6 +330,7 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
                     j->attempt, job_max_attempts(j));
     }
     finish(a, &r);
+    free(result);
 }
 
 static const char *outcome_names[] = {"success", "transient", "permanent", "conflict", "deferred"};

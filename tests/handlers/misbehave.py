@@ -2,7 +2,8 @@
 """A per_job exec handler that misbehaves on request, for tests/it/it_exec.sh:
 payload.do is ok | tempfail (exit 75 while attempt <= fail_times) | sleep (ms,
 writing its pid to pidfile first) | garbage | big | leak (payload.password and
-$HANDLER_SECRET on stderr, exit 3) | signal (SIGKILL itself)."""
+$HANDLER_SECRET on stderr, exit 3) | signal (SIGKILL itself) | secret (a result
+quoting payload.value as a password)."""
 import json
 import os
 import signal
@@ -30,4 +31,7 @@ if do == "leak":
     sys.exit(3)
 if do == "signal":
     os.kill(os.getpid(), signal.SIGKILL)
+if do == "secret":  # a result that quotes a secret: it_events checks the events stream masks it
+    print(json.dumps({"result": {"do": do, "password": p.get("value")}}))
+    sys.exit(0)
 print(json.dumps({"result": {"do": do, "attempt": job["attempt"]}}))

@@ -36,6 +36,10 @@ final class Client
     /** Commands per pipeline round trip: bounds the memory a huge batch holds at once. */
     private const PIPELINE_CHUNK = 1000;
 
+    /** How far back wait() looks for a job that ended before it was called. */
+    private const RECENT = 1000;
+    /** One blocking read at most: the deadline and signals act within it. */
+    private const BLOCK_S = 1.0;
     private const NOT_LOADED_HINT = 'the syncq function library is not loaded in this Redis: start a syncq-worker'
         . ' once (its master loads it), or give the client the library option with the path of'
         . ' common/functions.lua';
@@ -167,11 +171,53 @@ final class Client
         return false;
     }
 
-    // wait(string $id, float $timeout): the outcome of a job without polling
-    // PostgreSQL belongs to the per-queue outcome stream of issue 16 item 4,
-    // which the workers do not publish yet. It will read that stream through
-    // $this->redis (XREAD on a key built like readyKey()) and return a
-    // JobOutcome; nothing else here needs to change.
+    /**
+     * Waits up to $timeout seconds for job $id to end and returns how it ended
+     * (success, dead, conflict, superseded; its masked result and error).
+     * Null when the timeout passed first, or when Redis no longer knows the
+     * job and it ended too long ago for the capped stream (the audit table
+     * has it then). A job already dead-lettered answers at once.
+     *
+     * Race-free: each stream's last id is read before the job is looked up,
+     * and the wait reads from there; reads block at most 1 s at a time.
+     *
+     * @throws Unavailable
+     */
+    public function wait(string $id, float $timeout, ?string $queue = null): ?JobOutcome
+    {
+        $deadline = microtime(true) + max(0.0, $timeout);
+        $queues = $this->searchQueues($queue);
+        $marks = [];
+        foreach ($queues as $q) {
+            $last = $this->command(['XREVRANGE', $this->eventsKey($q), '+', '-', 'COUNT', '1']);
+            $marks[$q] = is_array($last) && $last !== [] ? (string)$last[0][0] : '0-0';
+        }
+        $st = $this->status($id, $queue);
+        if ($st !== null && $st->state === 'dead') {
+            return new JobOutcome($id, 'dead', $st->queue, null, $st->error);
+        }
+        if ($st !== null) {
+            $marks = [$st->queue => $marks[$st->queue]];
+        } else {
+            foreach ($queues as $q) {
+                $recent = $this->command(['XREVRANGE', $this->eventsKey($q), '+', '-', 'COUNT', (string)self::RECENT]);
+                foreach (is_array($recent) ? $recent : [] as $entry) {
+                    $out = JobOutcome::fromFields($q, $entry[1]);
+                    if ($out->id === $id) {
+                        return $out;
+                    }
+                }
+            }
+        }
+        return $this->readUntil($id, $marks, $deadline);
+    }
+
+    /** The events stream of a queue: <prefix>:{queue}:events (docs/PROTOCOL.md "Producer events"). */
+    public function eventsKey(string $queue): string
+    {
+        self::checkQueue($queue);
+        return $this->prefix . ':{' . $queue . '}:events';
+    }
 
     public function close(): void
     {
@@ -306,6 +352,52 @@ final class Client
             return Handshake::authFailed($this->url, $e->message);
         }
         return new Unavailable(sprintf('Redis at %s could not run it: %s', $this->url->redacted(), $e->message));
+    }
+
+    /** @param array<string, string> $marks queue => last stream id read */
+    private function readUntil(string $id, array $marks, float $deadline): ?JobOutcome
+    {
+        $keys = [];
+        foreach (array_keys($marks) as $q) {
+            $keys[$this->eventsKey($q)] = $q;
+        }
+        while (true) {
+            $left = $deadline - microtime(true);
+            $cmd = ['XREAD', 'COUNT', '500'];
+            if ($left > 0) {
+                // never 0 (blocks forever), never near the transport's reply timeout
+                $cmd = array_merge($cmd, ['BLOCK', (string)max(1, (int)(min($left, self::BLOCK_S) * 1000))]);
+            }
+            $cmd = array_merge($cmd, ['STREAMS'], array_keys($keys), array_values($marks));
+            $got = $this->command($cmd);
+            foreach (is_array($got) ? $got : [] as [$key, $entries]) {
+                $q = $keys[(string)$key];
+                foreach ($entries as [$entryId, $fields]) {
+                    $marks[$q] = (string)$entryId;
+                    $out = JobOutcome::fromFields($q, $fields);
+                    if ($out->id === $id) {
+                        return $out;
+                    }
+                }
+            }
+            if ((!is_array($got) || $got === []) && $left <= 0) { // nil: phpredis may give false or []
+                return null;
+            }
+        }
+    }
+
+    /**
+     * A plain command; error replies become exceptions.
+     *
+     * @param list<string> $cmd
+     */
+    private function command(array $cmd): mixed
+    {
+        $reply = $this->redis->command($cmd);
+        if ($reply instanceof ErrorReply) {
+            throw $this->error($reply);
+        }
+        return $reply;
     }
 
     /** @return list<string> */

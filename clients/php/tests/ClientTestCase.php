@@ -296,4 +296,45 @@ abstract class ClientTestCase extends TestCase
         $this->assertSame('queued', $r->state);
         $this->assertNotFalse(file_put_contents(TestEnv::get('SYNCQ_IDS_FILE'), $r->id . "\n", FILE_APPEND | LOCK_EX));
     }
+
+    /** wait() against the harness's worker: success after a while; a permanent failure dead, masked. */
+    public function testWaitReturnsSuccessAndMaskedDead(): void
+    {
+        $c = $this->client(prefix: TestEnv::get('SYNCQ_PREFIX'));
+        $q = TestEnv::get('SYNCQ_RUN_QUEUE');
+        $slow = $c->enqueue(Envelope::mutation('syncq', 'sleep', ['ms' => 500]), $q);
+        $out = $c->wait($slow->id, 10.0);
+        $this->assertNotNull($out);
+        $this->assertSame([$slow->id, 'success', $q, true], [$out->id, $out->status, $out->queue, $out->ok()]);
+        $secret = 'php-s3cret-' . bin2hex(random_bytes(4));
+        $bad = $c->enqueue(Envelope::mutation('syncq', 'fail',
+            ['permanent' => true, 'message' => "https://u:$secret@x.example/"]), $q);
+        $out = $c->wait($bad->id, 10.0);
+        $this->assertNotNull($out);
+        $this->assertSame('dead', $out->status);
+        $this->assertStringContainsString('permanent failure requested', (string)$out->error);
+        $this->assertStringNotContainsString($secret, (string)$out->error);
+        $again = $c->wait($bad->id, 1.0); // dead-lettered already: at once
+        $this->assertSame('dead', $again?->status);
+    }
+
+    public function testWaitTimesOutOnAJobNobodyRuns(): void
+    {
+        $c = $this->client();
+        $r = $c->enqueue(Envelope::mutation('syncq', 'noop', []), 'default');
+        $t0 = microtime(true);
+        $this->assertNull($c->wait($r->id, 0.3));
+        $this->assertGreaterThanOrEqual(0.3, microtime(true) - $t0);
+    }
+
+    public function testWaitSkipsOtherJobsAndFindsAnEarlierEnd(): void
+    {
+        $c = $this->client();
+        $this->raw->command(['XADD', $this->key('default', 'events'), '*', 'id', 'someone-else', 'status', 'dead']);
+        $this->raw->command(['XADD', $this->key('default', 'events'), '*', 'id', 'done-before', 'status', 'conflict',
+            'error', 'changed meanwhile']);
+        $out = $c->wait('done-before', 0.2, 'default');
+        $this->assertNotNull($out);
+        $this->assertSame(['conflict', 'changed meanwhile', null], [$out->status, $out->error, $out->result]);
+    }
 }

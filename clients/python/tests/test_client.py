@@ -206,3 +206,55 @@ def test_job_runs_to_success() -> None:
     assert r.state == "queued"
     with open(env("SYNCQ_IDS_FILE"), "a", encoding="utf-8") as f:
         f.write(r.id + "\n")
+
+
+def test_wait_returns_success_and_masked_dead() -> None:
+    """wait() against the harness's worker: a job that takes a while ends
+    success; a permanent failure ends dead with its error masked."""
+    c = Client.from_url(env("SYNCQ_REDIS_URL"), prefix=env("SYNCQ_PREFIX"))
+    q = env("SYNCQ_RUN_QUEUE")
+    slow = c.enqueue({"kind": "mutation", "service": "syncq", "action": "sleep", "payload": {"ms": 500}}, queue=q)
+    out = c.wait(slow.id, 10)
+    assert out is not None and (out.id, out.status, out.queue, out.ok) == (slow.id, "success", q, True)
+    secret = f"py-s3cret-{secrets.token_hex(4)}"
+    bad = c.enqueue({"kind": "mutation", "service": "syncq", "action": "fail",
+                     "payload": {"permanent": True, "message": f"https://u:{secret}@x.example/"}}, queue=q)
+    out = c.wait(bad.id, 10)
+    assert out is not None and out.status == "dead" and not out.ok
+    assert out.error is not None and "permanent failure requested" in out.error and secret not in out.error
+    again = c.wait(bad.id, 1)  # dead-lettered already: at once, from the dead-letter set
+    assert again is not None and again.status == "dead"
+    c.close()
+
+
+def test_wait_times_out_on_a_job_nobody_runs(client: Client) -> None:
+    r = client.enqueue({"kind": "mutation", "service": "syncq", "action": "noop"}, queue="default")
+    t0 = time.monotonic()
+    assert client.wait(r.id, 0.3) is None
+    assert time.monotonic() - t0 >= 0.3
+
+
+def test_wait_reads_an_end_after_the_look_up(client: Client, raw: redis.Redis, key: Key) -> None:
+    """An end published while wait() blocks is read (the stream's position
+    was taken before the look-up); entries of other jobs are skipped."""
+    r = client.enqueue({"kind": "mutation", "service": "syncq", "action": "noop"}, queue="default")
+    raw.xadd(key("default", "events"), {"id": "someone-else", "status": "success"})
+
+    def publish() -> None:
+        time.sleep(0.3)
+        raw.lpop(key("default", "ready"))
+        raw.xadd(key("default", "events"), {"id": "another", "status": "dead"})
+        raw.xadd(key("default", "events"), {"id": r.id, "status": "conflict", "error": "changed meanwhile"})
+
+    import threading
+    t = threading.Thread(target=publish)
+    t.start()
+    out = client.wait(r.id, 10)
+    t.join()
+    assert out is not None and (out.status, out.error, out.result) == ("conflict", "changed meanwhile", None)
+
+
+def test_wait_finds_an_end_before_the_call(client: Client, raw: redis.Redis, key: Key) -> None:
+    raw.xadd(key("default", "events"), {"id": "done-before", "status": "success", "result": '{"n":1}'})
+    out = client.wait("done-before", 0.2, queue="default")
+    assert out is not None and (out.status, out.result) == ("success", '{"n":1}')

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
@@ -21,6 +22,8 @@ DEFAULT_QUEUES: Tuple[str, ...] = ("urgent", "default", "sync")
 
 #: Commands per pipeline round trip: bounds the memory a huge batch holds at once.
 _PIPELINE_CHUNK = 1000
+#: How far back wait() looks for a job that ended before it was called.
+_RECENT = 1000
 _QUEUE_RE = re.compile(r"[A-Za-z0-9_.-]{1,63}")
 _NOT_LOADED = ("the syncq function library is not loaded in this Redis: start a syncq-worker once "
                "(its master loads it), or give the client library= with the path of common/functions.lua")
@@ -40,6 +43,29 @@ class EnqueueResult:
     @property
     def duplicate(self) -> bool:
         return self.state == "duplicate"
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    """How a job ended, from its queue's events stream (docs/PROTOCOL.md
+    "Producer events"): a notification; the audit table stays the truth."""
+
+    id: str
+    status: str  # success | dead | conflict | superseded
+    queue: str
+    result: Optional[str] = None  # the handler's result (JSON text), masked
+    error: Optional[str] = None   # the last error, masked
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    @classmethod
+    def from_fields(cls, queue: str, fields: Mapping[bytes, bytes]) -> "JobOutcome":
+        def text(name: bytes) -> Optional[str]:
+            v = fields.get(name)
+            return v.decode("utf-8", "replace") if v is not None else None
+        return cls(text(b"id") or "", text(b"status") or "", queue, text(b"result"), text(b"error"))
 
 
 @dataclass(frozen=True)
@@ -188,10 +214,38 @@ class Client:
                 return True
         return False
 
-    # wait(job_id, timeout) -> JobOutcome: the outcome of a job without polling
-    # PostgreSQL belongs to the per-queue outcome stream of issue 16 item 4,
-    # which the workers do not publish yet. It will XREAD that stream through
-    # self.redis (a key built like ready_key()); nothing else here changes.
+    def events_key(self, queue: str) -> str:
+        """The events stream of a queue: <prefix>:{queue}:events (docs/PROTOCOL.md "Producer events")."""
+        return f"{self.prefix}:{{{_check_queue(queue)}}}:events"
+
+    def wait(self, job_id: str, timeout: float, queue: Optional[str] = None) -> Optional[JobOutcome]:
+        """Waits up to timeout seconds for job_id to end and returns how it
+        ended (success, dead, conflict, superseded; its masked result and
+        error). None when the timeout passed first, or when Redis no longer
+        knows the job and it ended too long ago for the capped stream: the
+        audit table has it then. A job already dead-lettered answers at once.
+
+        Race-free: each stream's last id is read before the job is looked
+        up, and the wait reads from there; reads block 1 s at a time."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        queues = self._search_queues(queue)
+        try:
+            marks = {q: self._last_id(q) for q in queues}
+        except redis.RedisError as e:
+            raise self._error(e) from e
+        st = self.status(job_id, queue)
+        if st is not None and st.state == "dead":
+            return JobOutcome(job_id, "dead", st.queue, None, st.error)
+        if st is not None:
+            marks = {st.queue: marks[st.queue]}
+        else:
+            seen = self._ended_recently(job_id, queues)
+            if seen is not None:
+                return seen
+        try:
+            return self._read_until(job_id, marks, deadline)
+        except redis.RedisError as e:
+            raise self._error(e) from e
 
     def close(self) -> None:
         self.redis.close()
@@ -292,6 +346,41 @@ class Client:
         hint = ("put the password in the URL: redis://[user]:password@host:port/db" if self.url.password is None
                 else "check the user and password in the URL")
         return Unavailable(f"Redis at {self.url.redacted()}: authentication required ({msg.strip()}): {hint}")
+
+    def _last_id(self, queue: str) -> str:
+        last = self.redis.xrevrange(self.events_key(queue), "+", "-", count=1)
+        return str(last[0][0].decode()) if last else "0-0"
+
+    def _ended_recently(self, job_id: str, queues: List[str]) -> Optional[JobOutcome]:
+        """The newest ending of job_id among the last _RECENT entries of each stream."""
+        try:
+            for q in queues:
+                for _, fields in self.redis.xrevrange(self.events_key(q), "+", "-", count=_RECENT):
+                    if fields.get(b"id") == job_id.encode():
+                        return JobOutcome.from_fields(q, fields)
+        except redis.RedisError as e:
+            raise self._error(e) from e
+        return None
+
+    def _read_until(self, job_id: str, marks: Dict[str, str], deadline: float) -> Optional[JobOutcome]:
+        want = job_id.encode()
+        while True:
+            left = deadline - time.monotonic()
+            block = max(1, int(min(left, 1.0) * 1000)) if left > 0 else None  # 0 would block forever
+            streams = {self.events_key(q): m for q, m in marks.items()}
+            got = self.redis.xread(streams, count=500, block=block) if block else self.redis.xread(streams, count=500)
+            for key, entries in got or []:
+                q = self._queue_of(key)
+                for entry_id, fields in entries:
+                    marks[q] = entry_id.decode()
+                    if fields.get(b"id") == want:
+                        return JobOutcome.from_fields(q, fields)
+            if not got and left <= 0:
+                return None
+
+    def _queue_of(self, key: Any) -> str:
+        k = key.decode() if isinstance(key, bytes) else str(key)
+        return k[len(self.prefix) + 2:-len("}:events")]
 
     def _search_queues(self, queue: Optional[str]) -> List[str]:
         if queue is not None:
