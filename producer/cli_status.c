@@ -220,6 +220,23 @@ ended_since(rds *r, const config *cfg, const char *id, char names[][CONFIG_QUEUE
     return 0;
 }
 
+/* ended_before says whether job id ended just before the marks were read:
+ * its audit row may still be on its way, but the stream has its end. */
+static int
+ended_before(rds *r, const config *cfg, const char *id, char names[][CONFIG_QUEUE_NAME_MAX], int n, int *rc)
+{
+    for (int i = 0; i < n; i++) {
+        qkeys k;
+        cli_event ev;
+        keys_queue(&k, cfg->prefix, names[i], NULL);
+        if (cli_wait_recent(r, k.events, id, &ev) == 1) {
+            *rc = print_event(id, names[i], &ev);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static int
 run(config *cfg, int cancel, const char *id, const char *only, const char *actor, int64_t wait_ms)
 {
@@ -269,6 +286,7 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
         rds_reply_free(x);
     }
     if (!found && wait_ms >= 0 && ended_since(&r, cfg, id, names, marks, n, &rc)) goto out;
+    if (!found && wait_ms >= 0 && ended_before(&r, cfg, id, names, n, &rc)) goto out;
     if (!found && !cancel) found = from_audit(cfg, id, &ok);
     if (!found) fprintf(stderr, "syncq: %s: %s\n", id, cancel ? "not queued or delayed (running, finished or unknown)" : "not found");
     rc = found ? EX_OK_ : EX_DATAERR_;

@@ -98,3 +98,18 @@ cli_wait_for(rds *r, const char *events, char *last, size_t len, const char *id,
         if (!more && left <= 0) return 0; /* nothing more to read and no time left */
     }
 }
+
+int
+cli_wait_recent(rds *r, const char *events, const char *id, cli_event *ev)
+{
+    rds_reply *x = rds_cmdf(r, "XREVRANGE %s + - COUNT %d", events, CLI_WAIT_RECENT);
+    if (!rds_reply_ok(r, x)) {
+        rds_reply_free(x);
+        return -1;
+    }
+    int got = 0;
+    for (size_t i = 0; !got && rds_reply_type(x) == RDS_ARR && i < rds_reply_len(x); i++)
+        got = match(rds_reply_at(x, i), id, ev);
+    rds_reply_free(x);
+    return got;
+}

@@ -30,4 +30,10 @@ int cli_wait_mark(rds *r, const char *events, char *last, size_t len);
 int cli_wait_for(rds *r, const char *events, char *last, size_t len, const char *id, int64_t deadline_ms,
                  cli_event *ev);
 
+/* cli_wait_recent looks for job id among the stream's newest RECENT entries
+ * (a job that ended before the mark was read, while its audit row may still
+ * be on its way to PostgreSQL). Returns 1 with *ev filled, 0, or -1. */
+#define CLI_WAIT_RECENT 1000
+int cli_wait_recent(rds *r, const char *events, const char *id, cli_event *ev);
+
 #endif
