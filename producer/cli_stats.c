@@ -6,6 +6,7 @@
 #include "fmacros.h"
 #include "cli_ops.h"
 #include "cli_table.h"
+#include "envelope.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -29,7 +30,8 @@ static const char usage[] =
     "Queues: the configured ones (SYNCQ_QUEUES) and every queue a worker has registered.\n"
     "\n"
     "      --json     one JSON object (ages and times in ms)\n"
-    "  -w, --watch    redraw every second (on a terminal; otherwise print a snapshot per second)\n"
+    "  -w, --watch    redraw every second (on a terminal; otherwise print a snapshot per second,\n"
+    "                 each headed by its time: == RFC 3339 UTC)\n"
     "\n"
     "Exit codes: 0 ok, 64 usage, 69 Redis unavailable.\n";
 
@@ -232,6 +234,16 @@ nap_1s(void)
     nanosleep(&ts, NULL); /* a signal ends the command anyway */
 }
 
+/* stamp heads a --watch block with its time (Redis's clock, RFC 3339 UTC),
+ * so that a log of the blocks (into a pipe or a file) says when each was. */
+static void
+stamp(const snapshot *s)
+{
+    char ts[40];
+    rfc3339_format(s->f.now_ms, ts, sizeof(ts));
+    printf("== %s\n", ts);
+}
+
 static int
 run(rds *r, db *d, const config *cfg, int as_json, int watch)
 {
@@ -240,6 +252,7 @@ run(rds *r, db *d, const config *cfg, int as_json, int watch)
         snapshot s;
         if ((rc = take(r, d, cfg, &s)) != 0) return rc;
         if (tty) fputs("\033[H\033[2J", stdout);
+        if (watch && !as_json) stamp(&s);
         if (as_json) print_json(&s);
         else print_text(&s);
         if (tty) printf("\n(every 1 s; Ctrl-C to stop)\n");
