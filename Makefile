@@ -51,7 +51,8 @@ CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_q
                 cli_dlq_show.o cli_dlq_change.o)
 CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_check.o cli_jobs.o cli_jobs_show.o \
                 cli_jobs_retry.o cli_prune.o)
-CLI_OBJ    += $(B)/producer/cli_snapshot.o $(B)/producer/cli_healthcheck.o $(B)/producer/cli_audit.o $(B)/producer/cli_tty.o $(B)/producer/cli_wait.o
+CLI_OBJ    += $(B)/producer/cli_snapshot.o $(B)/producer/cli_healthcheck.o $(B)/producer/cli_audit.o $(B)/producer/cli_tty.o \
+              $(B)/producer/cli_wait.o $(B)/producer/cli_table.o
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 

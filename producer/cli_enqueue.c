@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define BATCH_CHUNK 5000 /* lines per pipelined flush */
 
@@ -29,7 +30,9 @@ static const char usage[] =
     "      --debounce-key K       --debounce-ms N\n"
     "      --in DURATION          run later: 30s, 10m, 2h, 1d (delay_ms)\n"
     "      --at TIME              run at an RFC 3339 time (run_at)\n"
-    "  -b, --batch FILE|-         NDJSON envelopes, pipelined; prints one id per line\n"
+    "  -b, --batch FILE|-         NDJSON envelopes, pipelined; prints one line per input\n"
+    "                             line: the id, \"line N: refused: why\" or \"line N: empty,\n"
+    "                             skipped\"; progress on stderr when it is a terminal\n"
     "\n"
     "Prints the job id (for a duplicate idempotency key, the first job's id; stderr\n"
     "says so). Exit codes: 0 ok, 64 usage, 65 bad envelope, 69 Redis unavailable.\n";
@@ -160,66 +163,123 @@ out:
     return rc;
 }
 
-/* print_results prints one id per pushed line (or the function's refusal)
- * and counts refusals into *bad. */
+/* One input line of a batch, in input order: pushed (refusal NULL) or
+ * refused before Redis saw it (refusal owned), so the answers print in the
+ * order of the lines. */
+typedef struct batch_line {
+    long lineno;
+    char *refusal;
+} batch_line;
+
+typedef struct batch_run {
+    batch_line lines[BATCH_CHUNK];
+    int pending;
+    long read, sent, bad;
+    int progress; /* stderr is a terminal and stdout is not: a progress line there */
+    const char *queue;
+} batch_run;
+
 static void
-print_results(syncq_client *c, const long *lines, long *bad)
+refuse(batch_run *b, long lineno, const char *why)
 {
-    for (int i = 0; i < syncq_batch_count(c); i++) {
+    printf("line %ld: refused: %s\n", lineno, cli_tty(why));
+    b->bad++;
+}
+
+/* print_results prints one line per input line of the chunk: the id (and
+ * its state when not queued), "line N: refused: why" or "line N: empty,
+ * skipped". */
+static void
+print_results(syncq_client *c, batch_run *b)
+{
+    int r = 0;
+    for (int i = 0; i < b->pending; i++) {
+        batch_line *l = &b->lines[i];
         const char *id, *error;
         syncq_state st;
-        if (syncq_batch_result(c, i, &id, &st, &error) < 0) {
-            fprintf(stderr, "syncq enqueue: line %ld: %s\n", lines[i], error ? error : "no reply");
-            (*bad)++;
+        if (l->refusal && !l->refusal[0]) {
+            printf("line %ld: empty, skipped\n", l->lineno);
+            free(l->refusal);
+            l->refusal = NULL;
+        } else if (l->refusal) {
+            refuse(b, l->lineno, l->refusal);
+            free(l->refusal);
+            l->refusal = NULL;
+        } else if (syncq_batch_result(c, r++, &id, &st, &error) < 0) {
+            refuse(b, l->lineno, error ? error : "no reply");
         } else {
             printf("%s%s%s\n", id, st == SYNCQ_QUEUED ? "" : " ", st == SYNCQ_QUEUED ? "" : syncq_state_name(st));
+            b->sent++;
         }
+    }
+    b->pending = 0;
+    if (b->progress) {
+        fflush(stdout);
+        fprintf(stderr, "\rsyncq enqueue: %ld line(s) read, %ld job(s) sent, %ld refused", b->read, b->sent, b->bad);
     }
 }
 
-/* enqueue_batch pushes every valid line, BATCH_CHUNK at a time through one
- * pipeline; bad lines are reported and skipped (exit 65 at the end), so one
- * typo does not hold back the rest. */
+/* flush sends the chunk and prints its answers; -1 when Redis failed */
 static int
-enqueue_batch(syncq_client *c, const char *queue, const char *path)
+flush(syncq_client *c, batch_run *b, int pushed)
 {
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (pushed && syncq_batch_flush(c) < 0) return -1;
+    print_results(c, b);
+    return 0;
+}
+
+/* read_lines feeds every line of f to the pipeline, BATCH_CHUNK lines at a
+ * time; -1 when Redis failed. An empty line is answered too ("empty,
+ * skipped"), so that the output has one line per input line. */
+static int
+read_lines(syncq_client *c, batch_run *b, FILE *f)
+{
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
-    long lineno = 0, sent = 0, bad = 0, lines[BATCH_CHUNK];
-    int pending = 0, rc = EX_OK_;
+    int pushed = 0, rc = 0;
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        batch_line *l = &b->lines[b->pending++];
+        l->lineno = ++b->read;
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
+        if (n == 0) l->refusal = xstrdup(""); /* skipped, not refused */
+        else if (syncq_batch_add(c, b->queue, line, (size_t)n) < 0) l->refusal = xstrdup(syncq_client_error(c));
+        else pushed++;
+        if (b->pending < BATCH_CHUNK) continue;
+        if ((rc = flush(c, b, pushed)) < 0) break;
+        pushed = 0;
+    }
+    if (rc == 0 && b->pending) rc = flush(c, b, pushed);
+    for (int i = 0; i < b->pending; i++) free(b->lines[i].refusal);
+    free(line);
+    return rc;
+}
+
+/* enqueue_batch pushes every valid line through one pipeline per chunk; bad
+ * lines are answered and skipped (exit 65 at the end), so one typo does not
+ * hold back the rest. */
+static int
+enqueue_batch(syncq_client *c, const char *queue, const char *path)
+{
+    static batch_run b; /* 80 KB of line slots: off the stack */
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    int rc;
     if (!f) {
         fprintf(stderr, "syncq enqueue: cannot open %s: %s\n", path, strerror(errno));
         return EX_USAGE_;
     }
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        lineno++;
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
-        if (n == 0) continue;
-        if (syncq_batch_add(c, queue, line, (size_t)n) < 0) {
-            fprintf(stderr, "syncq enqueue: line %ld: %s\n", lineno, syncq_client_error(c));
-            bad++;
-            continue;
-        }
-        lines[pending++] = lineno;
-        if (pending < BATCH_CHUNK) continue;
-        if (syncq_batch_flush(c) < 0) goto redis_failed;
-        print_results(c, lines, &bad);
-        sent += pending;
-        pending = 0;
+    memset(&b, 0, sizeof(b));
+    b.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
+    b.queue = queue;
+    if (read_lines(c, &b, f) < 0) {
+        fprintf(stderr, "%ssyncq enqueue: %s (%ld line(s) sent before the failure)\n", b.progress ? "\n" : "",
+                syncq_client_error(c), b.sent);
+        rc = EX_UNAVAILABLE_;
+    } else {
+        fprintf(stderr, "%ssyncq enqueue: %ld job(s) sent, %ld line(s) refused\n", b.progress ? "\n" : "", b.sent,
+                b.bad);
+        rc = b.bad ? EX_DATAERR_ : EX_OK_;
     }
-    if (pending && syncq_batch_flush(c) < 0) goto redis_failed;
-    if (pending) print_results(c, lines, &bad);
-    sent += pending;
-    fprintf(stderr, "syncq enqueue: %ld job(s) sent, %ld line(s) refused\n", sent, bad);
-    rc = bad ? EX_DATAERR_ : EX_OK_;
-    goto out;
-redis_failed:
-    fprintf(stderr, "syncq enqueue: %s (%ld line(s) sent before the failure)\n", syncq_client_error(c), sent);
-    rc = EX_UNAVAILABLE_;
-out:
-    free(line);
     if (f != stdin) fclose(f);
     return rc;
 }

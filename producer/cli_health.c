@@ -5,6 +5,7 @@
  * recent failures with their error masked. */
 #include "fmacros.h"
 #include "cli_ops.h"
+#include "cli_table.h"
 #include "mask.h"
 
 #include <getopt.h>
@@ -14,7 +15,6 @@
 
 #define DEFAULT_WINDOW_MS 3600000
 #define RECENT_FAILURES 10
-#define ERROR_COLUMN 90
 
 static const char usage[] =
     "usage: syncq health [--window 1h|24h|7d] [--json]\n"
@@ -106,54 +106,74 @@ dur(double ms, char *buf, size_t len)
     return buf;
 }
 
+/* text_totals wraps the counts to the terminal's width, continued lines
+ * indented under the first count */
 static void
-text_totals(const report *r)
+text_totals(const report *r, int width)
 {
-    char w[32];
-    printf("JOBS (finished in the last %s, unfinished now):", ops_fmt_ms(r->window_ms, w, sizeof(w)));
-    for (int i = 0; i < db_ntuples(r->totals); i++)
-        printf("%s %s %s", i ? "," : "", db_value(r->totals, i, 1), db_value(r->totals, i, 0));
+    char w[32], item[64];
+    int col = printf("JOBS (finished in the last %s, unfinished now):", ops_fmt_ms(r->window_ms, w, sizeof(w)));
+    int indent = col + 1;
+    for (int i = 0; i < db_ntuples(r->totals); i++) {
+        int n = snprintf(item, sizeof(item), " %s %s%s", db_value(r->totals, i, 1), db_value(r->totals, i, 0),
+                         i + 1 < db_ntuples(r->totals) ? "," : "");
+        if (i && col + n > width) col = printf("\n%*s", indent - 1, "") - 1;
+        col += printf("%s", item);
+    }
     printf("%s\n", db_ntuples(r->totals) ? "" : " none");
 }
 
-static void
-text_rate(const ops_rate *v)
-{
-    char name[140], a[16], b[16], c[16], p50[24], p95[24];
-    if (v->total) snprintf(name, sizeof(name), "(all)");
-    else snprintf(name, sizeof(name), "%s/%s", v->service[0] ? v->service : "?", v->action[0] ? v->action : "?");
-    printf("%-32s %8lld %8s %8s %10s %10s %10s\n", cli_tty(name), v->finished, pct(ops_ratio(v->success, v->finished), a, 16),
-           pct(ops_ratio(v->finished - v->first_ok, v->finished), b, 16),
-           pct(ops_ratio(v->dead + v->conflict, v->finished), c, 16), dur(v->p50_ms, p50, 24), dur(v->p95_ms, p95, 24));
-}
+static const cli_table_col rate_cols[] = {
+    {"SERVICE/ACTION", 0, 0}, {"FINISHED", 1, 1}, {"SUCCESS", 1, 1}, {"1ST FAIL", 1, 1},
+    {"FINAL FAIL", 1, 1},     {"P50", 1, 1},      {"P95", 1, 1},
+};
 
 static void
-text_failure(const db_result *f, int i)
+text_rate(cli_table *t, const ops_rate *v)
+{
+    char name[140], n[24], a[16], b[16], c[16], p50[24], p95[24];
+    if (v->total) snprintf(name, sizeof(name), "(all)");
+    else snprintf(name, sizeof(name), "%s/%s", v->service[0] ? v->service : "?", v->action[0] ? v->action : "?");
+    snprintf(n, sizeof(n), "%lld", v->finished);
+    const char *cells[] = {cli_tty(name), n, pct(ops_ratio(v->success, v->finished), a, 16),
+                           pct(ops_ratio(v->finished - v->first_ok, v->finished), b, 16),
+                           pct(ops_ratio(v->dead + v->conflict, v->finished), c, 16), dur(v->p50_ms, p50, 24),
+                           dur(v->p95_ms, p95, 24)};
+    cli_table_row(t, cells);
+}
+
+/* text_failure prints one failure on one line, cut to the terminal's width:
+ * `jobs show ID` and --json carry the whole error. */
+static void
+text_failure(const db_result *f, int i, int width)
 {
     char *err = masked_error(db_value(f, i, 7));
     const char *svc = db_value(f, i, 2), *act = db_value(f, i, 3), *outcome = db_value(f, i, 5);
     const char *attempt = db_value(f, i, 6);
-    const char *shown = err ? cli_tty(err) : NULL;
-    printf("%s  %s  %s/%s  %s%s%s attempt %s: %.*s%s\n", cli_tty(db_value(f, i, 0)), cli_tty(db_value(f, i, 1)),
-           svc ? cli_tty(svc) : "?", act ? cli_tty(act) : "?", cli_tty(db_value(f, i, 4)), outcome ? "/" : "",
-           outcome ? cli_tty(outcome) : "", attempt ? cli_tty(attempt) : "-", ERROR_COLUMN, shown ? shown : "",
-           shown && strlen(shown) > ERROR_COLUMN ? "..." : "");
+    sbuf line;
+    sbuf_init(&line);
+    sbuf_printf(&line, "%s  %s  %s/%s  %s%s%s attempt %s: %s", cli_tty(db_value(f, i, 0)), cli_tty(db_value(f, i, 1)),
+                svc ? cli_tty(svc) : "?", act ? cli_tty(act) : "?", cli_tty(db_value(f, i, 4)), outcome ? "/" : "",
+                outcome ? cli_tty(outcome) : "", attempt ? cli_tty(attempt) : "-", err ? cli_tty(err) : "");
+    cli_table_line(stdout, line.buf ? line.buf : "", width);
+    sbuf_free(&line);
     free(err);
 }
 
 static void
 print_text(const report *r)
 {
-    text_totals(r);
-    printf("\n%-32s %8s %8s %8s %10s %10s %10s\n", "SERVICE/ACTION", "FINISHED", "SUCCESS", "1ST FAIL", "FINAL FAIL",
-           "P50", "P95");
-    for (int i = 0; i < r->nrates; i++) text_rate(&r->rates[i]);
+    int width = cli_term_width();
+    cli_table t;
+    text_totals(r, width);
+    printf("\n");
+    cli_table_init(&t, rate_cols, (int)(sizeof(rate_cols) / sizeof(rate_cols[0])));
+    for (int i = 0; i < r->nrates; i++) text_rate(&t, &r->rates[i]);
+    cli_table_print(&t, stdout, width);
     printf("(durations: percentile_cont over each finished job's last attempt)\n");
     printf("\nRECENT FAILURES%s\n", db_ntuples(r->failures) ? "" : ": none");
-    for (int i = 0; i < db_ntuples(r->failures); i++) text_failure(r->failures, i);
+    for (int i = 0; i < db_ntuples(r->failures); i++) text_failure(r->failures, i, width);
 }
-
-/* ---------------------------------------------------------------- JSON */
 
 static void
 num_field(sbuf *b, const char *key, double v)

@@ -6,6 +6,7 @@
  * right after it even while new jobs arrive. */
 #include "fmacros.h"
 #include "cli_jobs.h"
+#include "cli_table.h"
 #include "cli_ops.h"
 #include "mask.h"
 #include "tty.h"
@@ -19,7 +20,6 @@
 #define DEFAULT_LIMIT 50
 #define MAX_LIMIT 1000
 #define MAX_PARAMS 16
-#define ERROR_COLUMN 60
 #define CURSOR_TS_LEN 27 /* 2026-11-24T10:00:00.123456Z, or "-" for a row without enqueued_at */
 
 static const char usage[] =
@@ -241,29 +241,38 @@ val(const db_result *r, int row, int col)
     return s ? s : "";
 }
 
+static const cli_table_col text_cols[] = {
+    {"ENQUEUED", 0, 1}, {"ID", 0, 1},       {"QUEUE", 0, 0},  {"SERVICE/ACTION", 0, 0}, {"STATUS", 0, 1},
+    {"ATT", 1, 1},      {"DURATION", 1, 1}, {"TARGET", 0, 0}, {"ERROR", 0, 0},
+};
+
 static void
-text_row(const db_result *r, int i)
+text_row(cli_table *t, const db_result *r, int i)
 {
     char what[140], target[140], d[32], when[24];
     const char *dur = db_value(r, i, C_DURATION);
-    char *err = jobs_masked(db_value(r, i, C_ERROR));
+    char *err = jobs_masked(db_value(r, i, C_ERROR)); /* escaped already */
     snprintf(what, sizeof(what), "%s/%s", val(r, i, C_SERVICE), val(r, i, C_ACTION));
     snprintf(target, sizeof(target), "%s%s%s", val(r, i, C_TTYPE), db_value(r, i, C_TTYPE) ? ":" : "",
              val(r, i, C_TID));
     snprintf(when, sizeof(when), "%.19s%s", val(r, i, C_KEY), val(r, i, C_KEY)[0] == '-' ? "" : "Z");
-    printf("%-20s  %-36s %-10s %-28s %-10s %3s %8s  %-20s %.*s%s\n", cli_tty(when), cli_tty(val(r, i, C_ID)),
-           cli_tty(val(r, i, C_QUEUE)), cli_tty(what), cli_tty(val(r, i, C_STATUS)), cli_tty(val(r, i, C_ATTEMPTS)),
-           dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", target[0] ? cli_tty(target) : "-", ERROR_COLUMN, err ? err : "",
-           err && strlen(err) > ERROR_COLUMN ? "..." : "");
+    const char *cells[] = {cli_tty(when), cli_tty(val(r, i, C_ID)), cli_tty(val(r, i, C_QUEUE)), cli_tty(what),
+                           cli_tty(val(r, i, C_STATUS)), cli_tty(val(r, i, C_ATTEMPTS)),
+                           dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", target[0] ? cli_tty(target) : "-",
+                           err ? err : ""};
+    cli_table_row(t, cells);
     free(err);
 }
 
+/* print_text fits the table to the terminal (cli_table.h); --json and
+ * `jobs show` carry the whole values. */
 static void
 print_text(const db_result *r, int rows, const char *next)
 {
-    printf("%-20s  %-36s %-10s %-28s %-10s %3s %8s  %-20s %s\n", "ENQUEUED", "ID", "QUEUE", "SERVICE/ACTION", "STATUS",
-           "ATT", "DURATION", "TARGET", "ERROR");
-    for (int i = 0; i < rows; i++) text_row(r, i);
+    cli_table t;
+    cli_table_init(&t, text_cols, (int)(sizeof(text_cols) / sizeof(text_cols[0])));
+    for (int i = 0; i < rows; i++) text_row(&t, r, i);
+    cli_table_print(&t, stdout, cli_term_width());
     if (next) printf("next page: --before '%s'\n", cli_tty(next));
 }
 

@@ -3,6 +3,7 @@
  * fetches from it until it is resumed (the fetch function checks the key). */
 #include "fmacros.h"
 #include "cli.h"
+#include "cli_table.h"
 #include "keys.h"
 #include "rds.h"
 
@@ -13,7 +14,9 @@
 static const char usage[] =
     "usage: syncq queue pause QUEUE... [--force]    stop every worker fetching from QUEUE\n"
     "       syncq queue resume QUEUE... [--force]   let them fetch again\n"
-    "       syncq queue ls                          queues with their depth and state\n"
+    "       syncq queue ls                          queues with their depth and state: the configured\n"
+    "                                               ones (SYNCQ_QUEUES) first, then those only workers\n"
+    "                                               registered\n"
     "\n"
     "A queue must be known: configured (SYNCQ_QUEUES) or registered by a worker (queue ls);\n"
     "--force pauses or resumes a name nothing knows yet (a queue about to be deployed).\n";
@@ -88,6 +91,35 @@ int_of(rds *r, const char *cmd, const char *key)
     return v;
 }
 
+static const cli_table_col ls_cols[] = {
+    {"QUEUE", 0, 0}, {"STATE", 0, 1}, {"READY", 1, 1}, {"RETRY", 1, 1}, {"DEAD", 1, 1}, {"SOURCE", 0, 1},
+};
+
+static void
+ls_row(cli_table *t, rds *r, const config *cfg, const char *q, const char *source)
+{
+    qkeys k;
+    char n[3][24];
+    keys_queue(&k, cfg->prefix, q, NULL);
+    snprintf(n[0], sizeof(n[0]), "%lld", int_of(r, "LLEN", k.ready));
+    snprintf(n[1], sizeof(n[1]), "%lld", int_of(r, "ZCARD", k.retry));
+    snprintf(n[2], sizeof(n[2]), "%lld", int_of(r, "ZCARD", k.dead));
+    const char *cells[] = {cli_tty(q), int_of(r, "EXISTS", k.paused) == 1 ? "paused" : "active", n[0], n[1], n[2],
+                           source};
+    cli_table_row(t, cells);
+}
+
+static int
+configured(const config *cfg, const char *q)
+{
+    for (int i = 0; i < cfg->nqueues; i++)
+        if (!strcmp(cfg->queues[i].name, q)) return 1;
+    return 0;
+}
+
+/* list shows the configured queues (SYNCQ_QUEUES) first, so a fresh
+ * deployment lists them before any worker has registered, then the queues
+ * only workers registered. */
 static int
 list(rds *r, const config *cfg)
 {
@@ -99,16 +131,30 @@ list(rds *r, const config *cfg)
         rds_reply_free(x);
         return EX_UNAVAILABLE_;
     }
-    printf("%-20s %-8s %10s %10s %10s\n", "QUEUE", "STATE", "READY", "RETRY", "DEAD");
-    for (size_t i = 0; i < rds_reply_len(x); i++) {
-        qkeys k;
-        const char *q = rds_reply_str(rds_reply_at(x, i), NULL);
-        keys_queue(&k, cfg->prefix, q, NULL);
-        printf("%-20s %-8s %10lld %10lld %10lld\n", cli_tty(q), int_of(r, "EXISTS", k.paused) == 1 ? "paused" : "active",
-               int_of(r, "LLEN", k.ready), int_of(r, "ZCARD", k.retry), int_of(r, "ZCARD", k.dead));
+    cli_table t;
+    cli_table_init(&t, ls_cols, (int)(sizeof(ls_cols) / sizeof(ls_cols[0])));
+    for (int i = 0; i < cfg->nqueues; i++) {
+        int reg = 0;
+        for (size_t j = 0; j < rds_reply_len(x); j++)
+            reg |= !strcmp(rds_reply_str(rds_reply_at(x, j), NULL), cfg->queues[i].name);
+        ls_row(&t, r, cfg, cfg->queues[i].name, reg ? "configured, registered" : "configured");
     }
+    for (size_t i = 0; i < rds_reply_len(x); i++) {
+        const char *q = rds_reply_str(rds_reply_at(x, i), NULL);
+        if (!configured(cfg, q)) ls_row(&t, r, cfg, q, "registered");
+    }
+    cli_table_print(&t, stdout, cli_term_width());
     rds_reply_free(x);
     return EX_OK_;
+}
+
+/* wants_help: --help or -h anywhere after the verb */
+static int
+wants_help(int argc, char **argv)
+{
+    for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
 }
 
 int
@@ -124,6 +170,10 @@ cli_queue(config *cfg, int argc, char **argv)
     if (!pause && !resume && !ls) {
         fprintf(stderr, "syncq queue: unknown verb \"%s\"\n%s", argv[1], usage);
         return EX_USAGE_;
+    }
+    if (wants_help(argc, argv)) {
+        fputs(usage, stdout);
+        return EX_OK_;
     }
     /* --force anywhere after the verb; the rest are queue names */
     int force = 0, n = 0;

@@ -5,6 +5,8 @@
  * the last minute. PostgreSQL being down costs only that last part. */
 #include "fmacros.h"
 #include "cli_ops.h"
+#include "cli_table.h"
+#include "envelope.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -28,7 +30,8 @@ static const char usage[] =
     "Queues: the configured ones (SYNCQ_QUEUES) and every queue a worker has registered.\n"
     "\n"
     "      --json     one JSON object (ages and times in ms)\n"
-    "  -w, --watch    redraw every second (on a terminal; otherwise print a snapshot per second)\n"
+    "  -w, --watch    redraw every second (on a terminal; otherwise print a snapshot per second,\n"
+    "                 each headed by its time: == RFC 3339 UTC)\n"
     "\n"
     "Exit codes: 0 ok, 64 usage, 69 Redis unavailable.\n";
 
@@ -50,37 +53,55 @@ split_wid(const char *wid, char *host, size_t hl, char *pid, size_t pl)
     snprintf(pid, pl, "%.*s", b ? (int)(b - a - 1) : 0, a ? a + 1 : "");
 }
 
+static const cli_table_col queue_cols[] = {
+    {"QUEUE", 0, 0}, {"STATE", 0, 1},    {"READY", 1, 1}, {"OLDEST", 1, 1},  {"IN-FLIGHT", 1, 1},
+    {"RETRY", 1, 1}, {"NEXT DUE", 0, 1}, {"DEAD", 1, 1},  {"BACKLOG", 1, 1}, {"REJECTED", 1, 1},
+};
+static const cli_table_col worker_cols[] = {{"HOST", 0, 0}, {"PID", 1, 1}, {"ROLE", 0, 1}, {"JOBS", 1, 1}, {"HEARTBEAT", 1, 1}};
+
+static void
+queue_row(cli_table *t, const ops_fleet *f, const qstat *q)
+{
+    char age[32], due[40], n[6][24];
+    if (q->next_due_ms < 0) snprintf(due, sizeof(due), "-");
+    else if (q->next_due_ms <= f->now_ms) snprintf(due, sizeof(due), "now");
+    else snprintf(due, sizeof(due), "in %s", ops_fmt_ms(q->next_due_ms - f->now_ms, age, sizeof(age)));
+    long long v[6] = {q->ready, q->inflight, q->retry, q->dead, q->outbox, q->rejected};
+    for (int i = 0; i < 6; i++) snprintf(n[i], sizeof(n[i]), "%lld", v[i]);
+    const char *cells[] = {cli_tty(q->name), q->paused ? "paused" : "active", n[0],
+                           q->ready && q->oldest_age_ms < 0 ? "?" : ops_fmt_ms(q->oldest_age_ms, age, sizeof(age)),
+                           n[1], n[2], due, n[3], n[4], n[5]};
+    cli_table_row(t, cells);
+}
+
+/* the tables fit the terminal (cli_table.h); --json carries whole names */
 static void
 print_queues(const ops_fleet *f)
 {
-    char age[32], due[40];
-    printf("%-16s %-7s %8s %9s %9s %7s %-10s %7s %8s %8s\n", "QUEUE", "STATE", "READY", "OLDEST", "IN-FLIGHT", "RETRY",
-           "NEXT DUE", "DEAD", "BACKLOG", "REJECTED");
-    for (int i = 0; i < f->nq; i++) {
-        const qstat *q = &f->q[i];
-        if (q->next_due_ms < 0) snprintf(due, sizeof(due), "-");
-        else if (q->next_due_ms <= f->now_ms) snprintf(due, sizeof(due), "now");
-        else snprintf(due, sizeof(due), "in %s", ops_fmt_ms(q->next_due_ms - f->now_ms, age, sizeof(age)));
-        printf("%-16s %-7s %8lld %9s %9lld %7lld %-10s %7lld %8lld %8lld\n", cli_tty(q->name), q->paused ? "paused" : "active",
-               q->ready, q->ready && q->oldest_age_ms < 0 ? "?" : ops_fmt_ms(q->oldest_age_ms, age, sizeof(age)),
-               q->inflight, q->retry, due, q->dead, q->outbox, q->rejected);
-    }
+    cli_table t;
+    cli_table_init(&t, queue_cols, (int)(sizeof(queue_cols) / sizeof(queue_cols[0])));
+    for (int i = 0; i < f->nq; i++) queue_row(&t, f, &f->q[i]);
+    cli_table_print(&t, stdout, cli_term_width());
 }
 
 static void
 print_workers(const ops_fleet *f)
 {
-    char host[128], pid[32], age[32];
+    char host[128], pid[32], age[32], jobs[24];
     int children = 0;
     for (int i = 0; i < f->nw; i++) children += !strcmp(f->w[i].role, "child");
     printf("\nWORKERS: %d live (%d job children, %d other)\n", f->nw, children, f->nw - children);
     if (f->nw == 0) return;
-    printf("%-24s %8s %-7s %5s %10s\n", "HOST", "PID", "ROLE", "JOBS", "HEARTBEAT");
+    cli_table t;
+    cli_table_init(&t, worker_cols, (int)(sizeof(worker_cols) / sizeof(worker_cols[0])));
     for (int i = 0; i < f->nw; i++) {
         split_wid(f->w[i].wid, host, sizeof(host), pid, sizeof(pid));
-        printf("%-24s %8s %-7s %5lld %10s\n", cli_tty(host), cli_tty(pid), cli_tty(f->w[i].role), f->w[i].jobs,
-               ops_fmt_ms(f->w[i].age_ms, age, sizeof(age)));
+        snprintf(jobs, sizeof(jobs), "%lld", f->w[i].jobs);
+        const char *cells[] = {cli_tty(host), cli_tty(pid), cli_tty(f->w[i].role), jobs,
+                               ops_fmt_ms(f->w[i].age_ms, age, sizeof(age))};
+        cli_table_row(&t, cells);
     }
+    cli_table_print(&t, stdout, cli_term_width());
 }
 
 static void
@@ -93,8 +114,9 @@ print_text(const snapshot *s)
         printf("\nLAST MINUTE: unknown: %s\n", s->pg_err);
         return;
     }
-    printf("\nLAST MINUTE: %lld processed (%lld success, %lld dead, %lld conflict, %lld superseded), "
-           "%lld failed attempt(s)\n",
+    /* two lines, so that it fits 80 columns */
+    printf("\nLAST MINUTE: %lld processed (%lld success, %lld dead, %lld conflict, %lld superseded),\n"
+           "             %lld failed attempt(s)\n",
            r->finished, r->success, r->dead, r->conflict, r->superseded, r->failed_attempts);
 }
 
@@ -212,6 +234,16 @@ nap_1s(void)
     nanosleep(&ts, NULL); /* a signal ends the command anyway */
 }
 
+/* stamp heads a --watch block with its time (Redis's clock, RFC 3339 UTC),
+ * so that a log of the blocks (into a pipe or a file) says when each was. */
+static void
+stamp(const snapshot *s)
+{
+    char ts[40];
+    rfc3339_format(s->f.now_ms, ts, sizeof(ts));
+    printf("== %s\n", ts);
+}
+
 static int
 run(rds *r, db *d, const config *cfg, int as_json, int watch)
 {
@@ -220,6 +252,7 @@ run(rds *r, db *d, const config *cfg, int as_json, int watch)
         snapshot s;
         if ((rc = take(r, d, cfg, &s)) != 0) return rc;
         if (tty) fputs("\033[H\033[2J", stdout);
+        if (watch && !as_json) stamp(&s);
         if (as_json) print_json(&s);
         else print_text(&s);
         if (tty) printf("\n(every 1 s; Ctrl-C to stop)\n");

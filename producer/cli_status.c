@@ -133,6 +133,10 @@ show(rds *r, const config *cfg, const char *id, const char *q, rds_reply *x)
     return 1;
 }
 
+/* the audit's finish time in the format of Redis's answers (rfc3339_format):
+ * RFC 3339 UTC with milliseconds, whatever the session's TimeZone */
+#define FINISHED_AT "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 /* from_audit answers for jobs Redis no longer holds; *ok (may be NULL)
  * says whether the row says success. */
 static int
@@ -145,7 +149,7 @@ from_audit(const config *cfg, const char *id, int *ok)
     db_init(&d);
     if (db_connect(&d, cfg->database_url) == 0) {
         db_result *res = db_query(&d, "SELECT status, queue, attempts, coalesce(last_error, ''),"
-                                      " coalesce(finished_at::text, '') FROM syncq_jobs WHERE job_id = $1", 1, params);
+                                      " coalesce(" FINISHED_AT ", '') FROM syncq_jobs WHERE job_id = $1", 1, params);
         if (res && db_ntuples(res) == 1) {
             printf("%s: %s in queue %s after %s attempt(s) (audit)%s%s", cli_tty(id), cli_tty(db_value(res, 0, 0)),
                    cli_tty(db_value(res, 0, 1)), cli_tty(db_value(res, 0, 2)), *db_value(res, 0, 4) ? ", finished " : "",

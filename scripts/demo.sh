@@ -184,11 +184,21 @@ while :; do
 done
 
 echo
-# job_id shows the last 8 characters: ids are time-ordered (UUID v7), so their first ones repeat.
+# The table fits the terminal ($COLUMNS, else its width, else 100): payload and last_error are cut
+# (ending in …) to share what whole job ids (time-ordered UUID v7s: any short end repeats), names
+# and counts leave; narrower than that, psql shows one record at a time (expanded=auto).
+WIDTH=${COLUMNS:-}
+[ -n "$WIDTH" ] || { [ -t 1 ] && WIDTH=$(tput cols 2>/dev/null); } || true
+WIDTH=${WIDTH:-100}
+CELL=$(( (WIDTH - 84) / 2 ))
+[ "$CELL" -ge 16 ] || CELL=16
 echo "== audit table (syncq_jobs), $expected jobs of this run"
-sq_psql syncq -P pager=off -c "
-select right(job_id::text, 8) as job_id, service, action, status, attempts, actor,
-       payload, last_error, duration_ms
+sq_psql syncq -P pager=off -P format=aligned -P expanded=auto -P columns="$WIDTH" -c "
+select job_id, service || '/' || action as \"service/action\", status, attempts as att,
+       case when char_length(payload::text) > $CELL then left(payload::text, $CELL - 1) || '…'
+            else payload::text end as payload,
+       case when char_length(last_error) > $CELL then left(last_error, $CELL - 1) || '…'
+            else last_error end as last_error
   from syncq_jobs
  where $WHERE
  order by enqueued_at, job_id"

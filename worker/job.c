@@ -326,8 +326,11 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
         r.ev_duration_ms = r.duration_ms;
         r.ev_due = a->kind == ACK_RETRY;
         log_job lj = {j->id, j->env_ok ? j->env.service : NULL, j->env_ok ? j->env.action : NULL};
-        log_job_msg(LOG_INFO, a->kind == ACK_RETRY ? "job.retry" : "job.dead", &lj, err, "attempt %d of %d failed",
-                    j->attempt, job_max_attempts(j));
+        if (o->hr == HANDLER_CONFLICT) /* ends the job, but it is not a dead letter */
+            log_job_msg(LOG_INFO, "job.conflict", &lj, err, "attempt %d ended in conflict (not retried)", j->attempt);
+        else
+            log_job_msg(LOG_INFO, a->kind == ACK_RETRY ? "job.retry" : "job.dead", &lj, err,
+                        "attempt %d of %d failed", j->attempt, job_max_attempts(j));
     }
     finish(a, &r);
     free(result);

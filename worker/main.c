@@ -31,8 +31,17 @@ static const char usage[] =
     "  -h, --help            this text\n"
     "  -V, --version         print the version\n"
     "\n"
-    "Signals: SIGTERM/SIGINT stop gracefully (a second one shortens the wait);\n"
-    "SIGTTIN/SIGTTOU add or remove a child.\n";
+    "Services: the services file (HTTP mutations and syncs) is SYNCQ_SERVICES, a\n"
+    "JSON path; checked at start and on SIGHUP (see syncq-services(5)).\n"
+    "\n"
+    "Signals to the master:\n"
+    "  SIGTERM/SIGINT  stop gracefully: in-flight jobs get the grace period, a second\n"
+    "                  signal shortens the wait to 1 s\n"
+    "  SIGHUP          reload SYNCQ_SERVICES (an invalid file keeps the old one)\n"
+    "  SIGTTIN/SIGTTOU add or remove a child (never below one)\n"
+    "  SIGTSTP/SIGCONT stop fetching new jobs (running ones finish) / fetch again\n"
+    "\n"
+    "Every variable it reads, with defaults: README.md (Starting workers), syncq-worker(8).\n";
 
 static int
 parse_flags(config *c, int argc, char **argv)

@@ -5,6 +5,7 @@
 # 10 newest failures with credentials masked. Rows outside the window do not
 # count. Then `check --max-failure-rate` judges the same numbers.
 . "$(dirname "$0")/../lib.sh"
+export COLUMNS=400 # whole cells: the lines below match errors to their end
 
 q "
 INSERT INTO syncq_jobs (job_id, queue, kind, service, action, status, attempts, duration_ms, enqueued_at, finished_at)

@@ -4,6 +4,7 @@
 # `syncq jobs show` (row, history, errors and payload masked), `syncq prune`
 # (finished rows older than D and their events; unfinished rows stay).
 . "$(dirname "$0")/../lib.sh"
+export COLUMNS=400 # whole cells: the lines below match errors to their end
 
 for i in 1 2 3 4 5; do
     bin/syncq enqueue -q default --id "j-$i" --service syncq --action noop --actor "user:$i" --target-id "t$i" \

@@ -33,6 +33,9 @@ wait_for 15 "the conflicting update" ok_ "$u1" conflict
 after=$(mock GET /_admin/calls | /usr/bin/python3 -c "import json,sys; print(sum(1 for x in json.load(sys.stdin) if x['method']=='PUT'))")
 assert_eq "$after" "$before" "PUT calls after an expected_hash mismatch"
 assert_eq "$(q "SELECT attempts FROM syncq_jobs WHERE job_id = '$u1'")" 1 "attempts of the conflict (not retried)"
+# logged as a conflict, not as a dead letter
+grep "\"job_id\":\"$u1\"" "$W/worker.log" | grep -q '"event":"job.conflict"' || fail "the conflict is not logged as job.conflict"
+grep "\"job_id\":\"$u1\"" "$W/worker.log" | grep -q '"event":"job.dead"' && fail "the conflict is logged as job.dead"
 
 hash=$(snap content_hash "external_id = '$rid'")
 u2=$(bin/syncq enqueue --service dns --action update_record --scope example.org --target-id "$rid" --expected-hash "$hash" --payload '{"name":"www","type":"A","content":"192.0.2.9","ttl":300}')
