@@ -4,6 +4,7 @@
 # C1 control (raw or UTF-8 U+0080-U+009F) or bidi override in any
 # human-readable output; --json stays valid JSON.
 . "$(dirname "$0")/../lib.sh"
+export COLUMNS=400 # whole cells: the escaping is under test here, not the cutting (it_cli_polish)
 
 # hostile: the bytes a terminal must never receive from data
 hostile() { # FILE WHAT
