@@ -89,14 +89,6 @@ fold_cp(unsigned cp)
     return ' ';
 }
 
-static unsigned
-decode(const unsigned char *p, size_t len)
-{
-    unsigned cp = len == 2 ? p[0] & 0x1Fu : len == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
-    for (size_t i = 1; i < len; i++) cp = (cp << 6) | (p[i] & 0x3Fu);
-    return cp;
-}
-
 /* fold copies key into out (at least strlen(key)+1 bytes) as ASCII: every
  * UTF-8 sequence is at least as long as what it folds to. Bytes that are not
  * UTF-8 become separators. */
@@ -107,7 +99,7 @@ fold(const char *key, char *out)
     size_t n = strlen(key), i = 0, o = 0;
     while (i < n) {
         size_t l = p[i] < 0x80 ? 1 : utf8_seq_len(p + i, n - i);
-        int c = l == 1 ? p[i] : l ? fold_cp(decode(p + i, l)) : ' ';
+        int c = l == 1 ? p[i] : l ? fold_cp(utf8_decode(p + i, l)) : ' ';
         if (c) out[o++] = (char)c;
         i += l ? l : 1;
     }

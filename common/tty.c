@@ -8,14 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static unsigned
-decode(const unsigned char *p, size_t len)
-{
-    unsigned cp = len == 2 ? p[0] & 0x1Fu : len == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
-    for (size_t i = 1; i < len; i++) cp = (cp << 6) | (p[i] & 0x3Fu);
-    return cp;
-}
-
 /* hidden says whether a code point moves the cursor or reorders text
  * instead of drawing: C1 controls and the bidi marks, embeddings, overrides
  * and isolates (a U+202E can make "exe.txt" read "txt.exe"). */
@@ -38,8 +30,8 @@ tty_escape(sbuf *b, const char *s, size_t n)
             char e[4] = {'\\', 'x', hex[p[i] >> 4], hex[p[i] & 15]};
             sbuf_add(b, e, 4);
             i++;
-        } else if (l > 1 && hidden(decode(p + i, l))) {
-            sbuf_printf(b, "\\u%04x", decode(p + i, l));
+        } else if (l > 1 && hidden(utf8_decode(p + i, l))) {
+            sbuf_printf(b, "\\u%04x", utf8_decode(p + i, l));
             i += l;
         } else {
             sbuf_add(b, p + i, l);

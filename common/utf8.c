@@ -36,3 +36,11 @@ utf8_valid(const char *s, size_t n)
     }
     return 1;
 }
+
+unsigned
+utf8_decode(const unsigned char *p, size_t len)
+{
+    unsigned cp = len == 2 ? p[0] & 0x1Fu : len == 3 ? p[0] & 0x0Fu : p[0] & 0x07u;
+    for (size_t i = 1; i < len; i++) cp = (cp << 6) | (p[i] & 0x3Fu);
+    return cp;
+}
