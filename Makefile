@@ -46,6 +46,7 @@ IO   := rds db funcs keys enqueue qstat http snapshot schema
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o h_exec.o schedule.o)
+WORKER_OBJ += $(addprefix $(B)/worker/,exec_proc.o stage.o h_exec_sync.o)
 WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o notify.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o cli_status.o cli_dlq.o cli_dlq_store.o \
                 cli_dlq_show.o cli_dlq_change.o)

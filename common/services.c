@@ -50,6 +50,7 @@ static const char *const body_names[] = {"payload", "none", NULL};
 typedef struct pctx {
     svc_getenv_fn get;
     const svc_exec *dflt;   /* the service's exec, the default of its actions */
+    const char *base_url;   /* the service's, NULL without one */
     char *err;
     size_t errlen;
     char path[384];
@@ -585,6 +586,8 @@ parse_status(pctx *c, const json *obj, const svc_resource *r, svc_action *a)
     if (a->ncodes[ST_ADOPT] && a->op != OP_CREATE) return bad_at(c, "adopt", "only a create op can adopt");
     if (a->ncodes[ST_ADOPT] && r->nnatural == 0)
         return bad_at(c, "adopt", "needs the resource's natural_key to find the existing object");
+    if (a->ncodes[ST_ADOPT] && !r->list_path)
+        return bad_at(c, "adopt", "needs the resource's HTTP list to find the existing object");
     pop(c, at);
     return 0;
 }
@@ -600,6 +603,7 @@ parse_exec_action(pctx *c, const json *m, const svc_resource *r, svc_action *a)
     if (a->exec.mode == EXEC_NONE && c->dflt && c->dflt->mode != EXEC_NONE) copy_exec(&a->exec, c->dflt);
     if (a->exec.mode == EXEC_NONE) {
         if (!r) return bad(c, "an action outside a resource must be an exec action (give it or its service \"exec\")");
+        if (!c->base_url) return bad(c, "an HTTP action needs the service's base_url");
         return 0;
     }
     for (int i = 0; http_action_keys[i]; i++)
@@ -657,7 +661,7 @@ parse_actions(pctx *c, const json *obj, const svc_resource *r, svc_action **out,
 
 /* ---------------------------------------------------------------- Lists */
 
-static const char *const list_keys[] = {"method", "path", "items", "pagination", "max_pages", NULL};
+static const char *const list_keys[] = {"method", "path", "items", "pagination", "max_pages", "exec", NULL};
 static const char *const page_keys_all[] = {"style",        "size",  "size_param",   "page_param", "first_page",
                                             "offset_param", "total", "cursor_param", "next",       NULL};
 static const char *const *const page_keys[] = {
@@ -722,6 +726,22 @@ parse_pagination(pctx *c, const json *list, svc_resource *r)
     return 0;
 }
 
+/* parse_list_exec reads a list made by a program (docs/HANDLERS.md, exec
+ * syncs): "exec" and nothing of an HTTP list. */
+static int
+parse_list_exec(pctx *c, const json *list, svc_resource *r)
+{
+    for (int i = 0; list_keys[i] && strcmp(list_keys[i], "exec"); i++)
+        if (json_get(list, list_keys[i])) return bad_at(c, list_keys[i], "not used by a list made by a program (exec)");
+    if (parse_exec(c, list, &r->list_exec)) return -1;
+    if (r->list_exec.mode == EXEC_PERSISTENT) {
+        push(c, "exec");
+        /* a sync runs seldom: a boot per run costs nothing worth a protocol */
+        return bad_at(c, "mode", "a sync program runs per_job (one process per sync)");
+    }
+    return 0;
+}
+
 static int
 parse_list(pctx *c, const json *obj, svc_resource *r)
 {
@@ -729,6 +749,12 @@ parse_list(pctx *c, const json *obj, svc_resource *r)
     int method;
     if (!list) return bad_at(c, "list", "required");
     size_t at = push(c, "list");
+    if (json_typeof(list) == JSON_OBJECT && json_get(list, "exec")) {
+        if (parse_list_exec(c, list, r)) return -1;
+        pop(c, at);
+        return 0;
+    }
+    if (!c->base_url) return bad(c, "an HTTP list needs the service's base_url");
     if (known_members(c, list, list_keys) || enum_member(c, list, "method", list_methods, 0, &method)) return -1;
     r->list_method = xstrdup(list_methods[method < 0 ? 0 : method]);
     if (str_member(c, list, "path", NULL, S_REQUIRED, &r->list_path) || check_template(c, "path", r->list_path) ||
@@ -877,6 +903,16 @@ parse_resources(pctx *c, const json *obj, svc_service *s)
     return 0;
 }
 
+/* has_http_list says whether one of m's resources is listed over HTTP (its
+ * list is no program's); a malformed one counts, to be reported later. */
+static int
+has_http_list(const json *m)
+{
+    for (const json *r = json_child(json_get(m, "resources")); r; r = json_next(r))
+        if (!json_get(json_get(r, "list"), "exec")) return 1;
+    return 0;
+}
+
 static int
 parse_service(pctx *c, const json *m, svc_service *s)
 {
@@ -885,14 +921,18 @@ parse_service(pctx *c, const json *m, svc_service *s)
     s->name = xstrdup(json_key(m));
     if (parse_exec(c, m, &s->exec)) return -1;
     c->dflt = &s->exec;
-    /* an exec service needs a base URL only for its resources' HTTP lists */
-    if (s->exec.mode != EXEC_NONE && json_get(m, "resources") && !json_get(m, "base_url"))
+    /* an exec service needs a base URL only for its resources' HTTP lists;
+     * an HTTP service whose resources are all listed by programs, none */
+    int http_lists = has_http_list(m);
+    if (s->exec.mode != EXEC_NONE && http_lists && !json_get(m, "base_url"))
         return bad_at(c, "base_url", "required by resources (their lists are HTTP requests)");
-    if (str_member(c, m, "base_url", NULL, s->exec.mode != EXEC_NONE ? 0 : S_REQUIRED, &s->base_url) ||
+    int need = s->exec.mode == EXEC_NONE && (http_lists || !json_get(m, "resources"));
+    if (str_member(c, m, "base_url", NULL, need ? S_REQUIRED : 0, &s->base_url) ||
         (s->base_url && check_base_url(c, s->base_url)) ||
         int_member(c, m, "connect_timeout_ms", 2000, 1, SVC_TIMEOUT_MAX_MS, &s->connect_timeout_ms) ||
         int_member(c, m, "timeout_ms", 10000, 1, SVC_TIMEOUT_MAX_MS, &s->timeout_ms))
         return -1;
+    c->base_url = s->base_url;
     if (s->connect_timeout_ms > s->timeout_ms)
         return bad_at(c, "connect_timeout_ms", "must not exceed timeout_ms (%d)", s->timeout_ms);
     if (parse_rate(c, m, s) || parse_headers(c, m, s) || parse_actions(c, m, NULL, &s->actions, &s->nactions) ||
@@ -1044,6 +1084,7 @@ free_resource(svc_resource *r)
     free(r->next_path);
     free(r->total_path);
     free(r->sync_action);
+    free_exec(&r->list_exec);
     free_actions(r->actions, r->nactions);
 }
 

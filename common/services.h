@@ -57,7 +57,13 @@
  * An exec action takes no method, path, body or status. A service with
  * "exec" needs no base_url, and may list its actions directly:
  *   "mailer": {"exec": {...}, "actions": {"send": {"max_attempts": 3}}}
- * Such service-level actions belong to no resource (no snapshot rows). */
+ * Such service-level actions belong to no resource (no snapshot rows).
+ *
+ * Exec syncs: a resource's list may be made by a program that streams the
+ * records (docs/HANDLERS.md), instead of an HTTP walk:
+ *   "list": {"exec": {"command": ["php", "artisan", "syncq:list-users"]}}   per_job only
+ * Such a list takes no method, path, items, pagination or max_pages, and
+ * needs no base_url. */
 #ifndef SYNCQ_SERVICES_H
 #define SYNCQ_SERVICES_H
 
@@ -113,7 +119,8 @@ typedef struct svc_resource {
     int every_s;            /* 0: no schedule */
     char *scopes[SVC_MAX_LIST];
     int nscopes;
-    char *list_method, *list_path, *items;
+    char *list_method, *list_path, *items; /* NULL when a program lists it */
+    svc_exec list_exec;     /* the program that lists it (exec sync); mode EXEC_NONE for HTTP */
     svc_paging paging;
     int page_size, first_page, max_pages;
     char *size_param, *page_param, *offset_param, *cursor_param, *next_path, *total_path;

@@ -115,11 +115,13 @@ check_resource(const svc_file *f, const svc_service *s, const svc_resource *r)
                "list lengths %d %d %d", r->nhash, r->nnatural, r->nscopes);
     FUZZ_CHECK(r->paging >= PAGE_PAGE && r->paging <= PAGE_LINK, "paging %d", (int)r->paging);
     FUZZ_CHECK(r->max_delete_share >= 0 && r->max_delete_share <= 1, "max_delete_share %g", r->max_delete_share);
-    FUZZ_CHECK(r->list_path && r->list_path[0] == '/', "list path");
+    FUZZ_CHECK(r->list_exec.mode == EXEC_PER_JOB ? !r->list_path && r->list_exec.argc > 0
+                                                 : r->list_exec.mode == EXEC_NONE && r->list_path && r->list_path[0] == '/',
+               "list path or program");
     FUZZ_CHECK(valid_name(r->sync_action), "sync action name");
     FUZZ_CHECK(svc_find_action(f, s->name, r->sync_action, &fs, &fr, &fa) == 0 && fs == s && fr == r && !fa,
                "sync action %s.%s is not found as itself", s->name, r->sync_action);
-    check_expand(r->list_path);
+    if (r->list_path) check_expand(r->list_path);
     for (int i = 0; i < r->nactions; i++) check_action(f, s, r, &r->actions[i]);
 }
 

@@ -71,6 +71,7 @@ handler_register_services(const struct svc_file *svc)
 {
     http_handlers_register(svc);
     sync_handlers_register(svc);
+    exec_sync_register(svc);
     exec_handlers_register(svc);
 }
 

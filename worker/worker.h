@@ -305,6 +305,9 @@ void http_handlers_register(const struct svc_file *svc);
 void sync_handlers_register(const struct svc_file *svc);
 /* exec_handlers_register registers every exec action (h_exec.c). */
 void exec_handlers_register(const struct svc_file *svc);
+/* exec_sync_register registers the sync of every resource whose list a
+ * program makes (h_exec_sync.c). */
+void exec_sync_register(const struct svc_file *svc);
 int writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot);
 
 /* ---- reaper.c: leases, orphans, retries (run by the master) ---- */

@@ -346,7 +346,7 @@ test_errors_structure(void **state)
                "natural_key, max_delete_share, every_s, scopes, list, sync_action, actions)");
     expect_err(RES("'list': {'path': '/p', 'pagination': {'style': 'page'}, 'item': 'data'}"),
                "services.dns.resources.records.list.item: unknown member (expected one of method, path, items, "
-               "pagination, max_pages)");
+               "pagination, max_pages, exec)");
     expect_err(ACT(OKACT ", 'bdy': 'none'"),
                "services.dns.resources.records.actions.create_record.bdy: unknown member (expected one of op, "
                "method, path, body, status, max_attempts, timeout_ms, idempotency_ttl_s, backoff_base_ms, exec)");
@@ -784,13 +784,45 @@ test_errors_exec(void **state)
     expect_err(EXSVC("'base_url': 'https://x.example', 'actions': {'send': {'op': 'call'}}"),
                "services.m.actions.send: an action outside a resource must be an exec action (give it or its service \"exec\")");
     expect_err(EXSVC("'actions': {'send': {'exec': {'command': ['php']}}}"), "services.m.base_url: required");
-    expect_err(EXSVC("'exec': {'command': ['php']}, 'resources': {}"),
+    expect_err(EXSVC("'exec': {'command': ['php']}, 'resources': {'r': {'list': {'path': '/r', 'pagination': {'style': 'page'}}}}"),
                "services.m.base_url: required by resources (their lists are HTTP requests)");
     expect_err(EXSVC("'base_url': 'https://x.example', 'exec': {'command': ['php']}, 'actions': {'sync_r': {}},"
                    "'resources': {'r': {'list': {'path': '/r', 'pagination': {'style': 'page'}}}}"),
                "services.m.resources.r.sync_action: action \"sync_r\" is already claimed by services.m.actions.sync_r");
 #undef EX
 #undef EXSVC
+}
+
+/* a resource listed by a program (exec sync) */
+static void
+test_exec_list(void **state)
+{
+    (void)state;
+#define XL(list, more) "{'services': {'crm': {'resources': {'contacts': {'list': " list more "}}}}}"
+    svc_file *f = must_parse(XL("{'exec': {'command': ['python3', 'list.py'], 'env': {'K': 'v'}}}", ""));
+    const svc_resource *r = &f->services[0].resources[0];
+    assert_null(f->services[0].base_url);
+    assert_int_equal(r->list_exec.mode, EXEC_PER_JOB);
+    assert_int_equal(r->list_exec.argc, 2);
+    assert_string_equal(r->list_exec.argv[1], "list.py");
+    assert_string_equal(r->list_exec.env[0].value, "v");
+    assert_null(r->list_path);
+    assert_string_equal(r->sync_action, "sync_contacts");
+    const svc_service *s;
+    const svc_resource *fr;
+    const svc_action *fa = (const svc_action *)1;
+    assert_int_equal(svc_find_action(f, "crm", "sync_contacts", &s, &fr, &fa), 0);
+    assert_ptr_equal(fr, r);
+    assert_null(fa);
+    svc_free(f);
+    expect_err(XL("{'exec': {'command': ['x']}, 'path': '/r'}", ""),
+               "services.crm.resources.contacts.list.path: not used by a list made by a program (exec)");
+    expect_err(XL("{'exec': {'command': ['x'], 'mode': 'persistent'}}", ""),
+               "services.crm.resources.contacts.list.exec.mode: a sync program runs per_job (one process per sync)");
+    expect_err(XL("{'exec': {'command': ['x']}}", ", 'actions': {'update': {'op': 'update', 'method': 'PUT', 'path': '/c'}}"),
+               "services.crm.resources.contacts.actions.update: an HTTP action needs the service's base_url");
+    expect_err(XL("{'path': '/c', 'pagination': {'style': 'page'}}", ""), "services.crm.base_url: required");
+#undef XL
 }
 
 static void
@@ -1026,6 +1058,7 @@ main(void)
         cmocka_unit_test(test_find_action),
         cmocka_unit_test(test_exec),
         cmocka_unit_test(test_errors_exec),
+        cmocka_unit_test(test_exec_list),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_load),
