@@ -4,6 +4,7 @@
  * or PostgreSQL cannot be reached. */
 #include "fmacros.h"
 #include "cli_ops.h"
+#include "durability.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -21,7 +22,7 @@
 
 static const char usage[] =
     "usage: syncq check [--max-oldest-age S] [--max-dead N] [--max-failure-rate R] [--window W]\n"
-    "                   [--min-jobs N] [--max-rejected N]\n"
+    "                   [--min-jobs N] [--max-rejected N] [--redis-durability off]\n"
     "\n"
     "Checks thresholds and prints one line per breach:\n"
     "  --max-oldest-age S    a queue's oldest ready job has waited longer than S seconds (or a\n"
@@ -33,6 +34,8 @@ static const char usage[] =
     "  --window W            the failure-rate window: 15m, 1h, 24h, 7d (default 15m)\n"
     "  --max-rejected N      a queue holds more than N audit records set aside because\n"
     "                        PostgreSQL refused them (default 0; syncq audit refeed)\n"
+    "  --redis-durability    Redis's maxmemory-policy is not noeviction, or both RDB and AOF\n"
+    "                        persistence are off (on by default; \"off\" for a throwaway server)\n"
     "Each threshold takes \"off\"; with --max-failure-rate off PostgreSQL is not needed.\n"
     "Queues: the configured ones (SYNCQ_QUEUES) and every queue a worker has registered.\n"
     "\n"
@@ -46,9 +49,10 @@ typedef struct limits {
     int64_t window_ms;
     long long min_jobs;
     long long rejected;  /* -1 off */
+    int durability;      /* 1 judge Redis's eviction and persistence settings */
 } limits;
 
-enum { O_AGE = 256, O_DEAD, O_RATE, O_WINDOW, O_MIN, O_REJECTED };
+enum { O_AGE = 256, O_DEAD, O_RATE, O_WINDOW, O_MIN, O_REJECTED, O_DURABILITY };
 
 static int
 bad(const char *opt, const char *v)
@@ -96,6 +100,10 @@ one_opt(int o, const char *v, limits *l)
         if (config_parse_int(v, 0, 1000000000, &n) < 0) return bad("max-rejected", v);
         l->rejected = n;
         return 0;
+    case O_DURABILITY:
+        if (!off && strcmp(v, "on")) return bad("redis-durability", v);
+        l->durability = !off;
+        return 0;
     case O_RATE: l->rate = -1; return off ? 0 : rate_opt(v, &l->rate);
     case O_WINDOW: return ops_duration(v, &l->window_ms, "check", "window") < 0 || l->window_ms == 0 ? EX_USAGE_ : 0;
     case O_MIN:
@@ -113,10 +121,11 @@ parse(int argc, char **argv, limits *l)
         {"max-oldest-age", required_argument, NULL, O_AGE}, {"max-dead", required_argument, NULL, O_DEAD},
         {"max-failure-rate", required_argument, NULL, O_RATE}, {"window", required_argument, NULL, O_WINDOW},
         {"min-jobs", required_argument, NULL, O_MIN}, {"max-rejected", required_argument, NULL, O_REJECTED},
+        {"redis-durability", required_argument, NULL, O_DURABILITY},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int o, rc;
     *l = (limits){DEFAULT_OLDEST_MS, DEFAULT_DEAD, DEFAULT_FAILURE_RATE, DEFAULT_WINDOW_MS, DEFAULT_MIN_JOBS,
-                  DEFAULT_REJECTED};
+                  DEFAULT_REJECTED, 1};
     optind = 1;
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'h') {
@@ -181,6 +190,24 @@ judge_rates(const ops_rate *v, int n, const limits *l)
     return breaches;
 }
 
+/* judge_durability: a Redis that may evict or forget jobs is a breach
+ * (durability.h). Breaches, or -1 on a Redis error (message printed). */
+static int
+judge_durability(rds *r)
+{
+    durability d;
+    char why[400];
+    if (durability_read(r, &d) < 0) {
+        fprintf(stderr, "syncq check: Redis: %s\n", r->errstr);
+        return -1;
+    }
+    if (d.rdb < 0 || d.aof < 0)
+        fprintf(stderr, "syncq check: note: Redis refused CONFIG GET; persistence not checked\n");
+    int n = durability_problems(&d, why, sizeof(why));
+    if (n) printf("redis: %s\n", why);
+    return n ? 1 : 0;
+}
+
 /* rates reads and judges the failure rates. Breaches, or -1 (message printed). */
 static int
 rates(const config *cfg, const limits *l, int64_t end_ms)
@@ -210,8 +237,13 @@ cli_check(config *cfg, int argc, char **argv)
         rds_close(&r);
         return EX_UNAVAILABLE_;
     }
+    int unsafe = l.durability ? judge_durability(&r) : 0;
     rds_close(&r);
-    breaches = judge_queues(&f, &l);
+    if (unsafe < 0) {
+        ops_fleet_free(&f);
+        return EX_UNAVAILABLE_;
+    }
+    breaches = judge_queues(&f, &l) + unsafe;
     if (l.rate >= 0 && (more = rates(cfg, &l, f.now_ms)) < 0) rc = EX_UNAVAILABLE_; /* window ends at Redis TIME */
     else rc = breaches + more ? CHECK_BREACH : EX_OK_;
     if (rc == EX_OK_) printf("ok: %d queue(s) within every threshold\n", f.nq);

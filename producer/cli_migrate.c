@@ -1,9 +1,14 @@
 /* cli_migrate.c - `syncq migrate`: apply the embedded schema/ migrations in
  * order, each in its own transaction, under an advisory lock so that several
- * containers starting at once apply each migration exactly once. */
+ * containers starting at once apply each migration exactly once; then load
+ * the Redis function library, so producers can enqueue before any worker
+ * has started. */
 #include "fmacros.h"
 #include "cli.h"
 #include "db.h"
+#include "funcs.h"
+#include "rds.h"
+#include "url.h"
 #include "schema.h"
 #include "schema_sql.h"
 
@@ -85,6 +90,39 @@ run(db *d)
     return 0;
 }
 
+#define EX_CONFIG_ 78
+
+/* load_functions loads the function library unless Redis has this version
+ * already. An unreachable Redis is a warning, not a failure: the schema is
+ * migrated, and every worker master loads the library when it connects. A
+ * refusal (password, ACL) is a failure: it will not fix itself. */
+static int
+load_functions(const config *cfg)
+{
+    rds r;
+    char shown[600];
+    int rc = EX_OK_;
+    url_redact(cfg->redis_url, shown, sizeof(shown));
+    rds_init(&r);
+    if (rds_connect(&r, cfg->redis_url, 5000) < 0) {
+        if (r.err != RDS_ERR_IO) {
+            fprintf(stderr, "syncq migrate: Redis at %s: %s\n", shown, r.errstr);
+            return EX_CONFIG_;
+        }
+        fprintf(stderr, "syncq migrate: warning: cannot reach Redis at %s (%s): the function library is not"
+                " loaded; workers load it when they start, or run syncq migrate again\n", shown, r.errstr);
+        return EX_OK_;
+    }
+    if (funcs_ensure(&r) < 0) {
+        fprintf(stderr, "syncq migrate: loading the Redis function library at %s: %s\n", shown, r.errstr);
+        rc = EX_CONFIG_;
+    } else {
+        printf("Redis function library loaded at %s\n", shown);
+    }
+    rds_close(&r);
+    return rc;
+}
+
 int
 cli_migrate(config *cfg, int argc, char **argv)
 {
@@ -93,7 +131,8 @@ cli_migrate(config *cfg, int argc, char **argv)
     if (argc > 1) {
         int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
         if (!help) fprintf(stderr, "syncq migrate: unrecognized %s \"%s\"\n", argv[1][0] == '-' ? "option" : "argument", argv[1]);
-        fprintf(help ? stdout : stderr, "usage: syncq migrate\n\nApplies schema/ migrations to SYNCQ_DATABASE_URL.\n");
+        fprintf(help ? stdout : stderr, "usage: syncq migrate\n\nApplies schema/ migrations to SYNCQ_DATABASE_URL, then loads the Redis"
+                " function library into SYNCQ_REDIS_URL (a warning when Redis is unreachable).\n");
         return help ? EX_OK_ : EX_USAGE_;
     }
     db_init(&d);
@@ -106,5 +145,5 @@ cli_migrate(config *cfg, int argc, char **argv)
         rc = EX_SOFTWARE_;
     }
     db_close(&d);
-    return rc;
+    return rc == EX_OK_ ? load_functions(cfg) : rc;
 }

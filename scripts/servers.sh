@@ -231,7 +231,9 @@ _sq_redis_start() {
     fi
     for attempt in 1 2 3 4 5; do
         port=$(_sq_pick_port) || return 1
-        redis-server --port "$port" --bind 127.0.0.1 --dir "$rdir" --save '' --appendonly no \
+        # RDB save points on, as in production (syncq check fails on a Redis without persistence);
+        # an hour apart, so a test run never pays for a snapshot
+        redis-server --port "$port" --bind 127.0.0.1 --dir "$rdir" --save '3600 1' --appendonly no \
             --daemonize no --logfile "$rdir/redis.log" </dev/null >/dev/null 2>&1 &
         pid=$!
         echo "$pid" >"$rdir/redis.pid"

@@ -4,6 +4,7 @@
  * down gracefully. It never runs a job. Signal handlers only set flags and
  * write a byte to a self-pipe that the main loop polls. */
 #include "fmacros.h"
+#include "durability.h"
 #include "funcs.h"
 #include "log.h"
 #include "metrics.h"
@@ -373,6 +374,23 @@ respawn_due(master *m)
 
 /* ---- Redis: connection, lease, sweeps ---- */
 
+/* warn_durability says loudly, on every connect, when this Redis may lose
+ * jobs: evictions or no persistence (durability.h). Not fatal: a test or
+ * demo server may be volatile on purpose; `syncq check` fails on it. */
+static void
+warn_durability(master *m)
+{
+    durability d;
+    char why[400];
+    if (durability_read(&m->r, &d) < 0) return; /* the connection broke: the next tick sees it */
+    if (durability_problems(&d, why, sizeof(why)))
+        log_msg(LOG_WARN, "master.durability", "THIS REDIS CAN LOSE JOBS: %s (README \"Production Redis and"
+                " PostgreSQL\")", why);
+    else if (d.rdb < 0 || d.aof < 0)
+        log_msg(LOG_INFO, "master.durability", "could not read Redis's persistence settings (CONFIG GET refused);"
+                " make sure RDB or AOF is on");
+}
+
 static void
 redis_tick(master *m)
 {
@@ -384,6 +402,7 @@ redis_tick(master *m)
         m->redis_fails = 0;
         if (m->ever_connected++) m->mc.redis_reconnects_master++;
         log_msg(LOG_INFO, "master.redis", "connected to Redis at %s", shown);
+        warn_durability(m);
         return;
     }
     if (m->r.err == RDS_ERR_AUTH || m->r.err == RDS_ERR_CONFIG) {
