@@ -11,7 +11,7 @@
 #   make fuzz-run   run each harness for FUZZ_SECONDS (default 20; `make test` runs them too)
 
 CC      ?= cc
-PKGS    := hiredis libcjson libpq libcurl
+PKGS    := hiredis libcjson libpq libcurl libcrypto
 VERSION := 0.1.0
 
 ifeq ($(SANITIZE),1)
@@ -40,7 +40,7 @@ override LDFLAGS += $(SANFLAGS)
 # Pure code: no server, no network. Unit-tested with cmocka.
 PURE := xalloc errf sbuf utf8 tty json envelope mask mask_text pct url uuid config log wrap record record_merge backoff dead
 PURE += prom
-PURE += services
+PURE += services crypto sign
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
 IO   := rds db funcs keys enqueue qstat http snapshot schema
 IO   += durability
@@ -48,7 +48,7 @@ COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o h_exec.o schedule.o)
 WORKER_OBJ += $(addprefix $(B)/worker/,exec_proc.o stage.o h_exec_sync.o)
-WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o notify.o)
+WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o notify.o auth.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o cli_status.o cli_dlq.o cli_dlq_store.o \
                 cli_dlq_show.o cli_dlq_change.o)
 CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_check.o cli_jobs.o cli_jobs_show.o \

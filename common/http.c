@@ -205,12 +205,28 @@ setup(http_client *c, const http_request *rq, const char *url, http_response *rs
     curl_easy_setopt(h, CURLOPT_HEADERDATA, rs);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+    if (rq->ca_file) curl_easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
+    if (rq->cert_file) curl_easy_setopt(h, CURLOPT_SSLCERT, rq->cert_file);
+    if (rq->key_file) curl_easy_setopt(h, CURLOPT_SSLKEY, rq->key_file);
+    if (rq->key_password) curl_easy_setopt(h, CURLOPT_KEYPASSWD, rq->key_password);
     if (!strcmp(rq->method, "HEAD")) curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
     if (rq->body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
     }
     return 0;
+}
+
+/* tls_refused says whether a transfer failed because TLS refused the peer's
+ * certificate or could not use our own files: the same request would fail
+ * the same way. A handshake cut short (CURLE_SSL_CONNECT_ERROR) is not
+ * among them: a busy or restarting server does that too. */
+static int
+tls_refused(CURLcode cc)
+{
+    return cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM ||
+           cc == CURLE_SSL_CRL_BADFILE || cc == CURLE_SSL_ISSUER_ERROR || cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
+           cc == CURLE_SSL_CIPHER;
 }
 
 /* once performs one request to url; 0 with rs filled, -1 on a transport error. */
@@ -235,7 +251,9 @@ once(http_client *c, const http_request *rq, const char *url, http_response *rs,
     CURLcode cc = curl_easy_perform(c->curl);
     if (cc != CURLE_OK) {
         /* the URL is not printed: a query string may carry a token */
-        snprintf(c->errstr, sizeof(c->errstr), "%s: %s", rq->method, errbuf[0] ? errbuf : curl_easy_strerror(cc));
+        c->tls_config = tls_refused(cc);
+        snprintf(c->errstr, sizeof(c->errstr), "%s: %s%s", rq->method, c->tls_config ? "TLS: " : "",
+                 errbuf[0] ? errbuf : curl_easy_strerror(cc));
         goto out;
     }
     curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
@@ -253,6 +271,7 @@ http_do(http_client *c, const http_request *rq, http_response *rs)
 {
     char url[4096], location[4096];
     snprintf(url, sizeof(url), "%s", rq->url);
+    c->tls_config = 0;
     if (strncasecmp(url, "http://", 7) && strncasecmp(url, "https://", 8)) {
         snprintf(c->errstr, sizeof(c->errstr), "only http and https URLs are allowed");
         return -1;

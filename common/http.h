@@ -18,6 +18,8 @@
 
 typedef struct http_client {
     void *curl;            /* CURL*, NULL until http_init */
+    int tls_config;        /* after a -1: 1 when TLS refused the peer or our files (a wrong CA, an
+                            * unreadable certificate): a retry cannot help, the configuration must change */
     char errstr[512];
 } http_client;
 
@@ -29,6 +31,10 @@ typedef struct http_request {
     const char *body;      /* NULL for none */
     size_t body_len;
     int connect_timeout_ms, timeout_ms;
+    /* TLS (the service's "tls"); NULL keeps libcurl's default: the system's
+     * CA bundle, no client certificate */
+    const char *ca_file, *cert_file, *key_file;
+    const char *key_password; /* a secret */
 } http_request;
 
 typedef struct http_response {

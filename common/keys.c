@@ -38,3 +38,10 @@ keys_heartbeat(char *out, size_t len, const char *prefix, const char *wid)
 {
     snprintf(out, len, "%s:hb:%s", prefix, wid);
 }
+
+void
+keys_oauth2(char *token, char *lock, size_t len, const char *prefix, const char *service)
+{
+    snprintf(token, len, "%s:oauth2:%s", prefix, service);
+    snprintf(lock, len, "%s:oauth2:%s:lock", prefix, service);
+}

@@ -21,7 +21,13 @@
  *   P:{Q}:events           STREAM one entry per finished job (id, status,
  *                                 masked result/error), capped near 10000
  * Global keys: P:hb:<wid> (heartbeat with TTL), P:workers (SET of worker ids),
- * P:queues (SET of queue names seen by workers). */
+ * P:queues (SET of queue names seen by workers), and per service of the
+ * services file with auth.oauth2 (worker/auth.c):
+ *   P:oauth2:<service>       STRING the access token, sealed (AES-256-GCM
+ *                                   under a key derived from the client
+ *                                   secret), expiring with it (PX)
+ *   P:oauth2:<service>:lock  STRING held (NX PX) by the one worker fetching
+ *                                   a token; the others wait for the token */
 #ifndef SYNCQ_KEYS_H
 #define SYNCQ_KEYS_H
 
@@ -42,5 +48,7 @@ void keys_queue(qkeys *k, const char *prefix, const char *q, const char *wid);
 /* keys_global writes P:<name> (e.g. "workers") or P:hb:<wid>. */
 void keys_global(char *out, size_t len, const char *prefix, const char *name);
 void keys_heartbeat(char *out, size_t len, const char *prefix, const char *wid);
+/* keys_oauth2 writes the token and lock keys of service's OAuth2 token. */
+void keys_oauth2(char *token, char *lock, size_t len, const char *prefix, const char *service);
 
 #endif

@@ -454,6 +454,189 @@ parse_headers(pctx *c, const json *obj, svc_service *s)
     return 0;
 }
 
+/* ---------------------------------------------------------------- Auth */
+
+/* check_url: http(s)://host[:port][/path], no credentials, query or
+ * fragment, for member key. */
+static int
+check_url(pctx *c, const char *key, const char *u)
+{
+    const char *host;
+    size_t n;
+    if (strncmp(u, "http://", 7) == 0) host = u + 7;
+    else if (strncmp(u, "https://", 8) == 0) host = u + 8;
+    else return bad_at(c, key, "must start with http:// or https://");
+    if (!*host || *host == '/' || *host == ':') return bad_at(c, key, "must name a host");
+    if (strpbrk(u, " \t?#")) return bad_at(c, key, "must not contain blanks, a query or a fragment");
+    n = strcspn(host, "/");
+    if (memchr(host, '@', n)) return bad_at(c, key, "must not carry credentials (use headers)");
+    if (strpbrk(u, "{}")) return bad_at(c, key, "must not contain placeholders (paths take them)");
+    return 0;
+}
+
+
+static const char *const auth_keys[] = {"oauth2", "hmac", NULL};
+static const char *const oauth2_keys[] = {"token_url", "client_id", "client_secret", "scope", "client_auth", NULL};
+static const char *const client_auth_names[] = {"basic", "post", NULL};
+static const char *const hmac_keys[] = {"key",    "algorithm", "message", "header", "format",
+                                        "encoding", "timestamp_header", NULL};
+static const char *const md_names[] = {"sha1", "sha256", "sha512", NULL}; /* in crypto_md order */
+static const char *const encoding_names[] = {"hex", "base64", NULL};      /* in sign_encoding order */
+static const char *const tls_keys[] = {"ca_file", "cert_file", "key_file", "key_password", NULL};
+
+/* secret_member reads a secret that must come from the environment: a
+ * literal in the file would end up in backups and version control, and only
+ * an expanded value is registered for masking by value. */
+static int
+secret_member(pctx *c, const json *obj, const char *key, int required, char **out)
+{
+    const json *v = json_get(obj, key);
+    if (!v) return required ? bad_at(c, key, "required (a ${VAR} naming an environment variable)") : 0;
+    size_t at = push(c, key);
+    if (json_typeof(v) != JSON_STRING) return bad(c, "must be a string");
+    if (!strstr(json_str(v), "${")) return bad(c, "must come from the environment: write ${VAR}, not the secret");
+    if (expand_value(c, json_str(v), out)) return -1;
+    if (has_control(*out)) return bad(c, "the value (after ${...} expansion) must not contain control characters");
+    pop(c, at);
+    return 0;
+}
+
+/* expanded_member reads a string that may use ${VAR} (not required to). */
+static int
+expanded_member(pctx *c, const json *obj, const char *key, char **out)
+{
+    const json *v = json_get(obj, key);
+    if (!v) return bad_at(c, key, "required");
+    size_t at = push(c, key);
+    if (json_typeof(v) != JSON_STRING || !*json_str(v)) return bad(c, "must be a non-empty string");
+    if (expand_value(c, json_str(v), out)) return -1;
+    if (has_control(*out)) return bad(c, "the value (after ${...} expansion) must not contain control characters");
+    pop(c, at);
+    return 0;
+}
+
+/* header_taken says whether name is a static header of s or one the HTTP
+ * client sets. */
+static int
+header_taken(const svc_service *s, const char *name)
+{
+    for (int i = 0; client_headers[i]; i++)
+        if (strcasecmp(name, client_headers[i]) == 0) return 1;
+    for (int i = 0; i < s->nheaders; i++)
+        if (strcasecmp(s->headers[i].name, name) == 0) return 1;
+    return 0;
+}
+
+static int
+parse_oauth2(pctx *c, const json *auth, svc_service *s)
+{
+    const json *o = json_get(auth, "oauth2");
+    int ca;
+    if (!o) return 0;
+    size_t at = push(c, "oauth2");
+    if (known_members(c, o, oauth2_keys)) return -1;
+    svc_oauth2 *a = s->oauth2 = xcalloc(1, sizeof(*a));
+    if (str_member(c, o, "token_url", NULL, S_REQUIRED, &a->token_url) || check_url(c, "token_url", a->token_url) ||
+        expanded_member(c, o, "client_id", &a->client_id) || secret_member(c, o, "client_secret", 1, &a->client_secret) ||
+        str_member(c, o, "scope", NULL, 0, &a->scope) ||
+        enum_member(c, o, "client_auth", client_auth_names, 0, &ca))
+        return -1;
+    a->client_auth = ca == 1 ? OAUTH2_CLIENT_POST : OAUTH2_CLIENT_BASIC;
+    for (int i = 0; i < s->nheaders; i++)
+        if (strcasecmp(s->headers[i].name, "Authorization") == 0)
+            return bad(c, "sets the Authorization header (the bearer token): remove it from the service's headers");
+    pop(c, at);
+    return 0;
+}
+
+/* hmac_header reads a header name member that must not clash. */
+static int
+hmac_header(pctx *c, const json *h, const char *key, int required, const svc_service *s, char **out)
+{
+    if (str_member(c, h, key, NULL, required ? S_REQUIRED : 0, out)) return -1;
+    if (!*out) return 0;
+    if (!valid_token(*out)) return bad_at(c, key, "not a valid header name");
+    if (header_taken(s, *out) || (s->oauth2 && strcasecmp(*out, "Authorization") == 0))
+        return bad_at(c, key, "the header %s is set elsewhere (headers, auth.oauth2 or the HTTP client)", *out);
+    return 0;
+}
+
+static int
+parse_hmac(pctx *c, const json *auth, svc_service *s)
+{
+    const json *h = json_get(auth, "hmac");
+    int md, enc;
+    char terr[256];
+    if (!h) return 0;
+    size_t at = push(c, "hmac");
+    if (known_members(c, h, hmac_keys)) return -1;
+    sign_spec *g = s->hmac = xcalloc(1, sizeof(*g));
+    if (secret_member(c, h, "key", 1, &g->key) || enum_member(c, h, "algorithm", md_names, 0, &md) ||
+        str_member(c, h, "message", "{body}", S_EMPTY_OK, &g->message) ||
+        hmac_header(c, h, "header", 1, s, &g->header) ||
+        str_member(c, h, "format", "{signature}", 0, &g->format) ||
+        enum_member(c, h, "encoding", encoding_names, 0, &enc) ||
+        hmac_header(c, h, "timestamp_header", 0, s, &g->timestamp_header))
+        return -1;
+    g->md = md < 0 ? CRYPTO_SHA256 : (crypto_md)md;
+    g->encoding = enc < 0 ? SIGN_HEX : (sign_encoding)enc;
+    if (sign_check_template(g->message, 0, terr, sizeof(terr))) return bad_at(c, "message", "%s", terr);
+    if (sign_check_template(g->format, 1, terr, sizeof(terr))) return bad_at(c, "format", "%s", terr);
+    if (g->timestamp_header && strcasecmp(g->timestamp_header, g->header) == 0)
+        return bad_at(c, "timestamp_header", "must differ from header");
+    pop(c, at);
+    return 0;
+}
+
+static int
+parse_auth(pctx *c, const json *obj, svc_service *s)
+{
+    const json *auth = json_get(obj, "auth");
+    if (!auth) return 0;
+    size_t at = push(c, "auth");
+    if (known_members(c, auth, auth_keys) || parse_oauth2(c, auth, s) || parse_hmac(c, auth, s)) return -1;
+    pop(c, at);
+    return 0;
+}
+
+static int
+parse_tls(pctx *c, const json *obj, svc_service *s)
+{
+    const json *t = json_get(obj, "tls");
+    svc_tls *x = &s->tls;
+    if (!t) return 0;
+    size_t at = push(c, "tls");
+    if (known_members(c, t, tls_keys) || str_member(c, t, "ca_file", NULL, 0, &x->ca_file) ||
+        str_member(c, t, "cert_file", NULL, 0, &x->cert_file) || str_member(c, t, "key_file", NULL, 0, &x->key_file) ||
+        secret_member(c, t, "key_password", 0, &x->key_password))
+        return -1;
+    if ((x->key_file || x->key_password) && !x->cert_file)
+        return bad_at(c, "cert_file", "required with key_file or key_password (the client certificate)");
+    if (s->base_url && strncmp(s->base_url, "https://", 8) != 0 &&
+        (!s->oauth2 || strncmp(s->oauth2->token_url, "https://", 8) != 0))
+        return bad(c, "the service's URLs are not https: TLS settings would never be used");
+    pop(c, at);
+    return 0;
+}
+
+static void
+free_auth(svc_service *s)
+{
+    if (s->oauth2) {
+        free(s->oauth2->token_url);
+        free(s->oauth2->client_id);
+        wipe_free(s->oauth2->client_secret);
+        free(s->oauth2->scope);
+        free(s->oauth2);
+    }
+    sign_spec_free(s->hmac);
+    free(s->hmac);
+    free(s->tls.ca_file);
+    free(s->tls.cert_file);
+    free(s->tls.key_file);
+    wipe_free(s->tls.key_password);
+}
+
 /* ---------------------------------------------------------------- Exec */
 
 static const char *const exec_keys[] = {"command", "mode", "env", "cwd", NULL};
@@ -846,26 +1029,18 @@ unique_actions(pctx *c, const svc_service *s)
 
 /* ---------------------------------------------------------------- Services */
 
-static const char *const service_keys[] = {"base_url", "headers", "connect_timeout_ms", "timeout_ms", "rate_limit",
-                                           "resources", "exec", "actions", NULL};
+static const char *const service_keys[] = {"base_url", "headers",   "connect_timeout_ms", "timeout_ms", "rate_limit",
+                                           "resources", "exec",     "actions",            "auth",       "tls",
+                                           NULL};
 static const char *const rate_keys[] = {"per_second", "burst", NULL};
 
-/* check_base_url: http(s)://host[:port][/path], no credentials, query or
- * fragment; trailing slashes are cut so paths join with one. */
+/* check_base_url: check_url, then trailing slashes are cut so paths join
+ * with one. */
 static int
 check_base_url(pctx *c, char *u)
 {
-    const char *host;
-    size_t n;
-    if (strncmp(u, "http://", 7) == 0) host = u + 7;
-    else if (strncmp(u, "https://", 8) == 0) host = u + 8;
-    else return bad_at(c, "base_url", "must start with http:// or https://");
-    if (!*host || *host == '/' || *host == ':') return bad_at(c, "base_url", "must name a host");
-    if (strpbrk(u, " \t?#")) return bad_at(c, "base_url", "must not contain blanks, a query or a fragment");
-    n = strcspn(host, "/");
-    if (memchr(host, '@', n)) return bad_at(c, "base_url", "must not carry credentials (use headers)");
-    if (strpbrk(u, "{}")) return bad_at(c, "base_url", "must not contain placeholders (paths take them)");
-    n = strlen(u);
+    if (check_url(c, "base_url", u)) return -1;
+    size_t n = strlen(u);
     while (n > 0 && u[n - 1] == '/') u[--n] = '\0';
     return 0;
 }
@@ -935,7 +1110,8 @@ parse_service(pctx *c, const json *m, svc_service *s)
     c->base_url = s->base_url;
     if (s->connect_timeout_ms > s->timeout_ms)
         return bad_at(c, "connect_timeout_ms", "must not exceed timeout_ms (%d)", s->timeout_ms);
-    if (parse_rate(c, m, s) || parse_headers(c, m, s) || parse_actions(c, m, NULL, &s->actions, &s->nactions) ||
+    if (parse_rate(c, m, s) || parse_headers(c, m, s) || parse_auth(c, m, s) || parse_tls(c, m, s) ||
+        parse_actions(c, m, NULL, &s->actions, &s->nactions) ||
         parse_resources(c, m, s) || unique_actions(c, s))
         return -1;
     pop(c, at);
@@ -1104,6 +1280,7 @@ svc_free(svc_file *f)
         free(s->resources);
         free_actions(s->actions, s->nactions);
         free_exec(&s->exec);
+        free_auth(s);
     }
     free(f->services);
     free(f);

@@ -63,12 +63,34 @@
  * records (docs/HANDLERS.md), instead of an HTTP walk:
  *   "list": {"exec": {"command": ["php", "artisan", "syncq:list-users"]}}   per_job only
  * Such a list takes no method, path, items, pagination or max_pages, and
- * needs no base_url. */
+ * needs no base_url.
+ *
+ * Auth (docs/HANDLERS.md "Auth"), per service, on every request of it (its
+ * actions and its syncs' list calls):
+ *   "auth": {
+ *     "oauth2": {"token_url": "https://auth.example.net/oauth/token",   http or https
+ *                "client_id": "${DNS_CLIENT_ID}",                    ${VAR} or literal
+ *                "client_secret": "${DNS_CLIENT_SECRET}",            required, from ${VAR} only
+ *                "scope": "records:write",                           optional
+ *                "client_auth": "basic" | "post"},                   default basic (RFC 6749 2.3.1)
+ *     "hmac": {"key": "${HOOK_KEY}",                                 required, from ${VAR} only
+ *              "algorithm": "sha256",                                sha1 | sha256 | sha512, default sha256
+ *              "message": "{timestamp}.{body}",                      what is signed; default "{body}"
+ *              "header": "Stripe-Signature",                         required
+ *              "format": "t={timestamp},v1={signature}",             its value; default "{signature}"
+ *              "encoding": "hex" | "base64",                         of {signature}; default hex
+ *              "timestamp_header": "X-Timestamp"}                    optional: sends the Unix time
+ *   },
+ *   "tls": {"ca_file": "/etc/ssl/dns-ca.pem",                        CA bundle instead of the system's
+ *           "cert_file": "/etc/syncq/dns.crt", "key_file": "/etc/syncq/dns.key", client certificate (mTLS)
+ *           "key_password": "${DNS_KEY_PASSWORD}"}                  optional, from ${VAR} only */
 #ifndef SYNCQ_SERVICES_H
 #define SYNCQ_SERVICES_H
 
 #include <stddef.h> /* for size_t */
 #include <stdint.h> /* for int64_t */
+
+#include "sign.h" /* for sign_spec (auth.hmac) */
 
 #define SVC_NAME_MAX 64
 #define SVC_MAX_LIST 16     /* hash_fields, natural_key, scopes, status codes per class */
@@ -129,6 +151,24 @@ typedef struct svc_resource {
     int nactions;
 } svc_resource;
 
+typedef enum { OAUTH2_CLIENT_BASIC = 0, OAUTH2_CLIENT_POST } svc_client_auth;
+
+/* svc_oauth2: the client-credentials grant (RFC 6749 section 4.4). */
+typedef struct svc_oauth2 {
+    char *token_url;
+    char *client_id;        /* owned, ${VAR} expanded */
+    char *client_secret;    /* owned, from ${VAR}: a secret */
+    char *scope;            /* NULL: none sent */
+    svc_client_auth client_auth;
+} svc_oauth2;
+
+/* svc_tls: files for libcurl; NULL members keep libcurl's defaults (the
+ * system's CA bundle, no client certificate). */
+typedef struct svc_tls {
+    char *ca_file, *cert_file, *key_file;
+    char *key_password;     /* from ${VAR}: a secret */
+} svc_tls;
+
 typedef struct svc_service {
     char *name;
     char *base_url;         /* no trailing slash; NULL for an exec service without one */
@@ -142,6 +182,9 @@ typedef struct svc_service {
     svc_exec exec;          /* the default of its actions; mode EXEC_NONE when absent */
     svc_action *actions;    /* service-level actions (exec only), in no resource */
     int nactions;
+    svc_oauth2 *oauth2;     /* owned; NULL: no OAuth2 */
+    sign_spec *hmac;        /* owned; NULL: requests are not signed */
+    svc_tls tls;
 } svc_service;
 
 typedef struct svc_file {

@@ -6,6 +6,7 @@
  * outlives its timeout, so checking expected_hash and calling the service
  * cannot interleave with another mutation of the same object. */
 #include "fmacros.h"
+#include "auth.h"
 #include "db.h"
 #include "funcs.h"
 #include "http.h"
@@ -54,7 +55,7 @@ build_url(call *k, const char *path, char *url, size_t len)
 static void
 add_headers(call *k, http_request *rq, char *idem, size_t idemlen)
 {
-    for (int i = 0; i < k->svc->nheaders && rq->nheaders < HTTP_MAX_HEADERS - 3; i++) {
+    for (int i = 0; i < k->svc->nheaders && rq->nheaders < HTTP_MAX_HEADERS - 3 - AUTH_HEADERS; i++) {
         snprintf(k->hdrs[i], sizeof(k->hdrs[i]), "%s: %s", k->svc->headers[i].name, k->svc->headers[i].value);
         rq->headers[rq->nheaders++] = k->hdrs[i];
     }
@@ -66,11 +67,13 @@ add_headers(call *k, http_request *rq, char *idem, size_t idemlen)
     }
 }
 
-static int
+/* send_call sends one request of the job through the service's auth:
+ * HANDLER_OK when an answer arrived (k->rs), else how the attempt ends. */
+static handler_result
 send_call(call *k, const char *method, const char *url, const char *body, int idempotent)
 {
     http_request rq;
-    char idem[700];
+    char idem[700], what[128];
     memset(&rq, 0, sizeof(rq));
     rq.method = method;
     rq.url = url;
@@ -79,16 +82,8 @@ send_call(call *k, const char *method, const char *url, const char *body, int id
     rq.connect_timeout_ms = k->svc->connect_timeout_ms;
     rq.timeout_ms = k->svc->timeout_ms;
     add_headers(k, &rq, idempotent ? idem : NULL, sizeof(idem));
-    http_response_free(&k->rs);
-    memset(&k->rs, 0, sizeof(k->rs));
-    int rc = http_do(k->ctx->world->http, &rq, &k->rs);
-    stats_http(child_stats(), k->svc->name, rc < 0 ? 0 : k->rs.status);
-    if (rc < 0) {
-        snprintf(k->ctx->error, sizeof(k->ctx->error), "%s %s: %s", method, k->act ? k->act->name : "list",
-                 k->ctx->world->http->errstr);
-        return -1;
-    }
-    return 0;
+    snprintf(what, sizeof(what), "%s %s", method, k->act ? k->act->name : "list");
+    return auth_send(k->ctx, k->svc, what, &rq, &k->rs);
 }
 
 /* remote_error describes a failed answer with a masked excerpt of its body,
@@ -98,8 +93,12 @@ static void
 remote_error(call *k)
 {
     char *masked = mask_excerpt(k->rs.body.buf, k->rs.body.len, EXCERPT_MAX);
-    snprintf(k->ctx->error, sizeof(k->ctx->error), "HTTP %d from %s: %s%s", k->rs.status, k->svc->name, masked,
-             k->rs.body_cut ? " (cut)" : "");
+    /* a refused signature or token reads the same at most services: say what we sent */
+    const char *hint = k->rs.status != 401 && k->rs.status != 403 ? ""
+                     : k->svc->hmac ? " (requests are signed with auth.hmac: check its key, algorithm and message)"
+                     : k->svc->oauth2 ? " (with a fresh auth.oauth2 token)" : "";
+    snprintf(k->ctx->error, sizeof(k->ctx->error), "HTTP %d from %s: %s%s%s", k->rs.status, k->svc->name, masked,
+             k->rs.body_cut ? " (cut)" : "", hint);
     free(masked);
 }
 
@@ -161,7 +160,8 @@ adopt(call *k)
         snprintf(url + used, sizeof(url) - used, "%c%s=%s", strchr(url, '?') ? '&' : '?', k->res->natural_key[i], path);
         used = strlen(url);
     }
-    if (send_call(k, k->res->list_method, url, NULL, 0) < 0) return HANDLER_TRANSIENT;
+    handler_result sent = send_call(k, k->res->list_method, url, NULL, 0);
+    if (sent != HANDLER_OK) return sent;
     if (k->rs.status / 100 != 2) {
         remote_error(k);
         return HANDLER_TRANSIENT;
@@ -224,7 +224,8 @@ run_call(call *k)
                                (long long)ctx->retry_after_ms)
                         : handler_fail(ctx, HANDLER_DEFER, "rate limit: Redis unavailable");
     char *body = k->act->body_payload ? (ctx->env->payload ? json_print(ctx->env->payload) : xstrdup("{}")) : NULL;
-    hr = send_call(k, k->act->method, url, body, 1) < 0 ? HANDLER_TRANSIENT : answered(k);
+    hr = send_call(k, k->act->method, url, body, 1);
+    if (hr == HANDLER_OK) hr = answered(k);
     free(body);
     if (hr != HANDLER_OK && hr != HANDLER_DEFER && ctx->env->target_id)
         snap_mark(ctx->world->d, &k->key, "failed", ctx->error);

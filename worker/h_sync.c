@@ -5,6 +5,7 @@
  * failed page (the job retries) or drift in an offset walk. The scope is
  * part of each row's identity. */
 #include "fmacros.h"
+#include "auth.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -87,10 +88,13 @@ page_url(walk *w, int p, char *url, size_t len)
     return 0;
 }
 
-static int
+/* get reads one page through the service's auth: HANDLER_OK when an answer
+ * arrived (w->rs), else how the attempt ends. */
+static handler_result
 get(walk *w, const char *url)
 {
     http_request rq;
+    char what[64];
     memset(&rq, 0, sizeof(rq));
     rq.method = w->res->list_method;
     rq.url = url;
@@ -101,11 +105,8 @@ get(walk *w, const char *url)
         rq.headers[rq.nheaders++] = w->hdrs[i];
     }
     rq.headers[rq.nheaders++] = "Accept: application/json";
-    http_response_free(&w->rs);
-    memset(&w->rs, 0, sizeof(w->rs));
-    int rc = http_do(w->ctx->world->http, &rq, &w->rs);
-    stats_http(child_stats(), w->svc->name, rc < 0 ? 0 : w->rs.status);
-    return rc;
+    snprintf(what, sizeof(what), "page %d", w->st.pages + 1);
+    return auth_send(w->ctx, w->svc, what, &rq, &w->rs);
 }
 
 /* stage_item stages one item under its id_field. */
@@ -160,7 +161,8 @@ read_page(walk *w, const char *url, int *done)
     /* a sync keeps its place: it waits for tokens here rather than restart */
     if (handler_pace(ctx, w->svc->name, w->svc->rate_per_s, w->svc->burst, INT64_MAX / 2) != 0)
         return handler_fail(ctx, HANDLER_DEFER, "page %d: rate limit unavailable", w->st.pages + 1);
-    if (get(w, url) < 0) return handler_fail(ctx, HANDLER_TRANSIENT, "page %d: %s", w->st.pages + 1, ctx->world->http->errstr);
+    handler_result sent = get(w, url);
+    if (sent != HANDLER_OK) return sent;
     if (w->rs.retry_after_ms >= 0) ctx->retry_after_ms = w->rs.retry_after_ms;
     svc_status_class cls = svc_classify(NULL, w->rs.status);
     if (cls != ST_SUCCESS) {
