@@ -11,6 +11,8 @@ set -eu
 
 # Compiler, pkg-config and the -dev packages of the libraries in the Makefile's PKGS.
 BUILD_PKGS="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libcjson-dev libpq-dev"
+# libcrypto (common/crypto.c: HMAC signing, the sealed OAuth2 token cache); libcurl links it already.
+BUILD_PKGS="$BUILD_PKGS libssl-dev"
 # Unit tests (cmocka), the private servers of the test harness / demo / benchmark,
 # and python3-yaml for tests/it/compose_test.sh.
 TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml php-cli php-redis python3-redis"
@@ -26,6 +28,8 @@ TEST_PKGS="$TEST_PKGS clang-14 libclang-rt-14-dev"
 TEST_PKGS="$TEST_PKGS phpunit python3-pytest mypy"
 # A worker whose host clock is wrong (tests/it/it_clock.sh preloads libfaketime).
 TEST_PKGS="$TEST_PKGS faketime"
+# Certificates made by tests/it/it_auth_tls.sh (a CA, a server and a client certificate).
+TEST_PKGS="$TEST_PKGS openssl"
 
 usage() {
     echo "usage: sh scripts/deps.sh [all|build] | --list [all|build]" >&2

@@ -340,7 +340,7 @@ test_errors_structure(void **state)
                "services.dns: duplicate member");
     expect_err(SVC(", 'timeout': 5"),
                "services.dns.timeout: unknown member (expected one of base_url, headers, connect_timeout_ms, "
-               "timeout_ms, rate_limit, resources, exec, actions)");
+               "timeout_ms, rate_limit, resources, exec, actions, auth, tls)");
     expect_err(RES(LIST ", 'hash_feilds': ['a']"),
                "services.dns.resources.records.hash_feilds: unknown member (expected one of id_field, hash_fields, "
                "natural_key, max_delete_share, every_s, scopes, list, sync_action, actions)");
@@ -1039,6 +1039,99 @@ test_action_defaults(void **state)
     assert_non_null(strstr(err, "services.s.resources.r.actions.a.max_attempts: must be an integer in 1..1000"));
 }
 
+/* ---------------------------------------------------------------- Auth */
+
+static void
+test_auth(void **state)
+{
+    (void)state;
+    svc_file *f = must_parse(SVC(", 'auth': {"
+        "'oauth2': {'token_url': 'https://auth.example.net/oauth/token', 'client_id': 'app-${ACCOUNT}',"
+        "           'client_secret': '${DNS_TOKEN}', 'scope': 'records:write', 'client_auth': 'post'},"
+        "'hmac': {'key': '${REG_KEY}', 'algorithm': 'sha512', 'message': '{timestamp}.{body}',"
+        "         'header': 'Stripe-Signature', 'format': 't={timestamp},v1={signature}', 'encoding': 'base64',"
+        "         'timestamp_header': 'X-Timestamp'}},"
+        "'tls': {'ca_file': '/etc/ca.pem', 'cert_file': '/etc/c.crt', 'key_file': '/etc/c.key', 'key_password': '${ACCOUNT}'}"));
+    const svc_service *s = &f->services[0];
+    assert_non_null(s->oauth2);
+    assert_string_equal(s->oauth2->token_url, "https://auth.example.net/oauth/token");
+    assert_string_equal(s->oauth2->client_id, "app-acme");
+    assert_string_equal(s->oauth2->client_secret, "tok-123");
+    assert_string_equal(s->oauth2->scope, "records:write");
+    assert_int_equal(s->oauth2->client_auth, OAUTH2_CLIENT_POST);
+    assert_non_null(s->hmac);
+    assert_string_equal(s->hmac->key, "rk-9");
+    assert_int_equal(s->hmac->md, CRYPTO_SHA512);
+    assert_int_equal(s->hmac->encoding, SIGN_BASE64);
+    assert_string_equal(s->hmac->header, "Stripe-Signature");
+    assert_string_equal(s->hmac->timestamp_header, "X-Timestamp");
+    assert_string_equal(s->tls.ca_file, "/etc/ca.pem");
+    assert_string_equal(s->tls.key_password, "acme");
+    svc_free(f);
+    /* defaults: basic client auth, no scope, sha256 hex of the body */
+    f = must_parse(SVC(", 'auth': {'oauth2': {'token_url': 'https://a/t', 'client_id': 'c', 'client_secret': '${DNS_TOKEN}'},"
+                       "'hmac': {'key': '${REG_KEY}', 'header': 'X-Hub-Signature-256'}}"));
+    s = &f->services[0];
+    assert_int_equal(s->oauth2->client_auth, OAUTH2_CLIENT_BASIC);
+    assert_null(s->oauth2->scope);
+    assert_int_equal(s->hmac->md, CRYPTO_SHA256);
+    assert_int_equal(s->hmac->encoding, SIGN_HEX);
+    assert_string_equal(s->hmac->message, "{body}");
+    assert_string_equal(s->hmac->format, "{signature}");
+    assert_null(s->hmac->timestamp_header);
+    assert_null(s->tls.ca_file);
+    svc_free(f);
+    f = must_parse(SVC(""));
+    assert_null(f->services[0].oauth2);
+    assert_null(f->services[0].hmac);
+    svc_free(f);
+}
+
+#define OA(x) SVC(", 'auth': {'oauth2': {'token_url': 'https://a/t', 'client_id': 'c'" x "}}")
+#define HM(x) SVC(", 'auth': {'hmac': {'key': '${REG_KEY}'" x "}}")
+
+static void
+test_errors_auth(void **state)
+{
+    (void)state;
+    expect_err(SVC(", 'auth': {'basic': {}}"),
+               "services.dns.auth.basic: unknown member (expected one of oauth2, hmac)");
+    expect_err(OA(""), "services.dns.auth.oauth2.client_secret: required (a ${VAR} naming an environment variable)");
+    expect_err(OA(", 'client_secret': 'hunter22'"),
+               "services.dns.auth.oauth2.client_secret: must come from the environment: write ${VAR}, not the secret");
+    expect_err(OA(", 'client_secret': '${NOPE}'"),
+               "services.dns.auth.oauth2.client_secret: environment variable NOPE is not set");
+    expect_err(SVC(", 'auth': {'oauth2': {'token_url': 'ftp://a/t', 'client_id': 'c', 'client_secret': '${DNS_TOKEN}'}}"),
+               "services.dns.auth.oauth2.token_url: must start with http:// or https://");
+    expect_err(OA(", 'client_secret': '${DNS_TOKEN}', 'client_auth': 'jwt'"),
+               "services.dns.auth.oauth2.client_auth: must be one of basic, post");
+    expect_err(SVC(", 'headers': {'authorization': 'x'}, 'auth': {'oauth2': {'token_url': 'https://a/t', 'client_id': 'c',"
+                   " 'client_secret': '${DNS_TOKEN}'}}"),
+               "services.dns.auth.oauth2: sets the Authorization header (the bearer token): remove it from the "
+               "service's headers");
+    expect_err(HM(""), "services.dns.auth.hmac.header: required");
+    expect_err(SVC(", 'auth': {'hmac': {'key': 'literal-key', 'header': 'X-S'}}"),
+               "services.dns.auth.hmac.key: must come from the environment: write ${VAR}, not the secret");
+    expect_err(HM(", 'header': 'X-S', 'algorithm': 'md5'"),
+               "services.dns.auth.hmac.algorithm: must be one of sha1, sha256, sha512");
+    expect_err(HM(", 'header': 'X S'"), "services.dns.auth.hmac.header: not a valid header name");
+    expect_err(HM(", 'header': 'Content-Length'"),
+               "services.dns.auth.hmac.header: the header Content-Length is set elsewhere (headers, auth.oauth2 or "
+               "the HTTP client)");
+    expect_err(HM(", 'header': 'X-S', 'message': '{payload}'"),
+               "services.dns.auth.hmac.message: unknown placeholder {payload} (use {method}, {path}, {body} and "
+               "{timestamp})");
+    expect_err(HM(", 'header': 'X-S', 'format': 'v1'"), "services.dns.auth.hmac.format: must contain {signature}");
+    expect_err(HM(", 'header': 'X-S', 'timestamp_header': 'x-s'"),
+               "services.dns.auth.hmac.timestamp_header: must differ from header");
+    expect_err(SVC(", 'tls': {'key_file': '/k'}"),
+               "services.dns.tls.cert_file: required with key_file or key_password (the client certificate)");
+    expect_err(SVC(", 'tls': {'ca': '/k'}"),
+               "services.dns.tls.ca: unknown member (expected one of ca_file, cert_file, key_file, key_password)");
+    expect_err("{'services': {'dns': {'base_url': 'http://h', 'tls': {'ca_file': '/ca'}}}}",
+               "services.dns.tls: the service's URLs are not https: TLS settings would never be used");
+}
+
 int
 main(void)
 {
@@ -1062,6 +1155,8 @@ main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_load),
+        cmocka_unit_test(test_auth),
+        cmocka_unit_test(test_errors_auth),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
