@@ -6,8 +6,10 @@
  * stores the token with its expiry (PX, a little before the provider's) and
  * releases the lock; the others poll for the token meanwhile, and take the
  * lock themselves if it goes without a token (its holder failed or died).
- * Each child keeps its copy until that expiry, so a job costs no Redis
- * round trip. A 401 drops the token in Redis only if it is still the one
+ * Every request reads the token from Redis (one GET, far cheaper than the
+ * HTTP call it authorises) rather than trusting a copy of its own: so a
+ * token dropped after a 401, or expired, is gone for every child at once,
+ * and no child sends a token Redis no longer holds. A 401 drops the token in Redis only if it is still the one
  * that was refused (compare and delete: a child that was refused a token
  * another has already replaced does not throw the new one away), then the
  * next request finds the new token or fetches it.
@@ -52,8 +54,8 @@
 typedef struct token {
     char *service;               /* owned */
     char *value;                 /* owned plaintext, NULL when none */
-    char *sealed;                /* owned: as stored in Redis, for the compare and delete */
-    int64_t until_ms;            /* CLOCK_MONOTONIC */
+    char *sealed;                /* owned: as stored in Redis, for the compare and delete; NULL when
+                                  * the token was not stored (it serves one request) */
 } token;
 
 static token *tokens;
@@ -83,7 +85,6 @@ token_drop(token *t)
 {
     wipe(&t->value);
     wipe(&t->sealed);
-    t->until_ms = 0;
 }
 
 /* seal_key derives the sealing key from the client secret and what the
@@ -115,35 +116,33 @@ nap(int ms)
 /* ---- the shared copy in Redis ---- */
 
 /* shared_read loads the token Redis holds into t: 1 found, 0 none (or one
- * this configuration cannot open), -1 Redis. */
+ * this configuration cannot open), -1 Redis. The value is opened only when
+ * it changed since this child last read it. */
 static int
 shared_read(rds *r, const svc_service *s, const char *key, token *t)
 {
     unsigned char k[CRYPTO_KEY_LEN];
-    rds_reply *x = rds_cmdf(r, "GET %s", key), *y = NULL;
+    rds_reply *x = rds_cmdf(r, "GET %s", key);
     int rc = -1;
     if (!rds_reply_ok(r, x)) goto out;
     rc = 0;
     if (rds_reply_type(x) != RDS_STR) goto out;
-    y = rds_cmdf(r, "PTTL %s", key);
-    if (!rds_reply_ok(r, y)) {
-        rc = -1;
+    const char *sealed = rds_reply_str(x, NULL);
+    if (t->value && t->sealed && !strcmp(t->sealed, sealed)) {
+        rc = 1;
         goto out;
     }
-    long long pttl = rds_reply_int(y);
-    if (pttl <= 0 || seal_key(s, k) < 0) goto out; /* gone meanwhile, or without an expiry: not ours */
-    char *plain = crypto_open(k, rds_reply_str(x, NULL));
+    if (seal_key(s, k) < 0) goto out;
+    char *plain = crypto_open(k, sealed);
     explicit_bzero(k, sizeof(k));
-    if (!plain) goto out;
+    if (!plain) goto out; /* sealed under another secret or scope: fetch our own */
     mask_secret_add(plain);
     token_drop(t);
     t->value = plain;
-    t->sealed = xstrdup(rds_reply_str(x, NULL));
-    t->until_ms = board_mono_ms() + pttl;
+    t->sealed = xstrdup(sealed);
     rc = 1;
 out:
     rds_reply_free(x);
-    rds_reply_free(y);
     return rc;
 }
 
@@ -305,7 +304,6 @@ fetch_shared(handler_ctx *ctx, const svc_service *s, rds *r, const char *key, to
     int64_t margin = ttl / 10 < TOKEN_MARGIN_MS ? ttl / 10 : TOKEN_MARGIN_MS;
     token_drop(t);
     t->value = value;
-    t->until_ms = board_mono_ms() + ttl - margin;
     if (ttl - margin <= 0 || seal_key(s, k) < 0) return HANDLER_OK; /* good for this request only */
     t->sealed = crypto_seal(k, value);
     explicit_bzero(k, sizeof(k));
@@ -331,13 +329,12 @@ lock_take(rds *r, const char *lock, const char *owner, int64_t ttl_ms)
     return rc;
 }
 
-/* token_get makes t hold a live token: this child's copy, the fleet's copy,
- * or one this child fetches while the others wait. */
+/* token_get makes t hold a live token: the fleet's, or one this child
+ * fetches while the others wait. */
 static handler_result
 token_get(handler_ctx *ctx, const svc_service *s, token *t)
 {
     char key[KEY_MAX], lock[KEY_MAX], owner[96];
-    if (t->value && board_mono_ms() < t->until_ms) return HANDLER_OK;
     rds *r = handler_redis(ctx);
     if (!r) return handler_fail(ctx, HANDLER_DEFER, "OAuth2 token cache: Redis unavailable");
     keys_oauth2(key, lock, sizeof(key), ctx->world->cfg->prefix, s->name);
@@ -371,7 +368,8 @@ token_refused(handler_ctx *ctx, const svc_service *s, token *t)
     keys_oauth2(key, lock, sizeof(key), ctx->world->cfg->prefix, s->name);
     if (r && t->sealed) shared_drop(r, key, t->sealed);
     token_drop(t);
-    log_msg(LOG_INFO, "oauth2.refused", "%s answered 401 to its token: fetching a new one", s->name);
+    log_msg(LOG_INFO, "oauth2.refused", "%s answered HTTP 401 to the OAuth2 credential in use; fetching a fresh one",
+            s->name);
 }
 
 /* ---- signing ---- */

@@ -3,11 +3,30 @@
 demo (make run) and the benchmark (make bench). Python 3 standard library only.
 
     mock_service.py --port 0 --port-file FILE [--token T] [--host 127.0.0.1]
+                    [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
 
 Binds 127.0.0.1 (port 0 = any free port), writes the chosen port to FILE once
 it is listening (written whole, then renamed), and serves HTTP/1.1 with
 keep-alive until killed. With --token, every API request (not /_admin) must
-carry "Authorization: Bearer T", else 401.
+carry "Authorization: Bearer T", else 401. With --tls-cert it serves HTTPS
+instead; with --tls-client-ca too, only clients with a certificate that CA
+signed get through the handshake (mTLS).
+
+Auth a service may be told to check (docs/HANDLERS.md "Auth"):
+  POST /oauth/token     OAuth2 client credentials (RFC 6749 4.4), once /_admin/oauth
+       configured it: grant_type=client_credentials, the client in HTTP Basic or in
+       the form; 200 {"access_token", "token_type": "Bearer", "expires_in"}, 401
+       {"error": "invalid_client"}. An API request whose bearer token is one the
+       mock issued passes while it lives and gets 401 {"error": "invalid_token"}
+       once expired (counted as rejected); other bearer values meet --token.
+  HMAC signatures, once /_admin/hmac chose a scheme: every API request must carry
+       a valid one, else 401 {"error": "signature mismatch" | "signature missing"
+       | "timestamp out of tolerance"}:
+         github:    X-Hub-Signature-256: sha256=HEX(HMAC-SHA256(key, body))
+         stripe:    Stripe-Signature: t=TS,v1=HEX(HMAC-SHA256(key, "TS.body")), TS within
+                    tolerance_s of now
+         canonical: X-Signature: BASE64(HMAC-SHA512(key, METHOD "\n" TARGET "\n" TS "\n" body))
+                    and X-Timestamp: TS (TARGET: path and query as sent)
 
 Data: zones -> records {id, name, type, content, ttl}. Ids are stable strings,
 10-digit zero-padded numbers from a per-zone counter, so they sort as numbers
@@ -58,18 +77,30 @@ Admin (no auth):
   GET  /_admin/records?zone=Z    all records of a zone, sorted by id
   GET  /_admin/idempotency       {key: [{method, path, status, replayed}]}
   GET  /_admin/health            {"ok": true}
+  POST /_admin/oauth {"client_id", "client_secret", "expires_in": 60}   turns the token
+       endpoint on; expires_in applies to the tokens issued from then on
+  GET  /_admin/oauth        {"fetches": N (tokens issued), "refused": N (bad client),
+                             "rejected": N (API requests with an expired token),
+                             "issued": [every token issued], for tests that grep for them}
+  POST /_admin/oauth/expire  every token issued so far expires now
+  POST /_admin/hmac {"scheme": "github"|"stripe"|"canonical"|null, "key": K, "tolerance_s": 300}
+  GET  /_admin/hmac         {"ok": N, "bad": N} verdicts on signed requests
 """
 
 import argparse
 import base64
 import bisect
 import collections
+import hashlib
+import hmac
 import http.server
 import json
 import os
 import random
 import select
+import secrets
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -208,6 +239,11 @@ class State:
         self.link_base = None
         self.raw_cursors = False
         self.mutations = 0
+        self.oauth = None  # {"client_id", "client_secret", "expires_in"} once configured
+        self.tokens = {}  # access token -> expiry (time.time())
+        self.oauth_counts = {"fetches": 0, "refused": 0, "rejected": 0}
+        self.hmac = None  # {"scheme", "key", "tolerance_s"}
+        self.hmac_counts = {"ok": 0, "bad": 0}
 
 
 STATE = State()
@@ -373,6 +409,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     # ------------------------------------------------------------ the API
 
     def api(self, method, path, query, raw):
+        if path == "/oauth/token":
+            return self.token_endpoint(method, raw)
         target = path + ("?" + query if query else "")
         idem = self.headers.get("Idempotency-Key")
         auth = self.headers.get("Authorization")
@@ -392,16 +430,101 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return
         try:
+            refused = self.check_auth(auth, method, raw) if rule is None else None
             if rule is not None:
                 self.reply(rule.status, headers=rule.headers, raw=rule.answer(self.headers))
-            elif self.server.token is not None and auth != "Bearer " + self.server.token:
-                self.reply(401, {"error": "unauthorized"}, {"WWW-Authenticate": 'Bearer realm="mock"'})
+            elif refused is not None:
+                self.reply(401, {"error": refused[0]}, {"WWW-Authenticate": refused[1]})
             else:
                 self.route(method, path, query, raw, idem)
         except ApiError as e:
             self.reply(e.status, {"error": e.message}, e.headers)
         call["status"] = self.status_sent
         call["end"] = time.time()
+
+    def check_auth(self, auth, method, raw):
+        """None when the request may go on, else (error, WWW-Authenticate)."""
+        bearer = auth[7:] if auth and auth.startswith("Bearer ") else None
+        with STATE.lock:
+            expiry = STATE.tokens.get(bearer) if bearer is not None else None
+            if expiry is not None and time.time() >= expiry:
+                STATE.oauth_counts["rejected"] += 1
+                return "invalid_token", 'Bearer realm="mock", error="invalid_token"'
+            spec = dict(STATE.hmac) if STATE.hmac else None
+        if expiry is None and self.server.token is not None and bearer != self.server.token:
+            return "unauthorized", 'Bearer realm="mock"'
+        if spec and spec.get("scheme"):
+            verdict = self.check_signature(spec, method, raw)
+            with STATE.lock:
+                STATE.hmac_counts["ok" if verdict is None else "bad"] += 1
+            if verdict is not None:
+                return verdict, 'HMAC realm="mock"'
+        return None
+
+    def check_signature(self, spec, method, raw):
+        """None for a valid signature of this request under spec, else why not."""
+        key, scheme = spec["key"].encode(), spec["scheme"]
+        h = self.headers
+        if scheme == "github":
+            got = h.get("X-Hub-Signature-256")
+            want = "sha256=" + hmac.new(key, raw, hashlib.sha256).hexdigest()
+        elif scheme == "stripe":
+            got = h.get("Stripe-Signature")
+            parts = dict(p.split("=", 1) for p in (got or "").split(",") if "=" in p)
+            ts = parts.get("t", "")
+            if got is not None and (not ts.isdigit() or abs(time.time() - int(ts)) > spec.get("tolerance_s", 300)):
+                return "timestamp out of tolerance"
+            want = "t=%s,v1=%s" % (ts, hmac.new(key, ts.encode() + b"." + raw, hashlib.sha256).hexdigest())
+        else:
+            got, ts = h.get("X-Signature"), h.get("X-Timestamp", "")
+            msg = b"\n".join([method.encode(), self.path.encode(), ts.encode(), raw])
+            want = base64.b64encode(hmac.new(key, msg, hashlib.sha512).digest()).decode()
+        if got is None:
+            return "signature missing"
+        return None if hmac.compare_digest(got, want) else "signature mismatch"
+
+    def token_endpoint(self, method, raw):
+        """POST /oauth/token: the client credentials grant."""
+        call = {"method": method, "path": "/oauth/token", "query": "", "idempotency_key": None,
+                "authorization_present": "Authorization" in self.headers, "status": 0, "time": time.time(),
+                "end": None, "aborted": False}
+        delay = 0.0
+        with STATE.lock:
+            STATE.calls.append(call)
+            conf = dict(STATE.oauth) if STATE.oauth else None
+            for match, secs in STATE.latency:
+                if match in "/oauth/token":
+                    delay = max(delay, secs)
+        if delay:
+            time.sleep(delay)  # a slow token endpoint: every waiting worker must still see one fetch
+        form = dict(urllib.parse.parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+        cid, secret = form.get("client_id"), form.get("client_secret")
+        auth = self.headers.get("Authorization", "")
+        if auth.startswith("Basic "):
+            try:
+                pair = base64.b64decode(auth[6:], validate=True).decode()
+                cid, secret = [urllib.parse.unquote_plus(x) for x in pair.split(":", 1)]
+            except (ValueError, UnicodeDecodeError):
+                cid = secret = None
+        if method != "POST" or conf is None:
+            status, body = 404, {"error": "not found"}
+        elif form.get("grant_type") != "client_credentials":
+            status, body = 400, {"error": "unsupported_grant_type"}
+        elif cid != conf.get("client_id") or secret is None or \
+                not hmac.compare_digest(secret.encode(), str(conf.get("client_secret")).encode()):
+            status, body = 401, {"error": "invalid_client"}
+        else:
+            token = "mock-at-" + secrets.token_hex(16)
+            expires = int(conf.get("expires_in", 60))
+            status, body = 200, {"access_token": token, "token_type": "Bearer", "expires_in": expires}
+        with STATE.lock:
+            if status == 200:
+                STATE.tokens[body["access_token"]] = time.time() + body["expires_in"]
+                STATE.oauth_counts["fetches"] += 1
+            elif status == 401:
+                STATE.oauth_counts["refused"] += 1
+        self.reply(status, body, {"Cache-Control": "no-store"})
+        call["status"], call["end"] = status, time.time()
 
     def client_left(self, secs):
         """Waits secs, watching the connection: True (at once) when the client
@@ -575,6 +698,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self.reply(200, STATE.idem_log)
             if name == "health":
                 return self.reply(200, {"ok": True})
+            if name == "oauth":
+                with STATE.lock:
+                    return self.reply(200, dict(STATE.oauth_counts, issued=sorted(STATE.tokens)))
+            if name == "hmac":
+                with STATE.lock:
+                    return self.reply(200, dict(STATE.hmac_counts))
             raise ApiError(404, "unknown admin endpoint")
         if method == "DELETE" and name == "calls":
             with STATE.lock:
@@ -618,6 +747,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if name == "cursors":
             with STATE.lock:
                 STATE.raw_cursors = bool(body.get("raw"))
+            return self.reply(200, {"ok": True})
+        if name == "oauth":
+            with STATE.lock:
+                STATE.oauth = {"client_id": str(body["client_id"]), "client_secret": str(body["client_secret"]),
+                               "expires_in": int(body.get("expires_in", 60))}
+            return self.reply(200, {"ok": True})
+        if name == "oauth/expire":
+            with STATE.lock:
+                now = time.time()
+                STATE.tokens = {t: min(e, now) for t, e in STATE.tokens.items()}
+            return self.reply(200, {"ok": True})
+        if name == "hmac":
+            scheme = body.get("scheme")
+            if scheme not in (None, "github", "stripe", "canonical"):
+                raise ApiError(400, "scheme must be github, stripe, canonical or null")
+            with STATE.lock:
+                STATE.hmac = {"scheme": scheme, "key": str(body.get("key", "")),
+                              "tolerance_s": int(body.get("tolerance_s", 300))} if scheme else None
             return self.reply(200, {"ok": True})
         if name == "link_base":
             with STATE.lock:
@@ -673,6 +820,21 @@ class Server(http.server.ThreadingHTTPServer):
     request_queue_size = 256
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            return  # a TLS client we refused (or that refused us): the test checks its side
+        super().handle_error(request, client_address)
+
+
+def tls_context(cert, key, client_ca):
+    """A server context; with client_ca, clients must present a certificate it signed."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    if client_ca:
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.load_verify_locations(client_ca)
+    return ctx
+
 
 def main():
     ap = argparse.ArgumentParser(description="mock DNS provider API for syncq tests")
@@ -680,8 +842,16 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--token")
+    ap.add_argument("--tls-cert")
+    ap.add_argument("--tls-key")
+    ap.add_argument("--tls-client-ca")
     args = ap.parse_args()
     srv = Server((args.host, args.port), Handler)
+    if args.tls_cert:
+        # the handshake runs in the request's thread (on its first read), so a
+        # client that stalls or fails it never blocks the accept loop
+        srv.socket = tls_context(args.tls_cert, args.tls_key, args.tls_client_ca).wrap_socket(
+            srv.socket, server_side=True, do_handshake_on_connect=False)
     srv.token = args.token
     srv.port = srv.server_address[1]
     tmp = args.port_file + ".tmp"
