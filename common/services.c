@@ -561,6 +561,24 @@ hmac_header(pctx *c, const json *h, const char *key, int required, const svc_ser
     return 0;
 }
 
+/* hmac_message reads the signed-text template: line breaks are allowed in
+ * it (canonical requests put each part on a line), other control bytes not. */
+static int
+hmac_message(pctx *c, const json *h, char **out)
+{
+    const json *v = json_get(h, "message");
+    if (!v) {
+        *out = xstrdup("{body}");
+        return 0;
+    }
+    if (json_typeof(v) != JSON_STRING) return bad_at(c, "message", "must be a string");
+    for (const unsigned char *p = (const unsigned char *)json_str(v); *p; p++)
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+            return bad_at(c, "message", "must not contain control characters other than line breaks (\\n)");
+    *out = xstrdup(json_str(v));
+    return 0;
+}
+
 static int
 parse_hmac(pctx *c, const json *auth, svc_service *s)
 {
@@ -572,7 +590,7 @@ parse_hmac(pctx *c, const json *auth, svc_service *s)
     if (known_members(c, h, hmac_keys)) return -1;
     sign_spec *g = s->hmac = xcalloc(1, sizeof(*g));
     if (secret_member(c, h, "key", 1, &g->key) || enum_member(c, h, "algorithm", md_names, 0, &md) ||
-        str_member(c, h, "message", "{body}", S_EMPTY_OK, &g->message) ||
+        hmac_message(c, h, &g->message) ||
         hmac_header(c, h, "header", 1, s, &g->header) ||
         str_member(c, h, "format", "{signature}", 0, &g->format) ||
         enum_member(c, h, "encoding", encoding_names, 0, &enc) ||
