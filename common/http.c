@@ -222,8 +222,17 @@ setup(http_client *c, const http_request *rq, const char *url, http_response *rs
  * the same way. A handshake cut short (CURLE_SSL_CONNECT_ERROR) is not
  * among them: a busy or restarting server does that too. */
 static int
-tls_refused(CURLcode cc)
+tls_refused(CURLcode cc, const char *errbuf)
 {
+    /* The server refusing our client certificate (or its absence) arrives as
+     * a TLS alert: in the handshake under TLS 1.2, on the first read under
+     * TLS 1.3 (the client has already sent its request). Only OpenSSL's
+     * text names the alert; these four are about certificates only. */
+    static const char *const cert_alerts[] = {"alert certificate required", "alert bad certificate",
+                                              "alert unknown ca", "alert certificate unknown", NULL};
+    if (cc == CURLE_RECV_ERROR || cc == CURLE_SSL_CONNECT_ERROR || cc == CURLE_SEND_ERROR)
+        for (int i = 0; cert_alerts[i]; i++)
+            if (strstr(errbuf, cert_alerts[i])) return 1;
     return cc == CURLE_PEER_FAILED_VERIFICATION || cc == CURLE_SSL_CACERT_BADFILE || cc == CURLE_SSL_CERTPROBLEM ||
            cc == CURLE_SSL_CRL_BADFILE || cc == CURLE_SSL_ISSUER_ERROR || cc == CURLE_SSL_PINNEDPUBKEYNOTMATCH ||
            cc == CURLE_SSL_CIPHER;
@@ -251,7 +260,7 @@ once(http_client *c, const http_request *rq, const char *url, http_response *rs,
     CURLcode cc = curl_easy_perform(c->curl);
     if (cc != CURLE_OK) {
         /* the URL is not printed: a query string may carry a token */
-        c->tls_config = tls_refused(cc);
+        c->tls_config = tls_refused(cc, errbuf);
         snprintf(c->errstr, sizeof(c->errstr), "%s: %s%s", rq->method, c->tls_config ? "TLS: " : "",
                  errbuf[0] ? errbuf : curl_easy_strerror(cc));
         goto out;
