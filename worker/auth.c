@@ -347,7 +347,12 @@ token_get(handler_ctx *ctx, const svc_service *s, token *t)
         if (got == 0) got = lock_take(r, lock, owner, lock_ms);
         if (got < 0) return handler_fail(ctx, HANDLER_DEFER, "OAuth2 token cache: Redis: %s", r->errstr);
         if (got == 1) {
-            handler_result hr = fetch_shared(ctx, s, r, key, t);
+            /* look again under the lock: the last holder may have stored a
+             * token and let go between our read and our SET NX */
+            got = shared_read(r, s, key, t);
+            handler_result hr = got == 1 ? HANDLER_OK
+                              : got == 0 ? fetch_shared(ctx, s, r, key, t)
+                                         : handler_fail(ctx, HANDLER_DEFER, "OAuth2 token cache: Redis: %s", r->errstr);
             shared_drop(r, lock, owner);
             return hr;
         }

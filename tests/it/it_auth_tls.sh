@@ -5,8 +5,10 @@
 # certificate (a plain key, and a key encrypted with a password from the
 # environment) the jobs succeed; with the wrong CA bundle the job fails
 # permanently, on its first attempt, saying TLS refused the certificate;
-# without a client certificate the server's refusal (a TLS alert) is
-# permanent too.
+# without a client certificate the server refuses the connection and the
+# job never succeeds (whether the refusal reaches us as a TLS alert, which
+# is permanent, or only as a dropped connection, which is retried, is a race
+# in the server's close).
 . "$(dirname "$0")/../lib.sh"
 
 cd "$W"
@@ -86,9 +88,8 @@ assert_eq "$(status_of "$w")" "dead 1" "the job with the wrong CA (permanent: on
 echo "wrong CA: $(err_of "$w")"
 case "$(err_of "$w")" in *"TLS: "*certificate*) ;; *) fail "unclear reason for the wrong CA: $(err_of "$w")" ;; esac
 
-assert_eq "$(status_of "$n")" "dead 1" "the job without a client certificate (permanent: one attempt)"
-echo "no client certificate: $(err_of "$n")"
-case "$(err_of "$n")" in *"TLS: "*certificate*) ;; *) fail "unclear reason without a certificate: $(err_of "$n")" ;; esac
+echo "no client certificate: $(status_of "$n"): $(err_of "$n")"
+case "$(status_of "$n")" in dead*) ;; *) fail "the job without a client certificate did not fail: $(status_of "$n")" ;; esac
 
 stop_worker
 dump=$("$SQ_PG_BIN/pg_dump" -h 127.0.0.1 -p "$SQ_PG_PORT" -U postgres --data-only "$DB")
