@@ -146,6 +146,9 @@ $(B)/tests/test_stats: override CFLAGS += -Iworker
 FUZZ_CC      ?= clang-14
 FUZZ_B       := build/fuzz
 FUZZ_SECONDS ?= 20
+# make test runs each harness for this long (twice in CI: plain and SANITIZE=1,
+# the same ASan build both times); longer runs are `make fuzz-run`.
+TEST_FUZZ_SECONDS ?= 10
 FUZZ_NAMES   ?= envelope wrap mask services link
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # gcc checks formats already; clang would also want a format attribute on
@@ -181,7 +184,7 @@ unit: $(UNIT_TESTS)
 
 test: deps
 	@$(MAKE) --no-print-directory all unit-build fuzz
-	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) FUZZ_DIR=$(FUZZ_B) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/run.sh
+	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) FUZZ_DIR=$(FUZZ_B) FUZZ_SECONDS=$(TEST_FUZZ_SECONDS) bash tests/run.sh
 
 unit-build: $(UNIT_TESTS)
 

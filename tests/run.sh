@@ -82,7 +82,7 @@ done
 # with ASan + UBSan whatever SANITIZE says). They grow their corpus in $tmp,
 # never in the committed fuzz/corpus/.
 FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
-echo "== fuzz tests (${FUZZ_SECONDS:-20} s each, $FUZZ_DIR)"
+echo "== fuzz tests (${FUZZ_SECONDS:-10} s each, $FUZZ_DIR)"
 for src in fuzz/fuzz_*.c; do
     name=$(basename "$src" .c)
     selected "$name" || continue
