@@ -42,7 +42,7 @@ PURE := xalloc errf sbuf utf8 tty json envelope mask mask_text pct url uuid conf
 PURE += prom
 PURE += services crypto sign
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
-IO   := rds db funcs keys enqueue qstat http snapshot schema
+IO   := rds db funcs keys enqueue qstat http snapshot schema audit
 IO   += durability
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
@@ -107,8 +107,22 @@ $(B)/lib/libsyncq.so.$(VERSION): $(LIB_OBJ) $(B)/lib/libsyncq.map
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script=$(B)/lib/libsyncq.map \
 		-o $@ $(LIB_OBJ) $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null)
 
-# The Redis function library is embedded in the binaries as a C string.
-$(B)/gen/funcs_lua.h: common/functions.lua scripts/embed.sh
+# The Redis function library is embedded in the binaries as a C string, with
+# the audit record's columns generated from common/record_cols.h put in at
+# its @RECORD_COLS@ line, and a digest of them after its LIBRARY_VERSION (so
+# masters reload a library whose columns changed).
+$(B)/gen/record_lua: scripts/record_lua.c common/record_cols.h
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=c11 -Wall -Wextra -Werror -Icommon -o $@ $<
+$(B)/gen/record_cols.lua: $(B)/gen/record_lua
+	$(Q)$< > $@
+$(B)/gen/functions.lua: common/functions.lua $(B)/gen/record_cols.lua
+	$(Q)sum=$$(cksum < $(B)/gen/record_cols.lua | cut -d' ' -f1); \
+	    sed -e "/^-- @RECORD_COLS@/{r $(B)/gen/record_cols.lua" -e 'd;}' \
+	        -e "s/^\(local LIBRARY_VERSION = '[^']*\)'/\1.c$$sum'/" $< > $@.tmp && \
+	    grep -q '^local RECORD_COLS = ' $@.tmp && grep -q "^local LIBRARY_VERSION = '.*\.c$$sum'" $@.tmp && \
+	    mv $@.tmp $@
+$(B)/gen/funcs_lua.h: $(B)/gen/functions.lua scripts/embed.sh
 	@mkdir -p $(@D)
 	$(Q)sh scripts/embed.sh syncq_functions_lua < $< > $@
 $(B)/common/funcs.o: $(B)/gen/funcs_lua.h

@@ -36,6 +36,30 @@
 local LIBRARY_VERSION = '19'
 local HDR = '~syncq1 '
 
+-- The audit record's columns, {name, 't' text | 'n' number}, in order: the
+-- build puts the list from common/record_cols.h here (and a digest of it
+-- after LIBRARY_VERSION), so records are built and read by column name.
+-- @RECORD_COLS@
+local RECORD_COL = {} -- column name -> position (1 = job_id)
+for i, c in ipairs(RECORD_COLS) do RECORD_COL[c[1]] = i end
+
+-- record_cols reads a record line's columns up to the last of names (still
+-- COPY-escaped) into a table by column name.
+local function record_cols(rec, names)
+    local want = 0
+    for _, n in ipairs(names) do want = math.max(want, RECORD_COL[n]) end
+    local raw, pos = {}, 4
+    while #raw < want do
+        local tab = string.find(rec, '[\t\n]', pos)
+        raw[#raw + 1] = string.sub(rec, pos, (tab or #rec + 1) - 1)
+        if not tab then break end
+        pos = tab + 1
+    end
+    local cols = {}
+    for _, n in ipairs(names) do cols[n] = raw[RECORD_COL[n]] end
+    return cols
+end
+
 local function now_ms()
     local t = redis.call('TIME')
     return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -361,18 +385,12 @@ local function publish(events, id, st, result, err)
 end
 
 -- publish_record publishes the end of a job from its terminal audit record
--- (COPY text: job id, status, result and error are columns 1, 12, 14, 15;
--- the worker masked the result and the error before building it).
+-- (the worker masked the result and the error before building it).
+local PUBLISHED = {'job_id', 'status', 'result', 'last_error'}
 local function publish_record(events, rec)
-    local cols, pos = {}, 4
-    while #cols < 15 do
-        local tab = string.find(rec, '\t', pos, true)
-        if not tab then break end
-        cols[#cols + 1] = string.sub(rec, pos, tab - 1)
-        pos = tab + 1
-    end
-    if not cols[12] or not EVENT_END[cols[12]] then return end
-    publish(events, uncopy(cols[1]), cols[12], uncopy(cols[14]), uncopy(cols[15]))
+    local c = record_cols(rec, PUBLISHED)
+    if not c.status or not EVENT_END[c.status] then return end
+    publish(events, uncopy(c.job_id), c.status, uncopy(c.result), uncopy(c.last_error))
 end
 
 -- dead_member names a dead letter: the job's id, unless a dead letter of
@@ -929,42 +947,57 @@ local function num(v)
     return string.format('%.0f', v)
 end
 
+-- record(r) builds the record whose columns r names (record_cols.h:
+-- r.job_id, r.status, r.ev_event, ...); the others are NULL.
 local function record(r)
-    local cols = {
-        copy_text(r.id), num(r.rev), copy_text(r.queue), copy_text(r.kind), copy_text(r.service),
-        copy_text(r.action), copy_text(r.target_type), copy_text(r.target_id), copy_text(r.scope),
-        copy_text(r.actor), copy_text(r.payload), copy_text(r.status), num(r.attempts or 0), copy_text(r.result),
-        copy_text(r.error), '\\N', num(r.enqueued), '\\N', num(r.finished), '\\N', copy_text(r.from),
-        copy_text(r.event), copy_text(r.outcome), copy_text(r.ev_error), num(r.event and 0 or nil),
-        num(r.event and r.at or nil), '\\N', num(r.event and r.ev_rev or nil), '\\N', '\\N'}
+    local cols = {}
+    r.attempts = r.attempts or 0
+    if r.ev_event then r.ev_attempt = r.ev_attempt or 0 end
+    for i, c in ipairs(RECORD_COLS) do
+        if c[2] == 'n' then cols[i] = num(r[c[1]]) else cols[i] = copy_text(r[c[1]]) end
+    end
     return 'r2\t' .. table.concat(cols, '\t') .. '\n'
 end
 
+local DISCARDED = {'job_id', 'rev', 'queue', 'status'}
 discard_record = function(rec, wid)
-    local cols, pos = {}, 4
-    while #cols < 12 do
-        local tab = string.find(rec, '\t', pos, true)
-        if not tab then break end
-        cols[#cols + 1] = string.sub(rec, pos, tab - 1)
-        pos = tab + 1
-    end
-    local id = string.gsub(cols[1] or '', '\\\\', '\\')
-    local rev = tonumber(cols[2]) or 0
-    local status = cols[12] or '?'
-    return record({id = id, rev = 0, queue = cols[3], status = 'queued', event = 'lost', outcome = 'discarded',
-        ev_error = 'lease lost: outcome discarded (worker ' .. wid .. ', ' .. status .. ')', at = now_us(),
-        ev_rev = 3000000 + rev})
+    local c = record_cols(rec, DISCARDED)
+    local id = string.gsub(c.job_id or '', '\\\\', '\\')
+    local rev = tonumber(c.rev) or 0
+    local status = c.status or '?'
+    return record({job_id = id, rev = 0, queue = c.queue, status = 'queued', ev_event = 'lost',
+        ev_outcome = 'discarded', ev_error = 'lease lost: outcome discarded (worker ' .. wid .. ', ' .. status .. ')',
+        ev_at_us = now_us(), ev_rev = 3000000 + rev})
 end
 
--- queued_line is record() for the hot path: the queued row of a new job,
--- with the always-empty columns as one constant.
-local QUEUED_TAIL = '\tqueued\t0\t\\N\t\\N\t\\N\t'
-local QUEUED_END = '\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n'
+-- queued_line is record() for the hot path: the queued row of a new job. The
+-- columns it fills in are QUEUED_VARS, in table order; the text between them
+-- (the fixed values and NULLs) is computed once, at load.
+local QUEUED_VARS = {'job_id', 'queue', 'kind', 'service', 'action', 'target_type', 'target_id', 'scope', 'actor',
+    'payload', 'enqueued_us'}
+local QUEUED_FIXED = {rev = '0', status = 'queued', attempts = '0'}
+local QUEUED_SEP = {} -- QUEUED_SEP[k]: the text after variable k
+do
+    local k, seg = 0, ''
+    for i, c in ipairs(RECORD_COLS) do
+        local name = c[1]
+        if i > 1 then seg = seg .. '\t' end
+        if name == QUEUED_VARS[k + 1] then
+            if k > 0 then QUEUED_SEP[k] = seg end
+            k, seg = k + 1, ''
+        else
+            seg = seg .. (QUEUED_FIXED[name] or '\\N')
+        end
+    end
+    assert(k == #QUEUED_VARS and RECORD_COLS[1][1] == 'job_id', 'QUEUED_VARS out of the column order')
+    QUEUED_SEP[k] = seg .. '\n'
+end
+local QS = QUEUED_SEP
 local function queued_line(id, queue, t, masked, enqueued)
-    return 'r2\t' .. copy_text(id) .. '\t0\t' .. copy_text(queue) .. '\t' .. t.kind .. '\t' ..
-        copy_text(t.service) .. '\t' .. copy_text(t.action) .. '\t' .. copy_text(t.target_type) .. '\t' ..
-        copy_text(t.target_id) .. '\t' .. copy_text(t.scope) .. '\t' .. copy_text(t.actor) .. '\t' ..
-        copy_text(masked) .. QUEUED_TAIL .. num(enqueued) .. QUEUED_END
+    return 'r2\t' .. copy_text(id) .. QS[1] .. copy_text(queue) .. QS[2] .. t.kind .. QS[3] ..
+        copy_text(t.service) .. QS[4] .. copy_text(t.action) .. QS[5] .. copy_text(t.target_type) .. QS[6] ..
+        copy_text(t.target_id) .. QS[7] .. copy_text(t.scope) .. QS[8] .. copy_text(t.actor) .. QS[9] ..
+        copy_text(masked) .. QS[10] .. num(enqueued) .. QS[11]
 end
 
 -- splice fills in "id" and "enqueued_at": a member given as null gets its
@@ -1038,9 +1071,9 @@ local function enqueue(keys, args)
             local first = redis.call('GET', ikey)
             local n = redis.call('INCR', base .. ':dup:' .. first)
             redis.call('EXPIRE', base .. ':dup:' .. first, ttl)
-            redis.call('RPUSH', base .. ':outbox', record({id = first, rev = 0, queue = queue, status = 'queued',
-                event = 'duplicate', ev_error = 'duplicate enqueue #' .. n .. ' (idempotency key)', at = us,
-                ev_rev = 2000000 + n}))
+            redis.call('RPUSH', base .. ':outbox', record({job_id = first, rev = 0, queue = queue,
+                status = 'queued', ev_event = 'duplicate', ev_error = 'duplicate enqueue #' .. n .. ' (idempotency key)',
+                ev_at_us = us, ev_rev = 2000000 + n}))
             return {first, 'duplicate'}
         end
     end
@@ -1068,9 +1101,9 @@ local function enqueue(keys, args)
         local first = now
         if prev[2] and redis.call('ZREM', base .. ':retry', prev[2]) == 1 then
             first = tonumber(prev[3]) or now
-            redis.call('RPUSH', base .. ':outbox', record({id = prev[1], rev = 3, queue = queue, status = 'superseded',
-                result = '{"superseded_by":' .. cjson.encode(id) .. '}', finished = us, event = 'superseded',
-                ev_error = 'superseded by ' .. id, at = us, ev_rev = 3}))
+            redis.call('RPUSH', base .. ':outbox', record({job_id = prev[1], rev = 3, queue = queue,
+                status = 'superseded', result = '{"superseded_by":' .. cjson.encode(id) .. '}', finished_us = us,
+                ev_event = 'superseded', ev_error = 'superseded by ' .. id, ev_at_us = us, ev_rev = 3}))
             publish(base .. ':events', prev[1], 'superseded', '{"superseded_by":' .. cjson.encode(id) .. '}', nil)
         end
         local d = math.min(now + wait, first + max_wait)
@@ -1193,8 +1226,9 @@ local function cancel(keys, args)
     local m = dead_member(base .. ':deadjobs', id, f and f.id or id)
     redis.call('ZADD', base .. ':dead', now, m)
     redis.call('HSET', base .. ':deadjobs', m, set_field(set_field(hdr, 'err', pct(why)), 'dead', now) .. '\n' .. raw)
-    redis.call('RPUSH', base .. ':outbox', record({id = id, rev = 3, queue = queue, status = 'dead', error = why,
-        finished = us, event = 'dead', outcome = 'cancelled', ev_error = why, at = us, ev_rev = 3}))
+    redis.call('RPUSH', base .. ':outbox', record({job_id = id, rev = 3, queue = queue, status = 'dead',
+        last_error = why, finished_us = us, ev_event = 'dead', ev_outcome = 'cancelled', ev_error = why, ev_at_us = us,
+        ev_rev = 3}))
     publish(base .. ':events', id, 'dead', nil, why)
     return 1
 end

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NCOLS RECORD_NCOLS
 #define EVENT_COL RECORD_COL_EV_EVENT
 
 int
@@ -18,13 +17,20 @@ record_rev(int attempts, int phase)
     return attempts * 4 + phase;
 }
 
+/* The default of a member by its encoding: -1 (NULL) for NUM and TIME. */
+#define INIT_TEXT(f)
+#define INIT_ERRTEXT(f)
+#define INIT_INT(f)
+#define INIT_DUE(f)
+#define INIT_NUM(f) r->f = -1;
+#define INIT_TIME(f) r->f = -1;
+#define INIT_(NAME, col, stype, ctype, field, enc, ...) INIT_##enc(field)
+
 void
 record_init(record *r)
 {
     memset(r, 0, sizeof(*r));
-    r->enqueued_us = r->started_us = r->finished_us = r->duration_ms = -1;
-    r->ev_at_us = r->ev_duration_ms = -1;
-    r->fetch_seq = -1;
+    RECORD_COLS(INIT_)
 }
 
 /* text appends s COPY-escaped: cut at cap bytes, invalid UTF-8 replaced by
@@ -89,9 +95,24 @@ when(sbuf *b, int64_t us)
     else num(b, us);
 }
 
-#define T(s) (text(&b, (s), (size_t)-1), sbuf_addc(&b, '\t'))
-#define N(v) (num(&b, (v)), sbuf_addc(&b, '\t'))
-#define TM(v) (when(&b, (v)), sbuf_addc(&b, '\t'))
+/* due appends the placeholder the step replaces with a retry's due time. */
+static void
+due(sbuf *b, int is_retry)
+{
+    if (is_retry) sbuf_adds(b, RECORD_DUE_PLACEHOLDER);
+    else num(b, -1);
+}
+
+/* How record_build writes a column, by its encoding (record_cols.h). */
+#define PUT_TEXT(b, v) text(b, (v), (size_t)-1)
+#define PUT_ERRTEXT(b, v) error_text(b, (v))
+#define PUT_INT(b, v) num(b, (v))
+#define PUT_NUM(b, v) num(b, (v))
+#define PUT_TIME(b, v) when(b, (v))
+#define PUT_DUE(b, v) due(b, (v))
+#define PUT_(NAME, col, stype, ctype, field, enc, value, ...) \
+    if (RECORD_COL_##NAME) sbuf_addc(&b, '\t');            \
+    PUT_##enc(&b, value);
 
 char *
 record_build(const record *r, size_t *len)
@@ -99,40 +120,7 @@ record_build(const record *r, size_t *len)
     sbuf b;
     sbuf_init(&b);
     sbuf_adds(&b, RECORD_MAGIC);
-    T(r->id);
-    N(r->rev);
-    T(r->queue ? r->queue : "");
-    T(r->kind);
-    T(r->service);
-    T(r->action);
-    T(r->target_type);
-    T(r->target_id);
-    T(r->scope);
-    T(r->actor);
-    T(r->payload);
-    T(r->status);
-    N(r->attempts);
-    T(r->result);
-    error_text(&b, r->error);
-    sbuf_addc(&b, '\t');
-    T(r->worker);
-    TM(r->enqueued_us);
-    TM(r->started_us);
-    TM(r->finished_us);
-    N(r->duration_ms);
-    T(r->replayed_from);
-    T(r->event);
-    T(r->event ? r->ev_outcome : NULL);
-    error_text(&b, r->event ? r->ev_error : NULL);
-    sbuf_addc(&b, '\t');
-    N(r->event ? r->ev_attempt : -1);
-    TM(r->event ? r->ev_at_us : -1);
-    N(r->event ? r->ev_duration_ms : -1);
-    N(r->event ? (r->ev_rev ? r->ev_rev : r->rev) : -1);
-    if (r->event && r->ev_due) sbuf_adds(&b, RECORD_DUE_PLACEHOLDER);
-    else num(&b, -1);
-    sbuf_addc(&b, '\t');
-    num(&b, r->fetch_seq);
+    RECORD_COLS(PUT_)
     sbuf_addc(&b, '\n');
     return sbuf_steal(&b, len);
 }
@@ -163,7 +151,7 @@ record_key(const char *s, size_t n, const char **id, size_t *idlen, int *rev, in
     size_t rl, evl;
     char buf[16];
     if (column(s, n, 0, id, idlen) < 0 || *idlen == 0 || column(s, n, 1, &r, &rl) < 0 || rl == 0 ||
-        rl >= sizeof(buf) || column(s, n, NCOLS - 1, &ev, &evl) < 0)
+        rl >= sizeof(buf) || column(s, n, RECORD_NCOLS_MIN - 1, &ev, &evl) < 0)
         return -1;
     memcpy(buf, r, rl);
     buf[rl] = '\0';

@@ -7,40 +7,35 @@
 
 enum { NEWEST, FILL, OLDEST, ATTEMPT, LAST_ERROR, EVENT };
 
-/* How each column merges, by RECORD_COL_*. */
-static const unsigned char col_rule[RECORD_NCOLS] = {
-    [RECORD_COL_ID] = NEWEST, [RECORD_COL_REV] = NEWEST, [RECORD_COL_QUEUE] = FILL,
-    [RECORD_COL_KIND] = FILL, [RECORD_COL_SERVICE] = FILL, [RECORD_COL_ACTION] = FILL,
-    [RECORD_COL_TARGET_TYPE] = FILL, [RECORD_COL_TARGET_ID] = FILL, [RECORD_COL_SCOPE] = FILL,
-    [RECORD_COL_ACTOR] = FILL, [RECORD_COL_PAYLOAD] = FILL, [RECORD_COL_STATUS] = NEWEST,
-    [RECORD_COL_ATTEMPTS] = NEWEST, [RECORD_COL_RESULT] = ATTEMPT, [RECORD_COL_ERROR] = LAST_ERROR,
-    [RECORD_COL_WORKER] = FILL, [RECORD_COL_ENQUEUED] = OLDEST, [RECORD_COL_STARTED] = ATTEMPT,
-    [RECORD_COL_FINISHED] = ATTEMPT, [RECORD_COL_DURATION] = ATTEMPT, [RECORD_COL_REPLAYED_FROM] = FILL,
-    [RECORD_COL_EV_EVENT] = EVENT, [RECORD_COL_EV_OUTCOME] = EVENT, [RECORD_COL_EV_ERROR] = EVENT,
-    [RECORD_COL_EV_ATTEMPT] = EVENT, [RECORD_COL_EV_AT] = EVENT, [RECORD_COL_EV_DURATION] = EVENT,
-    [RECORD_COL_EV_REV] = EVENT, [RECORD_COL_EV_DUE] = EVENT, [RECORD_COL_FETCH_SEQ] = FILL,
-};
+/* How each column merges, by RECORD_COL_* (record_cols.h): the job id and
+ * rev are the newest record's. */
+enum { KEY = NEWEST, REV = NEWEST };
+#define RULE_(NAME, col, stype, ctype, field, enc, value, merge, ...) [RECORD_COL_##NAME] = merge,
+static const unsigned char col_rule[RECORD_NCOLS] = {RECORD_COLS(RULE_)};
 
 /* The time columns: microseconds in r2, milliseconds in r1. */
-static const int time_cols[5] = {RECORD_COL_ENQUEUED, RECORD_COL_STARTED, RECORD_COL_FINISHED, RECORD_COL_EV_AT,
-                                 RECORD_COL_EV_DUE};
+enum { TEXT_, ERRTEXT_ = 0, INT_ = 0, NUM_ = 0, TIME_ = 1, DUE_ = 1 };
+#define IS_TIME_(NAME, col, stype, ctype, field, enc, ...) [RECORD_COL_##NAME] = enc##_,
+static const unsigned char is_time[RECORD_NCOLS] = {RECORD_COLS(IS_TIME_)};
 
 /* split fills row's columns from the text after the magic; -1 unless there
- * are exactly RECORD_NCOLS of them. */
+ * are RECORD_NCOLS_MIN to RECORD_NCOLS of them. Columns an older binary's
+ * record lacks (added since, at the end) are NULL. More columns than this
+ * build knows is a newer binary's record: refused (the writer sets it aside
+ * for `syncq audit refeed`) rather than written without them. */
 static int
 split(const char *p, const char *end, record_row *row)
 {
     for (int c = 0; c < RECORD_NCOLS; c++) {
         const char *tab = memchr(p, '\t', (size_t)(end - p));
-        if (!tab && c < RECORD_NCOLS - 1) return -1;
         const char *stop = tab ? tab : end;
         int null = stop - p == 2 && p[0] == '\\' && p[1] == 'N';
         row->col[c] = null ? NULL : p;
         row->len[c] = null ? 0 : (size_t)(stop - p);
-        p = stop + 1;
-        if (c == RECORD_NCOLS - 1 && tab) return -1;
+        if (!tab) return c + 1 >= RECORD_NCOLS_MIN ? 0 : -1;
+        p = tab + 1;
     }
-    return 0;
+    return -1;
 }
 
 static int
@@ -60,15 +55,14 @@ parse_rev(const record_row *row)
 static void
 fix_times(record_row *row, int v1)
 {
-    for (int i = 0; i < 5; i++) {
-        int c = time_cols[i];
-        if (!row->col[c]) continue;
+    for (int c = 0; c < RECORD_NCOLS; c++) {
+        if (!is_time[c] || !row->col[c]) continue;
         if (row->col[c][0] == '\001') {
             row->col[c] = NULL; /* never stamped: unknown rather than a refused batch */
             row->len[c] = 0;
         } else if (v1 && row->len[c] < 16) {
-            int n = snprintf(row->us[i], sizeof(row->us[i]), "%.*s000", (int)row->len[c], row->col[c]);
-            row->col[c] = row->us[i];
+            int n = snprintf(row->us[c], sizeof(row->us[c]), "%.*s000", (int)row->len[c], row->col[c]);
+            row->col[c] = row->us[c];
             row->len[c] = (size_t)n;
         }
     }

@@ -30,7 +30,7 @@ typedef struct record_row {
     const char *col[RECORD_NCOLS]; /* COPY-escaped text, not NUL-terminated; NULL for \N */
     size_t len[RECORD_NCOLS];
     int rev;
-    char us[5][24];                /* an r1 record's times, made microseconds */
+    char us[RECORD_NCOLS][24];     /* an r1 record's times, made microseconds */
 } record_row;
 
 /* record_row_parse splits a record line (r1 or r2) into row, whose columns

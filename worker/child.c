@@ -6,7 +6,6 @@
 #include "http.h"
 #include "services.h"
 #include "log.h"
-#include "record.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -175,8 +174,6 @@ idempotent_done(fetcher *f, int qi, const char *key)
     return rc;
 }
 
-#define RECORD_COL_STATUS 11 /* in RECORD_COLUMNS */
-
 /* count adds the attempt that just ended to our board slot's counters for
  * /metrics: the status its record carries and, when the handler ran, its
  * duration (-1: it did not). Only names of registered handlers become
@@ -184,11 +181,10 @@ idempotent_done(fetcher *f, int qi, const char *key)
 static void
 count(const job *j, const ack *a, int64_t duration_ms)
 {
-    char status[16];
     int known = j->env_ok && (j->fn || handler_find(j->env.service, j->env.action));
-    if (!a->record || record_field(a->record, a->record_len, RECORD_COL_STATUS, status, sizeof(status)) < 0) return;
+    if (!a->status) return;
     stats_count(board_stats(my_slot), known ? j->env.service : NULL, known ? j->env.action : NULL,
-                stats_status_of(status), duration_ms);
+                stats_status_of(a->status), duration_ms);
 }
 
 /* run_one runs job i of b: its start step carries the acks still pending. */

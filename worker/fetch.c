@@ -162,6 +162,7 @@ ack_free(ack *a)
     free(a->header);
     free(a->record);
     a->header = a->record = NULL;
+    a->status = NULL;
 }
 
 static const char *ack_names[] = {"done", "retry", "dead", "back"};

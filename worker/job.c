@@ -202,6 +202,7 @@ static void
 finish(ack *a, record *r)
 {
     a->record = record_build(r, &a->record_len);
+    a->status = r->status;
 }
 
 void

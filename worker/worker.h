@@ -161,6 +161,8 @@ typedef struct ack {
     char *header;            /* owned: new wrapper header for retry/dead, or NULL */
     char *record;            /* owned: outcome record, or NULL */
     size_t record_len;
+    const char *status;      /* the status the record carries (static text), NULL without one:
+                                for /metrics, so nobody re-reads the record built here */
 } ack;
 
 typedef struct fetcher fetcher;

@@ -10,6 +10,7 @@
  * While PostgreSQL is down the records wait in Redis; the workers' fetch
  * stops once an outbox passes its limit. */
 #include "fmacros.h"
+#include "audit.h"
 #include "db.h"
 #include "funcs.h"
 #include "log.h"
@@ -29,64 +30,6 @@
 #include <unistd.h>
 
 #define ERROR_CAP 4096 /* docs/DESIGN.md §8: error text capped at 4 KiB */
-
-static const char *SQL_TEMP =
-    "CREATE TEMP TABLE IF NOT EXISTS syncq_in ("
-    " ord int, jobrow boolean, job_id text, rev int, queue text, kind text, service text, action text,"
-    " target_type text, target_id text, scope text, actor text, payload text, status text, attempts int,"
-    " result text, last_error text, worker text, enqueued_us bigint, started_us bigint, finished_us bigint,"
-    " duration_ms bigint, replayed_from text, ev_event text, ev_outcome text, ev_error text, ev_attempt int,"
-    " ev_at_us bigint, ev_duration_ms bigint, ev_rev int, ev_due_us bigint, fetch_seq bigint)"
-    " ON COMMIT DELETE ROWS";
-
-/* A batch holds one row per job (jobrow: its records folded by
- * record_row_merge) and one row per history event (not jobrow). */
-static const char *SQL_COPY = "COPY syncq_in (ord, jobrow, " RECORD_COLUMNS ") FROM STDIN";
-
-/* US makes a record's microseconds a timestamptz, exactly (to_timestamp
- * would go through a float of seconds). */
-#define US(c) "(timestamptz 'epoch' + " c " * interval '1 microsecond')"
-
-/* The rules of record_merge.h once more, for a record (EXCLUDED) that meets
- * the row j an earlier batch wrote: EXCLUDED is the newer of the two unless
- * its rev is lower (a record that arrived late), so the row is the same
- * however the records were batched. SET expressions see j as it was. */
-#define NEWER "j.rev <= EXCLUDED.rev"
-#define SAME_ATTEMPT "j.rev / 4 = EXCLUDED.rev / 4"
-#define M_PICK(c, newer, older) " " c " = CASE WHEN " NEWER " THEN " newer " ELSE " older " END,"
-#define M_NEWEST(c) M_PICK(c, "EXCLUDED." c, "j." c)
-#define M_FILL(c) M_PICK(c, "COALESCE(EXCLUDED." c ", j." c ")", "COALESCE(j." c ", EXCLUDED." c ")")
-#define M_OLDEST(c) M_PICK(c, "COALESCE(j." c ", EXCLUDED." c ")", "COALESCE(EXCLUDED." c ", j." c ")")
-#define M_ATTEMPT(c)                                                                                       \
-    " " c " = CASE WHEN " NEWER " AND " SAME_ATTEMPT " THEN COALESCE(EXCLUDED." c ", j." c ")"            \
-    " WHEN " NEWER " THEN EXCLUDED." c " WHEN " SAME_ATTEMPT " THEN COALESCE(j." c ", EXCLUDED." c ")" \
-    " ELSE j." c " END,"
-
-static const char *SQL_MERGE =
-    "INSERT INTO syncq_jobs AS j (job_id, queue, kind, service, action, target_type, target_id, scope,"
-    " actor, payload, status, attempts, result, last_error, worker, enqueued_at, started_at, finished_at,"
-    " duration_ms, replayed_from, rev, updated_at, fetch_seq)"
-    " SELECT DISTINCT ON (job_id) job_id, queue, kind, service, action, target_type, target_id, scope,"
-    " actor, payload::jsonb, status, attempts, result::jsonb, last_error, worker,"
-    " " US("enqueued_us") ", " US("started_us") ", " US("finished_us") ","
-    " duration_ms, replayed_from, rev, now(), fetch_seq"
-    " FROM syncq_in WHERE jobrow ORDER BY job_id, rev DESC, ord DESC"
-    " ON CONFLICT (job_id) DO UPDATE SET"
-    M_FILL("queue") M_FILL("kind") M_FILL("service") M_FILL("action") M_FILL("target_type")
-    M_FILL("target_id") M_FILL("scope") M_FILL("actor") M_FILL("payload") M_FILL("worker")
-    M_FILL("replayed_from") M_FILL("fetch_seq")
-    M_NEWEST("status") M_NEWEST("attempts")
-    M_ATTEMPT("result") M_ATTEMPT("started_at") M_ATTEMPT("finished_at") M_ATTEMPT("duration_ms")
-    M_OLDEST("enqueued_at")
-    " last_error = CASE WHEN (CASE WHEN " NEWER " THEN EXCLUDED.status ELSE j.status END) = 'success' THEN NULL"
-    "   WHEN " NEWER " THEN COALESCE(EXCLUDED.last_error, j.last_error)"
-    "   ELSE COALESCE(j.last_error, EXCLUDED.last_error) END,"
-    " rev = GREATEST(j.rev, EXCLUDED.rev), updated_at = now();"
-    "INSERT INTO syncq_job_events (job_id, rev, event, outcome, attempt, error, worker, at, duration_ms, due_at)"
-    " SELECT job_id, COALESCE(ev_rev, rev), ev_event, ev_outcome, ev_attempt, ev_error, worker,"
-    " COALESCE(" US("ev_at_us") ", now()), ev_duration_ms, " US("ev_due_us")
-    " FROM syncq_in WHERE ev_event IS NOT NULL ORDER BY ord ON CONFLICT DO NOTHING;"
-    "COMMIT";
 
 typedef struct writer {
     const config *cfg;
@@ -201,26 +144,9 @@ static int
 write_once(writer *w, const item *items, int n)
 {
     sbuf b;
-    int rc = -1;
     sbuf_init(&b);
     build_copy(items, n, &b);
-    if (db_exec(&w->d, "BEGIN") < 0) goto out;
-    if (db_copy_begin(&w->d, SQL_COPY) < 0) goto rollback;
-    if (b.len && db_copy_put(&w->d, b.buf, b.len) < 0) goto rollback;
-    if (db_copy_end(&w->d) < 0) goto rollback;
-    if (db_exec(&w->d, SQL_MERGE) < 0) goto rollback;
-    rc = 0;
-    goto out;
-rollback:
-    if (db_alive(&w->d)) {
-        char keep[sizeof(w->d.errstr)], state[6];
-        memcpy(keep, w->d.errstr, sizeof(keep));
-        memcpy(state, w->d.sqlstate, sizeof(state));
-        db_exec(&w->d, "ROLLBACK"); /* restores a usable session; its own error adds nothing */
-        memcpy(w->d.errstr, keep, sizeof(keep));
-        memcpy(w->d.sqlstate, state, sizeof(state));
-    }
-out:
+    int rc = audit_write(&w->d, b.buf, b.len);
     sbuf_free(&b);
     return rc;
 }
@@ -257,7 +183,7 @@ static int
 db_ready(writer *w)
 {
     if (db_alive(&w->d)) return 1;
-    if (db_connect(&w->d, w->cfg->database_url) == 0 && schema_ready(w) && db_exec(&w->d, SQL_TEMP) == 0) {
+    if (db_connect(&w->d, w->cfg->database_url) == 0 && schema_ready(w) && audit_stage(&w->d) == 0) {
         if (w->db_down) log_msg(LOG_INFO, "audit.db_up", "PostgreSQL is back; writing the audit backlog");
         if (w->connects++) stats_note(w->stats, STATS_PG_RECONNECTS);
         w->db_down = 0;

@@ -189,10 +189,10 @@ test_replay_unparsable(void **state)
     assert_memory_equal(back.w.raw, "{bad", 4);
     free(s);
     char *r = dead_queued_record(&e, "default", "n2", "t2", 9, &len);
-    assert_string_equal(col(r, len, 0), "n2");
-    assert_string_equal(col(r, len, 4), "\\N"); /* service unknown */
-    assert_string_equal(col(r, len, 10), "\\N"); /* no payload */
-    assert_string_equal(col(r, len, 20), "t2");
+    assert_string_equal(col(r, len, RECORD_COL_ID), "n2");
+    assert_string_equal(col(r, len, RECORD_COL_SERVICE), "\\N"); /* service unknown */
+    assert_string_equal(col(r, len, RECORD_COL_PAYLOAD), "\\N"); /* no payload */
+    assert_string_equal(col(r, len, RECORD_COL_REPLAYED_FROM), "t2");
     free(r);
     dead_entry_free(&back);
     dead_entry_free(&e);
@@ -212,18 +212,18 @@ test_queued_record(void **state)
     assert_int_equal(record_key(r, len, &id, &idlen, &rev, &ev), 0);
     assert_int_equal(rev, 0);
     assert_int_equal(ev, 0);
-    assert_string_equal(col(r, len, 0), "new-1");
-    assert_string_equal(col(r, len, 2), "default");
-    assert_string_equal(col(r, len, 3), "mutation");
-    assert_string_equal(col(r, len, 4), "syncq");
-    assert_string_equal(col(r, len, 5), "fail");
-    assert_string_equal(col(r, len, 7), "z1");
-    assert_string_equal(col(r, len, 9), "user:1");
-    assert_string_equal(col(r, len, 11), "queued");
-    assert_string_equal(col(r, len, 16), "5000000"); /* ms of Redis TIME, recorded in us */
-    assert_string_equal(col(r, len, 20), "tag-1");
+    assert_string_equal(col(r, len, RECORD_COL_ID), "new-1");
+    assert_string_equal(col(r, len, RECORD_COL_QUEUE), "default");
+    assert_string_equal(col(r, len, RECORD_COL_KIND), "mutation");
+    assert_string_equal(col(r, len, RECORD_COL_SERVICE), "syncq");
+    assert_string_equal(col(r, len, RECORD_COL_ACTION), "fail");
+    assert_string_equal(col(r, len, RECORD_COL_TARGET_ID), "z1");
+    assert_string_equal(col(r, len, RECORD_COL_ACTOR), "user:1");
+    assert_string_equal(col(r, len, RECORD_COL_STATUS), "queued");
+    assert_string_equal(col(r, len, RECORD_COL_ENQUEUED), "5000000"); /* ms of Redis TIME, recorded in us */
+    assert_string_equal(col(r, len, RECORD_COL_REPLAYED_FROM), "tag-1");
     assert_null(strstr(r, "hunter2"));
-    assert_non_null(strstr(col(r, len, 10), "********"));
+    assert_non_null(strstr(col(r, len, RECORD_COL_PAYLOAD), "********"));
     free(r);
     dead_entry_free(&e);
 }
@@ -241,14 +241,14 @@ test_event_record(void **state)
     assert_int_equal(record_key(r, len, &id, &idlen, &rev, &ev), 0);
     assert_int_equal(rev, 0); /* never moves the job's row */
     assert_int_equal(ev, 1);
-    assert_string_equal(col(r, len, 0), "tag-1");
-    assert_string_equal(col(r, len, 11), "dead");
-    assert_string_equal(col(r, len, 21), "replayed");
-    assert_string_equal(col(r, len, 22), "\\N");
-    assert_string_equal(col(r, len, 23), "replayed by ops:alice as new-1");
-    assert_string_equal(col(r, len, 24), "\\N");
-    assert_string_equal(col(r, len, 25), "7000000");
-    assert_string_equal(col(r, len, 27), "1000000");
+    assert_string_equal(col(r, len, RECORD_COL_ID), "tag-1");
+    assert_string_equal(col(r, len, RECORD_COL_STATUS), "dead");
+    assert_string_equal(col(r, len, RECORD_COL_EV_EVENT), "replayed");
+    assert_string_equal(col(r, len, RECORD_COL_EV_OUTCOME), "\\N");
+    assert_string_equal(col(r, len, RECORD_COL_EV_ERROR), "replayed by ops:alice as new-1");
+    assert_string_equal(col(r, len, RECORD_COL_EV_ATTEMPT), "\\N");
+    assert_string_equal(col(r, len, RECORD_COL_EV_AT), "7000000");
+    assert_string_equal(col(r, len, RECORD_COL_EV_REV), "1000000");
     free(r);
 }
 

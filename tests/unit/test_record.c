@@ -49,18 +49,18 @@ test_round_trip(void **state)
     assert_memory_equal(id, "job-1", 5);
     assert_int_equal(rev, 11);
     assert_int_equal(ev, 0);
-    /* no raw tab or newline inside a field: exactly 27 columns, one line */
+    /* no raw tab or newline inside a field: exactly RECORD_NCOLS columns, one line */
     int tabs = 0, nls = 0;
     for (size_t i = 0; i < len; i++) tabs += s[i] == '\t', nls += s[i] == '\n';
-    assert_int_equal(tabs, 30); /* the magic's tab + 29 separators */
+    assert_int_equal(tabs, RECORD_NCOLS); /* the magic's tab + RECORD_NCOLS - 1 separators */
     assert_int_equal(nls, 1);
     char out[256];
-    assert_int_equal(record_field(s, len, 14, out, sizeof(out)), (int)strlen(r.error));
+    assert_int_equal(record_field(s, len, RECORD_COL_ERROR, out, sizeof(out)), (int)strlen(r.error));
     assert_string_equal(out, r.error);
-    assert_int_not_equal(record_field(s, len, 10, out, sizeof(out)), -1);
+    assert_int_not_equal(record_field(s, len, RECORD_COL_PAYLOAD, out, sizeof(out)), -1);
     assert_string_equal(out, r.payload);
-    assert_int_equal(record_field(s, len, 7, out, sizeof(out)), -1); /* target_id is NULL */
-    assert_int_equal(record_field(s, len, 16, out, sizeof(out)), 16);
+    assert_int_equal(record_field(s, len, RECORD_COL_TARGET_ID, out, sizeof(out)), -1); /* target_id is NULL */
+    assert_int_equal(record_field(s, len, RECORD_COL_ENQUEUED, out, sizeof(out)), 16);
     assert_string_equal(out, "1700000000123456");
     free(s);
 }
@@ -101,7 +101,7 @@ test_bad_bytes_repaired(void **state)
     size_t len;
     char *s = build(&r, &len);
     char out[64];
-    assert_int_not_equal(record_field(s, len, 14, out, sizeof(out)), -1);
+    assert_int_not_equal(record_field(s, len, RECORD_COL_ERROR, out, sizeof(out)), -1);
     assert_string_equal(out, "bad \xEF\xBF\xBD\xEF\xBF\xBD utf8 \xEF\xBF\xBD\xEF\xBF\xBD");
     free(s);
 }
@@ -121,7 +121,7 @@ test_error_capped(void **state)
     size_t len;
     char *s = build(&r, &len);
     char *out = malloc(20000);
-    assert_int_equal(record_field(s, len, 14, out, 20000), RECORD_ERROR_MAX);
+    assert_int_equal(record_field(s, len, RECORD_COL_ERROR, out, 20000), RECORD_ERROR_MAX);
     free(out);
     free(s);
     free(big);
@@ -141,9 +141,9 @@ test_error_credentials_masked(void **state)
     r.event = "attempt";
     r.ev_error = "401 with Authorization: Bearer tok-2";
     char *s = build(&r, &len);
-    assert_true(record_field(s, len, 14, out, sizeof(out)) > 0);
+    assert_true(record_field(s, len, RECORD_COL_ERROR, out, sizeof(out)) > 0);
     assert_string_equal(out, "GET https://api:********@dns.example/z failed");
-    assert_true(record_field(s, len, 23, out, sizeof(out)) > 0);
+    assert_true(record_field(s, len, RECORD_COL_EV_ERROR, out, sizeof(out)) > 0);
     assert_string_equal(out, "401 with Authorization: Bearer ********");
     free(s);
 }
@@ -167,7 +167,7 @@ test_control_bytes_escaped(void **state)
     assert_int_equal(raw, 1);
     assert_non_null(strstr(s, RECORD_DUE_PLACEHOLDER));
     char out[64];
-    assert_int_not_equal(record_field(s, len, 14, out, sizeof(out)), -1);
+    assert_int_not_equal(record_field(s, len, RECORD_COL_ERROR, out, sizeof(out)), -1);
     assert_string_equal(out, r.error);
     free(s);
 }
