@@ -41,7 +41,7 @@ local HDR = '~syncq1 '
 -- after LIBRARY_VERSION), so records are built and read by column name.
 -- @RECORD_COLS@
 local RECORD_COL = {} -- column name -> position (1 = job_id)
-for i, c in ipairs(RECORD_COLS) do RECORD_COL[c[1]] = i end
+for i = 1, #RECORD_COLS do RECORD_COL[RECORD_COLS[i][1]] = i end -- plain loops: no globals while loading
 
 -- record_cols reads a record line's columns up to the last of names (still
 -- COPY-escaped) into a table by column name.
@@ -977,10 +977,10 @@ local QUEUED_VARS = {'job_id', 'queue', 'kind', 'service', 'action', 'target_typ
     'payload', 'enqueued_us'}
 local QUEUED_FIXED = {rev = '0', status = 'queued', attempts = '0'}
 local QUEUED_SEP = {} -- QUEUED_SEP[k]: the text after variable k
-do
+do -- at load, where Redis exposes no globals (ipairs, assert): plain loops
     local k, seg = 0, ''
-    for i, c in ipairs(RECORD_COLS) do
-        local name = c[1]
+    for i = 1, #RECORD_COLS do
+        local name = RECORD_COLS[i][1]
         if i > 1 then seg = seg .. '\t' end
         if name == QUEUED_VARS[k + 1] then
             if k > 0 then QUEUED_SEP[k] = seg end
@@ -989,8 +989,9 @@ do
             seg = seg .. (QUEUED_FIXED[name] or '\\N')
         end
     end
-    assert(k == #QUEUED_VARS and RECORD_COLS[1][1] == 'job_id', 'QUEUED_VARS out of the column order')
-    QUEUED_SEP[k] = seg .. '\n'
+    -- job_id first and QUEUED_VARS in table order, or a separator stays nil
+    -- and every enqueue fails loudly (as every integration test would show)
+    if k == #QUEUED_VARS and RECORD_COLS[1][1] == 'job_id' then QUEUED_SEP[k] = seg .. '\n' end
 end
 local QS = QUEUED_SEP
 local function queued_line(id, queue, t, masked, enqueued)
