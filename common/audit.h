@@ -28,7 +28,7 @@ int audit_write(db *d, const char *copy, size_t len);
 
 /* ---- syncq status ---- */
 
-/* AUDIT_FINISHED_AT: finished_at as RFC 3339 UTC with milliseconds. */
+/* the finish time is RFC 3339 UTC with milliseconds, like Redis-side times */
 enum { AUDIT_STATUS_STATUS, AUDIT_STATUS_QUEUE, AUDIT_STATUS_ATTEMPTS, AUDIT_STATUS_ERROR, AUDIT_STATUS_FINISHED };
 /* audit_status: the job's row (0 or 1 of them): status, queue, attempts,
  * last error ('' for none), finish time ('' for none). */

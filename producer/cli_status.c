@@ -4,6 +4,7 @@
  * and cancelling a queued or delayed job (into the dead-letter set, where it
  * can still be replayed). Both run Redis functions per queue. */
 #include "fmacros.h"
+#include "audit.h"
 #include "cli.h"
 #include "cli_wait.h"
 #include "db.h"
@@ -133,10 +134,6 @@ show(rds *r, const config *cfg, const char *id, const char *q, rds_reply *x)
     return 1;
 }
 
-/* the audit's finish time in the format of Redis's answers (rfc3339_format):
- * RFC 3339 UTC with milliseconds, whatever the session's TimeZone */
-#define FINISHED_AT "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
 /* from_audit answers for jobs Redis no longer holds; *ok (may be NULL)
  * says whether the row says success. */
 static int
@@ -144,20 +141,19 @@ from_audit(const config *cfg, const char *id, int *ok)
 {
     db d;
     int found = 0;
-    const char *params[] = {id};
     if (!cfg->database_url[0]) return 0;
     db_init(&d);
     if (db_connect(&d, cfg->database_url) == 0) {
-        db_result *res = db_query(&d, "SELECT status, queue, attempts, coalesce(last_error, ''),"
-                                      " coalesce(" FINISHED_AT ", '') FROM syncq_jobs WHERE job_id = $1", 1, params);
+        db_result *res = audit_status(&d, id);
         if (res && db_ntuples(res) == 1) {
-            printf("%s: %s in queue %s after %s attempt(s) (audit)%s%s", cli_tty(id), cli_tty(db_value(res, 0, 0)),
-                   cli_tty(db_value(res, 0, 1)), cli_tty(db_value(res, 0, 2)), *db_value(res, 0, 4) ? ", finished " : "",
-                   cli_tty(db_value(res, 0, 4)));
-            if (*db_value(res, 0, 3)) print_error(db_value(res, 0, 3));
+            const char *fin = db_value(res, 0, AUDIT_STATUS_FINISHED), *err = db_value(res, 0, AUDIT_STATUS_ERROR);
+            printf("%s: %s in queue %s after %s attempt(s) (audit)%s%s", cli_tty(id),
+                   cli_tty(db_value(res, 0, AUDIT_STATUS_STATUS)), cli_tty(db_value(res, 0, AUDIT_STATUS_QUEUE)),
+                   cli_tty(db_value(res, 0, AUDIT_STATUS_ATTEMPTS)), *fin ? ", finished " : "", cli_tty(fin));
+            if (*err) print_error(err);
             printf("\n");
             found = 1;
-            if (ok) *ok = !strcmp(db_value(res, 0, 0), "success");
+            if (ok) *ok = !strcmp(db_value(res, 0, AUDIT_STATUS_STATUS), "success");
         }
         db_result_free(res);
     }
