@@ -2,8 +2,10 @@
 #include "fmacros.h"
 #include "audit.h"
 #include "record.h"
+#include "xalloc.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------------- Writer
@@ -134,4 +136,271 @@ audit_status(db *d, const char *job_id)
     const char *params[] = {job_id};
     return db_query(d, "SELECT status, queue, attempts, coalesce(last_error, ''), coalesce(" FINISHED_AT ", '')"
                        " FROM syncq_jobs WHERE job_id = $1", 1, params);
+}
+
+/* ---------------------------------------------------------------- Jobs */
+
+#define TS_MS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define TS_US(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define JOBS_MAX_PARAMS 16
+
+/* A query under construction: SQL text and its parameters (borrowed). */
+typedef struct query {
+    sbuf sql;
+    const char *params[JOBS_MAX_PARAMS];
+    int n;
+} query;
+
+/* cond appends " AND <before>$n<after>", $n binding value, unless value is NULL. */
+static void
+cond(query *q, const char *before, const char *after, const char *value)
+{
+    if (!value) return;
+    q->params[q->n++] = value;
+    sbuf_printf(&q->sql, " AND %s$%d%s", before, q->n, after);
+}
+
+static const char *SQL_JOBS =
+    "SELECT COALESCE(" TS_US("enqueued_at") ", '-'),"
+    " job_id, queue, service, action, status, attempts, duration_ms, target_type, target_id, actor, last_error,"
+    " replayed_from FROM syncq_jobs WHERE true";
+
+db_result *
+audit_jobs(db *d, const audit_jobs_filter *f)
+{
+    query q;
+    memset(&q, 0, sizeof(q));
+    sbuf_init(&q.sql);
+    sbuf_adds(&q.sql, SQL_JOBS);
+    cond(&q, "status = ANY(", "::text[])", f->statuses);
+    cond(&q, "queue = ", "", f->queue);
+    cond(&q, "service = ", "", f->service);
+    cond(&q, "action = ", "", f->action);
+    cond(&q, "target_id = ", "", f->target_id);
+    cond(&q, "target_type = ", "", f->target_type);
+    cond(&q, "actor = ", "", f->actor);
+    cond(&q, "strpos(lower(COALESCE(last_error, '') || ' ' || COALESCE(payload::text, '')), lower(", ")) > 0",
+         f->text);
+    cond(&q, "enqueued_at >= now() - ", "::bigint * interval '1 millisecond'", f->since_ms);
+    cond(&q, "enqueued_at < now() - ", "::bigint * interval '1 millisecond'", f->until_ms);
+    if (f->cursor_ts && f->cursor_ts[0] == '-') {
+        cond(&q, "(enqueued_at IS NOT NULL OR job_id < ", ")", f->cursor_id);
+    } else if (f->cursor_ts) {
+        cond(&q, "(enqueued_at, job_id) < (", "::timestamptz", f->cursor_ts);
+        q.params[q.n++] = f->cursor_id;
+        sbuf_printf(&q.sql, ", $%d)", q.n);
+    }
+    q.params[q.n++] = f->limit;
+    sbuf_printf(&q.sql, " ORDER BY enqueued_at DESC NULLS FIRST, job_id DESC LIMIT $%d::int + 1", q.n);
+    db_result *r = db_query(d, q.sql.buf, q.n, q.params);
+    sbuf_free(&q.sql);
+    return r;
+}
+
+db_result *
+audit_job(db *d, const char *job_id)
+{
+    const char *params[] = {job_id};
+    return db_query(d,
+        "SELECT job_id, queue, kind, service, action, target_type, target_id, scope, actor, status, attempts,"
+        " " TS_MS("enqueued_at") ", " TS_MS("started_at") ", " TS_MS("finished_at") ", duration_ms, worker,"
+        " replayed_from,"
+        " (SELECT string_agg(c.job_id, ',' ORDER BY c.job_id) FROM syncq_jobs c WHERE c.replayed_from = j.job_id),"
+        " last_error, payload::text, result::text FROM syncq_jobs j WHERE job_id = $1", 1, params);
+}
+
+db_result *
+audit_history(db *d, const char *job_id)
+{
+    const char *params[] = {job_id};
+    return db_query(d,
+        "SELECT " TS_MS("at") ", attempt, event, outcome, duration_ms, error, worker, " TS_MS("due_at")
+        " FROM syncq_job_history WHERE job_id = $1 ORDER BY at, rev", 1, params);
+}
+
+db_result *
+audit_retry_row(db *d, const char *job_id)
+{
+    const char *params[] = {job_id};
+    return db_query(d,
+        "SELECT status, queue, kind, service, action, target_type, target_id, scope, actor, payload::text,"
+        " (SELECT c.job_id FROM syncq_jobs c WHERE c.replayed_from = j.job_id LIMIT 1)"
+        " FROM syncq_jobs j WHERE job_id = $1", 1, params);
+}
+
+/* ---------------------------------------------------------------- Prune */
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define FINISHED_BEFORE "status IN ('success', 'dead', 'conflict', 'superseded') AND finished_at < $1::timestamptz"
+
+/* two_counts runs sql with the cutoff and adds its two counts; the first. */
+static long long
+two_counts(db *d, const char *sql, const char *cutoff, long long *jobs, long long *events)
+{
+    const char *params[] = {cutoff};
+    db_result *r = db_query(d, sql, 1, params);
+    if (!r) return -1;
+    long long j = atoll(db_value(r, 0, 0));
+    *jobs += j;
+    *events += atoll(db_value(r, 0, 1));
+    db_result_free(r);
+    return j;
+}
+
+int
+audit_prune_cutoff(db *d, int64_t older_ms, char *cutoff, size_t len)
+{
+    char ms[32];
+    const char *params[] = {ms};
+    snprintf(ms, sizeof(ms), "%lld", (long long)older_ms);
+    db_result *r = db_query(d, "SELECT " TS_US("(now() - $1::bigint * interval '1 millisecond')"), 1, params);
+    if (!r) return -1;
+    snprintf(cutoff, len, "%s", db_value(r, 0, 0));
+    db_result_free(r);
+    return 0;
+}
+
+int
+audit_prune_count(db *d, const char *cutoff, long long *jobs, long long *events)
+{
+    return two_counts(d,
+        "SELECT count(*), (SELECT count(*) FROM syncq_job_events e WHERE e.job_id IN"
+        " (SELECT job_id FROM syncq_jobs WHERE " FINISHED_BEFORE ")) FROM syncq_jobs WHERE " FINISHED_BEFORE,
+        cutoff, jobs, events) < 0 ? -1 : 0;
+}
+
+int
+audit_prune(db *d, const char *cutoff, long long *jobs, long long *events)
+{
+    static const char *sql =
+        "WITH gone AS (DELETE FROM syncq_jobs WHERE job_id IN"
+        " (SELECT job_id FROM syncq_jobs WHERE " FINISHED_BEFORE " LIMIT " STR(AUDIT_PRUNE_BATCH) ") RETURNING job_id),"
+        " ev AS (DELETE FROM syncq_job_events e USING gone WHERE e.job_id = gone.job_id RETURNING 1)"
+        " SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM ev)";
+    long long n;
+    do {
+        if ((n = two_counts(d, sql, cutoff, jobs, events)) < 0) return -1;
+    } while (n == AUDIT_PRUNE_BATCH);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- Windows */
+
+/* IN_WINDOW(col) is the SQL test for a window of $1 ms ending at $2 (ms of
+ * Redis TIME, or NULL for PostgreSQL's now()). */
+#define WINDOW_END "COALESCE(timestamptz 'epoch' + $2::bigint * interval '1 millisecond', now())"
+#define IN_WINDOW(col) \
+    "(" col " >= " WINDOW_END " - $1::bigint * interval '1 millisecond' AND " col " <= " WINDOW_END ")"
+
+/* window_query runs sql with the window's parameters. */
+static db_result *
+window_query(db *d, const char *sql, int64_t window_ms, int64_t end_ms)
+{
+    char w[32], e[32];
+    const char *params[] = {w, end_ms >= 0 ? e : NULL};
+    snprintf(w, sizeof(w), "%lld", (long long)window_ms);
+    snprintf(e, sizeof(e), "%lld", (long long)end_ms);
+    return db_query(d, sql, 2, params);
+}
+
+int
+audit_recent_read(db *d, int64_t window_ms, int64_t end_ms, audit_recent *out)
+{
+    db_result *res = window_query(d,
+        "SELECT count(*) FILTER (WHERE status IN ('success', 'dead', 'conflict', 'superseded')),"
+        " count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'dead'),"
+        " count(*) FILTER (WHERE status = 'conflict'), count(*) FILTER (WHERE status = 'superseded'),"
+        " (SELECT count(*) FROM syncq_job_events WHERE " IN_WINDOW("at")
+        "   AND event IN ('attempt', 'lost', 'dead'))"
+        " FROM syncq_jobs WHERE " IN_WINDOW("finished_at"), window_ms, end_ms);
+    if (!res) return -1;
+    long long *v[] = {&out->finished, &out->success, &out->dead, &out->conflict, &out->superseded,
+                      &out->failed_attempts};
+    for (int i = 0; i < 6; i++) {
+        const char *s = db_value(res, 0, i);
+        *v[i] = s ? atoll(s) : 0;
+    }
+    db_result_free(res);
+    return 0;
+}
+
+static void
+rate_row(const db_result *res, int i, audit_rate *o)
+{
+    const char *s;
+    long long *v[] = {&o->finished, &o->success, &o->first_ok, &o->dead, &o->conflict};
+    memset(o, 0, sizeof(*o));
+    o->total = (s = db_value(res, i, 0)) && atoi(s) != 0;
+    snprintf(o->service, sizeof(o->service), "%s", (s = db_value(res, i, 1)) ? s : "");
+    snprintf(o->action, sizeof(o->action), "%s", (s = db_value(res, i, 2)) ? s : "");
+    for (int c = 0; c < 5; c++) *v[c] = (s = db_value(res, i, 3 + c)) ? atoll(s) : 0;
+    o->p50_ms = (s = db_value(res, i, 8)) ? strtod(s, NULL) : -1;
+    o->p95_ms = (s = db_value(res, i, 9)) ? strtod(s, NULL) : -1;
+}
+
+int
+audit_rates_read(db *d, int64_t window_ms, int64_t end_ms, audit_rate **out, int *n)
+{
+    db_result *res = window_query(d,
+        "SELECT grouping(service, action), COALESCE(service, ''), COALESCE(action, ''), count(*),"
+        " count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'success' AND attempts <= 1),"
+        " count(*) FILTER (WHERE status = 'dead'), count(*) FILTER (WHERE status = 'conflict'),"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms),"
+        " percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
+        " FROM syncq_jobs WHERE status IN ('success', 'dead', 'conflict')"
+        " AND " IN_WINDOW("finished_at")
+        " GROUP BY GROUPING SETS ((service, action), ()) ORDER BY 1, 2, 3", window_ms, end_ms);
+    if (!res) return -1;
+    *n = db_ntuples(res);
+    *out = xcalloc((size_t)(*n ? *n : 1), sizeof(**out));
+    for (int i = 0; i < *n; i++) rate_row(res, i, &(*out)[i]);
+    db_result_free(res);
+    return 0;
+}
+
+db_result *
+audit_totals(db *d, int64_t window_ms, int64_t end_ms)
+{
+    return window_query(d,
+        "SELECT status, count(*) FROM syncq_jobs"
+        " WHERE status IN ('queued', 'running', 'retrying')"
+        " OR " IN_WINDOW("finished_at")
+        " GROUP BY status ORDER BY array_position(ARRAY['success', 'dead', 'conflict', 'superseded',"
+        " 'queued', 'running', 'retrying'], status)", window_ms, end_ms);
+}
+
+db_result *
+audit_failures(db *d, int64_t window_ms, int64_t end_ms)
+{
+    return window_query(d,
+        "SELECT to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), e.job_id, j.service, j.action,"
+        " e.event, e.outcome, e.attempt, e.error"
+        " FROM syncq_job_events e LEFT JOIN syncq_jobs j USING (job_id)"
+        " WHERE e.event IN ('attempt', 'lost', 'dead') AND " IN_WINDOW("e.at")
+        " ORDER BY e.at DESC, e.job_id DESC, e.rev DESC LIMIT 10", window_ms, end_ms);
+}
+
+/* ---------------------------------------------------------------- Markers */
+
+int
+audit_outcome_write(db *d, const audit_outcome *o)
+{
+    char attempts[16], rev[16];
+    snprintf(attempts, sizeof(attempts), "%d", o->attempts);
+    snprintf(rev, sizeof(rev), "%d", o->rev);
+    const char *p[] = {o->job_id, o->queue, o->status, attempts, o->result, rev};
+    db_result *r = db_query(d,
+        "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6)"
+        " ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,"
+        " result = EXCLUDED.result, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev, updated_at = now(),"
+        /* a new attempt starts its columns afresh (record_merge.h): this
+         * attempt's started_at comes with its running record */
+        " started_at = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.started_at END,"
+        " duration_ms = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.duration_ms END"
+        " WHERE j.rev <= EXCLUDED.rev", 6, p);
+    if (!r) return -1;
+    db_result_free(r);
+    return 0;
 }

@@ -34,4 +34,115 @@ enum { AUDIT_STATUS_STATUS, AUDIT_STATUS_QUEUE, AUDIT_STATUS_ATTEMPTS, AUDIT_STA
  * last error ('' for none), finish time ('' for none). */
 db_result *audit_status(db *d, const char *job_id);
 
+/* ---- syncq jobs (list): newest first, a keyset page at a time ---- */
+
+typedef struct audit_jobs_filter {
+    const char *statuses;    /* a text[] literal, "{dead,retrying}", or NULL for any */
+    const char *queue, *service, *action, *target_id, *target_type, *actor; /* NULL: any */
+    const char *text;        /* in the error or the (masked) payload, case-insensitive, or NULL */
+    const char *since_ms;    /* enqueued within the last N ms, or NULL */
+    const char *until_ms;    /* enqueued more than N ms ago, or NULL */
+    const char *cursor_ts;   /* the previous page's last key (AUDIT_JOBS_KEY: "-" for no time), or NULL */
+    const char *cursor_id;
+    const char *limit;       /* rows per page; one more row is read to tell whether a next page exists */
+} audit_jobs_filter;
+
+/* AUDIT_JOBS_KEY: enqueued_at as RFC 3339 UTC with microseconds, "-" when unknown */
+enum { AUDIT_JOBS_KEY, AUDIT_JOBS_ID, AUDIT_JOBS_QUEUE, AUDIT_JOBS_SERVICE, AUDIT_JOBS_ACTION, AUDIT_JOBS_STATUS,
+       AUDIT_JOBS_ATTEMPTS, AUDIT_JOBS_DURATION, AUDIT_JOBS_TTYPE, AUDIT_JOBS_TID, AUDIT_JOBS_ACTOR,
+       AUDIT_JOBS_ERROR, AUDIT_JOBS_FROM, AUDIT_JOBS_NCOLS };
+/* audit_jobs: the rows that pass f, ordered by (enqueued_at, job_id)
+ * descending, rows without enqueued_at first (a backward scan of the index). */
+db_result *audit_jobs(db *d, const audit_jobs_filter *f);
+
+/* ---- syncq jobs show ---- */
+
+/* times as RFC 3339 UTC with milliseconds; AUDIT_JOB_AS: the ids of the jobs
+ * replaying it, comma-separated */
+enum { AUDIT_JOB_ID, AUDIT_JOB_QUEUE, AUDIT_JOB_KIND, AUDIT_JOB_SERVICE, AUDIT_JOB_ACTION, AUDIT_JOB_TTYPE,
+       AUDIT_JOB_TID, AUDIT_JOB_SCOPE, AUDIT_JOB_ACTOR, AUDIT_JOB_STATUS, AUDIT_JOB_ATTEMPTS, AUDIT_JOB_ENQUEUED,
+       AUDIT_JOB_STARTED, AUDIT_JOB_FINISHED, AUDIT_JOB_DURATION, AUDIT_JOB_WORKER, AUDIT_JOB_FROM, AUDIT_JOB_AS,
+       AUDIT_JOB_ERROR, AUDIT_JOB_PAYLOAD, AUDIT_JOB_RESULT, AUDIT_JOB_NCOLS };
+/* audit_job: the job's row, 0 or 1 of them. */
+db_result *audit_job(db *d, const char *job_id);
+
+enum { AUDIT_HIST_AT, AUDIT_HIST_ATTEMPT, AUDIT_HIST_EVENT, AUDIT_HIST_OUTCOME, AUDIT_HIST_DURATION,
+       AUDIT_HIST_ERROR, AUDIT_HIST_WORKER, AUDIT_HIST_DUE, AUDIT_HIST_NCOLS };
+/* audit_history: every attempt and event of the job, oldest first. */
+db_result *audit_history(db *d, const char *job_id);
+
+/* ---- syncq jobs retry ---- */
+
+/* AUDIT_RETRY_AS: a job replaying it, or NULL */
+enum { AUDIT_RETRY_STATUS, AUDIT_RETRY_QUEUE, AUDIT_RETRY_KIND, AUDIT_RETRY_SERVICE, AUDIT_RETRY_ACTION,
+       AUDIT_RETRY_TTYPE, AUDIT_RETRY_TID, AUDIT_RETRY_SCOPE, AUDIT_RETRY_ACTOR, AUDIT_RETRY_PAYLOAD,
+       AUDIT_RETRY_AS, AUDIT_RETRY_NCOLS };
+/* audit_retry_row: what a retry rebuilds the job from, 0 or 1 rows. */
+db_result *audit_retry_row(db *d, const char *job_id);
+
+/* ---- syncq prune ---- */
+
+/* audit_prune_cutoff writes the time older_ms before PostgreSQL's now()
+ * (RFC 3339 UTC, microseconds) into cutoff. */
+int audit_prune_cutoff(db *d, int64_t older_ms, char *cutoff, size_t len);
+/* audit_prune_count adds the jobs that ended before cutoff and their events
+ * to *jobs and *events, deleting nothing. */
+int audit_prune_count(db *d, const char *cutoff, long long *jobs, long long *events);
+/* audit_prune deletes them, AUDIT_PRUNE_BATCH jobs per statement (short
+ * locks), adding what it deleted to *jobs and *events. */
+#define AUDIT_PRUNE_BATCH 5000
+int audit_prune(db *d, const char *cutoff, long long *jobs, long long *events);
+
+/* ---- windows: syncq stats, health, check ----
+ * A window is the window_ms before end_ms, Redis TIME: the clock every audit
+ * time is stamped with (README "Audit times"), so a window holds exactly
+ * the rows stamped in it whatever the clocks of the workers, the PostgreSQL
+ * host and this one say. end_ms < 0 (Redis could not be read) ends it at
+ * PostgreSQL's now() instead. */
+
+typedef struct audit_recent {
+    long long finished, success, dead, conflict, superseded; /* jobs that ended in the window */
+    long long failed_attempts;                                /* events attempt|lost|dead in the window */
+} audit_recent;
+/* audit_recent_read counts the window. */
+int audit_recent_read(db *d, int64_t window_ms, int64_t end_ms, audit_recent *out);
+
+/* Outcomes per (service, action) of the jobs that finished (success, dead
+ * or conflict; superseded jobs are neither) in a window, and over all of
+ * them (the total row). first_ok: successes on their first attempt.
+ * Percentiles of duration_ms (the last attempt of each job) come from
+ * PostgreSQL's percentile_cont: continuous, interpolated between rows. */
+typedef struct audit_rate {
+    char service[64], action[64];  /* "" in the total row */
+    int total;                     /* 1: the row over every service and action */
+    long long finished, success, first_ok, dead, conflict;
+    double p50_ms, p95_ms;         /* -1 when no job has a duration */
+} audit_rate;
+/* audit_rates_read fills *out (malloc'd, *n rows: per pair by name, then the
+ * total row last). */
+int audit_rates_read(db *d, int64_t window_ms, int64_t end_ms, audit_rate **out, int *n);
+
+/* audit_totals: (status, count) of the jobs waiting or running and of those
+ * that finished in the window; finished statuses first. */
+db_result *audit_totals(db *d, int64_t window_ms, int64_t end_ms);
+/* audit_failures: the 10 newest failed attempts, lost deliveries and
+ * dead-letters in the window (at: RFC 3339 UTC, seconds). */
+enum { AUDIT_FAIL_AT, AUDIT_FAIL_ID, AUDIT_FAIL_SERVICE, AUDIT_FAIL_ACTION, AUDIT_FAIL_EVENT, AUDIT_FAIL_OUTCOME,
+       AUDIT_FAIL_ATTEMPT, AUDIT_FAIL_ERROR, AUDIT_FAIL_NCOLS };
+db_result *audit_failures(db *d, int64_t window_ms, int64_t end_ms);
+
+/* ---- outcome markers: handlers that write PostgreSQL themselves ---- */
+
+/* A job that changes a snapshot writes its outcome in the same transaction
+ * (common/snapshot.h); its later outbox record merges into that row. */
+typedef struct audit_outcome {
+    const char *job_id, *queue;
+    const char *status;   /* success | conflict | dead ... */
+    const char *result;   /* JSON text or NULL */
+    int attempts, rev;
+} audit_outcome;
+/* audit_outcome_write upserts the job's row with o, inside the caller's
+ * transaction; a row of a newer rev is left alone. */
+int audit_outcome_write(db *d, const audit_outcome *o);
+
 #endif

@@ -46,13 +46,20 @@ for i = 1, #RECORD_COLS do RECORD_COL[RECORD_COLS[i][1]] = i end -- plain loops:
 -- record_cols reads a record line's columns up to the last of names (still
 -- COPY-escaped) into a table by column name.
 local function record_cols(rec, names)
-    local want = 0
-    for _, n in ipairs(names) do want = math.max(want, RECORD_COL[n]) end
+    local want = names.last
+    if not want then -- once per list (no globals at load time to do it there)
+        want = 0
+        for _, n in ipairs(names) do want = math.max(want, RECORD_COL[n]) end
+        names.last = want
+    end
     local raw, pos = {}, 4
     while #raw < want do
-        local tab = string.find(rec, '[\t\n]', pos)
-        raw[#raw + 1] = string.sub(rec, pos, (tab or #rec + 1) - 1)
-        if not tab then break end
+        local tab = string.find(rec, '\t', pos, true)
+        if not tab then -- the last column, before the newline
+            raw[#raw + 1] = string.gsub(string.sub(rec, pos), '\n$', '')
+            break
+        end
+        raw[#raw + 1] = string.sub(rec, pos, tab - 1)
         pos = tab + 1
     end
     local cols = {}

@@ -1,4 +1,4 @@
-/* snapshot.c - snapshot rows and job outcome markers (see snapshot.h). */
+/* snapshot.c - every query on the snapshot tables (see snapshot.h). */
 #include "fmacros.h"
 #include "sbuf.h"
 #include "snapshot.h"
@@ -50,28 +50,6 @@ snap_pg_array(const char *const *items, int n)
     return sbuf_steal(&b, NULL);
 }
 
-int
-snap_outcome_write(db *d, const snap_outcome *o)
-{
-    char attempts[16], rev[16];
-    snprintf(attempts, sizeof(attempts), "%d", o->attempts);
-    snprintf(rev, sizeof(rev), "%d", o->rev);
-    const char *p[] = {o->job_id, o->queue, o->status, attempts, o->result, rev};
-    db_result *r = db_query(d,
-        "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev)"
-        " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6)"
-        " ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,"
-        " result = EXCLUDED.result, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev, updated_at = now(),"
-        /* a new attempt starts its columns afresh (record_merge.h): this
-         * attempt's started_at comes with its running record */
-        " started_at = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.started_at END,"
-        " duration_ms = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.duration_ms END"
-        " WHERE j.rev <= EXCLUDED.rev", 6, p);
-    if (!r) return -1;
-    db_result_free(r);
-    return 0;
-}
-
 static int
 write_row(db *d, const snap_key *k, const char *data, const char *fields, const char *job)
 {
@@ -94,12 +72,13 @@ write_row(db *d, const snap_key *k, const char *data, const char *fields, const 
 }
 
 int
-snap_apply(db *d, const snap_key *k, const char *data, const char *const *hash_fields, int nhash, const snap_outcome *o)
+snap_apply(db *d, const snap_key *k, const char *data, const char *const *hash_fields, int nhash,
+           const audit_outcome *o)
 {
     char *fields = snap_pg_array(hash_fields, nhash);
     int rc = -1;
     if (db_exec(d, "BEGIN") < 0) goto out;
-    if (write_row(d, k, data, fields, o->job_id) < 0 || snap_outcome_write(d, o) < 0) {
+    if (write_row(d, k, data, fields, o->job_id) < 0 || audit_outcome_write(d, o) < 0) {
         char keep[sizeof(d->errstr)];
         memcpy(keep, d->errstr, sizeof(keep));
         db_exec(d, "ROLLBACK"); /* the first error is the one to report */
@@ -110,4 +89,173 @@ snap_apply(db *d, const snap_key *k, const char *data, const char *const *hash_f
 out:
     free(fields);
     return rc;
+}
+
+/* ---------------------------------------------------------------- Sync walks */
+
+int
+snap_stage_begin(db *d, char *started, size_t len)
+{
+    if (db_exec(d, "CREATE TEMP TABLE IF NOT EXISTS syncq_stage (external_id text NOT NULL, data jsonb NOT NULL);"
+                   "TRUNCATE syncq_stage") < 0)
+        return -1;
+    db_result *r = db_query(d, "SELECT clock_timestamp()::text", 0, NULL);
+    if (!r) return -1;
+    snprintf(started, len, "%s", db_value(r, 0, 0));
+    db_result_free(r);
+    return 0;
+}
+
+int
+snap_stage_put(db *d, const char *copy, size_t len)
+{
+    if (!len) return 0;
+    if (db_copy_begin(d, "COPY syncq_stage (external_id, data) FROM STDIN") < 0 || db_copy_put(d, copy, len) < 0 ||
+        db_copy_end(d) < 0)
+        return -1;
+    return 0;
+}
+
+static const char *SQL_UPSERT =
+    "WITH s AS (SELECT DISTINCT ON (external_id) external_id, data FROM syncq_stage ORDER BY external_id),"
+    " up AS (INSERT INTO syncq_snapshots AS t (service, resource, scope, external_id, data, content_hash,"
+    "   sync_status, last_synced_at, written_at, written_by)"
+    "   SELECT $1, $2, $3, external_id, data, syncq_content_hash(data, $4::text[]), 'synced', now(), clock_timestamp(), $5"
+    "   FROM s"
+    "   ON CONFLICT (service, resource, scope, external_id) DO UPDATE SET data = EXCLUDED.data,"
+    "   content_hash = EXCLUDED.content_hash, sync_status = 'synced', sync_error = NULL, last_synced_at = now(),"
+    "   written_at = clock_timestamp(), written_by = EXCLUDED.written_by"
+    "   WHERE t.content_hash IS DISTINCT FROM EXCLUDED.content_hash"
+    "   RETURNING (xmax = 0) AS created)"
+    " SELECT (SELECT count(*) FROM s), count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created),"
+    " (SELECT count(*) FROM syncq_stage) FROM up";
+
+/* an anti-join, not NOT EXISTS inside an aggregate's FILTER: the latter runs
+ * as a subplan per row (quadratic) */
+static const char *SQL_GONE =
+    "SELECT count(*) FILTER (WHERE s.external_id IS NULL AND t.written_at < $4::timestamptz), count(*)"
+    " FROM syncq_snapshots t LEFT JOIN (SELECT DISTINCT external_id FROM syncq_stage) s"
+    "   ON s.external_id = t.external_id"
+    " WHERE t.service = $1 AND t.resource = $2 AND t.scope = $3";
+
+static const char *SQL_DELETE =
+    "DELETE FROM syncq_snapshots t WHERE t.service = $1 AND t.resource = $2 AND t.scope = $3"
+    " AND t.written_at < $4::timestamptz"
+    " AND NOT EXISTS (SELECT 1 FROM syncq_stage s WHERE s.external_id = t.external_id)";
+
+static int
+query_counts(db *d, const char *sql, int np, const char *const *p, long *const *out, int nout)
+{
+    db_result *r = db_query(d, sql, np, p);
+    if (!r) return -1;
+    for (int i = 0; i < nout; i++) *out[i] = db_ntuples(r) ? atol(db_value(r, 0, i)) : 0;
+    db_result_free(r);
+    return 0;
+}
+
+int
+snap_converge(db *d, const snap_set *set, const char *fields, const char *job_id, const char *started,
+              snap_counts *c)
+{
+    const char *p[] = {set->service, set->resource, set->scope, fields, job_id};
+    const char *g[] = {set->service, set->resource, set->scope, started};
+    long *up[] = {&c->distinct, &c->created, &c->updated, &c->staged}, *gone[] = {&c->gone, &c->existing};
+    memset(c, 0, sizeof(*c));
+    /* a temp table has no statistics: without them the anti-joins below
+     * become nested loops (seconds for 20,000 rows instead of milliseconds) */
+    if (db_exec(d, "ANALYZE syncq_stage") < 0 || db_exec(d, "BEGIN") < 0) return -1;
+    if (query_counts(d, SQL_UPSERT, 5, p, up, 4) < 0 || query_counts(d, SQL_GONE, 4, g, gone, 2) < 0) return -1;
+    return 0;
+}
+
+int
+snap_delete_gone(db *d, const snap_set *set, const char *started)
+{
+    const char *g[] = {set->service, set->resource, set->scope, started};
+    db_result *r = db_query(d, SQL_DELETE, 4, g);
+    if (!r) return -1;
+    db_result_free(r);
+    return 0;
+}
+
+int
+snap_end(db *d, int commit)
+{
+    if (commit) return db_exec(d, "COMMIT");
+    char keep[sizeof(d->errstr)];
+    memcpy(keep, d->errstr, sizeof(keep));
+    db_exec(d, "ROLLBACK"); /* the first error is the one to report */
+    memcpy(d->errstr, keep, sizeof(keep));
+    return 0;
+}
+
+/* ---------------------------------------------------------------- Listing */
+
+#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
+#define LS_MAX_PARAMS 8
+
+/* A query under construction: SQL text and its parameters (borrowed). */
+typedef struct query {
+    sbuf sql;
+    const char *params[LS_MAX_PARAMS];
+    int n;
+} query;
+
+/* bind appends "<before>$n<after>", $n binding value. */
+static void
+bind(query *q, const char *before, const char *after, const char *value)
+{
+    q->params[q->n++] = value;
+    sbuf_printf(&q->sql, "%s$%d%s", before, q->n, after);
+}
+
+/* run executes q and frees its text. */
+static db_result *
+run(db *d, query *q)
+{
+    db_result *r = db_query(d, q->sql.buf, q->n, q->params);
+    sbuf_free(&q->sql);
+    return r;
+}
+
+db_result *
+snap_list(db *d, const snap_ls_filter *f)
+{
+    query q;
+    memset(&q, 0, sizeof(q));
+    sbuf_init(&q.sql);
+    q.params[q.n++] = f->service;
+    q.params[q.n++] = f->resource;
+    sbuf_adds(&q.sql, "SELECT scope, external_id, sync_status, " TS("written_at") ", content_hash, sync_error,"
+                      " data::text, " TS("last_synced_at") ", written_by FROM syncq_snapshots"
+                      " WHERE service = $1 AND resource = $2");
+    if (f->scope) bind(&q, " AND scope = ", "", f->scope);
+    if (f->status) bind(&q, " AND sync_status = ", "", f->status);
+    if (f->after_id) {
+        bind(&q, " AND (scope, external_id) > (", "", f->after_scope);
+        bind(&q, ", ", ")", f->after_id);
+    }
+    bind(&q, " ORDER BY scope, external_id LIMIT ", "::int + 1", f->limit);
+    return run(d, &q);
+}
+
+/* DISTINCT ON keeps the name of the action of the latest success */
+db_result *
+snap_last_syncs(db *d, const snap_ls_filter *f)
+{
+    query q;
+    memset(&q, 0, sizeof(q));
+    sbuf_init(&q.sql);
+    q.params[q.n++] = f->service;
+    q.params[q.n++] = f->resource;
+    if (f->scope) q.params[q.n++] = f->scope; /* $3 */
+    sbuf_adds(&q.sql, "WITH l AS (SELECT DISTINCT ON (scope) scope, action, last_success FROM syncq_last_sync"
+                      " WHERE service = $1 AND right(action, length($2::text) + 1) = '_' || $2::text");
+    if (f->scope) sbuf_adds(&q.sql, " AND scope = $3");
+    sbuf_adds(&q.sql, " ORDER BY scope, last_success DESC), s AS (SELECT DISTINCT scope FROM syncq_snapshots"
+                      " WHERE service = $1 AND resource = $2");
+    if (f->scope) sbuf_adds(&q.sql, " AND scope = $3 UNION SELECT $3::text");
+    sbuf_adds(&q.sql, ") SELECT scope, " TS("last_success") ", action FROM (SELECT scope FROM s UNION"
+                      " SELECT scope FROM l) x LEFT JOIN l USING (scope) ORDER BY scope");
+    return run(d, &q);
 }

@@ -173,7 +173,7 @@ judge_queues(const ops_fleet *f, const limits *l)
 }
 
 static int
-judge_rates(const ops_rate *v, int n, const limits *l)
+judge_rates(const audit_rate *v, int n, const limits *l)
 {
     char w[32];
     int breaches = 0;
@@ -213,10 +213,10 @@ static int
 rates(const config *cfg, const limits *l, int64_t end_ms)
 {
     db d;
-    ops_rate *v = NULL;
+    audit_rate *v = NULL;
     int n = 0, breaches = -1;
     if (ops_db(&d, cfg, "check", 0) != 0) return -1;
-    if (ops_rates_read(&d, l->window_ms, end_ms, &v, &n) < 0) fprintf(stderr, "syncq check: PostgreSQL: %s\n", d.errstr);
+    if (audit_rates_read(&d, l->window_ms, end_ms, &v, &n) < 0) fprintf(stderr, "syncq check: PostgreSQL: %s\n", d.errstr);
     else breaches = judge_rates(v, n, l);
     free(v);
     db_close(&d);

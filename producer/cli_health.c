@@ -34,25 +34,11 @@ static const char usage[] =
     "\n"
     "Exit codes: 0 ok, 64 usage, 69 PostgreSQL unavailable.\n";
 
-static const char *SQL_TOTALS =
-    "SELECT status, count(*) FROM syncq_jobs"
-    " WHERE status IN ('queued', 'running', 'retrying')"
-    " OR " OPS_IN_WINDOW("finished_at")
-    " GROUP BY status ORDER BY array_position(ARRAY['success', 'dead', 'conflict', 'superseded',"
-    " 'queued', 'running', 'retrying'], status)";
-
-static const char *SQL_FAILURES =
-    "SELECT to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), e.job_id, j.service, j.action,"
-    " e.event, e.outcome, e.attempt, e.error"
-    " FROM syncq_job_events e LEFT JOIN syncq_jobs j USING (job_id)"
-    " WHERE e.event IN ('attempt', 'lost', 'dead') AND " OPS_IN_WINDOW("e.at")
-    " ORDER BY e.at DESC, e.job_id DESC, e.rev DESC LIMIT 10";
-
 typedef struct report {
     int64_t window_ms;
     int64_t end_ms;     /* Redis TIME; -1: PostgreSQL's now() */
     db_result *totals, *failures;
-    ops_rate *rates;
+    audit_rate *rates;
     int nrates;
 } report;
 
@@ -61,12 +47,9 @@ typedef struct report {
 static int
 read_report(db *d, report *r)
 {
-    char w[32], e[32];
-    const char *params[2];
-    ops_window_params(r->window_ms, r->end_ms, w, e, params);
-    if (!(r->totals = db_query(d, SQL_TOTALS, 2, params))) return -1;
-    if (ops_rates_read(d, r->window_ms, r->end_ms, &r->rates, &r->nrates) < 0) return -1;
-    if (!(r->failures = db_query(d, SQL_FAILURES, 2, params))) return -1;
+    if (!(r->totals = audit_totals(d, r->window_ms, r->end_ms))) return -1;
+    if (audit_rates_read(d, r->window_ms, r->end_ms, &r->rates, &r->nrates) < 0) return -1;
+    if (!(r->failures = audit_failures(d, r->window_ms, r->end_ms))) return -1;
     return 0;
 }
 
@@ -129,7 +112,7 @@ static const cli_table_col rate_cols[] = {
 };
 
 static void
-text_rate(cli_table *t, const ops_rate *v)
+text_rate(cli_table *t, const audit_rate *v)
 {
     char name[140], n[24], a[16], b[16], c[16], p50[24], p95[24];
     if (v->total) snprintf(name, sizeof(name), "(all)");
@@ -147,13 +130,13 @@ text_rate(cli_table *t, const ops_rate *v)
 static void
 text_failure(const db_result *f, int i, int width)
 {
-    char *err = masked_error(db_value(f, i, 7));
-    const char *svc = db_value(f, i, 2), *act = db_value(f, i, 3), *outcome = db_value(f, i, 5);
-    const char *attempt = db_value(f, i, 6);
+    char *err = masked_error(db_value(f, i, AUDIT_FAIL_ERROR));
+    const char *svc = db_value(f, i, AUDIT_FAIL_SERVICE), *act = db_value(f, i, AUDIT_FAIL_ACTION), *outcome = db_value(f, i, AUDIT_FAIL_OUTCOME);
+    const char *attempt = db_value(f, i, AUDIT_FAIL_ATTEMPT);
     sbuf line;
     sbuf_init(&line);
-    sbuf_printf(&line, "%s  %s  %s/%s  %s%s%s attempt %s: %s", cli_tty(db_value(f, i, 0)), cli_tty(db_value(f, i, 1)),
-                svc ? cli_tty(svc) : "?", act ? cli_tty(act) : "?", cli_tty(db_value(f, i, 4)), outcome ? "/" : "",
+    sbuf_printf(&line, "%s  %s  %s/%s  %s%s%s attempt %s: %s", cli_tty(db_value(f, i, AUDIT_FAIL_AT)), cli_tty(db_value(f, i, AUDIT_FAIL_ID)),
+                svc ? cli_tty(svc) : "?", act ? cli_tty(act) : "?", cli_tty(db_value(f, i, AUDIT_FAIL_EVENT)), outcome ? "/" : "",
                 outcome ? cli_tty(outcome) : "", attempt ? cli_tty(attempt) : "-", err ? cli_tty(err) : "");
     cli_table_line(stdout, line.buf ? line.buf : "", width);
     sbuf_free(&line);
@@ -184,7 +167,7 @@ num_field(sbuf *b, const char *key, double v)
 }
 
 static void
-json_rate(sbuf *b, const ops_rate *v)
+json_rate(sbuf *b, const audit_rate *v)
 {
     sbuf_addc(b, '{');
     sbuf_json_key(b, "service");
@@ -207,11 +190,12 @@ json_rate(sbuf *b, const ops_rate *v)
 static void
 json_failure(sbuf *b, const db_result *f, int i)
 {
+    /* the columns AUDIT_FAIL_AT .. AUDIT_FAIL_OUTCOME, in order */
     static const char *keys[] = {"at", "job_id", "service", "action", "event", "outcome"};
-    char *err = masked_error(db_value(f, i, 7));
-    const char *attempt = db_value(f, i, 6);
+    char *err = masked_error(db_value(f, i, AUDIT_FAIL_ERROR));
+    const char *attempt = db_value(f, i, AUDIT_FAIL_ATTEMPT);
     sbuf_addc(b, '{');
-    for (int k = 0; k < 6; k++) {
+    for (int k = AUDIT_FAIL_AT; k <= AUDIT_FAIL_OUTCOME; k++) {
         sbuf_json_key(b, keys[k]);
         sbuf_json_strz(b, db_value(f, i, k));
     }

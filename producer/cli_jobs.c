@@ -19,8 +19,7 @@
 
 #define DEFAULT_LIMIT 50
 #define MAX_LIMIT 1000
-#define MAX_PARAMS 16
-#define CURSOR_TS_LEN 27 /* 2026-11-24T10:00:00.123456Z, or "-" for a row without enqueued_at */
+#define CURSOR_TS_LEN 27 /* 2026-11-24T10:00:00.123456Z (AUDIT_JOBS_KEY), or "-" for a row without enqueued_at */
 
 static const char usage[] =
     "usage: syncq jobs [filters] [--limit N] [--before CURSOR] [--json]\n"
@@ -67,21 +66,6 @@ jobs_masked(const char *s)
 
 /* ---------------------------------------------------------------- Query */
 
-/* A query under construction: SQL text and its parameters (borrowed). */
-typedef struct query {
-    sbuf sql;
-    const char *params[MAX_PARAMS];
-    int n;
-} query;
-
-/* cond appends " AND <before>$n<after>", $n binding value. */
-static void
-cond(query *q, const char *before, const char *after, const char *value)
-{
-    q->params[q->n++] = value;
-    sbuf_printf(&q->sql, " AND %s$%d%s", before, q->n, after);
-}
-
 typedef struct filters {
     const char *status, *queue, *service, *action, *target, *target_type, *actor, *text, *before;
     char since[24], until[24], limit[24];
@@ -91,36 +75,15 @@ typedef struct filters {
     int as_json;
 } filters;
 
-static const char *SQL_LIST =
-    "SELECT COALESCE(to_char(enqueued_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '-'),"
-    " job_id, queue, service, action, status, attempts, duration_ms, target_type, target_id, actor, last_error,"
-    " replayed_from FROM syncq_jobs WHERE true";
-
-static void
-build(query *q, const filters *f)
+/* audit_filter says what f asks of the audit table. */
+static audit_jobs_filter
+audit_filter(const filters *f)
 {
-    sbuf_adds(&q->sql, SQL_LIST);
-    if (f->status) cond(q, "status = ANY(", "::text[])", f->status_array);
-    if (f->queue) cond(q, "queue = ", "", f->queue);
-    if (f->service) cond(q, "service = ", "", f->service);
-    if (f->action) cond(q, "action = ", "", f->action);
-    if (f->target) cond(q, "target_id = ", "", f->target);
-    if (f->target_type) cond(q, "target_type = ", "", f->target_type);
-    if (f->actor) cond(q, "actor = ", "", f->actor);
-    if (f->text)
-        cond(q, "strpos(lower(COALESCE(last_error, '') || ' ' || COALESCE(payload::text, '')), lower(", ")) > 0",
-             f->text);
-    if (f->since[0]) cond(q, "enqueued_at >= now() - ", "::bigint * interval '1 millisecond'", f->since);
-    if (f->until[0]) cond(q, "enqueued_at < now() - ", "::bigint * interval '1 millisecond'", f->until);
-    if (f->before && f->cursor_ts[0] == '-') {
-        cond(q, "(enqueued_at IS NOT NULL OR job_id < ", ")", f->cursor_id);
-    } else if (f->before) {
-        cond(q, "(enqueued_at, job_id) < (", "::timestamptz", f->cursor_ts);
-        q->params[q->n++] = f->cursor_id;
-        sbuf_printf(&q->sql, ", $%d)", q->n);
-    }
-    q->params[q->n++] = f->limit;
-    sbuf_printf(&q->sql, " ORDER BY enqueued_at DESC NULLS FIRST, job_id DESC LIMIT $%d::int + 1", q->n);
+    audit_jobs_filter a = {f->status ? f->status_array : NULL, f->queue, f->service, f->action, f->target,
+                           f->target_type, f->actor, f->text, f->since[0] ? f->since : NULL,
+                           f->until[0] ? f->until : NULL, f->before ? f->cursor_ts : NULL,
+                           f->before ? f->cursor_id : NULL, f->limit};
+    return a;
 }
 
 /* ---------------------------------------------------------------- Flags */
@@ -231,9 +194,6 @@ parse(int argc, char **argv, filters *f)
 
 /* ---------------------------------------------------------------- Output */
 
-enum { C_KEY, C_ID, C_QUEUE, C_SERVICE, C_ACTION, C_STATUS, C_ATTEMPTS, C_DURATION, C_TTYPE, C_TID, C_ACTOR,
-       C_ERROR, C_FROM, C_COUNT };
-
 static const char *
 val(const db_result *r, int row, int col)
 {
@@ -250,14 +210,14 @@ static void
 text_row(cli_table *t, const db_result *r, int i)
 {
     char what[140], target[140], d[32], when[24];
-    const char *dur = db_value(r, i, C_DURATION);
-    char *err = jobs_masked(db_value(r, i, C_ERROR)); /* escaped already */
-    snprintf(what, sizeof(what), "%s/%s", val(r, i, C_SERVICE), val(r, i, C_ACTION));
-    snprintf(target, sizeof(target), "%s%s%s", val(r, i, C_TTYPE), db_value(r, i, C_TTYPE) ? ":" : "",
-             val(r, i, C_TID));
-    snprintf(when, sizeof(when), "%.19s%s", val(r, i, C_KEY), val(r, i, C_KEY)[0] == '-' ? "" : "Z");
-    const char *cells[] = {cli_tty(when), cli_tty(val(r, i, C_ID)), cli_tty(val(r, i, C_QUEUE)), cli_tty(what),
-                           cli_tty(val(r, i, C_STATUS)), cli_tty(val(r, i, C_ATTEMPTS)),
+    const char *dur = db_value(r, i, AUDIT_JOBS_DURATION);
+    char *err = jobs_masked(db_value(r, i, AUDIT_JOBS_ERROR)); /* escaped already */
+    snprintf(what, sizeof(what), "%s/%s", val(r, i, AUDIT_JOBS_SERVICE), val(r, i, AUDIT_JOBS_ACTION));
+    snprintf(target, sizeof(target), "%s%s%s", val(r, i, AUDIT_JOBS_TTYPE), db_value(r, i, AUDIT_JOBS_TTYPE) ? ":" : "",
+             val(r, i, AUDIT_JOBS_TID));
+    snprintf(when, sizeof(when), "%.19s%s", val(r, i, AUDIT_JOBS_KEY), val(r, i, AUDIT_JOBS_KEY)[0] == '-' ? "" : "Z");
+    const char *cells[] = {cli_tty(when), cli_tty(val(r, i, AUDIT_JOBS_ID)), cli_tty(val(r, i, AUDIT_JOBS_QUEUE)), cli_tty(what),
+                           cli_tty(val(r, i, AUDIT_JOBS_STATUS)), cli_tty(val(r, i, AUDIT_JOBS_ATTEMPTS)),
                            dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", target[0] ? cli_tty(target) : "-",
                            err ? err : ""};
     cli_table_row(t, cells);
@@ -281,13 +241,14 @@ json_row(sbuf *b, const db_result *r, int i)
 {
     static const char *keys[] = {"enqueued_at", "id", "queue", "service", "action", "status", "attempts",
                                  "duration_ms", "target_type", "target_id", "actor", "error", "replayed_from"};
+    _Static_assert(sizeof(keys) / sizeof(keys[0]) == AUDIT_JOBS_NCOLS, "a key per column of audit_jobs");
     sbuf_addc(b, '{');
-    for (int c = 0; c < C_COUNT; c++) {
+    for (int c = 0; c < AUDIT_JOBS_NCOLS; c++) {
         const char *v = db_value(r, i, c);
         sbuf_json_key(b, keys[c]);
-        if (c == C_ATTEMPTS || c == C_DURATION) {
+        if (c == AUDIT_JOBS_ATTEMPTS || c == AUDIT_JOBS_DURATION) {
             sbuf_adds(b, v ? v : "null");
-        } else if (c == C_ERROR) {
+        } else if (c == AUDIT_JOBS_ERROR) {
             char *m = jobs_scrubbed(v);
             sbuf_json_strz(b, m);
             free(m);
@@ -322,17 +283,14 @@ int
 jobs_list(config *cfg, int argc, char **argv)
 {
     filters f;
-    query q;
     db d;
     sbuf next;
     int rc = parse(argc, argv, &f);
     if (rc >= 0) return rc;
     if ((rc = ops_db(&d, cfg, "jobs", 0)) != 0) return rc;
-    memset(&q, 0, sizeof(q));
-    sbuf_init(&q.sql);
     sbuf_init(&next);
-    build(&q, &f);
-    db_result *r = db_query(&d, q.sql.buf, q.n, q.params);
+    audit_jobs_filter af = audit_filter(&f);
+    db_result *r = audit_jobs(&d, &af);
     if (!r) {
         fprintf(stderr, "syncq jobs: PostgreSQL: %s\n", d.errstr);
         rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
@@ -340,14 +298,13 @@ jobs_list(config *cfg, int argc, char **argv)
     }
     int rows = db_ntuples(r), limit = atoi(f.limit), more = rows > limit;
     if (more) rows = limit;
-    if (more) sbuf_printf(&next, "%s,%s", val(r, rows - 1, C_KEY), val(r, rows - 1, C_ID));
+    if (more) sbuf_printf(&next, "%s,%s", val(r, rows - 1, AUDIT_JOBS_KEY), val(r, rows - 1, AUDIT_JOBS_ID));
     if (f.as_json) print_json(r, rows, more ? next.buf : NULL);
     else print_text(r, rows, more ? next.buf : NULL);
     db_result_free(r);
     rc = EX_OK_;
 out:
     sbuf_free(&next);
-    sbuf_free(&q.sql);
     db_close(&d);
     return rc;
 }

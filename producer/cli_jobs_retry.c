@@ -51,14 +51,6 @@ typedef struct retry_opts {
     int force;
 } retry_opts;
 
-/* The audit row, as read. */
-enum { R_STATUS, R_QUEUE, R_KIND, R_SERVICE, R_ACTION, R_TTYPE, R_TID, R_SCOPE, R_ACTOR, R_PAYLOAD, R_AS, R_COUNT };
-
-static const char *SQL_ROW =
-    "SELECT status, queue, kind, service, action, target_type, target_id, scope, actor, payload::text,"
-    " (SELECT c.job_id FROM syncq_jobs c WHERE c.replayed_from = j.job_id LIMIT 1)"
-    " FROM syncq_jobs j WHERE job_id = $1";
-
 static int
 parse(int argc, char **argv, retry_opts *o)
 {
@@ -95,7 +87,7 @@ parse(int argc, char **argv, retry_opts *o)
 static int
 judge(const db_result *row, const retry_opts *o)
 {
-    const char *status = db_value(row, 0, R_STATUS), *as = db_value(row, 0, R_AS);
+    const char *status = db_value(row, 0, AUDIT_RETRY_STATUS), *as = db_value(row, 0, AUDIT_RETRY_AS);
     int conflict = !strcmp(status, "conflict");
     if (strcmp(status, "dead") != 0 && !conflict) {
         fprintf(stderr, "syncq jobs retry: %s is %s: only dead and conflict jobs are retried\n", o->id, status);
@@ -168,17 +160,17 @@ static int
 build_envelope(const db_result *row, const retry_opts *o, int64_t now, rebuilt *b)
 {
     char at[40], err[300];
-    const char *payload = db_value(row, 0, R_PAYLOAD);
+    const char *payload = db_value(row, 0, AUDIT_RETRY_PAYLOAD);
     if (payload && strstr(payload, "\"" MASK_VALUE "\"")) {
         fprintf(stderr, "syncq jobs retry: %s is not in a dead-letter set and its payload had secrets (masked in "
                         "the audit): enqueue it again from the application\n", o->id);
         return EX_DATAERR_;
     }
     rfc3339_format(now, at, sizeof(at));
-    envelope_spec sp = {.kind = db_value(row, 0, R_KIND), .service = db_value(row, 0, R_SERVICE),
-                        .action = db_value(row, 0, R_ACTION), .target_type = db_value(row, 0, R_TTYPE),
-                        .target_id = db_value(row, 0, R_TID), .scope = db_value(row, 0, R_SCOPE),
-                        .actor = db_value(row, 0, R_ACTOR), .payload_json = payload,
+    envelope_spec sp = {.kind = db_value(row, 0, AUDIT_RETRY_KIND), .service = db_value(row, 0, AUDIT_RETRY_SERVICE),
+                        .action = db_value(row, 0, AUDIT_RETRY_ACTION), .target_type = db_value(row, 0, AUDIT_RETRY_TTYPE),
+                        .target_id = db_value(row, 0, AUDIT_RETRY_TID), .scope = db_value(row, 0, AUDIT_RETRY_SCOPE),
+                        .actor = db_value(row, 0, AUDIT_RETRY_ACTOR), .payload_json = payload,
                         .payload_len = payload ? strlen(payload) : 0, .expected_hash = o->hash, .enqueued_at = at};
     if (!sp.kind) sp.kind = "mutation";
     b->envelope = envelope_build(&sp, &b->envelope_len, err, sizeof(err));
@@ -193,7 +185,7 @@ build(const db_result *row, const retry_opts *o, const config *cfg, int64_t now,
 {
     dead_entry e;
     char why[300], err[300];
-    const char *queue = db_value(row, 0, R_QUEUE);
+    const char *queue = db_value(row, 0, AUDIT_RETRY_QUEUE);
     int rc = build_envelope(row, o, now, b);
     if (rc) return rc;
     if (uuid_v7(b->new_id) < 0) {
@@ -279,7 +271,7 @@ from_row(rds *r, const config *cfg, const db_result *row, const retry_opts *o)
     if (qstat_now_ms(r, &now) < 0) {
         fprintf(stderr, "syncq jobs retry: Redis: %s\n", r->errstr);
         rc = EX_UNAVAILABLE_;
-    } else if ((rc = build(row, o, cfg, now, &b)) == 0 && (rc = push(r, cfg, db_value(row, 0, R_QUEUE), &b)) == 0) {
+    } else if ((rc = build(row, o, cfg, now, &b)) == 0 && (rc = push(r, cfg, db_value(row, 0, AUDIT_RETRY_QUEUE), &b)) == 0) {
         printf("retried %s as %s\n", cli_tty(o->id), cli_tty(b.new_id));
     }
     rebuilt_free(&b);
@@ -292,11 +284,11 @@ static int
 retry(config *cfg, const db_result *row, const retry_opts *o)
 {
     rds r;
-    const char *queue = db_value(row, 0, R_QUEUE);
+    const char *queue = db_value(row, 0, AUDIT_RETRY_QUEUE);
     int rc = ops_redis(&r, cfg, "jobs retry");
     if (rc) return rc;
     if ((rc = claim(&r, cfg, queue, o)) != 0) goto out;
-    rc = !strcmp(db_value(row, 0, R_STATUS), "dead") ? from_dlq(cfg, queue, o) : -1;
+    rc = !strcmp(db_value(row, 0, AUDIT_RETRY_STATUS), "dead") ? from_dlq(cfg, queue, o) : -1;
     if (rc < 0) rc = from_row(&r, cfg, row, o);
     if (rc != 0) release(&r, cfg, queue, o->id);
 out:
@@ -315,8 +307,7 @@ jobs_retry(config *cfg, int argc, char **argv)
     int rc = parse(argc, argv, &o);
     if (rc >= 0) return rc;
     if ((rc = ops_db(&d, cfg, "jobs retry", 0)) != 0) return rc;
-    const char *params[] = {o.id};
-    if (!(row = db_query(&d, SQL_ROW, 1, params))) {
+    if (!(row = audit_retry_row(&d, o.id))) {
         fprintf(stderr, "syncq jobs retry: PostgreSQL: %s\n", d.errstr);
         rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
     } else if (db_ntuples(row) == 0) {

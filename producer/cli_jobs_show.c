@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-
 static const char usage[] =
     "usage: syncq jobs show ID [--json]\n"
     "\n"
@@ -27,21 +25,10 @@ static const char *const fields[] = {"id", "queue", "kind", "service", "action",
                                      "scope", "actor", "status", "attempts", "enqueued_at", "started_at",
                                      "finished_at", "duration_ms", "worker", "replayed_from", "replayed_as",
                                      "error", "payload", "result"};
-enum { F_ID, F_QUEUE, F_KIND, F_SERVICE, F_ACTION, F_TTYPE, F_TID, F_SCOPE, F_ACTOR, F_STATUS, F_ATTEMPTS,
-       F_ENQUEUED, F_STARTED, F_FINISHED, F_DURATION, F_WORKER, F_FROM, F_AS, F_ERROR, F_PAYLOAD, F_RESULT, F_COUNT };
-
-static const char *SQL_JOB =
-    "SELECT job_id, queue, kind, service, action, target_type, target_id, scope, actor, status, attempts,"
-    " " TS("enqueued_at") ", " TS("started_at") ", " TS("finished_at") ", duration_ms, worker, replayed_from,"
-    " (SELECT string_agg(c.job_id, ',' ORDER BY c.job_id) FROM syncq_jobs c WHERE c.replayed_from = j.job_id),"
-    " last_error, payload::text, result::text FROM syncq_jobs j WHERE job_id = $1";
-
+_Static_assert(sizeof(fields) / sizeof(fields[0]) == AUDIT_JOB_NCOLS, "a name per column of audit_job");
 static const char *history_fields[] = {"at", "attempt", "event", "outcome", "duration_ms", "error", "worker", "due_at"};
-enum { H_AT, H_ATTEMPT, H_EVENT, H_OUTCOME, H_DURATION, H_ERROR, H_WORKER, H_DUE, H_COUNT };
-
-static const char *SQL_HISTORY =
-    "SELECT " TS("at") ", attempt, event, outcome, duration_ms, error, worker, " TS("due_at")
-    " FROM syncq_job_history WHERE job_id = $1 ORDER BY at, rev";
+_Static_assert(sizeof(history_fields) / sizeof(history_fields[0]) == AUDIT_HIST_NCOLS,
+               "a name per column of audit_history");
 
 /* ---------------------------------------------------------------- Text */
 
@@ -49,14 +36,14 @@ static void
 text_job(const db_result *j)
 {
     char d[32];
-    for (int c = 0; c < F_COUNT; c++) {
+    for (int c = 0; c < AUDIT_JOB_NCOLS; c++) {
         const char *v = db_value(j, 0, c);
         char *shown = NULL;
         if (!v) continue;
-        if (c == F_ERROR) shown = jobs_masked(v);
-        else if (c == F_RESULT) shown = mask_json_text(v, strlen(v)); /* handler output: scrub it too */
-        if (c == F_DURATION) v = ops_fmt_ms(atoll(v), d, sizeof(d));
-        if (c == F_RESULT && !shown) continue; /* never print what could not be masked */
+        if (c == AUDIT_JOB_ERROR) shown = jobs_masked(v);
+        else if (c == AUDIT_JOB_RESULT) shown = mask_json_text(v, strlen(v)); /* handler output: scrub it too */
+        if (c == AUDIT_JOB_DURATION) v = ops_fmt_ms(atoll(v), d, sizeof(d));
+        if (c == AUDIT_JOB_RESULT && !shown) continue; /* never print what could not be masked */
         printf("%-14s %s\n", fields[c], shown ? cli_tty(shown) : cli_tty(v));
         free(shown);
     }
@@ -68,11 +55,12 @@ text_history(const db_result *h)
     char d[32];
     printf("\nHISTORY\n%-24s %7s %-8s %-10s %8s  %s\n", "AT", "ATTEMPT", "EVENT", "OUTCOME", "DURATION", "ERROR");
     for (int i = 0; i < db_ntuples(h); i++) {
-        const char *dur = db_value(h, i, H_DURATION), *due = db_value(h, i, H_DUE);
-        char *err = jobs_masked(db_value(h, i, H_ERROR));
-        printf("%-24s %7s %-8s %-10s %8s  %s%s%s\n", cli_tty(db_value(h, i, H_AT)),
-               db_value(h, i, H_ATTEMPT) ? cli_tty(db_value(h, i, H_ATTEMPT)) : "-", cli_tty(db_value(h, i, H_EVENT)),
-               db_value(h, i, H_OUTCOME) ? cli_tty(db_value(h, i, H_OUTCOME)) : "-",
+        const char *dur = db_value(h, i, AUDIT_HIST_DURATION), *due = db_value(h, i, AUDIT_HIST_DUE);
+        char *err = jobs_masked(db_value(h, i, AUDIT_HIST_ERROR));
+        printf("%-24s %7s %-8s %-10s %8s  %s%s%s\n", cli_tty(db_value(h, i, AUDIT_HIST_AT)),
+               db_value(h, i, AUDIT_HIST_ATTEMPT) ? cli_tty(db_value(h, i, AUDIT_HIST_ATTEMPT)) : "-",
+               cli_tty(db_value(h, i, AUDIT_HIST_EVENT)),
+               db_value(h, i, AUDIT_HIST_OUTCOME) ? cli_tty(db_value(h, i, AUDIT_HIST_OUTCOME)) : "-",
                dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", err ? err : "", due ? "; retry due " : "",
                due ? cli_tty(due) : "");
         free(err);
@@ -104,17 +92,18 @@ print_json(const db_result *j, const db_result *h)
     sbuf b;
     sbuf_init(&b);
     sbuf_addc(&b, '{');
-    for (int c = 0; c < F_COUNT; c++) {
+    for (int c = 0; c < AUDIT_JOB_NCOLS; c++) {
         sbuf_json_key(&b, fields[c]);
-        json_value(&b, j, 0, c, c == F_ATTEMPTS || c == F_DURATION, c == F_PAYLOAD || c == F_RESULT, c == F_ERROR);
+        json_value(&b, j, 0, c, c == AUDIT_JOB_ATTEMPTS || c == AUDIT_JOB_DURATION,
+                   c == AUDIT_JOB_PAYLOAD || c == AUDIT_JOB_RESULT, c == AUDIT_JOB_ERROR);
     }
     sbuf_json_key(&b, "history");
     sbuf_addc(&b, '[');
     for (int i = 0; i < db_ntuples(h); i++) {
         sbuf_adds(&b, i ? ",{" : "{");
-        for (int c = 0; c < H_COUNT; c++) {
+        for (int c = 0; c < AUDIT_HIST_NCOLS; c++) {
             sbuf_json_key(&b, history_fields[c]);
-            json_value(&b, h, i, c, c == H_ATTEMPT || c == H_DURATION, 0, c == H_ERROR);
+            json_value(&b, h, i, c, c == AUDIT_HIST_ATTEMPT || c == AUDIT_HIST_DURATION, 0, c == AUDIT_HIST_ERROR);
         }
         sbuf_addc(&b, '}');
     }
@@ -160,8 +149,7 @@ jobs_show(config *cfg, int argc, char **argv)
     db_result *j = NULL, *h = NULL;
     if (rc >= 0) return rc;
     if ((rc = ops_db(&d, cfg, "jobs show", 0)) != 0) return rc;
-    const char *params[] = {id};
-    if (!(j = db_query(&d, SQL_JOB, 1, params)) || !(h = db_query(&d, SQL_HISTORY, 1, params))) {
+    if (!(j = audit_job(&d, id)) || !(h = audit_history(&d, id))) {
         fprintf(stderr, "syncq jobs show: PostgreSQL: %s\n", d.errstr);
         rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
     } else if (db_ntuples(j) == 0) {

@@ -176,15 +176,6 @@ ops_fleet_read(rds *r, const config *cfg, ops_fleet *f)
 
 /* ---------------------------------------------------------------- Recent throughput */
 
-void
-ops_window_params(int64_t window_ms, int64_t end_ms, char *wbuf, char *ebuf, const char *params[2])
-{
-    snprintf(wbuf, 32, "%lld", (long long)window_ms);
-    snprintf(ebuf, 32, "%lld", (long long)end_ms);
-    params[0] = wbuf;
-    params[1] = end_ms >= 0 ? ebuf : NULL;
-}
-
 int64_t
 ops_redis_now(const config *cfg)
 {
@@ -196,77 +187,12 @@ ops_redis_now(const config *cfg)
     return ms;
 }
 
-static const char *SQL_RECENT =
-    "SELECT count(*) FILTER (WHERE status IN ('success', 'dead', 'conflict', 'superseded')),"
-    " count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'dead'),"
-    " count(*) FILTER (WHERE status = 'conflict'), count(*) FILTER (WHERE status = 'superseded'),"
-    " (SELECT count(*) FROM syncq_job_events WHERE " OPS_IN_WINDOW("at")
-    "   AND event IN ('attempt', 'lost', 'dead'))"
-    " FROM syncq_jobs WHERE " OPS_IN_WINDOW("finished_at");
-
-int
-ops_recent_read(db *d, int64_t window_ms, int64_t end_ms, ops_recent *out)
-{
-    char w[32], e[32];
-    const char *params[2];
-    ops_window_params(window_ms, end_ms, w, e, params);
-    db_result *res = db_query(d, SQL_RECENT, 2, params);
-    if (!res) return -1;
-    long long *v[] = {&out->finished, &out->success, &out->dead, &out->conflict, &out->superseded,
-                      &out->failed_attempts};
-    for (int i = 0; i < 6; i++) {
-        const char *s = db_value(res, 0, i);
-        *v[i] = s ? atoll(s) : 0;
-    }
-    db_result_free(res);
-    return 0;
-}
-
 /* ---------------------------------------------------------------- Rates */
-
-static const char *SQL_RATES =
-    "SELECT grouping(service, action), COALESCE(service, ''), COALESCE(action, ''), count(*),"
-    " count(*) FILTER (WHERE status = 'success'), count(*) FILTER (WHERE status = 'success' AND attempts <= 1),"
-    " count(*) FILTER (WHERE status = 'dead'), count(*) FILTER (WHERE status = 'conflict'),"
-    " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms),"
-    " percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)"
-    " FROM syncq_jobs WHERE status IN ('success', 'dead', 'conflict')"
-    " AND " OPS_IN_WINDOW("finished_at")
-    " GROUP BY GROUPING SETS ((service, action), ()) ORDER BY 1, 2, 3";
 
 double
 ops_ratio(long long part, long long whole)
 {
     return whole > 0 ? (double)part / (double)whole : 0;
-}
-
-static void
-rate_row(const db_result *res, int i, ops_rate *o)
-{
-    const char *s;
-    long long *v[] = {&o->finished, &o->success, &o->first_ok, &o->dead, &o->conflict};
-    memset(o, 0, sizeof(*o));
-    o->total = (s = db_value(res, i, 0)) && atoi(s) != 0;
-    snprintf(o->service, sizeof(o->service), "%s", (s = db_value(res, i, 1)) ? s : "");
-    snprintf(o->action, sizeof(o->action), "%s", (s = db_value(res, i, 2)) ? s : "");
-    for (int c = 0; c < 5; c++) *v[c] = (s = db_value(res, i, 3 + c)) ? atoll(s) : 0;
-    o->p50_ms = (s = db_value(res, i, 8)) ? strtod(s, NULL) : -1;
-    o->p95_ms = (s = db_value(res, i, 9)) ? strtod(s, NULL) : -1;
-}
-
-int
-ops_rates_read(db *d, int64_t window_ms, int64_t end_ms, ops_rate **out, int *n)
-{
-    char w[32], e[32];
-    const char *params[2];
-    ops_window_params(window_ms, end_ms, w, e, params);
-    db_result *res = db_query(d, SQL_RATES, 2, params);
-    if (!res) return -1;
-    *n = db_ntuples(res);
-    *out = xcalloc((size_t)(*n ? *n : 1), sizeof(**out));
-    for (int i = 0; i < *n; i++) rate_row(res, i, &(*out)[i]);
-    db_result_free(res);
-    return 0;
 }
 
 /* ---------------------------------------------------------------- JSON */

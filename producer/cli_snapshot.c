@@ -19,6 +19,7 @@
 #include "cli_jobs.h"
 #include "cli_ops.h"
 #include "pct.h"
+#include "snapshot.h"
 #include "tty.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -30,7 +31,6 @@
 
 #define DEFAULT_LIMIT 50
 #define MAX_LIMIT 1000
-#define MAX_PARAMS 8
 #define DATA_COLUMN 60  /* characters of data in the table */
 #define ERROR_COLUMN 60 /* characters of sync_error in the table */
 #define HASH_COLUMN 12  /* characters of content_hash in the table */
@@ -169,72 +169,19 @@ parse(int argc, char **argv, ls_opts *f)
 
 /* ---------------------------------------------------------------- Queries */
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
-
-enum { C_SCOPE, C_ID, C_STATUS, C_WRITTEN, C_HASH, C_ERROR, C_DATA, C_SYNCED, C_BY, C_COUNT };
-
-static const char *SQL_LIST =
-    "SELECT scope, external_id, sync_status, " TS("written_at") ", content_hash, sync_error, data::text, "
-    TS("last_synced_at") ", written_by FROM syncq_snapshots WHERE service = $1 AND resource = $2";
-
-/* A query under construction: SQL text and its parameters (borrowed). */
-typedef struct query {
-    sbuf sql;
-    const char *params[MAX_PARAMS];
-    int n;
-} query;
-
-/* bind appends "<before>$n<after>", $n binding value. */
-static void
-bind(query *q, const char *before, const char *after, const char *value)
+static snap_ls_filter
+ls_filter(const ls_opts *f)
 {
-    q->params[q->n++] = value;
-    sbuf_printf(&q->sql, "%s$%d%s", before, q->n, after);
+    snap_ls_filter q = {f->service, f->resource, f->scope, f->status, f->after_scope, f->after_id, f->limit};
+    return q;
 }
 
-static void
-build_list(query *q, const ls_opts *f)
+/* failed prints why a query failed; the exit code. */
+static int
+failed(const db *d)
 {
-    q->params[q->n++] = f->service;
-    q->params[q->n++] = f->resource;
-    sbuf_adds(&q->sql, SQL_LIST);
-    if (f->scope) bind(q, " AND scope = ", "", f->scope);
-    if (f->status) bind(q, " AND sync_status = ", "", f->status);
-    if (f->after_id) {
-        bind(q, " AND (scope, external_id) > (", "", f->after_scope);
-        bind(q, ", ", ")", f->after_id);
-    }
-    bind(q, " ORDER BY scope, external_id LIMIT ", "::int + 1", f->limit);
-}
-
-/* The scopes to report: those with rows, those synced, and --scope. For
- * each, the latest success among the matching actions (DISTINCT ON keeps
- * that action's name). */
-static void
-build_last(query *q, const ls_opts *f)
-{
-    q->params[q->n++] = f->service;
-    q->params[q->n++] = f->resource;
-    if (f->scope) q->params[q->n++] = f->scope; /* $3 */
-    sbuf_adds(&q->sql, "WITH l AS (SELECT DISTINCT ON (scope) scope, action, last_success FROM syncq_last_sync"
-                       " WHERE service = $1 AND right(action, length($2::text) + 1) = '_' || $2::text");
-    if (f->scope) sbuf_adds(&q->sql, " AND scope = $3");
-    sbuf_adds(&q->sql, " ORDER BY scope, last_success DESC), s AS (SELECT DISTINCT scope FROM syncq_snapshots"
-                       " WHERE service = $1 AND resource = $2");
-    if (f->scope) sbuf_adds(&q->sql, " AND scope = $3 UNION SELECT $3::text");
-    sbuf_adds(&q->sql, ") SELECT scope, " TS("last_success") ", action FROM (SELECT scope FROM s UNION"
-                       " SELECT scope FROM l) x LEFT JOIN l USING (scope) ORDER BY scope");
-}
-
-/* run executes the query q; NULL with a message (and *rc) on failure. */
-static db_result *
-run(db *d, query *q, int *rc)
-{
-    db_result *r = db_query(d, q->sql.buf, q->n, q->params);
-    if (r) return r;
     fprintf(stderr, "syncq snapshot ls: PostgreSQL: %s\n", d->errstr);
-    *rc = db_alive(d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
-    return NULL;
+    return db_alive(d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
 }
 
 /* ---------------------------------------------------------------- Output */
@@ -277,9 +224,9 @@ print_last(const db_result *r, const ls_opts *f)
     int rows = db_ntuples(r);
     printf("last successful sync of %s/%s%s\n", cli_tty(f->service), cli_tty(f->resource), rows ? " by scope:" : ": never");
     for (int i = 0; i < rows; i++) {
-        char *scope = cell(val(r, i, 0));
-        const char *at = db_value(r, i, 1);
-        if (at) printf("  %-30s %.19sZ  %s\n", scope, cli_tty(at), cli_tty(val(r, i, 2)));
+        char *scope = cell(val(r, i, SNAP_LAST_SCOPE));
+        const char *at = db_value(r, i, SNAP_LAST_AT);
+        if (at) printf("  %-30s %.19sZ  %s\n", scope, cli_tty(at), cli_tty(val(r, i, SNAP_LAST_ACTION)));
         else printf("  %-30s never\n", scope);
         free(scope);
     }
@@ -300,11 +247,11 @@ width(const db_result *r, int rows, int col, int min)
 static void
 text_row(const db_result *r, int i, int ws, int wi)
 {
-    char *scope = cell(val(r, i, C_SCOPE)), *id = cell(val(r, i, C_ID));
-    char *data = excerpt(cli_tty(val(r, i, C_DATA)), DATA_COLUMN), *err = jobs_masked(db_value(r, i, C_ERROR));
+    char *scope = cell(val(r, i, SNAP_LS_SCOPE)), *id = cell(val(r, i, SNAP_LS_ID));
+    char *data = excerpt(cli_tty(val(r, i, SNAP_LS_DATA)), DATA_COLUMN), *err = jobs_masked(db_value(r, i, SNAP_LS_ERROR));
     char *err_cut = err ? excerpt(err, ERROR_COLUMN) : NULL;
-    printf("%-*s  %-*s  %-7s  %.19sZ  %-*.*s  ", ws, scope, wi, id, cli_tty(val(r, i, C_STATUS)),
-           cli_tty(val(r, i, C_WRITTEN)), HASH_COLUMN, HASH_COLUMN, cli_tty(val(r, i, C_HASH)));
+    printf("%-*s  %-*s  %-7s  %.19sZ  %-*.*s  ", ws, scope, wi, id, cli_tty(val(r, i, SNAP_LS_STATUS)),
+           cli_tty(val(r, i, SNAP_LS_WRITTEN)), HASH_COLUMN, HASH_COLUMN, cli_tty(val(r, i, SNAP_LS_HASH)));
     if (err_cut) printf("%-*s  %s\n", DATA_COLUMN + 3, data, err_cut);
     else printf("%s\n", data);
     free(err_cut);
@@ -317,7 +264,7 @@ text_row(const db_result *r, int i, int ws, int wi)
 static void
 print_text(const db_result *r, int rows, const char *next)
 {
-    int ws = width(r, rows, C_SCOPE, 5), wi = width(r, rows, C_ID, 11);
+    int ws = width(r, rows, SNAP_LS_SCOPE, 5), wi = width(r, rows, SNAP_LS_ID, 11);
     printf("%-*s  %-*s  %-7s  %-20s  %-*s  %-*s  %s\n", ws, "SCOPE", wi, "EXTERNAL_ID", "STATUS", "WRITTEN_AT",
            HASH_COLUMN, "HASH", DATA_COLUMN + 3, "DATA", "ERROR");
     for (int i = 0; i < rows; i++) text_row(r, i, ws, wi);
@@ -330,17 +277,18 @@ json_row(sbuf *b, const db_result *r, int i, const ls_opts *f)
 {
     static const char *keys[] = {"scope", "external_id", "sync_status", "written_at", "content_hash",
                                  "sync_error", "data", "last_synced_at", "written_by"};
+    _Static_assert(sizeof(keys) / sizeof(keys[0]) == SNAP_LS_NCOLS, "a key per column of snap_list");
     sbuf_addc(b, '{');
     sbuf_json_key(b, "service");
     sbuf_json_strz(b, f->service);
     sbuf_json_key(b, "resource");
     sbuf_json_strz(b, f->resource);
-    for (int c = 0; c < C_COUNT; c++) {
+    for (int c = 0; c < SNAP_LS_NCOLS; c++) {
         const char *v = db_value(r, i, c);
         sbuf_json_key(b, keys[c]);
-        if (c == C_DATA) {
+        if (c == SNAP_LS_DATA) {
             sbuf_adds(b, v); /* jsonb text: JSON already */
-        } else if (c == C_ERROR) {
+        } else if (c == SNAP_LS_ERROR) {
             char *m = jobs_scrubbed(v);
             sbuf_json_strz(b, m);
             free(m);
@@ -350,7 +298,7 @@ json_row(sbuf *b, const db_result *r, int i, const ls_opts *f)
     }
     sbuf_json_key(b, "cursor");
     sbuf_addc(b, '"');
-    cursor_encode(b, val(r, i, C_SCOPE), val(r, i, C_ID)); /* only unreserved characters, '%' and ',' */
+    cursor_encode(b, val(r, i, SNAP_LS_SCOPE), val(r, i, SNAP_LS_ID)); /* only unreserved characters, '%' and ',' */
     sbuf_adds(b, "\"}\n");
 }
 
@@ -371,33 +319,31 @@ print_json(const db_result *r, int rows, const char *next, const ls_opts *f)
 static int
 list(db *d, const ls_opts *f)
 {
-    query q, l;
     sbuf next;
     db_result *r = NULL, *last = NULL;
     int rc = EX_OK_;
-    memset(&q, 0, sizeof(q));
-    memset(&l, 0, sizeof(l));
-    sbuf_init(&q.sql);
-    sbuf_init(&l.sql);
+    snap_ls_filter q = ls_filter(f);
     sbuf_init(&next);
-    build_list(&q, f);
-    if (!(r = run(d, &q, &rc))) goto out;
+    if (!(r = snap_list(d, &q))) {
+        rc = failed(d);
+        goto out;
+    }
     if (!f->as_json) {
-        build_last(&l, f);
-        if (!(last = run(d, &l, &rc))) goto out;
+        if (!(last = snap_last_syncs(d, &q))) {
+            rc = failed(d);
+            goto out;
+        }
         print_last(last, f);
     }
     int rows = db_ntuples(r), limit = atoi(f->limit), more = rows > limit;
     if (more) rows = limit;
-    if (more) cursor_encode(&next, val(r, rows - 1, C_SCOPE), val(r, rows - 1, C_ID));
+    if (more) cursor_encode(&next, val(r, rows - 1, SNAP_LS_SCOPE), val(r, rows - 1, SNAP_LS_ID));
     if (f->as_json) print_json(r, rows, more ? next.buf : NULL, f);
     else print_text(r, rows, more ? next.buf : NULL);
 out:
     db_result_free(last);
     db_result_free(r);
     sbuf_free(&next);
-    sbuf_free(&l.sql);
-    sbuf_free(&q.sql);
     return rc;
 }
 

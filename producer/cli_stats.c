@@ -37,7 +37,7 @@ static const char usage[] =
 
 typedef struct snapshot {
     ops_fleet f;
-    ops_recent recent;
+    audit_recent recent;
     int pg_ok;
     char pg_err[600];
 } snapshot;
@@ -107,7 +107,7 @@ print_workers(const ops_fleet *f)
 static void
 print_text(const snapshot *s)
 {
-    const ops_recent *r = &s->recent;
+    const audit_recent *r = &s->recent;
     print_queues(&s->f);
     print_workers(&s->f);
     if (!s->pg_ok) {
@@ -222,7 +222,7 @@ take(rds *r, db *d, const config *cfg, snapshot *s)
         ops_db(d, cfg, "stats", 1);
     }
     /* the last minute before Redis TIME, the clock of every audit time */
-    s->pg_ok = db_alive(d) && ops_recent_read(d, RECENT_MS, s->f.now_ms, &s->recent) == 0;
+    s->pg_ok = db_alive(d) && audit_recent_read(d, RECENT_MS, s->f.now_ms, &s->recent) == 0;
     if (!s->pg_ok) snprintf(s->pg_err, sizeof(s->pg_err), "%s", d->errstr);
     return 0;
 }

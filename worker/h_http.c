@@ -131,8 +131,8 @@ apply(call *k, const json *obj, const char *result_extra)
     sbuf_printf(&ctx->result, "{\"http_status\":%d,\"external_id\":", k->rs.status);
     sbuf_json_strz(&ctx->result, k->key.external_id);
     sbuf_printf(&ctx->result, "%s}", result_extra ? result_extra : "");
-    snap_outcome o = {ctx->job_id, ctx->queue, "success", ctx->result.buf, ctx->attempt,
-                      record_rev(ctx->attempt, REC_TERMINAL)};
+    audit_outcome o = {ctx->job_id, ctx->queue, "success", ctx->result.buf, ctx->attempt,
+                       record_rev(ctx->attempt, REC_TERMINAL)};
     int rc = snap_apply(ctx->world->d, &k->key, data, (const char *const *)k->res->hash_fields, k->res->nhash, &o);
     free(data);
     if (rc < 0) {
