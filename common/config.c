@@ -3,6 +3,7 @@
 #include "errf.h"
 #include "config.h"
 #include "log.h"
+#include "url.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -315,12 +316,47 @@ str_var_set(config *c, config_getenv_fn get, const str_var *sv, char *err, size_
     return v ? set_str(c, sv, v, err, errlen) : 0;
 }
 
+/* read_line reads the first line of path into buf (a secret: never quoted). */
+static int
+read_line(const char *var, const char *path, char *buf, size_t cap, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return errf(err, errlen, "%s: cannot read \"%.200s\": %s", var, path, strerror(errno));
+    size_t n = fread(buf, 1, cap - 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    buf[n] = '\0';
+    if (bad) return errf(err, errlen, "%s: cannot read \"%.200s\"", var, path);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0]) return errf(err, errlen, "%s: \"%.200s\" is empty", var, path);
+    return 0;
+}
+
+/* password_file puts the password SYNCQ_REDIS_PASSWORD_FILE holds into the
+ * Redis URL (whose user, if any, stays): a container secret holding only
+ * the password, so the URL itself may sit in plain configuration. */
+static int
+password_file(config *c, config_getenv_fn get, char *err, size_t errlen)
+{
+    const char *path = lookup(get, "SYNCQ_REDIS_PASSWORD_FILE");
+    char pw[256], url[sizeof(c->redis_url)], why[128];
+    if (!path) return 0;
+    int rc = read_line("SYNCQ_REDIS_PASSWORD_FILE", path, pw, sizeof(pw), err, errlen);
+    if (rc == 0 && redis_url_set_password(c->redis_url, pw, url, sizeof(url), why, sizeof(why)) < 0)
+        rc = errf(err, errlen, "SYNCQ_REDIS_PASSWORD_FILE: %s", why);
+    if (rc == 0) memcpy(c->redis_url, url, sizeof(url));
+    explicit_bzero(pw, sizeof(pw));
+    explicit_bzero(url, sizeof(url));
+    return rc;
+}
+
 static int
 env_vars(config *c, config_getenv_fn get, char *err, size_t errlen)
 {
     const char *v;
     for (size_t i = 0; i < sizeof(str_vars) / sizeof(str_vars[0]); i++)
         if (str_var_set(c, get, &str_vars[i], err, errlen)) return -1;
+    if (password_file(c, get, err, errlen)) return -1;
     for (size_t i = 0; i < sizeof(int_vars) / sizeof(int_vars[0]); i++)
         if ((v = lookup(get, int_vars[i].name)) && set_int(c, &int_vars[i], v, err, errlen)) return -1;
     if ((v = lookup(get, "SYNCQ_LOG_LEVEL")) && (c->log_level = log_level_from(v)) < 0)

@@ -194,6 +194,29 @@ redis_url_parse(const char *s, redis_url *u, char *err, size_t errlen)
     return rc;
 }
 
+/* ---------------------------------------------------------------- Password from a file */
+
+int
+redis_url_set_password(const char *url, const char *password, char *out, size_t outlen, char *err, size_t errlen)
+{
+    char enc[3 * 256 + 1];
+    const char *sep = url ? strstr(url, "://") : NULL;
+    if (!sep) return errf(err, errlen, "not a Redis URL");
+    const char *auth = sep + 3, *stop = auth + strcspn(auth, "?#"), *at = NULL;
+    /* the userinfo runs to the last '@' before the query, as parse_tcp reads it */
+    for (const char *p = auth; p < stop; p++)
+        if (*p == '@') at = p;
+    if (at && memchr(auth, ':', (size_t)(at - auth)))
+        return errf(err, errlen, "the Redis URL carries a password and a password file is set: use one");
+    if (strstr(stop, "password=")) return errf(err, errlen, "the Redis URL carries a password and a password file is set: use one");
+    if (pct_encode(password, PCT_UNRESERVED, enc, sizeof(enc)) < 0) return errf(err, errlen, "the Redis password is too long");
+    size_t ul = at ? (size_t)(at - auth) : 0;
+    int n = snprintf(out, outlen, "%.*s%.*s:%s@%s", (int)(auth - url), url, (int)ul, auth, enc, at ? at + 1 : auth);
+    explicit_bzero(enc, sizeof(enc));
+    if (n < 0 || (size_t)n >= outlen) return errf(err, errlen, "the Redis URL with its password is too long");
+    return 0;
+}
+
 /* ---------------------------------------------------------------- Redaction */
 
 /* A bounded writer: output past the end is dropped, the text stays terminated. */

@@ -20,6 +20,15 @@ typedef struct redis_url {
  * Percent-escapes in user/password are decoded. Returns 0, or -1 with err. */
 int redis_url_parse(const char *s, redis_url *u, char *err, size_t errlen);
 
+/* redis_url_set_password writes url with password (from a secret file) in
+ * its userinfo into out: "redis://user@host/0" or "redis://host/0" becomes
+ * "redis://user:ENCODED@host/0" (a userinfo without ':' is the user here,
+ * since the password comes from elsewhere). A URL that already carries a
+ * password is refused: one source of truth. The error never quotes the URL
+ * or the password. 0, or -1 with err. */
+int redis_url_set_password(const char *url, const char *password, char *out, size_t outlen, char *err,
+                           size_t errlen);
+
 /* url_redact copies a URL (Redis or PostgreSQL URI/conninfo) with any
  * password replaced by ********, for logs. */
 void url_redact(const char *in, char *out, size_t outlen);

@@ -253,6 +253,35 @@ test_redact_bounds(void **state)
     assert_string_equal(tight, "password=********");
 }
 
+/* A password from a file goes into the userinfo, escaped; the user stays;
+ * a URL with a password of its own is refused without quoting either. */
+static void
+test_set_password(void **state)
+{
+    char out[512];
+    redis_url u;
+    (void)state;
+    assert_int_equal(redis_url_set_password("redis://syncq-worker@h:7000/2", "p@ss:/w", out, sizeof(out), err,
+                                            sizeof(err)), 0);
+    assert_string_equal(out, "redis://syncq-worker:p%40ss%3A%2Fw@h:7000/2");
+    assert_int_equal(redis_url_parse(out, &u, err, sizeof(err)), 0);
+    assert_string_equal(u.user, "syncq-worker");
+    assert_string_equal(u.password, "p@ss:/w");
+    assert_int_equal(u.db, 2);
+    assert_int_equal(redis_url_set_password("redis://h:7000", "pw", out, sizeof(out), err, sizeof(err)), 0);
+    assert_string_equal(out, "redis://:pw@h:7000");
+    assert_int_equal(redis_url_set_password("unix:///run/redis.sock?db=1", "pw", out, sizeof(out), err, sizeof(err)), 0);
+    assert_string_equal(out, "unix://:pw@/run/redis.sock?db=1");
+    assert_int_equal(redis_url_parse(out, &u, err, sizeof(err)), 0);
+    assert_string_equal(u.path, "/run/redis.sock");
+    assert_string_equal(u.password, "pw");
+    assert_int_equal(redis_url_set_password("redis://u:old@h", "new", out, sizeof(out), err, sizeof(err)), -1);
+    assert_null(strstr(err, "old"));
+    assert_null(strstr(err, "new"));
+    assert_int_equal(redis_url_set_password("redis://h/0?password=old", "new", out, sizeof(out), err, sizeof(err)), -1);
+    assert_int_equal(redis_url_set_password("redis://h", "pw", out, 8, err, sizeof(err)), -1);
+}
+
 int
 main(void)
 {
@@ -266,6 +295,7 @@ main(void)
         cmocka_unit_test(test_redact_uri),
         cmocka_unit_test(test_redact_conninfo),
         cmocka_unit_test(test_redact_bounds),
+        cmocka_unit_test(test_set_password),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
