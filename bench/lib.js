@@ -30,10 +30,18 @@ function work() {
   return env.mockUrl ? call(env.mockUrl) : Promise.resolve();
 }
 
-// nowUs: this host's wall clock in microseconds (Redis TIME reads the same clock).
-const origin = performance.timeOrigin;
+// nowUs: this host's wall clock in microseconds (Redis TIME reads the same
+// clock). performance.timeOrigin is up to a millisecond off the wall clock, so
+// the monotonic clock is anchored at the instant Date.now() steps to a new
+// millisecond (a spin of at most 1 ms at start-up).
+const anchor = (() => {
+  const ms = Date.now();
+  let now;
+  while ((now = Date.now()) === ms);
+  return { wallUs: now * 1000, hr: process.hrtime.bigint() };
+})();
 function nowUs() {
-  return Math.round((origin + performance.now()) * 1000);
+  return anchor.wallUs + Number((process.hrtime.bigint() - anchor.hr) / 1000n);
 }
 
 function pct(sorted, p) {

@@ -32,6 +32,7 @@
 #   BENCH_QUICK=1   small sizes to iterate (a: 5,000, b: 1,000, c: 3 s, d: 5,000)
 #   BENCH_N, BENCH_IO_N, BENCH_LAT_S, BENCH_SYNC_N, BENCH_REPS, BENCH_C
 #   BENCH_ONLY=a,b,c,d   workloads to run        BENCH_EXEC=1 adds the PHP exec comparison
+#   BENCH_SYSTEMS=syncq,syncq-lpush,bullmq,bee-queue,graphile-worker   systems to run
 #   BENCH_VERBOSE=1      Redis commandstats of the last syncq no-op run
 set -eu
 cd "$(dirname "$0")/.."
@@ -61,7 +62,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+SYSTEMS=${BENCH_SYSTEMS:-syncq,syncq-lpush,bullmq,bee-queue,graphile-worker}
 has() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
+on() { case ",$SYSTEMS," in *",$1,"*) return 0 ;; esac; return 1; }
 log() { printf '  %s\n' "$*" >&2; }
 
 # ---------------------------------------------------------------- setup
@@ -180,7 +183,7 @@ noop_syncq() {
     r=$(syncq_run noop "$N" "$C")
     emit "{\"w\":\"a\",\"sys\":\"syncq\",\"rep\":$rep,\"enqueue\":$(rate "$N" "$t0" "$t1"),\"process\":${r% *}}"
     if [ "${BENCH_VERBOSE:-0}" = 1 ]; then
-        sq_redis INFO commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$N" '/^cmdstat_/ { printf "    %-28s calls %8d  %6.2f us/job\n", $1, $3, $5 / n }' | sort -k5 -nr | head -12 >&2
+        sq_redis INFO commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$N" '/^cmdstat_/ { printf "    %-28s calls %8d  %6.2f us/job\n", $1, $3, $5 / n }' | sort -k4 -nr | head -12 >&2
     fi
 }
 noop_syncq_lpush() {
@@ -282,23 +285,23 @@ log "a: $N no-op jobs   b: $IO_N jobs x one ${DELAY_MS} ms call   c: ${LAT_S} s 
 for rep in $(seq 1 "$REPS"); do
     if has a || has c; then
         log "rep $rep: a (no-op)"
-        noop_syncq "$rep"
-        noop_peer bullmq bullmq "$rep"
-        noop_syncq_lpush "$rep"
-        noop_peer beequeue bee-queue "$rep"
-        noop_peer graphile graphile-worker "$rep"
+        if on syncq; then noop_syncq "$rep"; fi
+        if on bullmq; then noop_peer bullmq bullmq "$rep"; fi
+        if on syncq-lpush; then noop_syncq_lpush "$rep"; fi
+        if on bee-queue; then noop_peer beequeue bee-queue "$rep"; fi
+        if on graphile-worker; then noop_peer graphile graphile-worker "$rep"; fi
     fi
     if has b; then
         log "rep $rep: b (I/O-bound)"
-        io_syncq "$rep"
-        io_peer bullmq bullmq "$rep"
-        io_peer beequeue bee-queue "$rep"
-        io_peer graphile graphile-worker "$rep"
+        if on syncq; then io_syncq "$rep"; fi
+        if on bullmq; then io_peer bullmq bullmq "$rep"; fi
+        if on bee-queue; then io_peer beequeue bee-queue "$rep"; fi
+        if on graphile-worker; then io_peer graphile graphile-worker "$rep"; fi
     fi
     if has c; then
         log "rep $rep: c (latency)"
-        lat_syncq "$rep"
-        lat_bullmq "$rep"
+        if on syncq; then lat_syncq "$rep"; fi
+        if on bullmq; then lat_bullmq "$rep"; fi
     fi
     if has d; then
         log "rep $rep: d (sync)"
