@@ -12,10 +12,16 @@ import statistics
 import sys
 
 METRICS = {  # workload -> [(metric, label, unit, higher_is_better)]
-    "a": [("process", "no-op processed", "jobs/s", True), ("enqueue", "no-op enqueued", "jobs/s", True)],
-    "b": [("process", "I/O-bound (64 x 20 ms)", "jobs/s", True), ("pss_kb", "I/O-bound total PSS", "MB", False)],
+    "a": [("process", "no-op processed", "jobs/s", True), ("enqueue", "no-op enqueued", "jobs/s", True),
+          ("child_anon_kb", "child peak RssAnon", "MB", False), ("writer_anon_kb", "writer peak RssAnon", "MB", False),
+          ("cpu_redis_us", "CPU/job Redis", "us", False), ("cpu_pg_us", "CPU/job PostgreSQL", "us", False),
+          ("cpu_children_us", "CPU/job children", "us", False), ("cpu_writer_us", "CPU/job writer", "us", False)],
+    "b": [("process", "I/O-bound (64 x 20 ms)", "jobs/s", True), ("pss_kb", "I/O-bound total PSS", "MB", False),
+          ("child_anon_kb", "I/O child peak RssAnon", "MB", False)],
     "c": [("p50_us", "latency p50", "ms", False), ("p99_us", "latency p99", "ms", False),
-          ("p999_us", "latency p99.9", "ms", False), ("rate", "latency load", "jobs/s", True)],
+          ("p999_us", "latency p99.9", "ms", False), ("rate", "latency load", "jobs/s", True),
+          ("q50_us", "queue wait p50 (Redis)", "ms", False), ("q99_us", "queue wait p99 (Redis)", "ms", False),
+          ("q999_us", "queue wait p99.9 (Redis)", "ms", False)],
     "d": [("first_s", "sync first", "s", False), ("again_s", "sync no-change", "s", False)],
 }
 SCALE = {"MB": 1 / 1024, "ms": 1 / 1000}
@@ -55,8 +61,8 @@ def main():
           (", ".join("%s=%s" % kv for kv in settings.items()), settings.get("reps")))
     print("%-2s %-26s %-7s" % ("", "", "") + "".join("%*s" % (width, c) for c in cols))
     for w, label, unit, med, ratios, _ in rows:
-        cells = "".join("%*s" % (width, ("%.1f" % med[c]) if c in med else "-") for c in cols)
-        print("%-2s %-26s %-7s%s" % (w, label, unit, cells))
+        cells = "".join("%*s" % (width, ("%.2f" % med[c]) if c in med else "-") for c in cols)
+        print("%-2s %-26s %-7s%s" % (w, label, unit, cells.replace("%*s" % (width, "-"), "%*s" % (width, "-"))))
         if ratios:
             cells = "".join("%*s" % (width, ("x%.2f" % ratios[c]) if c in ratios else "") for c in cols)
             print("%-2s %-26s %-7s%s" % ("", "", "", cells))

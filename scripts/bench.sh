@@ -108,11 +108,21 @@ pss() {
     for p in "$@"; do all="$all $p $(pgrep -d' ' -P "$p" || true)"; done
     for p in $all; do awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true; done | awk '{ s += $1 } END { print s + 0 }'
 }
-# pss_watch PID FILE: the peak of pss PID into FILE, every 0.25 s while PID lives
+# pss_watch PID FILE [ANON_FILE]: the peak of pss PID into FILE, every 0.25 s while
+# PID lives; with ANON_FILE (a syncq master), "child writer" peaks of RssAnon (kB):
+# the largest job child's and the writer's (forked first, so the lowest pid)
 pss_watch() {
-    local peak=0 v
+    local peak=0 v ca=0 wa=0 kids w a p
     while kill -0 "$1" 2>/dev/null; do
         v=$(pss "$1"); [ "$v" -gt "$peak" ] && peak=$v && echo "$peak" > "$2"
+        if [ -n "${3:-}" ] && kids=$(pgrep -P "$1" | sort -n | tr '\n' ' ') && [ -n "$kids" ]; then
+            w=${kids%% *}
+            for p in $kids; do
+                a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
+                if [ "$p" = "$w" ]; then [ "${a:-0}" -gt "$wa" ] && wa=$a; else [ "${a:-0}" -gt "$ca" ] && ca=$a; fi
+            done
+            echo "$ca $wa" > "$3"
+        fi
         sleep 0.25
     done
 }
@@ -136,16 +146,27 @@ syncq_run() {
     t0=$(now)
     SYNCQ_SERVICES=$svc bin/syncq-worker -c "$c" -q "$q" 2>>"$tmp/worker.log" &
     WPID=$!
-    pss_watch "$WPID" "$tmp/pss" &
+    pss_watch "$WPID" "$tmp/pss" "$tmp/anon" &
     local watch=$!
     until [ "$(rows "$q")" -ge "$n" ]; do
         kill -0 "$WPID" 2>/dev/null || { echo "worker died:" >&2; tail "$tmp/worker.log" >&2; exit 1; }
         sleep 0.05
     done
     t1=$(now)
+    local kids; kids=$(pgrep -P "$WPID" | sort -n | tr '\n' ' ')
+    echo "$(ticks ${kids#* }) $(ticks ${kids%% *})" > "$tmp/ticks" # job children, writer
     kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
     wait "$watch" 2>/dev/null || true
     echo "$(rate "$n" "$t0" "$t1") $(cat "$tmp/pss" 2>/dev/null || echo 0)"
+}
+# ticks PID...: user+system CPU ticks of the processes (and their reaped children)
+ticks() { for p in "$@"; do awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat" 2>/dev/null; done | awk '{ s += $1 } END { print s + 0 }'; }
+pg_ticks() { local pm; pm=$(head -1 "$SQ_PG_DATA/postmaster.pid"); ticks "$pm" $(pgrep -P "$pm"); }
+redis_cpu() { sq_redis INFO cpu | awk -F: '/^used_cpu_(sys|user):/ { s += $2 } END { printf "%.4f", s }'; }
+anon_json() { # the last syncq_run's RssAnon peaks as JSON members
+    local c=0 w=0
+    [ -s "$tmp/anon" ] && read -r c w < "$tmp/anon"
+    echo "\"child_anon_kb\":$c,\"writer_anon_kb\":$w"
 }
 
 # peer_run HARNESS QUEUE N CONC [MOCK_URL]: the peer's worker; prints "jobs/s peak_pss_kB"
@@ -180,8 +201,15 @@ noop_syncq() {
     bin/syncq enqueue --queue noop --batch "$tmp/jobs.ndjson" >/dev/null 2>>"$tmp/enqueue.log"
     t1=$(now)
     sq_redis CONFIG RESETSTAT >/dev/null
+    local rc0 pg0 rc1 pg1 cpu
+    rc0=$(redis_cpu) pg0=$(pg_ticks)
     r=$(syncq_run noop "$N" "$C")
-    emit "{\"w\":\"a\",\"sys\":\"syncq\",\"rep\":$rep,\"enqueue\":$(rate "$N" "$t0" "$t1"),\"process\":${r% *}}"
+    rc1=$(redis_cpu) pg1=$(pg_ticks)
+    # CPU per processed job (us) by process: where the time goes
+    cpu=$(awk -v n="$N" -v r0="$rc0" -v r1="$rc1" -v pg="$((pg1 - pg0))" -v hz="$(getconf CLK_TCK)" -v t="$(cat "$tmp/ticks")" \
+        'BEGIN { split(t, k, " "); printf "\"cpu_redis_us\":%.1f,\"cpu_pg_us\":%.1f,\"cpu_children_us\":%.1f,\"cpu_writer_us\":%.1f",
+                 (r1 - r0) * 1e6 / n, pg / hz * 1e6 / n, k[1] / hz * 1e6 / n, k[2] / hz * 1e6 / n }')
+    emit "{\"w\":\"a\",\"sys\":\"syncq\",\"rep\":$rep,\"enqueue\":$(rate "$N" "$t0" "$t1"),\"process\":${r% *},$(anon_json),$cpu}"
     if [ "${BENCH_VERBOSE:-0}" = 1 ]; then
         sq_redis INFO commandstats | tr -d '\r' | awk -F'[:,=]' -v n="$N" '/^cmdstat_/ { printf "    %-28s calls %8d  %6.2f us/job\n", $1, $3, $5 / n }' | sort -k4 -nr | head -12 >&2
     fi
@@ -211,7 +239,7 @@ io_syncq() {
     noop_ndjson "$IO_N" bench call > "$tmp/io.ndjson"
     bin/syncq enqueue --queue io --batch "$tmp/io.ndjson" >/dev/null 2>>"$tmp/enqueue.log"
     r=$(syncq_run io "$IO_N" "$IO_CONC" "$tmp/services.json")
-    emit "{\"w\":\"b\",\"sys\":\"syncq\",\"rep\":$rep,\"process\":${r% *},\"pss_kb\":${r#* }}"
+    emit "{\"w\":\"b\",\"sys\":\"syncq\",\"rep\":$rep,\"process\":${r% *},\"pss_kb\":${r#* },$(anon_json)}"
 }
 io_peer() {
     local r
@@ -238,11 +266,15 @@ lat_syncq() {
     node bench/load.js syncq "$rt" "$LAT_S" 'bench:{lat}:ready' >/dev/null 2>>"$tmp/peer.log"
     until [ "$(rows lat)" -ge "$n" ]; do sleep 0.1; done
     kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
+    # l: from the sender's stamp (as for BullMQ); q: from syncq_enqueue's Redis TIME (the
+    # queue alone, without the sender's own delays)
     sq_psql bench -At -F' ' -c "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY l), percentile_disc(0.99) WITHIN GROUP (ORDER BY l),
-        percentile_disc(0.999) WITHIN GROUP (ORDER BY l), count(*) FROM (SELECT extract(epoch FROM started_at) * 1e6 - (payload->>'t')::float8 AS l
-        FROM syncq_jobs WHERE queue = 'lat') x" > "$tmp/lat"
-    read -r p50 p99 p999 cnt < "$tmp/lat"
-    emit "{\"w\":\"c\",\"sys\":\"syncq\",\"rep\":$rep,\"rate\":$rt,\"n\":$cnt,\"p50_us\":$p50,\"p99_us\":$p99,\"p999_us\":$p999}"
+        percentile_disc(0.999) WITHIN GROUP (ORDER BY l), count(*), percentile_disc(0.5) WITHIN GROUP (ORDER BY q),
+        percentile_disc(0.99) WITHIN GROUP (ORDER BY q), percentile_disc(0.999) WITHIN GROUP (ORDER BY q)
+        FROM (SELECT extract(epoch FROM started_at) * 1e6 - (payload->>'t')::float8 AS l,
+        extract(epoch FROM started_at - enqueued_at) * 1e6 AS q FROM syncq_jobs WHERE queue = 'lat') x" > "$tmp/lat"
+    read -r p50 p99 p999 cnt q50 q99 q999 < "$tmp/lat"
+    emit "{\"w\":\"c\",\"sys\":\"syncq\",\"rep\":$rep,\"rate\":$rt,\"n\":$cnt,\"p50_us\":$p50,\"p99_us\":$p99,\"p999_us\":$p999,\"q50_us\":$q50,\"q99_us\":$q99,\"q999_us\":$q999}"
 }
 lat_bullmq() {
     local rep=$1 rt n out pid
