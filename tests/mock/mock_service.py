@@ -89,9 +89,9 @@ Admin (no auth):
 Benchmark (no auth, not logged in /_admin/calls, no lock: the provider of make bench's
 I/O-bound workload, so the mock's own bookkeeping is not what is measured):
   ANY  /_bench/delay[/anything][?ms=20]   200 {"ok": true} after ms milliseconds (default 20)
-  With --bench-delay the process serves only that answer, to every request, from one
-  asyncio loop (a thread per connection tops out near 600 requests/s on two cores, far
-  below the 3,200/s that 64 callers x 20 ms need).
+  With --bench-delay the process serves only that answer, to every request, from two
+  processes with an asyncio loop each (a thread per connection tops out near 600
+  requests/s on two cores, far below the 3,200/s that 64 callers x 20 ms need).
 """
 
 import argparse
