@@ -33,7 +33,7 @@ Q := $(if $(V),,@)
 
 WARN   := -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wwrite-strings -Wshadow
 # -fPIC: the same objects go into bin/*, lib/libsyncq.a and lib/libsyncq.so.
-override CFLAGS += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS) -MMD -MP -Icommon -I$(B)/gen \
+override CFLAGS += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS) -MMD -MP -Icommon -Iinclude -I$(B)/gen \
                    -DSYNCQ_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
 override LDFLAGS += $(SANFLAGS)
 
@@ -47,7 +47,7 @@ IO   += durability
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o h_exec.o schedule.o)
-WORKER_OBJ += $(addprefix $(B)/worker/,exec_proc.o stage.o h_exec_sync.o)
+WORKER_OBJ += $(addprefix $(B)/worker/,exec_proc.o stage.o h_exec_sync.o handler_view.o h_builtin.o plugin.o)
 WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o notify.o auth.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o cli_status.o cli_dlq.o cli_dlq_store.o \
                 cli_dlq_show.o cli_dlq_change.o)
@@ -66,7 +66,7 @@ LIB_PKGS := hiredis libcjson
 SOMAJOR  := 0
 SONAME   := libsyncq.so.$(SOMAJOR)
 
-all: bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
+all: bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so plugins
 
 bin/syncq-worker: $(B)/bin/syncq-worker
 	@mkdir -p bin && rm -f $@ && cp $< $@
@@ -81,7 +81,7 @@ lib/libsyncq.so: $(B)/lib/libsyncq.so.$(VERSION)
 $(B)/bin/syncq-worker: $(B)/worker/main.o $(WORKER_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -ldl
 
 $(B)/bin/syncq: $(B)/producer/main.o $(CLI_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -106,6 +106,19 @@ $(B)/lib/libsyncq.so.$(VERSION): $(LIB_OBJ) $(B)/lib/libsyncq.map
 	@echo "  LD $@"
 	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -Wl,--version-script=$(B)/lib/libsyncq.map \
 		-o $@ $(LIB_OBJ) $(shell pkg-config --libs $(LIB_PKGS) 2>/dev/null)
+
+# C plugins (docs/HANDLERS.md): the example, and one built for another
+# handler ABI, which the worker must refuse (tests/it/it_plugin.sh).
+PLUGIN_CFLAGS := -std=c11 -O2 -g -fPIC -shared $(WARN) $(SANFLAGS) -Iinclude
+plugins: $(B)/plugins/hello.so $(B)/plugins/other_abi.so
+$(B)/plugins/hello.so: examples/plugins/hello.c include/syncq/handler.h
+	@mkdir -p $(@D)
+	@echo "  CC $@"
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(shell pkg-config --cflags libcjson) -o $@ $< $(shell pkg-config --libs libcjson)
+$(B)/plugins/other_abi.so: tests/plugins/other_abi.c include/syncq/handler.h
+	@mkdir -p $(@D)
+	@echo "  CC $@"
+	$(Q)$(CC) $(PLUGIN_CFLAGS) -o $@ $<
 
 # The Redis function library is embedded in the binaries as a C string, with
 # the audit record's columns generated from common/record_cols.h put in at
@@ -247,6 +260,8 @@ install: all $(B)/dist/syncq.pc $(B)/dist/syncq-worker.service
 	ln -sf libsyncq.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libsyncq.so
 	install -m 644 common/syncq.h $(DESTDIR)$(INCLUDEDIR)/
+	install -d $(DESTDIR)$(INCLUDEDIR)/syncq
+	install -m 644 include/syncq/handler.h $(DESTDIR)$(INCLUDEDIR)/syncq/
 	install -m 644 $(B)/dist/syncq.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 $(SCHEMA) $(DESTDIR)$(DATADIR)/syncq/schema/
 	install -m 644 examples/services.dns.json $(DESTDIR)$(DATADIR)/syncq/examples/
@@ -260,7 +275,7 @@ install: all $(B)/dist/syncq.pc $(B)/dist/syncq-worker.service
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/syncq $(DESTDIR)$(BINDIR)/syncq-worker $(DESTDIR)$(LIBDIR)/libsyncq.a \
 		$(DESTDIR)$(LIBDIR)/libsyncq.so $(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libsyncq.so.$(VERSION) \
-		$(DESTDIR)$(INCLUDEDIR)/syncq.h $(DESTDIR)$(LIBDIR)/pkgconfig/syncq.pc \
+		$(DESTDIR)$(INCLUDEDIR)/syncq.h $(DESTDIR)$(INCLUDEDIR)/syncq/handler.h $(DESTDIR)$(LIBDIR)/pkgconfig/syncq.pc \
 		$(DESTDIR)$(MANDIR)/man1/syncq.1 $(DESTDIR)$(MANDIR)/man5/syncq-services.5 \
 		$(DESTDIR)$(MANDIR)/man8/syncq-worker.8 $(DESTDIR)$(UNITDIR)/syncq-worker.service \
 		$(DESTDIR)$(PREFIX)/lib/sysusers.d/syncq.conf
@@ -269,6 +284,6 @@ uninstall:
 clean:
 	rm -rf build bin lib
 
-.PHONY: all deps unit unit-build test soak run bench clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
+.PHONY: plugins all deps unit unit-build test soak run bench clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
 
 -include $(shell find build -name '*.d' 2>/dev/null)

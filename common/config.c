@@ -30,6 +30,7 @@ static const str_var str_vars[] = {
     SECRET_VAR("SYNCQ_DATABASE_URL", database_url, "SYNCQ_DATABASE_URL_FILE"),
     STR_VAR("SYNCQ_PREFIX", prefix),
     STR_VAR("SYNCQ_SERVICES", services_path),
+    STR_VAR("SYNCQ_PLUGINS", plugins),
     STR_VAR("SYNCQ_MASK_KEYS", mask_keys),
     STR_VAR("SYNCQ_METRICS_ADDR", metrics_addr),
 };

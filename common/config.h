@@ -22,6 +22,7 @@ typedef struct config {
     char database_url[1024]; /* SYNCQ_DATABASE_URL, default "" (libpq defaults) */
     char prefix[64];         /* SYNCQ_PREFIX, default syncq */
     char services_path[512]; /* SYNCQ_SERVICES, default "" */
+    char plugins[2048];      /* SYNCQ_PLUGINS: comma-separated paths of C plugins, default "" */
     config_queue queues[CONFIG_MAX_QUEUES]; /* SYNCQ_QUEUES / -q, default urgent,default,sync */
     int nqueues;
     int weighted;            /* 1 when any queue carries :weight */

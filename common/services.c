@@ -1136,14 +1136,36 @@ parse_service(pctx *c, const json *m, svc_service *s)
     return 0;
 }
 
+/* parse_plugins reads the root's "plugins": paths of C plugins. */
+static int
+parse_plugins(pctx *c, const json *root, svc_file *f)
+{
+    const json *v = json_get(root, "plugins");
+    int i = 0;
+    if (!v) return 0;
+    size_t at = push(c, "plugins");
+    if (json_typeof(v) != JSON_ARRAY) return bad(c, "must be an array of paths of C plugins (.so files)");
+    if (json_size(v) > SVC_MAX_PLUGINS) return bad(c, "at most %d plugins", SVC_MAX_PLUGINS);
+    f->plugins = xcalloc(json_size(v) + 1, sizeof(char *));
+    for (const json *it = json_child(v); it; it = json_next(it), i++) {
+        const char *s = json_str(it);
+        size_t here = push_index(c, i);
+        if (!s || !*s || has_control(s) || strchr(s, ',')) return bad(c, "must be a path without commas or control characters");
+        f->plugins[f->nplugins++] = xstrdup(s);
+        pop(c, here);
+    }
+    pop(c, at);
+    return 0;
+}
+
 static int
 parse_root(pctx *c, const json *root, svc_file *f)
 {
-    static const char *const root_keys[] = {"services", NULL};
+    static const char *const root_keys[] = {"services", "plugins", NULL};
     const json *ss;
     int i = 0;
     if (json_typeof(root) != JSON_OBJECT) return bad(c, "must be a JSON object with a \"services\" member");
-    if (known_members(c, root, root_keys)) return -1;
+    if (known_members(c, root, root_keys) || parse_plugins(c, root, f)) return -1;
     if (!(ss = json_get(root, "services"))) return bad_at(c, "services", "required");
     push(c, "services");
     if (check_object(c, ss)) return -1;
@@ -1286,6 +1308,8 @@ void
 svc_free(svc_file *f)
 {
     if (!f) return;
+    for (int i = 0; i < f->nplugins; i++) free(f->plugins[i]);
+    free(f->plugins);
     for (int i = 0; i < f->nservices; i++) {
         svc_service *s = &f->services[i];
         free(s->name);

@@ -5,6 +5,7 @@
  *
  * Format (JSON):
  * {
+ *   "plugins": ["/usr/lib/syncq/acme.so"],               C plugins (docs/HANDLERS.md); optional
  *   "services": {
  *     "dns": {
  *       "base_url": "https://api.example.net/v1",      http or https only
@@ -97,6 +98,7 @@
 #define SVC_MAX_HEADERS 16
 #define SVC_MAX_ARGV 64     /* exec command words */
 #define SVC_MAX_ENV 32      /* exec environment entries */
+#define SVC_MAX_PLUGINS 32  /* C plugins named by the file */
 
 typedef enum { PAGE_PAGE = 0, PAGE_OFFSET, PAGE_CURSOR, PAGE_LINK } svc_paging;
 typedef enum { OP_CREATE = 0, OP_UPDATE, OP_DELETE, OP_CALL } svc_op;
@@ -190,6 +192,8 @@ typedef struct svc_service {
 typedef struct svc_file {
     svc_service *services;  /* owned */
     int nservices;
+    char **plugins;         /* owned: paths of C plugins ("plugins": [...]), loaded at the start */
+    int nplugins;
 } svc_file;
 
 typedef const char *(*svc_getenv_fn)(const char *name);

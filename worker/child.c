@@ -323,7 +323,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;
     /* curl state is created here, after fork (docs/DESIGN.md §10, fork hygiene) */
     if (http_global_init() < 0 || http_init(&http) < 0) return CHILD_EXIT_CONFIG;
-    handler_register_builtins();
+    handler_register_builtins(); /* the plugins' handlers are in the table already (the master's) */
     if (svc) handler_register_services(svc);
     if (lease_watch() < 0) {
         log_msg(LOG_ERROR, "child.lease", "timer_create() for the lease watchdog failed: %s", strerror(errno));

@@ -36,6 +36,7 @@ int64_t exec_mono_ms(void);
 
 /* ---- masking what comes back ---- */
 
+/* exec_secrets_of collects ctx's secret values (x may be NULL: the payload's only). */
 void exec_secrets_of(const handler_ctx *ctx, const svc_exec *x, exec_secrets *s);
 /* exec_scrub returns text (n bytes) with every secret value replaced, then
  * mask_string's credential patterns; control characters become spaces so

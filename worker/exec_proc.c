@@ -48,7 +48,7 @@ void
 exec_secrets_of(const handler_ctx *ctx, const svc_exec *x, exec_secrets *s)
 {
     s->n = 0;
-    for (int i = 0; i < x->nenv && s->n < 32; i++)
+    for (int i = 0; x && i < x->nenv && s->n < 32; i++)
         if (*x->env[i].value) s->v[s->n++] = x->env[i].value;
     collect(ctx->env->payload, 0, s);
 }

@@ -1,5 +1,8 @@
-/* handler.c - the handler registry, keyed by (service, action), and the
- * built-in syncq/... handlers used by the demo, the tests and the benchmark. */
+/* handler.c - the handler registry, keyed by (service, action): the one
+ * syncq_registry (syncq/handler.h) through which the built-ins, the
+ * services file's actions and the plugins' handlers register; the dispatch
+ * of an attempt; and what every services-file mutation holds (locks, rate
+ * limits, the expected_hash check). */
 #include "fmacros.h"
 #include "db.h"
 #include "funcs.h"
@@ -7,6 +10,7 @@
 #include "worker.h"
 #include "xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,31 +22,122 @@
 
 #define SELF_TIMED_SLACK_MS 2000 /* the master's backstop after a self-timed handler's own deadline */
 
-typedef struct entry {
+/* One registered handler. Every handler has the public signature
+ * (syncq/handler.h); the built-ins that work on the child's handler_ctx are
+ * registered as run_internal with their function in data. */
+struct handler_entry {
     char *service, *action;
-    handler_fn fn;
-    int self_timed;
-} entry;
+    syncq_handler_fn fn;
+    void *data;
+    int self_timed;  /* enforces the job's timeout itself (exec) */
+    int plugin;      /* from a plugin: the dispatch takes the per-target lock */
+};
 
-static entry table[HANDLER_MAX];
+typedef struct internal_fn {
+    handler_fn fn;
+} internal_fn;
+
+static handler_entry table[HANDLER_MAX];
 static int ntable;
+
+static syncq_outcome
+run_internal(const syncq_job *jv)
+{
+    handler_ctx *ctx = handler_ctx_of(jv);
+    handler_result hr = ((const internal_fn *)jv->data)->fn(ctx);
+    syncq_outcome o = {(syncq_outcome_kind)hr, NULL, NULL, ctx->retry_after_ms};
+    return o;
+}
+
+/* valid_part: a service or action name (docs/HANDLERS.md, "C plugins") */
+static int
+valid_part(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 63) return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && !strchr("_-.", *s)) return 0;
+    return 1;
+}
+
+static void
+free_data(handler_entry *e)
+{
+    if (e->fn == run_internal) free(e->data);
+}
+
+typedef struct reg_state {
+    int plugin;
+    char why[256];
+} reg_state;
+
+/* reg_add is the registry's add (syncq/handler.h): every handler, built-in
+ * or a plugin's, is registered here. */
+static int
+reg_add(syncq_registry *reg, const char *service, const char *action, syncq_handler_fn fn, void *data)
+{
+    reg_state *st = reg->internal;
+    if (!valid_part(service) || !valid_part(action) || !fn) {
+        snprintf(st->why, sizeof(st->why), "add(\"%s\", \"%s\"): names are 1 to 63 letters, digits, _ - . and fn is required",
+                 service ? service : "(null)", action ? action : "(null)");
+        return -1;
+    }
+    if (st->plugin && !strcmp(service, "syncq")) {
+        snprintf(st->why, sizeof(st->why), "add(\"syncq\", \"%s\"): the service name syncq is the built-ins'", action);
+        return -1;
+    }
+    handler_entry *e = NULL;
+    for (int i = 0; i < ntable && !e; i++)
+        if (!strcmp(table[i].service, service) && !strcmp(table[i].action, action)) e = &table[i];
+    if (e) {
+        free_data(e);
+    } else {
+        if (ntable == HANDLER_MAX) {
+            snprintf(st->why, sizeof(st->why), "more than %d handlers", HANDLER_MAX);
+            return -1;
+        }
+        e = &table[ntable++];
+        e->service = xstrdup(service);
+        e->action = xstrdup(action);
+    }
+    e->fn = fn;
+    e->data = data;
+    e->self_timed = 0;
+    e->plugin = st->plugin;
+    return 0;
+}
+
+static void
+reg_fail(syncq_registry *reg, const char *why)
+{
+    reg_state *st = reg->internal;
+    snprintf(st->why, sizeof(st->why), "%s", why ? why : "");
+}
+
+static reg_state builtin_state = {0, ""}, plugin_state = {1, ""};
+static syncq_registry builtin_registry = {SYNCQ_HANDLER_ABI, reg_add, reg_fail, &builtin_state};
+static syncq_registry plugin_registry = {SYNCQ_HANDLER_ABI, reg_add, reg_fail, &plugin_state};
+
+syncq_registry *
+handler_registry(int plugin)
+{
+    return plugin ? &plugin_registry : &builtin_registry;
+}
+
+const char *
+handler_registry_error(const syncq_registry *reg)
+{
+    return ((const reg_state *)reg->internal)->why;
+}
 
 static void
 put(const char *service, const char *action, handler_fn fn, int self_timed)
 {
-    for (int i = 0; i < ntable; i++) {
-        if (!strcmp(table[i].service, service) && !strcmp(table[i].action, action)) {
-            table[i].fn = fn;
-            table[i].self_timed = self_timed;
-            return;
-        }
-    }
-    if (ntable == HANDLER_MAX) abort(); /* a programming error, not an input */
-    table[ntable].service = xstrdup(service);
-    table[ntable].action = xstrdup(action);
-    table[ntable].fn = fn;
-    table[ntable].self_timed = self_timed;
-    ntable++;
+    internal_fn *box = xmalloc(sizeof(*box));
+    box->fn = fn;
+    if (builtin_registry.add(&builtin_registry, service, action, run_internal, box) < 0) abort(); /* our own names */
+    handler_entry *e = (handler_entry *)handler_find(service, action);
+    e->self_timed = self_timed;
 }
 
 void
@@ -60,10 +155,8 @@ handler_register_self_timed(const char *service, const char *action, handler_fn 
 int64_t
 handler_deadline_slack_ms(const char *service, const char *action)
 {
-    for (int i = 0; i < ntable; i++)
-        if (!strcmp(table[i].service, service) && !strcmp(table[i].action, action))
-            return table[i].self_timed ? SELF_TIMED_SLACK_MS : 0;
-    return 0;
+    const handler_entry *e = handler_find(service, action);
+    return e && e->self_timed ? SELF_TIMED_SLACK_MS : 0;
 }
 
 void
@@ -75,11 +168,11 @@ handler_register_services(const struct svc_file *svc)
     exec_handlers_register(svc);
 }
 
-handler_fn
+const handler_entry *
 handler_find(const char *service, const char *action)
 {
     for (int i = 0; i < ntable; i++)
-        if (!strcmp(table[i].service, service) && !strcmp(table[i].action, action)) return table[i].fn;
+        if (!strcmp(table[i].service, service) && !strcmp(table[i].action, action)) return &table[i];
     return NULL;
 }
 
@@ -89,8 +182,33 @@ handler_clear(void)
     for (int i = 0; i < ntable; i++) {
         free(table[i].service);
         free(table[i].action);
+        free_data(&table[i]);
     }
     ntable = 0;
+}
+
+/* handler_call runs one attempt: through the job view (handler_view.c); a
+ * plugin's mutation holds the per-target lock like a services-file action. */
+handler_result
+handler_call(const handler_entry *e, handler_ctx *ctx)
+{
+    char lock[KEY_MAX + 512];
+    int internal = e->fn == run_internal, locked = 0;
+    if (e->plugin && ctx->env->kind == KIND_MUTATION) {
+        int got = handler_lock(ctx, lock, sizeof(lock));
+        if (got <= 0) {
+            ctx->retry_after_ms = 500;
+            if (got < 0) return handler_fail(ctx, HANDLER_DEFER, "Redis: %s", ctx->world->r->errstr);
+            return handler_fail(ctx, HANDLER_DEFER, "another mutation of this target is running");
+        }
+        locked = 1;
+    }
+    handler_view *v = handler_view_open(ctx, e->data, !internal);
+    syncq_outcome o = e->fn(handler_view_job(v));
+    handler_result hr = internal ? (handler_result)o.kind : handler_view_outcome(v, &o);
+    handler_view_close(v);
+    if (locked) handler_unlock(ctx, lock);
+    return hr;
 }
 
 handler_result
@@ -261,83 +379,4 @@ handler_check_expected(handler_ctx *ctx, const snap_key *key)
     snprintf(ctx->error, sizeof(ctx->error), "expected hash %s, the snapshot has %s; the service was not called",
              ctx->env->expected_hash, found ? have : "no row");
     return HANDLER_CONFLICT;
-}
-
-/* ---- built-ins ---- */
-
-static handler_result
-h_noop(handler_ctx *ctx)
-{
-    (void)ctx;
-    return HANDLER_OK;
-}
-
-/* h_sleep sleeps payload.ms in 10 ms steps so an abort order ends it early. */
-static handler_result
-h_sleep(handler_ctx *ctx)
-{
-    const json *ms = json_get(ctx->env->payload, "ms");
-    double total = json_typeof(ms) == JSON_NUMBER ? json_num(ms) : 0;
-    if (total < 0 || total > 86400000.0) {
-        snprintf(ctx->error, sizeof(ctx->error), "payload.ms must be in 0..86400000");
-        return HANDLER_PERMANENT;
-    }
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double done = (double)(now.tv_sec - t0.tv_sec) * 1000.0 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6;
-        if (done >= total) break;
-        if (ctx->stop && *ctx->stop) {
-            snprintf(ctx->error, sizeof(ctx->error), "aborted after %.0f ms", done);
-            return HANDLER_TRANSIENT;
-        }
-        double left = total - done < 10 ? total - done : 10;
-        struct timespec ts = {0, (long)(left * 1e6)};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
-    }
-    sbuf_printf(&ctx->result, "{\"slept_ms\":%.0f}", total);
-    return HANDLER_OK;
-}
-
-static handler_result
-h_fail(handler_ctx *ctx)
-{
-    const json *p = json_get(ctx->env->payload, "permanent");
-    int permanent = json_typeof(p) == JSON_TRUE;
-    const char *msg = json_str(json_get(ctx->env->payload, "message"));
-    snprintf(ctx->error, sizeof(ctx->error), "%s failure requested%s%s", permanent ? "permanent" : "transient",
-             msg ? ": " : "", msg ? msg : "");
-    return permanent ? HANDLER_PERMANENT : HANDLER_TRANSIENT;
-}
-
-/* h_flaky fails transiently on its first payload.fail_times attempts. */
-static handler_result
-h_flaky(handler_ctx *ctx)
-{
-    const json *n = json_get(ctx->env->payload, "fail_times");
-    double times = json_typeof(n) == JSON_NUMBER ? json_num(n) : 1;
-    if (ctx->attempt <= times) {
-        snprintf(ctx->error, sizeof(ctx->error), "flaky: attempt %d of the %.0f that fail", ctx->attempt, times);
-        return HANDLER_TRANSIENT;
-    }
-    sbuf_printf(&ctx->result, "{\"attempt\":%d}", ctx->attempt);
-    return HANDLER_OK;
-}
-
-static handler_result
-h_crash(handler_ctx *ctx)
-{
-    (void)ctx;
-    abort(); /* on purpose: the crash test and the poison-pill path */
-}
-
-void
-handler_register_builtins(void)
-{
-    handler_register("syncq", "noop", h_noop);
-    handler_register("syncq", "sleep", h_sleep);
-    handler_register("syncq", "fail", h_fail);
-    handler_register("syncq", "flaky", h_flaky);
-    handler_register("syncq", "crash", h_crash);
 }

@@ -350,10 +350,12 @@ job_run(job *j, job_ctx *c, ack *a)
     h.queue = c->queue;
     h.world = c->world;
     h.attempt = j->attempt;
+    h.max_attempts = job_max_attempts(j);
+    h.timeout_ms = job_timeout_ms(j, c->cfg);
     h.stop = c->stop;
     h.retry_after_ms = -1;
     sbuf_init(&h.result);
-    handler_result hr = j->fn(&h);
+    handler_result hr = handler_call(j->fn, &h);
     const char *outcome = hr == HANDLER_TRANSIENT && h.timed_out ? "timeout" : outcome_names[hr];
     job_outcome o = {hr, outcome, h.error, h.retry_after_ms, h.result.len ? h.result.buf : NULL};
     job_finish(j, c, &o, a);

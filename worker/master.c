@@ -687,6 +687,10 @@ reload(master *m)
         log_msg(LOG_ERROR, "master.reload", "services file rejected; the previous one stays in force");
         return;
     }
+    for (int i = 0; f && i < f->nplugins; i++)
+        if (!plugin_loaded(f->plugins[i]))
+            log_msg(LOG_WARN, "master.reload", "plugin %s is new: plugins load at the start only; restart the worker to load it",
+                    f->plugins[i]);
     svc_free(m->svc);
     m->svc = f;
     m->published = 0;
@@ -817,6 +821,13 @@ master_run(config *cfg)
     int failed;
     m.svc = load_services(cfg, &failed);
     if (failed) return 65;
+    /* before any fork: children inherit the plugins' code and handlers */
+    char perr[1024];
+    if (plugin_load_all(cfg->plugins, m.svc, perr, sizeof(perr)) < 0) {
+        log_msg(LOG_ERROR, "master.plugin", "%s; not starting (exit %d)", perr, EXIT_CONFIG);
+        svc_free(m.svc);
+        return EXIT_CONFIG;
+    }
     m.board = board_new(MAX_SLOTS);
     if (!m.board) {
         log_msg(LOG_ERROR, "master.start", "mmap() of the status board failed: %s", strerror(errno));

@@ -27,6 +27,7 @@
 #include "rds.h"
 #include "sbuf.h"
 #include "stats.h"
+#include "syncq/handler.h" /* the public handler ABI: the registry and the job view */
 #include "wrap.h"
 
 #define WORKER_ID_MAX 128
@@ -50,6 +51,11 @@
  * (PostgreSQL down, the target locked by another mutation): try again later
  * without using an attempt. */
 typedef enum { HANDLER_OK = 0, HANDLER_TRANSIENT, HANDLER_PERMANENT, HANDLER_CONFLICT, HANDLER_DEFER } handler_result;
+/* the same values as the public outcome kinds, which handler_call maps 1:1 */
+_Static_assert(HANDLER_OK == (int)SYNCQ_SUCCESS && HANDLER_TRANSIENT == (int)SYNCQ_TRANSIENT &&
+                   HANDLER_PERMANENT == (int)SYNCQ_PERMANENT && HANDLER_CONFLICT == (int)SYNCQ_CONFLICT &&
+                   HANDLER_DEFER == (int)SYNCQ_DEFER,
+               "handler_result and syncq_outcome_kind differ");
 
 /* handler_world is what a child lends its handlers: opened after fork,
  * reused across jobs. */
@@ -71,6 +77,8 @@ typedef struct handler_ctx {
     const char *root_id;         /* first job of a replay chain, NULL when not a replay */
     handler_world *world;
     int attempt;                 /* 1 for the first run */
+    int max_attempts;            /* job_max_attempts */
+    int64_t timeout_ms;          /* job_timeout_ms: the attempt's limit */
     volatile sig_atomic_t *stop; /* set when the master orders an abort */
     char error[1024];            /* set on failure */
     int64_t retry_after_ms;      /* transient hint (e.g. Retry-After), -1 none */
@@ -78,8 +86,17 @@ typedef struct handler_ctx {
     sbuf result;                 /* JSON text of the result object, empty for none */
 } handler_ctx;
 
+/* handler_fn is a built-in that works on the child's handler_ctx; it is
+ * registered through the public registry (handler_register wraps it). */
 typedef handler_result (*handler_fn)(handler_ctx *ctx);
+typedef struct handler_entry handler_entry; /* one registered handler (handler.c) */
 
+/* handler_registry is the registry (syncq/handler.h) every handler is
+ * added through: plugin 0 for the built-ins, 1 for plugins' handlers (their
+ * mutations then hold the per-target lock). handler_registry_error is the
+ * reason of its last refusal or fail(). */
+syncq_registry *handler_registry(int plugin);
+const char *handler_registry_error(const syncq_registry *reg);
 void handler_register(const char *service, const char *action, handler_fn fn);
 /* handler_register_self_timed registers a handler that enforces the job's
  * timeout itself (an exec handler kills its program and fails the attempt
@@ -122,13 +139,41 @@ const char *handler_idempotency_key(const handler_ctx *ctx);
  * (PostgreSQL), with ctx->error set. */
 struct snap_key;
 handler_result handler_check_expected(handler_ctx *ctx, const struct snap_key *key);
-handler_fn handler_find(const char *service, const char *action);
+const handler_entry *handler_find(const char *service, const char *action);
+/* handler_call runs an attempt of ctx's job with handler e. */
+handler_result handler_call(const handler_entry *e, handler_ctx *ctx);
 /* handler_publish tells `syncq status` which handlers this child has: each
  * "service/action" in every configured queue's handlers hash (keys.h) with
  * the time, at most once a minute (force: now). 0, or -1 on a Redis error. */
 int handler_publish(rds *r, const config *cfg, int force);
-void handler_register_builtins(void);
+void handler_register_builtins(void); /* h_builtin.c: syncq/noop and friends */
 void handler_clear(void);
+
+/* ---- handler_view.c: the syncq_job a handler sees, and the host it gets ---- */
+
+typedef struct handler_view handler_view;
+/* handler_view_open makes the view of ctx's job; with full 0 (a built-in
+ * that reads ctx) the payload and service texts are left NULL. */
+handler_view *handler_view_open(handler_ctx *ctx, void *data, int full);
+const syncq_job *handler_view_job(handler_view *v);
+/* handler_ctx_of returns the ctx behind a view's job. */
+handler_ctx *handler_ctx_of(const syncq_job *job);
+/* handler_view_outcome copies a handler's outcome into the ctx (reason and
+ * result masked by the payload's secret values; a result that is no JSON
+ * is refused) and returns the attempt's result. */
+handler_result handler_view_outcome(handler_view *v, const syncq_outcome *o);
+void handler_view_close(handler_view *v);
+
+/* ---- plugin.c: C plugins (docs/HANDLERS.md) ---- */
+
+/* plugin_load_all loads, in the master before it forks, every plugin of
+ * list (comma-separated paths, SYNCQ_PLUGINS) and of the services file:
+ * dlopen, the ABI check and syncq_plugin_init, whose handlers go to the
+ * registry table the children inherit. 0, or -1 with err naming the file
+ * and the reason. */
+int plugin_load_all(const char *list, const struct svc_file *svc, char *err, size_t errlen);
+/* plugin_loaded says whether the plugin at path was loaded. */
+int plugin_loaded(const char *path);
 
 /* ---- fetch.c: reliable fetch and the per-job atomic step ---- */
 
@@ -207,7 +252,7 @@ typedef struct job {
     wrap w;
     envelope env;
     int env_ok;
-    handler_fn fn;
+    const handler_entry *fn;    /* its handler, NULL when it cannot run */
     const char *id;             /* the envelope's id, else the delivery tag */
     int attempt;                /* this attempt, from 1 */
     char *payload;              /* owned: masked payload JSON, or NULL */

@@ -1,6 +1,7 @@
 #!/bin/bash
 # make install into a DESTDIR: the layout (binaries, static and shared library
-# with a soname, header, pkg-config file, schema, man pages, systemd unit and
+# with a soname, headers (syncq.h, the plugin ABI syncq/handler.h, which the
+# example plugin builds against), pkg-config file, schema, man pages, systemd unit and
 # sysusers entry); the libraries show only the public syncq_* names (an
 # application defining its own json_parse/log_msg still links statically);
 # pkg-config asks for no libpq; the C example builds against the installed
@@ -14,7 +15,7 @@ san=""
 make --no-print-directory -s install DESTDIR="$D" PREFIX=/usr/local $mk > "$W/install.log" 2>&1 ||
     fail "make install: $(tail -5 "$W/install.log")"
 P="$D/usr/local"
-for f in bin/syncq bin/syncq-worker lib/libsyncq.a lib/libsyncq.so lib/libsyncq.so.0 include/syncq.h \
+for f in bin/syncq bin/syncq-worker lib/libsyncq.a lib/libsyncq.so lib/libsyncq.so.0 include/syncq.h include/syncq/handler.h \
     lib/pkgconfig/syncq.pc share/syncq/schema/001_init.sql share/man/man1/syncq.1 share/man/man5/syncq-services.5 \
     share/man/man8/syncq-worker.8 lib/systemd/system/syncq-worker.service lib/sysusers.d/syncq.conf; do
     [ -e "$P/$f" ] || fail "not installed: $f"
@@ -36,6 +37,14 @@ sothers=$(printf '%s\n' "$sglobals" | grep -v '^syncq_' || true)
 export PKG_CONFIG_PATH="$P/lib/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$D"
 assert_eq "$(pkg-config --modversion syncq)" "$(sed -n 's/^VERSION := //p' Makefile)" "pkg-config version"
 case "$(pkg-config --libs --static syncq)" in *pq*) fail "pkg-config asks for libpq: $(pkg-config --libs --static syncq)" ;; esac
+
+# the plugin header: the example plugin builds against the installed one alone
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Wextra -Werror -shared -fPIC $(pkg-config --cflags syncq) examples/plugins/hello.c -lcjson \
+    -o "$W/hello.so" 2> "$W/plugin_cc.log" ||
+    fail "the example plugin against the installed syncq/handler.h: $(head -5 "$W/plugin_cc.log")"
+cmp -s include/syncq/handler.h "$P/include/syncq/handler.h" || fail "the installed syncq/handler.h differs from include/"
+echo "ok: the example plugin builds against the installed syncq/handler.h"
 
 # dynamic: the example against the installed header and libsyncq.so
 # shellcheck disable=SC2046

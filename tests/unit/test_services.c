@@ -332,7 +332,7 @@ test_errors_structure(void **state)
     expect_err("{}", "services: required");
     expect_err("{'services': []}", "services: must be an object");
     expect_err("{'services': {}, 'servces': {}}",
-               "servces: unknown member (expected one of services)");
+               "servces: unknown member (expected one of services, plugins)");
     expect_err("{'services': {'dns': 1}}", "services.dns: must be an object");
     expect_err("{'services': {'d n s': {'base_url': 'http://h'}}}",
                "services.d n s: name must be 1..63 characters of A-Z, a-z, 0-9, _, . and -");
@@ -825,6 +825,21 @@ test_exec_list(void **state)
 #undef XL
 }
 
+/* "plugins": paths of C plugins for the master to load */
+static void
+test_plugins(void **state)
+{
+    (void)state;
+    svc_file *f = must_parse("{'plugins': ['/usr/lib/syncq/a.so', 'b.so'], 'services': {}}");
+    assert_int_equal(f->nplugins, 2);
+    assert_string_equal(f->plugins[0], "/usr/lib/syncq/a.so");
+    assert_string_equal(f->plugins[1], "b.so");
+    svc_free(f);
+    expect_err("{'plugins': 'a.so', 'services': {}}", "plugins: must be an array of paths of C plugins (.so files)");
+    expect_err("{'plugins': ['a.so', ''], 'services': {}}", "plugins[1]: must be a path without commas or control characters");
+    expect_err("{'plugins': ['a.so,b.so'], 'services': {}}", "plugins[0]: must be a path without commas or control characters");
+}
+
 static void
 test_classify(void **state)
 {
@@ -1152,6 +1167,7 @@ main(void)
         cmocka_unit_test(test_exec),
         cmocka_unit_test(test_errors_exec),
         cmocka_unit_test(test_exec_list),
+        cmocka_unit_test(test_plugins),
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_expand),
         cmocka_unit_test(test_load),
