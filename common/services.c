@@ -12,6 +12,7 @@
 #include "services.h"
 #include "json.h"
 #include "mask.h"
+#include "paging.h"
 #include "pct.h"
 #include "sbuf.h"
 #include "xalloc.h"
@@ -34,7 +35,6 @@
 #define SVC_VALUE_MAX 8192   /* bytes of a header value after expansion */
 #define SVC_FILE_MAX (16 * 1024 * 1024)
 
-static const char *const paging_names[] = {"page", "offset", "cursor", "link", NULL};
 static const char *const op_names[] = {"create", "update", "delete", "call", NULL};
 static const char *const class_names[] = {"success", "adopt", "conflict", "transient", "permanent", NULL};
 static const char *const action_methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", NULL};
@@ -863,16 +863,6 @@ parse_actions(pctx *c, const json *obj, const svc_resource *r, svc_action **out,
 /* ---------------------------------------------------------------- Lists */
 
 static const char *const list_keys[] = {"method", "path", "items", "pagination", "max_pages", "exec", NULL};
-static const char *const page_keys_all[] = {"style",        "size",  "size_param",   "page_param", "first_page",
-                                            "offset_param", "total", "cursor_param", "next",       NULL};
-static const char *const *const page_keys[] = {
-    [PAGE_PAGE] = (const char *const[]){"style", "size", "size_param", "page_param", "first_page", NULL},
-    [PAGE_OFFSET] = (const char *const[]){"style", "size", "size_param", "offset_param", "total", NULL},
-    [PAGE_CURSOR] = (const char *const[]){"style", "size", "size_param", "cursor_param", "next", NULL},
-    /* the first request of a link walk may name its page; the rest follow Link */
-    [PAGE_LINK] = (const char *const[]){"style", "size", "size_param", "page_param", "first_page", NULL},
-};
-
 /* dotted_member reads a dotted response path ("meta.next_cursor"). */
 static int
 dotted_member(pctx *c, const json *obj, const char *key, const char *def, int allow_empty, char **out)
@@ -891,9 +881,10 @@ page_members(pctx *c, const json *pg, svc_paging style)
     if (check_object(c, pg)) return -1;
     for (const json *m = json_child(pg); m; m = json_next(m)) {
         const char *k = json_key(m);
-        if (name_index(page_keys[style], k) >= 0) continue;
-        if (name_index(page_keys_all, k) >= 0) return bad_at(c, k, "not used by style %s", paging_names[style]);
-        one_of(page_keys[style], list, sizeof(list));
+        const paging_style *s = paging_style_of(style);
+        if (name_index(s->keys, k) >= 0) continue;
+        if (name_index(paging_keys_all, k) >= 0) return bad_at(c, k, "not used by style %s", s->name);
+        one_of(s->keys, list, sizeof(list));
         return bad_at(c, k, "unknown member (expected one of %s)", list);
     }
     return 0;
@@ -909,7 +900,8 @@ parse_pagination(pctx *c, const json *list, svc_resource *r)
     if (check_object(c, pg) || enum_member(c, pg, "style", paging_names, 1, &style)) return -1;
     r->paging = (svc_paging)style;
     if (page_members(c, pg, r->paging)) return -1;
-    const char *size_def = r->paging == PAGE_OFFSET || r->paging == PAGE_CURSOR ? "limit" : "per_page";
+    const paging_style *ps = paging_style_of(r->paging);
+    const char *size_def = ps->size_param;
     if (int_member(c, pg, "size", 100, 1, SVC_PAGE_SIZE_MAX, &r->page_size) ||
         str_member(c, pg, "size_param", size_def, 0, &r->size_param) ||
         str_member(c, pg, "page_param", "page", 0, &r->page_param) ||
@@ -919,9 +911,8 @@ parse_pagination(pctx *c, const json *list, svc_resource *r)
         dotted_member(c, pg, "total", NULL, 0, &r->total_path))
         return -1;
     /* A cursor walk cannot guess where the next token lives. */
-    if (r->paging == PAGE_CURSOR && !json_get(pg, "next"))
-        return bad_at(c, "next",
-                      "required for style cursor (the dotted path of the next cursor, e.g. meta.next_cursor)");
+    if (ps->required && !json_get(pg, ps->required))
+        return bad_at(c, ps->required, "required for style %s (%s)", ps->name, ps->required_what);
     if (dotted_member(c, pg, "next", NULL, 0, &r->next_path)) return -1;
     pop(c, at);
     return 0;

@@ -1,5 +1,5 @@
 /* h_sync.c - sync jobs that read a service's list endpoint: every page of
- * the walk (page, offset, cursor or Link pagination) goes into the staging
+ * the walk (page, offset, cursor or Link pagination: common/paging.h) goes into the staging
  * table a page at a time, and the snapshot converges once the walk ends
  * (stage.h: the guards against deleting too much). No deletions after a
  * failed page (the job retries) or drift in an offset walk. The scope is
@@ -10,7 +10,7 @@
 #include "http.h"
 #include "log.h"
 #include "mask.h"
-#include "pct.h"
+#include "paging.h"
 #include "record.h"
 #include "services.h"
 #include "snapshot.h"
@@ -33,58 +33,20 @@ typedef struct walk {
     const char *scope;
     char hdrs[SVC_MAX_HEADERS][1024];
     http_response rs;
-    double total;              /* offset style: the first page's total, -1 unknown */
-    char cursor[1024];
+    paging_walk pw;            /* where the walk is (common/paging.h: one row per style) */
     stage st;                  /* seen, pages, drift: the walk's counts */
 } walk;
 
 /* ---- pages ---- */
 
-/* at follows a dotted path ("meta.next_cursor") from root; "" is root. */
-static const json *
-at(const json *root, const char *path)
-{
-    char part[128];
-    const json *n = root;
-    while (n && *path) {
-        size_t l = strcspn(path, ".");
-        snprintf(part, sizeof(part), "%.*s", (int)(l < sizeof(part) - 1 ? l : sizeof(part) - 1), path);
-        n = json_get(n, part);
-        path += l + (path[l] == '.');
-    }
-    return n;
-}
-
-static void
-add_param(char *url, size_t len, const char *name, const char *value)
-{
-    size_t u = strlen(url);
-    if (name && *name) snprintf(url + u, len - u, "%c%s=%s", strchr(url, '?') ? '&' : '?', name, value);
-}
-
-/* page_url builds the URL of page number p (from 0) of the walk. */
+/* base_url writes the list's URL before pagination: base URL and path. */
 static int
-page_url(walk *w, int p, char *url, size_t len)
+base_url(walk *w, char *url, size_t len)
 {
-    const svc_resource *r = w->res;
-    char path[2048], v[64];
-    if (svc_expand(r->list_path, w->scope, NULL, NULL, path, sizeof(path), w->ctx->error, sizeof(w->ctx->error)) < 0)
+    char path[2048];
+    if (svc_expand(w->res->list_path, w->scope, NULL, NULL, path, sizeof(path), w->ctx->error, sizeof(w->ctx->error)) < 0)
         return -1;
     snprintf(url, len, "%s%s", w->svc->base_url, path);
-    snprintf(v, sizeof(v), "%d", r->page_size);
-    add_param(url, len, r->size_param, v);
-    if (r->paging == PAGE_PAGE || r->paging == PAGE_LINK) {
-        snprintf(v, sizeof(v), "%d", r->first_page + p);
-        add_param(url, len, r->page_param, v);
-    } else if (r->paging == PAGE_OFFSET) {
-        snprintf(v, sizeof(v), "%d", w->st.seen);
-        add_param(url, len, r->offset_param, v);
-    } else if (r->paging == PAGE_CURSOR && w->cursor[0]) {
-        /* a cursor is opaque: "+", "&", "=" or "/" in it must reach the service as sent */
-        char enc[sizeof(w->cursor) * 3];
-        (void)pct_encode(w->cursor, PCT_UNRESERVED, enc, sizeof(enc)); /* 3 bytes a byte always fit */
-        add_param(url, len, r->cursor_param, enc);
-    }
     return 0;
 }
 
@@ -128,30 +90,6 @@ stage_item(walk *w, const json *item)
     free(data);
 }
 
-/* next_page reads where the walk goes next; 0 more, 1 done. */
-static int
-next_page(walk *w, const json *root, int n)
-{
-    const svc_resource *r = w->res;
-    if (r->paging == PAGE_CURSOR) {
-        const char *c = json_str(at(root, r->next_path));
-        if (!c || !*c) return 1;
-        snprintf(w->cursor, sizeof(w->cursor), "%s", c);
-        return 0;
-    }
-    if (r->paging == PAGE_LINK) {
-        if (!w->rs.link_next[0]) return 1;
-        return 0;
-    }
-    if (r->paging == PAGE_OFFSET && r->total_path && r->total_path[0]) {
-        const json *t = at(root, r->total_path);
-        double total = json_typeof(t) == JSON_NUMBER ? json_num(t) : -1;
-        if (w->total < 0) w->total = total;
-        else if (total != w->total) w->st.drift = 1; /* the set changed under the walk */
-    }
-    return n < r->page_size;
-}
-
 static handler_result
 read_page(walk *w, const char *url, int *done)
 {
@@ -173,7 +111,7 @@ read_page(walk *w, const char *url, int *done)
         return cls == ST_TRANSIENT ? HANDLER_TRANSIENT : HANDLER_PERMANENT;
     }
     json *root = json_parse(w->rs.body.buf ? w->rs.body.buf : "", w->rs.body.len, err, sizeof(err));
-    const json *items = at(root, w->res->items);
+    const json *items = paging_at(root, w->res->items);
     if (json_typeof(items) != JSON_ARRAY) {
         json_free(root);
         return handler_fail(ctx, HANDLER_PERMANENT, "page %d: no item array at \"%s\"", w->st.pages + 1, w->res->items);
@@ -181,8 +119,12 @@ read_page(walk *w, const char *url, int *done)
     int n = 0;
     for (const json *it = json_child(items); it; it = json_next(it), n++) stage_item(w, it);
     w->st.pages++;
-    *done = next_page(w, root, n);
+    *done = paging_next(&w->pw, root, n, w->rs.link_next);
     json_free(root);
+    if (w->pw.drift) w->st.drift = 1; /* the set changed under the walk */
+    if (*done < 0)
+        return handler_fail(ctx, HANDLER_PERMANENT, "page %d: the next page's cursor or Link is too long to follow",
+                            w->st.pages);
     int64_t t1 = job_now_ms();
     handler_result hr = stage_flush(&w->st);
     if (hr != HANDLER_OK) return hr;
@@ -194,19 +136,18 @@ read_page(walk *w, const char *url, int *done)
 static handler_result
 read_all(walk *w)
 {
-    char url[4096];
+    char base[4096], url[PAGING_LINK_MAX + 64];
     int done = 0;
-    if (page_url(w, 0, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
+    const paging_style *style = paging_style_of(w->res->paging);
+    if (base_url(w, base, sizeof(base)) < 0) return HANDLER_PERMANENT;
+    paging_walk_init(&w->pw, w->res);
     for (int p = 0; !done; p++) {
         if (p == w->res->max_pages)
             return handler_fail(w->ctx, HANDLER_PERMANENT, "more than %d pages: nothing converged", w->res->max_pages);
-        if (p > 0 && w->res->paging == PAGE_LINK) {
-            if (!http_same_origin(w->svc->base_url, w->rs.link_next))
-                return handler_fail(w->ctx, HANDLER_PERMANENT, "page %d: a Link to another origin was refused", p + 1);
-            snprintf(url, sizeof(url), "%s", w->rs.link_next);
-        } else if (p > 0 && page_url(w, p, url, sizeof(url)) < 0) {
-            return HANDLER_PERMANENT;
-        }
+        if (p > 0 && style->follows_link && !http_same_origin(w->svc->base_url, w->pw.link))
+            return handler_fail(w->ctx, HANDLER_PERMANENT, "page %d: a Link to another origin was refused", p + 1);
+        if (paging_url(&w->pw, base, url, sizeof(url)) < 0)
+            return handler_fail(w->ctx, HANDLER_PERMANENT, "page %d: the URL is too long", p + 1);
         handler_result hr = read_page(w, url, &done);
         if (hr != HANDLER_OK) return hr;
     }
@@ -221,7 +162,6 @@ h_sync(handler_ctx *ctx)
     const svc_action *act = NULL;
     memset(&w, 0, sizeof(w));
     w.ctx = ctx;
-    w.total = -1;
     if (!hw->svc || svc_find_action(hw->svc, ctx->env->service, ctx->env->action, &w.svc, &w.res, &act) < 0 || act)
         return handler_fail(ctx, HANDLER_PERMANENT, "no sync action %s in the services file", ctx->env->action);
     w.scope = ctx->env->scope ? ctx->env->scope : "";
