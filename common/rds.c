@@ -83,6 +83,19 @@ handshake(rds *r, const redis_url *u)
     return step(r, rds_cmdf(r, "PING"));
 }
 
+/* tls_hint explains the usual reason a server hangs up on the very first
+ * command: it speaks TLS, and our plain-text PING was not a TLS hello. */
+static void
+tls_hint(rds *r)
+{
+    redisContext *c = CTX(r);
+    if (r->err != RDS_ERR_IO || !c || !(c->err == REDIS_ERR_EOF || (c->err == REDIS_ERR_IO && strstr(c->errstr, "reset"))))
+        return;
+    size_t n = strlen(r->errstr);
+    snprintf(r->errstr + n, sizeof(r->errstr) - n, " (the server closed the connection at the first command:"
+             " a TLS port? this build speaks plain Redis: use a TLS sidecar, docs/PRODUCTION.md)");
+}
+
 int
 rds_connect(rds *r, const char *url, int timeout_ms)
 {
@@ -111,7 +124,10 @@ rds_connect(rds *r, const char *url, int timeout_ms)
         set_err(r, "set Redis timeout");
         goto fail;
     }
-    if (handshake(r, &u) < 0) goto fail;
+    if (handshake(r, &u) < 0) {
+        tls_hint(r);
+        goto fail;
+    }
     return 0;
 fail:
     if (r->ctx) redisFree(CTX(r));
