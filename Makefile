@@ -142,9 +142,14 @@ $(B)/common/funcs.o: $(B)/gen/funcs_lua.h
 
 # Migrations are embedded too, so a container needs no schema/ folder.
 SCHEMA := $(sort $(wildcard schema/*.sql))
-$(B)/gen/schema_sql.h: $(SCHEMA) scripts/embed.sh
+$(B)/gen/schema_sql.h: $(SCHEMA) scripts/embed.sh Makefile
 	@mkdir -p $(@D)
-	$(Q)for f in $(SCHEMA); do n=$$(basename $$f .sql); sh scripts/embed.sh schema_$$n < $$f; done > $@
+	$(Q){ for f in $(SCHEMA); do n=$$(basename $$f .sql); sh scripts/embed.sh schema_$$n < $$f; done; \
+	    echo '/* every migration, in order: X(version, name, sql) */'; \
+	    echo '#define SCHEMA_MIGRATIONS(X) \'; \
+	    for f in $(SCHEMA); do n=$$(basename $$f .sql); v=$$(echo $$n | sed 's/_.*//; s/^0*//'); \
+	        echo "    X($$v, \"$$n\", schema_$$n) \\"; done; \
+	    echo '    /* end */'; } > $@
 $(B)/producer/cli_migrate.o: $(B)/gen/schema_sql.h $(B)/gen/schema_version.h
 # The highest migration number, for the worker's startup check (common/schema.c).
 $(B)/gen/schema_version.h: $(SCHEMA)

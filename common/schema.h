@@ -2,7 +2,11 @@
  * carries (schema/NNN_*.sql, applied by `syncq migrate`). The worker refuses
  * to start on an older or missing schema rather than have PostgreSQL refuse
  * its records one by one; a newer schema is fine (expand-then-contract
- * upgrades migrate before the new binaries roll out). */
+ * upgrades migrate before the new binaries roll out).
+ *
+ * Adding a migration is adding schema/NNN_name.sql, numbered on from the
+ * last: the build embeds it, lists it for `syncq migrate` (schema_sql.h,
+ * SCHEMA_MIGRATIONS) and makes NNN the version the worker checks for. */
 #ifndef SYNCQ_SCHEMA_H
 #define SYNCQ_SCHEMA_H
 

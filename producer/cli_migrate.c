@@ -23,13 +23,9 @@ typedef struct migration {
     const char *sql;
 } migration;
 
-static const migration migrations[] = {
-    {1, "001_init", schema_001_init},
-    {2, "002_event_due", schema_002_event_due},
-    {3, "003_fetch_seq", schema_003_fetch_seq},
-    {4, "004_observability", schema_004_observability},
-    {5, "005_snapshots", schema_005_snapshots},
-};
+/* every schema/NNN_name.sql, in order (the build lists them: schema_sql.h) */
+#define MIGRATION_(v, n, sql) {v, n, sql},
+static const migration migrations[] = {SCHEMA_MIGRATIONS(MIGRATION_)};
 /* versions run 1..N, and N is what the worker checks for (schema.h) */
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == SYNCQ_SCHEMA_VERSION,
                "a schema/ file is missing from migrations[]");
