@@ -40,7 +40,7 @@ override LDFLAGS += $(SANFLAGS)
 # Pure code: no server, no network. Unit-tested with cmocka.
 PURE := xalloc errf sbuf utf8 tty json envelope mask mask_text pct url uuid config log wrap record record_merge backoff dead
 PURE += prom
-PURE += services crypto sign paging
+PURE += services crypto sign paging sigv4
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
 IO   := rds db funcs keys enqueue qstat http snapshot schema audit
 IO   += durability

@@ -37,6 +37,15 @@ crypto_hmac(crypto_md md, const void *key, size_t keylen, const void *msg, size_
     return 0;
 }
 
+int
+crypto_digest(crypto_md md, const void *msg, size_t len, unsigned char *out, size_t *outlen)
+{
+    unsigned int n = 0;
+    if (EVP_Digest(msg, len, out, &n, md_of(md), NULL) != 1) return -1;
+    *outlen = n;
+    return 0;
+}
+
 void
 crypto_hex(const unsigned char *in, size_t n, char *out)
 {

@@ -17,6 +17,9 @@ typedef enum { CRYPTO_SHA1 = 0, CRYPTO_SHA256, CRYPTO_SHA512 } crypto_md;
  * its length into *outlen (RFC 2104). */
 int crypto_hmac(crypto_md md, const void *key, size_t keylen, const void *msg, size_t len, unsigned char *out,
                 size_t *outlen);
+/* crypto_digest writes the md hash of msg into out (CRYPTO_MAC_MAX bytes)
+ * and its length into *outlen. */
+int crypto_digest(crypto_md md, const void *msg, size_t len, unsigned char *out, size_t *outlen);
 /* crypto_hex writes 2n lowercase hex digits and a NUL (out: 2n + 1 bytes). */
 void crypto_hex(const unsigned char *in, size_t n, char *out);
 /* crypto_base64 writes the padded standard base64 (RFC 4648 section 4) of
