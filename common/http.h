@@ -10,7 +10,7 @@
 
 #include "sbuf.h"
 
-#define HTTP_MAX_HEADERS 24
+#define HTTP_MAX_HEADERS 32
 #define HTTP_MAX_BODY (64 * 1024 * 1024) /* a page bigger than this is an error, not an OOM */
 /* bytes kept of an error answer (status >= 400): the rest is read and
  * dropped, so a 10 MB error body costs no memory and is never parsed */

@@ -475,7 +475,9 @@ check_url(pctx *c, const char *key, const char *u)
 }
 
 
-static const char *const auth_keys[] = {"oauth2", "hmac", NULL};
+static const char *const auth_keys[] = {"oauth2", "hmac", "aws_sigv4", NULL};
+static const char *const sigv4_keys[] = {"region", "service", "access_key_id", "secret_access_key", "session_token",
+                                         NULL};
 static const char *const oauth2_keys[] = {"token_url", "client_id", "client_secret", "scope", "client_auth", NULL};
 static const char *const client_auth_names[] = {"basic", "post", NULL};
 static const char *const hmac_keys[] = {"key",    "algorithm", "message", "header", "format",
@@ -607,12 +609,39 @@ parse_hmac(pctx *c, const json *auth, svc_service *s)
 }
 
 static int
+parse_sigv4(pctx *c, const json *auth, svc_service *s)
+{
+    const json *a = json_get(auth, "aws_sigv4");
+    if (!a) return 0;
+    size_t at = push(c, "aws_sigv4");
+    if (known_members(c, a, sigv4_keys)) return -1;
+    if (s->oauth2) return bad(c, "excludes auth.oauth2 (both set the Authorization header)");
+    sigv4_spec *v = s->sigv4 = xcalloc(1, sizeof(*v));
+    if (str_member(c, a, "region", NULL, S_REQUIRED, &v->region) ||
+        str_member(c, a, "service", NULL, S_REQUIRED, &v->service) ||
+        expanded_member(c, a, "access_key_id", &v->access_key_id) ||
+        secret_member(c, a, "secret_access_key", 1, &v->secret_access_key) ||
+        secret_member(c, a, "session_token", 0, &v->session_token))
+        return -1;
+    if (!valid_name(v->region) || !valid_name(v->service))
+        return bad(c, "region and service must be names like eu-west-1 and execute-api");
+    for (int i = 0; i < s->nheaders; i++)
+        if (strcasecmp(s->headers[i].name, "Authorization") == 0 || strncasecmp(s->headers[i].name, "X-Amz-", 6) == 0)
+            return bad(c, "sets the Authorization and X-Amz-* headers: remove %s from the service's headers",
+                       s->headers[i].name);
+    pop(c, at);
+    return 0;
+}
+
+static int
 parse_auth(pctx *c, const json *obj, svc_service *s)
 {
     const json *auth = json_get(obj, "auth");
     if (!auth) return 0;
     size_t at = push(c, "auth");
-    if (known_members(c, auth, auth_keys) || parse_oauth2(c, auth, s) || parse_hmac(c, auth, s)) return -1;
+    if (known_members(c, auth, auth_keys) || parse_oauth2(c, auth, s) || parse_hmac(c, auth, s) ||
+        parse_sigv4(c, auth, s))
+        return -1;
     pop(c, at);
     return 0;
 }
@@ -649,6 +678,8 @@ free_auth(svc_service *s)
     }
     sign_spec_free(s->hmac);
     free(s->hmac);
+    sigv4_spec_free(s->sigv4);
+    free(s->sigv4);
     free(s->tls.ca_file);
     free(s->tls.cert_file);
     free(s->tls.key_file);

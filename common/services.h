@@ -80,8 +80,12 @@
  *              "header": "Stripe-Signature",                         required
  *              "format": "t={timestamp},v1={signature}",             its value; default "{signature}"
  *              "encoding": "hex" | "base64",                         of {signature}; default hex
- *              "timestamp_header": "X-Timestamp"}                    optional: sends the Unix time
- *   },
+ *              "timestamp_header": "X-Timestamp"},                   optional: sends the Unix time
+ *     "aws_sigv4": {"region": "eu-west-1", "service": "execute-api",  AWS Signature Version 4
+ *                   "access_key_id": "${AWS_ACCESS_KEY_ID}",           ${VAR} or literal
+ *                   "secret_access_key": "${AWS_SECRET_ACCESS_KEY}",   required, from ${VAR} only
+ *                   "session_token": "${AWS_SESSION_TOKEN}"}           optional, from ${VAR} only
+ *   },                                                                oauth2 and aws_sigv4 exclude each other
  *   "tls": {"ca_file": "/etc/ssl/dns-ca.pem",                        CA bundle instead of the system's
  *           "cert_file": "/etc/syncq/dns.crt", "key_file": "/etc/syncq/dns.key", client certificate (mTLS)
  *           "key_password": "${DNS_KEY_PASSWORD}"}                  optional, from ${VAR} only */
@@ -91,7 +95,8 @@
 #include <stddef.h> /* for size_t */
 #include <stdint.h> /* for int64_t */
 
-#include "sign.h" /* for sign_spec (auth.hmac) */
+#include "sign.h"  /* for sign_spec (auth.hmac) */
+#include "sigv4.h" /* for sigv4_spec (auth.aws_sigv4) */
 
 #define SVC_NAME_MAX 64
 #define SVC_MAX_LIST 16     /* hash_fields, natural_key, scopes, status codes per class */
@@ -186,6 +191,7 @@ typedef struct svc_service {
     int nactions;
     svc_oauth2 *oauth2;     /* owned; NULL: no OAuth2 */
     sign_spec *hmac;        /* owned; NULL: requests are not signed */
+    sigv4_spec *sigv4;      /* owned; NULL: no AWS Signature Version 4 */
     svc_tls tls;
 } svc_service;
 

@@ -32,6 +32,7 @@
 #include "sbuf.h"
 #include "services.h"
 #include "sign.h"
+#include "sigv4.h"
 #include "stats.h"
 #include "xalloc.h"
 
@@ -402,12 +403,37 @@ sign(const svc_service *s, const http_request *rq, char *sig, size_t siglen, cha
     return 0;
 }
 
+/* aws is the AWS Signature Version 4 headers of one request. */
+typedef struct aws {
+    sigv4_out o;
+    char auth[sizeof(((sigv4_out *)0)->authorization) + 32], date[64], sha[128], token[8192];
+} aws;
+
+static int
+aws_sign(const svc_service *s, http_request *rq, aws *a, char *err, size_t errlen)
+{
+    const sigv4_spec *v = s->sigv4;
+    if (sigv4_request(v, rq->method, rq->url, rq->body, rq->body_len, time(NULL), &a->o, err, errlen) < 0) return -1;
+    snprintf(a->auth, sizeof(a->auth), "Authorization: %s", a->o.authorization);
+    snprintf(a->date, sizeof(a->date), "X-Amz-Date: %s", a->o.amz_date);
+    snprintf(a->sha, sizeof(a->sha), "X-Amz-Content-Sha256: %s", a->o.content_sha256);
+    rq->headers[rq->nheaders++] = a->auth;
+    rq->headers[rq->nheaders++] = a->date;
+    rq->headers[rq->nheaders++] = a->sha;
+    if (v->session_token) {
+        snprintf(a->token, sizeof(a->token), "X-Amz-Security-Token: %s", v->session_token);
+        rq->headers[rq->nheaders++] = a->token;
+    }
+    return 0;
+}
+
 /* ---- the call ---- */
 
 handler_result
 auth_send(handler_ctx *ctx, const svc_service *s, const char *what, http_request *rq, http_response *rs)
 {
-    char bearer[TOKEN_MAX + 32], sig[SIGN_VALUE_MAX + 256], ts[256];
+    char bearer[TOKEN_MAX + 32], sig[SIGN_VALUE_MAX + 256], ts[256], err[256];
+    aws a;
     int base = rq->nheaders;
     token *t = s->oauth2 ? token_of(s->name) : NULL;
     handler_result hr = HANDLER_OK;
@@ -427,6 +453,10 @@ auth_send(handler_ctx *ctx, const svc_service *s, const char *what, http_request
             rq->headers[rq->nheaders++] = sig;
             if (s->hmac->timestamp_header) rq->headers[rq->nheaders++] = ts;
         }
+        if (s->sigv4 && aws_sign(s, rq, &a, err, sizeof(err)) < 0) {
+            hr = handler_fail(ctx, HANDLER_PERMANENT, "%s: %s", what, err);
+            break;
+        }
         http_response_free(rs);
         memset(rs, 0, sizeof(*rs));
         int rc = http_do(ctx->world->http, rq, rs);
@@ -440,6 +470,7 @@ auth_send(handler_ctx *ctx, const svc_service *s, const char *what, http_request
         token_refused(ctx, s, t); /* once: a fresh token refused too is the answer */
     }
     explicit_bzero(bearer, sizeof(bearer));
+    explicit_bzero(a.token, sizeof(a.token));
     rq->nheaders = base;
     return hr;
 }

@@ -1,6 +1,7 @@
 /* auth.h - a service's auth on each of its requests (docs/HANDLERS.md
  * "Auth"): the OAuth2 client-credentials token, shared by every worker of
- * the fleet through Redis; HMAC signature headers; TLS files. Used by every
+ * the fleet through Redis; HMAC signature headers; AWS Signature Version 4;
+ * TLS files. Used by every
  * handler that calls a services-file service (h_http.c, h_sync.c). */
 #ifndef SYNCQ_AUTH_H
 #define SYNCQ_AUTH_H
@@ -10,7 +11,9 @@
 
 struct svc_service;
 
-#define AUTH_HEADERS 3 /* headers auth_send may add: Authorization, the signature, its timestamp */
+/* headers auth_send may add: Authorization, the HMAC signature and its
+ * timestamp, X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token */
+#define AUTH_HEADERS 6
 
 /* auth_send sends rq (built with room for AUTH_HEADERS more headers) to
  * service s with its auth and counts the call in the child's stats. An

@@ -95,6 +95,7 @@ remote_error(call *k)
     char *masked = mask_excerpt(k->rs.body.buf, k->rs.body.len, EXCERPT_MAX);
     /* a refused signature or token reads the same at most services: say what we sent */
     const char *hint = k->rs.status != 401 && k->rs.status != 403 ? ""
+                     : k->svc->sigv4 ? " (requests are signed with auth.aws_sigv4: check its keys, region and service)"
                      : k->svc->hmac ? " (requests are signed with auth.hmac: check its key, algorithm and message)"
                      : k->svc->oauth2 ? " (with a fresh auth.oauth2 token)" : "";
     snprintf(k->ctx->error, sizeof(k->ctx->error), "HTTP %d from %s: %s%s%s", k->rs.status, k->svc->name, masked,

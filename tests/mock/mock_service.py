@@ -27,6 +27,10 @@ Auth a service may be told to check (docs/HANDLERS.md "Auth"):
                     tolerance_s of now
          canonical: X-Signature: BASE64(HMAC-SHA512(key, METHOD "\n" TARGET "\n" TS "\n" body))
                     and X-Timestamp: TS (TARGET: path and query as sent)
+  AWS Signature Version 4, once /_admin/sigv4 set the credentials: every API request
+       must carry a valid Authorization: AWS4-HMAC-SHA256 ... (host and x-amz-date
+       signed, X-Amz-Content-Sha256 the body's hash, X-Amz-Date within 15 minutes),
+       else 403 {"error": "SignatureDoesNotMatch" | ...}; it replaces the --token check
 
 Data: zones -> records {id, name, type, content, ttl}. Ids are stable strings,
 10-digit zero-padded numbers from a per-zone counter, so they sort as numbers
@@ -85,6 +89,8 @@ Admin (no auth):
   POST /_admin/oauth/expire  every token issued so far expires now
   POST /_admin/hmac {"scheme": "github"|"stripe"|"canonical"|null, "key": K, "tolerance_s": 300}
   GET  /_admin/hmac         {"ok": N, "bad": N} verdicts on signed requests
+  POST /_admin/sigv4 {"access_key_id", "secret_access_key", "region", "service"} (null: off)
+  GET  /_admin/sigv4        {"ok": N, "bad": N} verdicts on SigV4 requests
 
 Benchmark (no auth, not logged in /_admin/calls, no lock: the provider of make bench's
 I/O-bound workload, so the mock's own bookkeeping is not what is measured):
@@ -98,6 +104,7 @@ import argparse
 import asyncio
 import base64
 import bisect
+import calendar
 import collections
 import hashlib
 import hmac
@@ -253,6 +260,8 @@ class State:
         self.oauth_counts = {"fetches": 0, "refused": 0, "rejected": 0}
         self.hmac = None  # {"scheme", "key", "tolerance_s"}
         self.hmac_counts = {"ok": 0, "bad": 0}
+        self.sigv4 = None  # {"access_key_id", "secret_access_key", "region", "service"}
+        self.sigv4_counts = {"ok": 0, "bad": 0}
 
 
 STATE = State()
@@ -450,6 +459,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             refused = self.check_auth(auth, method, raw) if rule is None else None
             if rule is not None:
                 self.reply(rule.status, headers=rule.headers, raw=rule.answer(self.headers))
+            elif refused is not None and refused[1] == "AWS4-HMAC-SHA256":
+                self.reply(403, {"error": refused[0]})  # as AWS answers
             elif refused is not None:
                 self.reply(401, {"error": refused[0]}, {"WWW-Authenticate": refused[1]})
             else:
@@ -461,6 +472,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def check_auth(self, auth, method, raw):
         """None when the request may go on, else (error, WWW-Authenticate)."""
+        with STATE.lock:
+            aws = dict(STATE.sigv4) if STATE.sigv4 else None
+        if aws:
+            verdict = self.check_sigv4(aws, auth or "", method, raw)
+            with STATE.lock:
+                STATE.sigv4_counts["ok" if verdict is None else "bad"] += 1
+            return None if verdict is None else (verdict, "AWS4-HMAC-SHA256")
         bearer = auth[7:] if auth and auth.startswith("Bearer ") else None
         with STATE.lock:
             expiry = STATE.tokens.get(bearer) if bearer is not None else None
@@ -499,6 +517,47 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if got is None:
             return "signature missing"
         return None if hmac.compare_digest(got, want) else "signature mismatch"
+
+    def check_sigv4(self, aws, auth, method, raw):
+        """None for a valid AWS Signature Version 4 of this request, else why not
+        (written from AWS's description, apart from syncq's C code)."""
+        if not auth.startswith("AWS4-HMAC-SHA256 "):
+            return "MissingAuthenticationToken"
+        fields = dict(p.strip().split("=", 1) for p in auth[len("AWS4-HMAC-SHA256 "):].split(",") if "=" in p)
+        cred = fields.get("Credential", "").split("/")
+        signed = fields.get("SignedHeaders", "").split(";")
+        if len(cred) != 5 or cred[0] != aws["access_key_id"] or cred[4] != "aws4_request":
+            return "InvalidClientTokenId"
+        if cred[2] != aws["region"] or cred[3] != aws["service"] or "host" not in signed or "x-amz-date" not in signed:
+            return "IncompleteSignature"
+        amz_date = self.headers.get("X-Amz-Date", "")
+        try:
+            when = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+        except ValueError:
+            return "IncompleteSignature"
+        if abs(time.time() - when) > 900 or amz_date[:8] != cred[1]:
+            return "RequestExpired"
+        payload = hashlib.sha256(raw).hexdigest()
+        if self.headers.get("X-Amz-Content-Sha256", payload) != payload:
+            return "XAmzContentSHA256Mismatch"
+        url = urllib.parse.urlsplit(self.path)
+        enc = lambda v: urllib.parse.quote(v, safe="-_.~")
+        path = url.path or "/"
+        uri = path if aws["service"] == "s3" else urllib.parse.quote(path, safe="/-_.~")
+        params = []
+        for part in filter(None, url.query.split("&")):
+            name, _, value = part.partition("=")
+            params.append((enc(urllib.parse.unquote(name)), enc(urllib.parse.unquote(value))))
+        query = "&".join("%s=%s" % p for p in sorted(params))
+        heads = "".join("%s:%s\n" % (h, " ".join((self.headers.get(h) or "").split())) for h in signed)
+        canonical = "\n".join([method, uri, query, heads, ";".join(signed), payload])
+        scope = "/".join(cred[1:])
+        to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+        key = ("AWS4" + aws["secret_access_key"]).encode()
+        for part in cred[1:]:
+            key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+        want = hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        return None if hmac.compare_digest(fields.get("Signature", ""), want) else "SignatureDoesNotMatch"
 
     def token_endpoint(self, method, raw):
         """POST /oauth/token: the client credentials grant."""
@@ -721,6 +780,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if name == "hmac":
                 with STATE.lock:
                     return self.reply(200, dict(STATE.hmac_counts))
+            if name == "sigv4":
+                with STATE.lock:
+                    return self.reply(200, dict(STATE.sigv4_counts))
             raise ApiError(404, "unknown admin endpoint")
         if method == "DELETE" and name == "calls":
             with STATE.lock:
@@ -782,6 +844,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             with STATE.lock:
                 STATE.hmac = {"scheme": scheme, "key": str(body.get("key", "")),
                               "tolerance_s": int(body.get("tolerance_s", 300))} if scheme else None
+            return self.reply(200, {"ok": True})
+        if name == "sigv4":
+            with STATE.lock:
+                STATE.sigv4 = {k: str(body[k]) for k in ("access_key_id", "secret_access_key", "region", "service")} \
+                    if body.get("access_key_id") else None
             return self.reply(200, {"ok": True})
         if name == "link_base":
             with STATE.lock:

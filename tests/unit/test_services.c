@@ -1096,8 +1096,19 @@ test_auth(void **state)
     assert_null(s->hmac->timestamp_header);
     assert_null(s->tls.ca_file);
     svc_free(f);
+    f = must_parse(SVC(", 'auth': {'aws_sigv4': {'region': 'eu-west-1', 'service': 'execute-api',"
+                       " 'access_key_id': '${ACCOUNT}', 'secret_access_key': '${REG_KEY}', 'session_token': '${DNS_TOKEN}'}}"));
+    s = &f->services[0];
+    assert_non_null(s->sigv4);
+    assert_string_equal(s->sigv4->region, "eu-west-1");
+    assert_string_equal(s->sigv4->service, "execute-api");
+    assert_string_equal(s->sigv4->access_key_id, "acme");
+    assert_string_equal(s->sigv4->secret_access_key, "rk-9");
+    assert_string_equal(s->sigv4->session_token, "tok-123");
+    svc_free(f);
     f = must_parse(SVC(""));
     assert_null(f->services[0].oauth2);
+    assert_null(f->services[0].sigv4);
     assert_null(f->services[0].hmac);
     svc_free(f);
 }
@@ -1110,7 +1121,21 @@ test_errors_auth(void **state)
 {
     (void)state;
     expect_err(SVC(", 'auth': {'basic': {}}"),
-               "services.dns.auth.basic: unknown member (expected one of oauth2, hmac)");
+               "services.dns.auth.basic: unknown member (expected one of oauth2, hmac, aws_sigv4)");
+    expect_err(SVC(", 'auth': {'aws_sigv4': {'region': 'eu-west-1', 'service': 'execute-api', 'access_key_id': 'AK',"
+                   " 'secret_access_key': 'plain'}}"),
+               "services.dns.auth.aws_sigv4.secret_access_key: must come from the environment: write ${VAR}, not the "
+               "secret");
+    expect_err(SVC(", 'auth': {'aws_sigv4': {'region': 'eu-west-1', 'access_key_id': 'AK',"
+                   " 'secret_access_key': '${REG_KEY}'}}"),
+               "services.dns.auth.aws_sigv4.service: required");
+    expect_err(SVC(", 'auth': {'oauth2': {'token_url': 'https://a/t', 'client_id': 'c', 'client_secret': '${DNS_TOKEN}'},"
+                   " 'aws_sigv4': {'region': 'r', 'service': 's', 'access_key_id': 'AK', 'secret_access_key': '${REG_KEY}'}}"),
+               "services.dns.auth.aws_sigv4: excludes auth.oauth2 (both set the Authorization header)");
+    expect_err(SVC(", 'headers': {'X-Amz-Date': 'x'}, 'auth': {'aws_sigv4': {'region': 'r', 'service': 's',"
+                   " 'access_key_id': 'AK', 'secret_access_key': '${REG_KEY}'}}"),
+               "services.dns.auth.aws_sigv4: sets the Authorization and X-Amz-* headers: remove X-Amz-Date from the "
+               "service's headers");
     expect_err(OA(""), "services.dns.auth.oauth2.client_secret: required (a ${VAR} naming an environment variable)");
     expect_err(OA(", 'client_secret': 'hunter22'"),
                "services.dns.auth.oauth2.client_secret: must come from the environment: write ${VAR}, not the secret");
