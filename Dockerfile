@@ -20,7 +20,7 @@ RUN make clean && make -j"$(nproc)" all
 FROM debian:12.8-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libhiredis0.14 libcjson1 libpq5 libcurl4 ca-certificates \
+      libhiredis0.14 libcjson1 libpq5 libcurl4 libmicrohttpd12 libcrypt1 libssl3 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin syncq

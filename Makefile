@@ -12,6 +12,8 @@
 
 CC      ?= cc
 PKGS    := hiredis libcjson libpq libcurl libcrypto
+# Only bin/syncq links these (the web console), not the worker or libsyncq.
+WEB_PKGS := libmicrohttpd libcrypt
 VERSION := 0.1.0
 
 ifeq ($(SANITIZE),1)
@@ -26,6 +28,8 @@ endif
 
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WEB_CFLAGS := $(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null)
+WEB_LIBS   := $(shell pkg-config --libs $(WEB_PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 # V=1 shows the full commands.
@@ -34,7 +38,7 @@ Q := $(if $(V),,@)
 WARN   := -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wwrite-strings -Wshadow
 # -fPIC: the same objects go into bin/*, lib/libsyncq.a and lib/libsyncq.so.
 override CFLAGS += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS) -MMD -MP -Icommon -Iinclude -I$(B)/gen \
-                   -DSYNCQ_VERSION='"$(VERSION)"' $(PKG_CFLAGS)
+                   -DSYNCQ_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(WEB_CFLAGS)
 override LDFLAGS += $(SANFLAGS)
 
 # Pure code: no server, no network. Unit-tested with cmocka.
@@ -55,6 +59,11 @@ CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_
                 cli_jobs_retry.o cli_prune.o)
 CLI_OBJ    += $(B)/producer/cli_snapshot.o $(B)/producer/cli_healthcheck.o $(B)/producer/cli_audit.o $(B)/producer/cli_tty.o \
               $(B)/producer/cli_wait.o $(B)/producer/cli_table.o
+# The web console (producer/web.h): pure parts first, for the unit tests.
+WEB_PURE   := web_route web_session web_auth web_html web_chart
+WEB_OBJ    := $(addprefix $(B)/producer/,$(addsuffix .o,$(WEB_PURE) web web_cmd web_routes web_static web_action \
+                web_page_login web_page_overview web_page_jobs web_page_job web_page_dlq web_page_snapshots web_page_queues))
+CLI_OBJ    += $(WEB_OBJ)
 
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
 
@@ -86,7 +95,7 @@ $(B)/bin/syncq-worker: $(B)/worker/main.o $(WORKER_OBJ) $(COMMON_OBJ)
 $(B)/bin/syncq: $(B)/producer/main.o $(CLI_OBJ) $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@echo "  LD $@"
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(WEB_LIBS)
 
 # Static: one relocatable object whose internal names are made local, so an
 # application's own json_parse or log_init cannot collide with ours.
@@ -140,6 +149,12 @@ $(B)/gen/funcs_lua.h: $(B)/gen/functions.lua scripts/embed.sh
 	$(Q)sh scripts/embed.sh syncq_functions_lua < $< > $@
 $(B)/common/funcs.o: $(B)/gen/funcs_lua.h
 
+# The console's stylesheet and script are embedded as well (no files, no CDN).
+$(B)/gen/web_assets.h: web/app.css web/app.js scripts/embed.sh
+	@mkdir -p $(@D)
+	$(Q){ sh scripts/embed.sh web_app_css < web/app.css; sh scripts/embed.sh web_app_js < web/app.js; } > $@
+$(B)/producer/web_static.o: $(B)/gen/web_assets.h
+
 # Migrations are embedded too, so a container needs no schema/ folder.
 SCHEMA := $(sort $(wildcard schema/*.sql))
 $(B)/gen/schema_sql.h: $(SCHEMA) scripts/embed.sh Makefile
@@ -167,6 +182,16 @@ $(B)/tests/%: tests/unit/%.c $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	@echo "  CC $<"
 	$(Q)$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(CMOCKA_LIBS) $(PKG_LIBS) $(LDFLAGS)
+
+# The web console's pure parts, linked into its tests (tests/unit/test_web_*.c)
+# (test_web_route checks the real route table, which names every page: it links the CLI)
+$(B)/tests/test_web_route: $(CLI_OBJ)
+$(B)/tests/test_web_session $(B)/tests/test_web_html $(B)/tests/test_web_auth: \
+    $(addprefix $(B)/producer/,$(addsuffix .o,$(WEB_PURE)))
+$(B)/tests/test_web_route $(B)/tests/test_web_session $(B)/tests/test_web_html $(B)/tests/test_web_auth: \
+    override CFLAGS += -Iproducer
+$(B)/tests/test_web_route $(B)/tests/test_web_session $(B)/tests/test_web_html $(B)/tests/test_web_auth: \
+    override LDFLAGS += $(WEB_LIBS)
 
 # Worker code that is pure enough for cmocka: linked into its test
 $(B)/tests/test_stats: $(B)/worker/stats.o

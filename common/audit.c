@@ -381,6 +381,32 @@ audit_failures(db *d, int64_t window_ms, int64_t end_ms)
         " ORDER BY e.at DESC, e.job_id DESC, e.rev DESC LIMIT 10", window_ms, end_ms);
 }
 
+/* Minute m (0 = the oldest) of the hour before the window's end: jobs that
+ * finished in it, and failed attempts (events attempt, lost, dead). Both
+ * sides use the finished_at / at indexes (schema/004). */
+int
+audit_minutes(db *d, int64_t end_ms, double *finished, double *failed)
+{
+    memset(finished, 0, AUDIT_MINUTES * sizeof(*finished));
+    memset(failed, 0, AUDIT_MINUTES * sizeof(*failed));
+    db_result *r = window_query(d,
+        "SELECT 59 - floor(extract(epoch FROM " WINDOW_END " - t.at) / 60)::int, sum(t.done), sum(t.failed)"
+        " FROM (SELECT finished_at AS at, 1 AS done, 0 AS failed FROM syncq_jobs"
+        "       WHERE status IN ('success', 'dead', 'conflict', 'superseded') AND " IN_WINDOW("finished_at")
+        "       UNION ALL SELECT at, 0, 1 FROM syncq_job_events"
+        "       WHERE event IN ('attempt', 'lost', 'dead') AND " IN_WINDOW("at") ") t GROUP BY 1",
+        (int64_t)AUDIT_MINUTES * 60000, end_ms);
+    if (!r) return -1;
+    for (int i = 0; i < db_ntuples(r); i++) {
+        int m = atoi(db_value(r, i, 0));
+        if (m < 0 || m >= AUDIT_MINUTES) continue; /* a row stamped exactly at the window's start */
+        finished[m] = atof(db_value(r, i, 1));
+        failed[m] = atof(db_value(r, i, 2));
+    }
+    db_result_free(r);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- Markers */
 
 int

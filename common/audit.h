@@ -131,6 +131,12 @@ enum { AUDIT_FAIL_AT, AUDIT_FAIL_ID, AUDIT_FAIL_SERVICE, AUDIT_FAIL_ACTION, AUDI
        AUDIT_FAIL_ATTEMPT, AUDIT_FAIL_ERROR, AUDIT_FAIL_NCOLS };
 db_result *audit_failures(db *d, int64_t window_ms, int64_t end_ms);
 
+/* audit_minutes fills finished[] and failed[] (AUDIT_MINUTES each, oldest
+ * first) for the hour before end_ms: jobs that finished per minute, and
+ * failed attempts per minute (the web console's chart). */
+#define AUDIT_MINUTES 60
+int audit_minutes(db *d, int64_t end_ms, double *finished, double *failed);
+
 /* ---- outcome markers: handlers that write PostgreSQL themselves ---- */
 
 /* A job that changes a snapshot writes its outcome in the same transaction

@@ -259,3 +259,30 @@ snap_last_syncs(db *d, const snap_ls_filter *f)
                       " SELECT scope FROM l) x LEFT JOIN l USING (scope) ORDER BY scope");
     return run(d, &q);
 }
+
+/* The last sync of a resource is the latest success of the service's action
+ * named sync_RESOURCE or ending in _RESOURCE (as snap_last_syncs). */
+db_result *
+snap_summary(db *d)
+{
+    return db_query(d,
+        "WITH s AS (SELECT service, resource, scope, count(*) AS n,"
+        "           count(*) FILTER (WHERE sync_status = 'failed') AS failed,"
+        "           count(*) FILTER (WHERE sync_status = 'pending') AS pending"
+        "           FROM syncq_snapshots GROUP BY 1, 2, 3)"
+        " SELECT s.service, s.resource, s.scope, s.n, s.failed, s.pending, " TS("l.last_success") ", l.action FROM s"
+        " LEFT JOIN LATERAL (SELECT action, last_success FROM syncq_last_sync l WHERE l.service = s.service"
+        "   AND l.scope = s.scope AND right(l.action, length(s.resource) + 1) = '_' || s.resource"
+        "   ORDER BY last_success DESC LIMIT 1) l ON true ORDER BY 1, 2, 3", 0, NULL);
+}
+
+db_result *
+snap_failures(db *d, int limit)
+{
+    char n[16];
+    snprintf(n, sizeof(n), "%d", limit);
+    const char *params[] = {n};
+    return db_query(d,
+        "SELECT service, resource, scope, external_id, sync_error, " TS("written_at")
+        " FROM syncq_snapshots WHERE sync_status = 'failed' ORDER BY 1, 2, 3, 4 LIMIT $1::int", 1, params);
+}

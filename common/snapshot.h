@@ -82,6 +82,18 @@ enum { SNAP_LAST_SCOPE, SNAP_LAST_AT, SNAP_LAST_ACTION, SNAP_LAST_NCOLS };
  * (NULL at: never) and that action's name. */
 db_result *snap_last_syncs(db *d, const snap_ls_filter *f);
 
+/* ---- the web console's snapshots page ---- */
+
+/* snap_summary: per (service, resource, scope): rows, failed, pending, the
+ * last successful sync (NULL: never) and the sync action it came from. */
+enum { SNAP_SUM_SERVICE, SNAP_SUM_RESOURCE, SNAP_SUM_SCOPE, SNAP_SUM_ROWS, SNAP_SUM_FAILED, SNAP_SUM_PENDING,
+       SNAP_SUM_LAST, SNAP_SUM_ACTION, SNAP_SUM_NCOLS };
+db_result *snap_summary(db *d);
+/* snap_failures: up to limit failed rows, in key order. */
+enum { SNAP_FAIL_SERVICE, SNAP_FAIL_RESOURCE, SNAP_FAIL_SCOPE, SNAP_FAIL_ID, SNAP_FAIL_ERROR, SNAP_FAIL_WRITTEN,
+       SNAP_FAIL_NCOLS };
+db_result *snap_failures(db *d, int limit);
+
 /* snap_pg_array formats strings as a PostgreSQL text[] literal (caller frees). */
 char *snap_pg_array(const char *const *items, int n);
 

@@ -22,6 +22,7 @@ static const cli_cmd commands[] = {
     {"prune", cli_prune, "delete audit rows of jobs finished before a given age"},
     {"audit", cli_audit, "refeed: audit records PostgreSQL refused, back to the writer once fixed"},
     {"snapshot", cli_snapshot, "ls SERVICE RESOURCE: the local copy of a synced resource, a page at a time"},
+    {"web", cli_web, "the web console: overview, jobs, dead letters, snapshots, queues (docs/WEB.md)"},
     {"healthcheck", cli_healthcheck, "exit 0 when the worker master on this machine answers /healthz (containers)"},
 };
 

@@ -49,5 +49,6 @@ int cli_prune(config *cfg, int argc, char **argv);
 int cli_snapshot(config *cfg, int argc, char **argv);
 int cli_healthcheck(config *cfg, int argc, char **argv);
 int cli_audit(config *cfg, int argc, char **argv);
+int cli_web(config *cfg, int argc, char **argv);
 
 #endif

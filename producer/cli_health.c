@@ -166,8 +166,8 @@ num_field(sbuf *b, const char *key, double v)
     else sbuf_printf(b, "%.6g", v);
 }
 
-static void
-json_rate(sbuf *b, const audit_rate *v)
+void
+ops_json_rate(sbuf *b, const audit_rate *v)
 {
     sbuf_addc(b, '{');
     sbuf_json_key(b, "service");
@@ -225,11 +225,11 @@ print_json(const report *r)
     for (int i = 0, n = 0; i < r->nrates; i++)
         if (!r->rates[i].total) {
             if (n++) sbuf_addc(&b, ',');
-            json_rate(&b, &r->rates[i]);
+            ops_json_rate(&b, &r->rates[i]);
         }
     sbuf_addc(&b, ']');
     sbuf_json_key(&b, "all");
-    json_rate(&b, &r->rates[r->nrates - 1]);
+    ops_json_rate(&b, &r->rates[r->nrates - 1]);
     sbuf_json_key(&b, "recent_failures");
     sbuf_addc(&b, '[');
     for (int i = 0; i < db_ntuples(r->failures); i++) {

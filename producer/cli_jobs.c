@@ -19,7 +19,7 @@
 
 #define DEFAULT_LIMIT 50
 #define MAX_LIMIT 1000
-#define CURSOR_TS_LEN 27 /* 2026-11-24T10:00:00.123456Z (AUDIT_JOBS_KEY), or "-" for a row without enqueued_at */
+#define CURSOR_TS_LEN JOBS_CURSOR_TS_LEN
 
 static const char usage[] =
     "usage: syncq jobs [filters] [--limit N] [--before CURSOR] [--json]\n"
@@ -66,18 +66,9 @@ jobs_masked(const char *s)
 
 /* ---------------------------------------------------------------- Query */
 
-typedef struct filters {
-    const char *status, *queue, *service, *action, *target, *target_type, *actor, *text, *before;
-    char since[24], until[24], limit[24];
-    char status_array[160];
-    char cursor_ts[CURSOR_TS_LEN + 1];
-    const char *cursor_id;
-    int as_json;
-} filters;
 
-/* audit_filter says what f asks of the audit table. */
-static audit_jobs_filter
-audit_filter(const filters *f)
+audit_jobs_filter
+jobs_audit_filter(const jobs_filter *f)
 {
     audit_jobs_filter a = {f->status ? f->status_array : NULL, f->queue, f->service, f->action, f->target,
                            f->target_type, f->actor, f->text, f->since[0] ? f->since : NULL,
@@ -110,7 +101,7 @@ status_list(const char *s, char *out, size_t len)
 }
 
 static int
-cursor_parse(filters *f)
+cursor_parse(jobs_filter *f)
 {
     const char *comma = strchr(f->before, ',');
     size_t n = comma ? (size_t)(comma - f->before) : 0;
@@ -122,49 +113,90 @@ cursor_parse(filters *f)
     return 0;
 }
 
+/* duration_param checks a duration and writes it in ms for a query parameter. */
 static int
-ms_opt(const char *v, const char *opt, char *out, size_t len)
+duration_param(const char *v, const char *name, char *out, size_t len, char *err, size_t errlen)
 {
     int64_t ms;
-    if (ops_duration(v, &ms, "jobs", opt) < 0) return EX_USAGE_;
-    snprintf(out, len, "%lld", (long long)ms);
-    return 0;
+    if (config_parse_duration_ms(v, &ms) == 0) {
+        snprintf(out, len, "%lld", (long long)ms);
+        return 0;
+    }
+    snprintf(err, errlen, "bad duration \"%.60s\" for --%s (use 30s, 10m, 1h, 7d, 1h30m; units ms s m h d w)", v,
+             name);
+    return -1;
+}
+
+void
+jobs_filter_init(jobs_filter *f)
+{
+    memset(f, 0, sizeof(*f));
+    snprintf(f->limit, sizeof(f->limit), "%d", DEFAULT_LIMIT);
+}
+
+int
+jobs_filter_set(jobs_filter *f, const char *name, const char *v, char *err, size_t errlen)
+{
+    const char **text[] = {&f->queue, &f->service, &f->action, &f->target, &f->target_type, &f->actor, &f->text};
+    static const char *const text_names[] = {"queue", "service", "action", "target", "target_type", "actor", "text"};
+    int64_t n;
+    for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+        if (!strcmp(name, text_names[i])) {
+            *text[i] = v;
+            return 0;
+        }
+    if (!strcmp(name, "since")) return duration_param(v, "since", f->since, sizeof(f->since), err, errlen);
+    if (!strcmp(name, "until")) return duration_param(v, "until", f->until, sizeof(f->until), err, errlen);
+    if (!strcmp(name, "status")) {
+        f->status = v;
+        if (status_list(v, f->status_array, sizeof(f->status_array)) == 0) return 0;
+        snprintf(err, errlen, "bad --status \"%.60s\" (use a comma list of: queued running retrying success dead "
+                              "conflict superseded)", v);
+        return -1;
+    }
+    if (!strcmp(name, "before")) {
+        f->before = v;
+        if (cursor_parse(f) == 0) return 0;
+        snprintf(err, errlen, "bad cursor \"%.80s\" (pass the one printed under a page)", v);
+        return -1;
+    }
+    if (!strcmp(name, "limit")) {
+        if (config_parse_int(v, 1, MAX_LIMIT, &n) == 0) {
+            snprintf(f->limit, sizeof(f->limit), "%lld", (long long)n);
+            return 0;
+        }
+        snprintf(err, errlen, "bad --limit \"%.30s\" (1..%d)", v, MAX_LIMIT);
+        return -1;
+    }
+    snprintf(err, errlen, "unknown filter \"%.40s\"", name);
+    return -1;
 }
 
 enum { O_STATUS = 256, O_QUEUE, O_SERVICE, O_ACTION, O_TARGET, O_TTYPE, O_ACTOR, O_TEXT, O_SINCE, O_UNTIL, O_BEFORE, O_JSON };
 
+/* The filter each option sets (jobs_filter_set), in enum order from O_STATUS. */
+static const char *const opt_names[] = {"status", "queue", "service", "action", "target", "target_type",
+                                        "actor", "text", "since", "until", "before"};
+
 static int
-one_opt(int o, const char *v, filters *f)
+one_opt(int o, const char *v, jobs_filter *f)
 {
-    switch (o) {
-    case O_STATUS:
-        f->status = v;
-        if (status_list(v, f->status_array, sizeof(f->status_array)) == 0) return 0;
-        fprintf(stderr, "syncq jobs: bad --status \"%s\" (use a comma list of: queued running retrying success dead "
-                        "conflict superseded)\n", v);
-        return EX_USAGE_;
-    case O_QUEUE: f->queue = v; return 0;
-    case O_SERVICE: f->service = v; return 0;
-    case O_ACTION: f->action = v; return 0;
-    case O_TARGET: f->target = v; return 0;
-    case O_TTYPE: f->target_type = v; return 0;
-    case O_ACTOR: f->actor = v; return 0;
-    case O_TEXT: f->text = v; return 0;
-    case O_SINCE: return ms_opt(v, "since", f->since, sizeof(f->since));
-    case O_UNTIL: return ms_opt(v, "until", f->until, sizeof(f->until));
-    case O_JSON: f->as_json = 1; return 0;
-    case O_BEFORE:
-        f->before = v;
-        if (cursor_parse(f) == 0) return 0;
-        fprintf(stderr, "syncq jobs: bad cursor \"%s\" (pass the one printed under a page)\n", v);
-        return EX_USAGE_;
-    case 'n': return cli_limit_opt("jobs", v, MAX_LIMIT, f->limit, sizeof(f->limit));
-    default: fputs(usage, stderr); return EX_USAGE_;
+    char err[300];
+    if (o == O_JSON) {
+        f->as_json = 1;
+        return 0;
     }
+    if (o != 'n' && (o < O_STATUS || o > O_BEFORE)) {
+        fputs(usage, stderr);
+        return EX_USAGE_;
+    }
+    if (jobs_filter_set(f, o == 'n' ? "limit" : opt_names[o - O_STATUS], v, err, sizeof(err)) == 0) return 0;
+    fprintf(stderr, "syncq jobs: %s\n", err);
+    return EX_USAGE_;
 }
 
 static int
-parse(int argc, char **argv, filters *f)
+parse(int argc, char **argv, jobs_filter *f)
 {
     static const struct option opts[] = {
         {"status", required_argument, NULL, O_STATUS}, {"queue", required_argument, NULL, O_QUEUE},
@@ -175,8 +207,7 @@ parse(int argc, char **argv, filters *f)
         {"before", required_argument, NULL, O_BEFORE}, {"json", no_argument, NULL, O_JSON},
         {"limit", required_argument, NULL, 'n'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
     int o, rc;
-    memset(f, 0, sizeof(*f));
-    snprintf(f->limit, sizeof(f->limit), "%d", DEFAULT_LIMIT);
+    jobs_filter_init(f);
     optind = 1;
     while ((o = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
         if (o == 'h') {
@@ -259,20 +290,26 @@ json_row(sbuf *b, const db_result *r, int i)
     sbuf_addc(b, '}');
 }
 
+void
+jobs_json_page(sbuf *b, const db_result *r, int rows, const char *next)
+{
+    sbuf_adds(b, "{\"jobs\":[");
+    for (int i = 0; i < rows; i++) {
+        if (i) sbuf_addc(b, ',');
+        json_row(b, r, i);
+    }
+    sbuf_adds(b, "]");
+    sbuf_json_key(b, "next_cursor");
+    sbuf_json_strz(b, next);
+    sbuf_adds(b, "}\n");
+}
+
 static void
 print_json(const db_result *r, int rows, const char *next)
 {
     sbuf b;
     sbuf_init(&b);
-    sbuf_adds(&b, "{\"jobs\":[");
-    for (int i = 0; i < rows; i++) {
-        if (i) sbuf_addc(&b, ',');
-        json_row(&b, r, i);
-    }
-    sbuf_adds(&b, "]");
-    sbuf_json_key(&b, "next_cursor");
-    sbuf_json_strz(&b, next);
-    sbuf_adds(&b, "}\n");
+    jobs_json_page(&b, r, rows, next);
     fwrite(b.buf, 1, b.len, stdout);
     sbuf_free(&b);
 }
@@ -282,14 +319,14 @@ print_json(const db_result *r, int rows, const char *next)
 int
 jobs_list(config *cfg, int argc, char **argv)
 {
-    filters f;
+    jobs_filter f;
     db d;
     sbuf next;
     int rc = parse(argc, argv, &f);
     if (rc >= 0) return rc;
     if ((rc = ops_db(&d, cfg, "jobs", 0)) != 0) return rc;
     sbuf_init(&next);
-    audit_jobs_filter af = audit_filter(&f);
+    audit_jobs_filter af = jobs_audit_filter(&f);
     db_result *r = audit_jobs(&d, &af);
     if (!r) {
         fprintf(stderr, "syncq jobs: PostgreSQL: %s\n", d.errstr);

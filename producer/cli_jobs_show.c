@@ -86,28 +86,34 @@ json_value(sbuf *b, const db_result *r, int i, int c, int number, int document, 
     free(m);
 }
 
+void
+jobs_show_json(sbuf *b, const db_result *j, const db_result *h)
+{
+    sbuf_addc(b, '{');
+    for (int c = 0; c < AUDIT_JOB_NCOLS; c++) {
+        sbuf_json_key(b, fields[c]);
+        json_value(b, j, 0, c, c == AUDIT_JOB_ATTEMPTS || c == AUDIT_JOB_DURATION,
+                   c == AUDIT_JOB_PAYLOAD || c == AUDIT_JOB_RESULT, c == AUDIT_JOB_ERROR);
+    }
+    sbuf_json_key(b, "history");
+    sbuf_addc(b, '[');
+    for (int i = 0; i < db_ntuples(h); i++) {
+        sbuf_adds(b, i ? ",{" : "{");
+        for (int c = 0; c < AUDIT_HIST_NCOLS; c++) {
+            sbuf_json_key(b, history_fields[c]);
+            json_value(b, h, i, c, c == AUDIT_HIST_ATTEMPT || c == AUDIT_HIST_DURATION, 0, c == AUDIT_HIST_ERROR);
+        }
+        sbuf_addc(b, '}');
+    }
+    sbuf_adds(b, "]}\n");
+}
+
 static void
 print_json(const db_result *j, const db_result *h)
 {
     sbuf b;
     sbuf_init(&b);
-    sbuf_addc(&b, '{');
-    for (int c = 0; c < AUDIT_JOB_NCOLS; c++) {
-        sbuf_json_key(&b, fields[c]);
-        json_value(&b, j, 0, c, c == AUDIT_JOB_ATTEMPTS || c == AUDIT_JOB_DURATION,
-                   c == AUDIT_JOB_PAYLOAD || c == AUDIT_JOB_RESULT, c == AUDIT_JOB_ERROR);
-    }
-    sbuf_json_key(&b, "history");
-    sbuf_addc(&b, '[');
-    for (int i = 0; i < db_ntuples(h); i++) {
-        sbuf_adds(&b, i ? ",{" : "{");
-        for (int c = 0; c < AUDIT_HIST_NCOLS; c++) {
-            sbuf_json_key(&b, history_fields[c]);
-            json_value(&b, h, i, c, c == AUDIT_HIST_ATTEMPT || c == AUDIT_HIST_DURATION, 0, c == AUDIT_HIST_ERROR);
-        }
-        sbuf_addc(&b, '}');
-    }
-    sbuf_adds(&b, "]}\n");
+    jobs_show_json(&b, j, h);
     fwrite(b.buf, 1, b.len, stdout);
     sbuf_free(&b);
 }

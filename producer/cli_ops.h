@@ -61,4 +61,11 @@ double ops_ratio(long long part, long long whole);
 void ops_json_ms(sbuf *b, const char *key, int64_t ms);
 void ops_json_int(sbuf *b, const char *key, long long v);
 
+/* The JSON objects `syncq stats --json` and `syncq health --json` print for
+ * one queue (now: the fleet's Redis TIME), one worker and one rate row
+ * (cli_stats.c, cli_health.c); the web console's /api/ twins reuse them. */
+void ops_json_queue(sbuf *b, const qstat *q, int64_t now);
+void ops_json_worker(sbuf *b, const ops_worker *w);
+void ops_json_rate(sbuf *b, const audit_rate *v);
+
 #endif

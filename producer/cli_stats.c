@@ -122,8 +122,8 @@ print_text(const snapshot *s)
 
 /* ---------------------------------------------------------------- JSON */
 
-static void
-json_queue(sbuf *b, const qstat *q, int64_t now)
+void
+ops_json_queue(sbuf *b, const qstat *q, int64_t now)
 {
     sbuf_addc(b, '{');
     sbuf_json_key(b, "name");
@@ -141,8 +141,8 @@ json_queue(sbuf *b, const qstat *q, int64_t now)
     sbuf_addc(b, '}');
 }
 
-static void
-json_worker(sbuf *b, const ops_worker *w)
+void
+ops_json_worker(sbuf *b, const ops_worker *w)
 {
     char host[128], pid[32];
     split_wid(w->wid, host, sizeof(host), pid, sizeof(pid));
@@ -190,14 +190,14 @@ print_json(const snapshot *s)
     sbuf_addc(&b, '[');
     for (int i = 0; i < s->f.nq; i++) {
         if (i) sbuf_addc(&b, ',');
-        json_queue(&b, &s->f.q[i], s->f.now_ms);
+        ops_json_queue(&b, &s->f.q[i], s->f.now_ms);
     }
     sbuf_adds(&b, "]");
     sbuf_json_key(&b, "workers");
     sbuf_addc(&b, '[');
     for (int i = 0; i < s->f.nw; i++) {
         if (i) sbuf_addc(&b, ',');
-        json_worker(&b, &s->f.w[i]);
+        ops_json_worker(&b, &s->f.w[i]);
     }
     sbuf_adds(&b, "]");
     json_recent(&b, s);

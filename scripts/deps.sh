@@ -13,6 +13,8 @@ set -eu
 BUILD_PKGS="build-essential pkg-config libhiredis-dev libcurl4-openssl-dev libcjson-dev libpq-dev"
 # libcrypto (common/crypto.c: HMAC signing, the sealed OAuth2 token cache); libcurl links it already.
 BUILD_PKGS="$BUILD_PKGS libssl-dev"
+# libmicrohttpd and libcrypt (producer/web*.c: `syncq web`, the console's server and password hashes).
+BUILD_PKGS="$BUILD_PKGS libmicrohttpd-dev libcrypt-dev"
 # Unit tests (cmocka), the private servers of the test harness / demo / benchmark,
 # and python3-yaml for tests/it/compose_test.sh.
 TEST_PKGS="libcmocka-dev redis-server postgresql postgresql-contrib python3-yaml php-cli php-redis python3-redis"
