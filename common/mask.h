@@ -49,6 +49,9 @@ void mask_in_place(char *buf, size_t size);
  * appears, whatever surrounds it. Values shorter than MASK_SECRET_MIN bytes
  * are ignored. Not thread-safe; call while loading configuration. */
 void mask_secret_add(const char *value);
+/* mask_secret_forget forgets one registered value (a short-lived secret,
+ * such as an OAuth2 token long replaced, so the list stays bounded). */
+void mask_secret_forget(const char *value);
 /* mask_secret_clear forgets every registered value. */
 void mask_secret_clear(void);
 

@@ -47,6 +47,19 @@ mask_secret_add(const char *value)
 }
 
 void
+mask_secret_forget(const char *value)
+{
+    for (size_t i = 0; value && i < nknown; i++) {
+        if (strcmp(known[i], value) != 0) continue;
+        explicit_bzero(known[i], strlen(known[i]));
+        free(known[i]);
+        memmove(known + i, known + i + 1, (nknown - i - 1) * sizeof(*known));
+        nknown--;
+        return;
+    }
+}
+
+void
 mask_secret_clear(void)
 {
     for (size_t i = 0; i < nknown; i++) free(known[i]);

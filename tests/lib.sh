@@ -106,3 +106,21 @@ mock_services() {
     sed "s/@PORT@/$port/" "tests/services/$1" > "$W/services.json"
     export SYNCQ_SERVICES="$W/services.json"
 }
+
+# redis_text: every value under this test's key prefix as text (strings,
+# lists, hashes, sets, sorted sets, streams), for tests that grep Redis for
+# secrets that must never be stored there.
+redis_text() {
+    local k
+    r --scan --pattern "$SYNCQ_PREFIX*" | while read -r k; do
+        echo "== $k"
+        case "$(r TYPE "$k")" in
+            string) r GET "$k" ;;
+            list) r LRANGE "$k" 0 -1 ;;
+            hash) r HGETALL "$k" ;;
+            set) r SMEMBERS "$k" ;;
+            zset) r ZRANGE "$k" 0 -1 WITHSCORES ;;
+            stream) r XRANGE "$k" - + ;;
+        esac
+    done
+}

@@ -50,6 +50,9 @@
 #define WAIT_STEP_MS 25          /* a waiting child looks for the token this often */
 #define LOCK_MARGIN_MS 5000      /* the fetch lock outlives the token request's timeout by this */
 #define EXCERPT_MAX 300
+#define TOKENS_MASKED 4          /* a service's latest tokens stay registered for masking; older ones are
+                                  * forgotten, so a provider issuing short-lived tokens cannot grow the
+                                  * list (and every masking pass) without bound */
 
 /* token is this child's copy of one service's token. */
 typedef struct token {
@@ -57,6 +60,7 @@ typedef struct token {
     char *value;                 /* owned plaintext, NULL when none */
     char *sealed;                /* owned: as stored in Redis, for the compare and delete; NULL when
                                   * the token was not stored (it serves one request) */
+    char *masked[TOKENS_MASKED]; /* owned: the latest values registered with mask_secret_add, oldest first */
 } token;
 
 static token *tokens;
@@ -79,6 +83,22 @@ wipe(char **s)
     if (*s) explicit_bzero(*s, strlen(*s));
     free(*s);
     *s = NULL;
+}
+
+/* remember keeps value among the service's registered tokens (it is
+ * registered already) and forgets the oldest beyond TOKENS_MASKED. */
+static void
+remember(token *t, const char *value)
+{
+    for (int i = 0; i < TOKENS_MASKED; i++)
+        if (t->masked[i] && !strcmp(t->masked[i], value)) return;
+    mask_secret_add(value); /* a no-op when registered: the registration must not depend on this call */
+    if (t->masked[0]) {
+        mask_secret_forget(t->masked[0]);
+        wipe(&t->masked[0]);
+    }
+    memmove(t->masked, t->masked + 1, (TOKENS_MASKED - 1) * sizeof(*t->masked));
+    t->masked[TOKENS_MASKED - 1] = xstrdup(value);
 }
 
 static void
@@ -138,6 +158,7 @@ shared_read(rds *r, const svc_service *s, const char *key, token *t)
     explicit_bzero(k, sizeof(k));
     if (!plain) goto out; /* sealed under another secret or scope: fetch our own */
     mask_secret_add(plain);
+    remember(t, plain);
     token_drop(t);
     t->value = plain;
     t->sealed = xstrdup(sealed);
@@ -159,14 +180,16 @@ shared_drop(rds *r, const char *key, const char *sealed)
 
 /* ---- the token request ---- */
 
-/* form_add appends &name=value (form-urlencoded; RFC 6749 appendix B). */
-static void
+/* form_add appends &name=value (form-urlencoded; RFC 6749 appendix B); -1
+ * when value is over 1 KiB. */
+static int
 form_add(sbuf *b, const char *name, const char *value)
 {
     char enc[3 * 1024 + 1];
-    if (pct_encode(value, PCT_UNRESERVED, enc, sizeof(enc)) < 0) enc[0] = '\0'; /* too long: refused by the checks */
+    if (strlen(value) > 1024 || pct_encode(value, PCT_UNRESERVED, enc, sizeof(enc)) < 0) return -1;
     sbuf_printf(b, "%s%s=%s", b->len ? "&" : "", name, enc);
     explicit_bzero(enc, sizeof(enc));
+    return 0;
 }
 
 /* basic_header writes "Authorization: Basic base64(id:secret)", both parts
@@ -239,25 +262,22 @@ token_request(handler_ctx *ctx, const svc_service *s, char **value, int64_t *ttl
     const svc_oauth2 *o = s->oauth2;
     http_request rq;
     http_response rs;
-    char basic[8192];
+    char basic[8192] = "";
     sbuf form;
     handler_result hr;
     memset(&rq, 0, sizeof(rq));
     memset(&rs, 0, sizeof(rs));
     sbuf_init(&form);
-    form_add(&form, "grant_type", "client_credentials");
-    if (o->scope) form_add(&form, "scope", o->scope);
     rq.headers[rq.nheaders++] = "Content-Type: application/x-www-form-urlencoded";
     rq.headers[rq.nheaders++] = "Accept: application/json";
-    if (o->client_auth == OAUTH2_CLIENT_POST) {
-        form_add(&form, "client_id", o->client_id);
-        form_add(&form, "client_secret", o->client_secret);
-    } else if (basic_header(o, basic, sizeof(basic)) < 0) {
-        hr = handler_fail(ctx, HANDLER_PERMANENT, "OAuth2: the client id or secret is too long");
+    int post = o->client_auth == OAUTH2_CLIENT_POST;
+    if (form_add(&form, "grant_type", "client_credentials") < 0 || (o->scope && form_add(&form, "scope", o->scope) < 0) ||
+        (post && (form_add(&form, "client_id", o->client_id) < 0 || form_add(&form, "client_secret", o->client_secret) < 0)) ||
+        (!post && basic_header(o, basic, sizeof(basic)) < 0)) {
+        hr = handler_fail(ctx, HANDLER_PERMANENT, "OAuth2: the client id, secret or scope is longer than 1 KiB");
         goto out;
-    } else {
-        rq.headers[rq.nheaders++] = basic;
     }
+    if (!post) rq.headers[rq.nheaders++] = basic;
     rq.method = "POST";
     rq.url = o->token_url;
     rq.body = form.buf;
@@ -303,6 +323,7 @@ fetch_shared(handler_ctx *ctx, const svc_service *s, rds *r, const char *key, to
     if (hr != HANDLER_OK) return hr;
     /* drop it a little before the provider does: a request in flight must not carry a dying token */
     int64_t margin = ttl / 10 < TOKEN_MARGIN_MS ? ttl / 10 : TOKEN_MARGIN_MS;
+    remember(t, value);
     token_drop(t);
     t->value = value;
     if (ttl - margin <= 0 || seal_key(s, k) < 0) return HANDLER_OK; /* good for this request only */

@@ -79,4 +79,7 @@ if echo "$dump" | grep -o "HMACSECRET\|WRONGSECRET\|$MOCK_TOKEN" | sort -u | gre
 if cat "$W/worker.log" "$W/cli.out" | grep -o "HMACSECRET\|WRONGSECRET\|$MOCK_TOKEN" | sort -u | grep .; then
     fail "a key in the log"
 fi
-echo "ok: no key in PostgreSQL, the worker log or the CLI output"
+redis_text > "$W/redis.txt"
+grep -q "gh_wrong" "$W/redis.txt" || fail "the Redis dump misses the dead letter"
+if grep -o "HMACSECRET\|WRONGSECRET\|$MOCK_TOKEN" "$W/redis.txt" | sort -u | grep .; then fail "a key in Redis"; fi
+echo "ok: no key in PostgreSQL, Redis, the worker log or the CLI output"

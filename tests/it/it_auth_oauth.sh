@@ -18,12 +18,12 @@ mock POST /_admin/oauth "{\"client_id\":\"$OAUTH_CLIENT_ID\",\"client_secret\":\
     grep -q ok || fail "mock oauth setup"
 mock POST /_admin/latency '{"ms":300,"match":"/oauth/token"}' | grep -q ok || fail "mock latency"
 
-svc() { # name client_secret_var
+svc() { # name client_secret_var client_auth
     cat <<JSON
     "$1": {
       "base_url": "http://127.0.0.1:$port",
       "auth": {"oauth2": {"token_url": "http://127.0.0.1:$port/oauth/token", "client_id": "\${OAUTH_CLIENT_ID}",
-                          "client_secret": "\${$2}", "scope": "records:write"}},
+                          "client_secret": "\${$2}", "scope": "records:write", "client_auth": "$3"}},
       "resources": {"records": {"natural_key": ["name", "type"],
         "list": {"path": "/zones/{scope}/records", "items": "data", "pagination": {"style": "page"}},
         "actions": {"create_record": {"op": "create", "method": "POST", "path": "/zones/{scope}/records",
@@ -31,7 +31,13 @@ svc() { # name client_secret_var
     }
 JSON
 }
-{ echo '{"services": {'; svc dns OAUTH_CLIENT_SECRET; echo ','; svc dns_bad OAUTH_WRONG; echo '}}'; } > "$W/services.json"
+{
+    echo '{"services": {'
+    svc dns OAUTH_CLIENT_SECRET basic; echo ,
+    svc dns_post OAUTH_CLIENT_SECRET post; echo ,
+    svc dns_bad OAUTH_WRONG basic
+    echo '}}'
+} > "$W/services.json"
 export SYNCQ_SERVICES="$W/services.json"
 
 start_worker -c 2 -q urgent
@@ -94,16 +100,27 @@ case "$err" in *"OAuth2 token endpoint answered HTTP 401"*invalid_client*) ;; *)
 assert_eq "$(q "SELECT attempts FROM syncq_jobs WHERE job_id = '$bad'")" 1 "attempts of the wrong-secret job (permanent)"
 bin/syncq status "$bad" >> "$W/cli.out" 2>&1 || true
 
+# 5. the client in the form body (client_auth post) instead of HTTP Basic: its own token, one fetch
+p=$(bin/syncq enqueue --service dns_post --action create_record --scope zp \
+    --payload '{"name":"www","type":"A","content":"192.0.2.1","ttl":300}')
+posted() { [ "$(count "job_id = '$p' AND status = 'success'")" = 1 ]; }
+wait_for 20 "the client_auth post job" posted
+assert_eq "$(oauth fetches)" 4 "token requests after the first dns_post job"
+
 # no secret anywhere: the client secrets, every token issued
 kill -TERM "$B"
 wait "$B" || fail "master B exit code"
 stop_worker
 secrets=$(mock GET /_admin/oauth | /usr/bin/python3 -c "import json,sys; print('\n'.join(json.load(sys.stdin)['issued']))")
-assert_eq "$(echo "$secrets" | wc -l)" 3 "tokens issued"
+assert_eq "$(echo "$secrets" | wc -l)" 4 "tokens issued"
 printf '%s\n%s\n%s\n' "$secrets" "$OAUTH_CLIENT_SECRET" "$OAUTH_WRONG" > "$W/secrets.txt"
 dump=$("$SQ_PG_BIN/pg_dump" -h 127.0.0.1 -p "$SQ_PG_PORT" -U postgres --data-only "$DB")
 if echo "$dump" | grep -oFf "$W/secrets.txt" | sort -u | grep .; then fail "a secret in PostgreSQL"; fi
 if echo "$dump" | grep -o 'mock-at-[0-9a-f]*' | grep .; then fail "a token in PostgreSQL"; fi
 if cat "$W"/worker*.log "$W/cli.out" | grep -oFf "$W/secrets.txt" | sort -u | grep .; then fail "a secret in a log or the CLI output"; fi
 if cat "$W"/worker*.log "$W/cli.out" | grep -o 'mock-at-[0-9a-f]*' | grep .; then fail "a token in a log"; fi
-echo "ok: neither client secret nor any of the 3 tokens in PostgreSQL, the logs or the CLI output"
+redis_text > "$W/redis.txt"
+grep -q "oauth2:dns_post" "$W/redis.txt" || fail "the Redis dump misses the token keys"
+if grep -oFf "$W/secrets.txt" "$W/redis.txt" | sort -u | grep .; then fail "a secret in Redis"; fi
+if grep -o 'mock-at-[0-9a-f]*' "$W/redis.txt" | grep .; then fail "a token in clear in Redis"; fi
+echo "ok: neither client secret nor any of the 4 tokens in PostgreSQL, Redis, the logs or the CLI output"

@@ -370,6 +370,10 @@ test_row_t1_known_values(void **state)
     expect_scrub("acct-77-SECRET-longer!", "********!");
     expect_scrub("abc acct-77-SECRE", NULL);
     expect_json("{\"x\":\"is acct-77-SECRET\"}", "{\"x\":\"is ********\"}");
+    /* a forgotten value (an OAuth2 token long replaced) is not masked any more; the others still are */
+    mask_secret_forget("acct-77-SECRET-longer");
+    mask_secret_forget("never-registered");
+    expect_scrub("acct-77-SECRET-longer!", "********-longer!");
     mask_secret_clear();
     expect_scrub("acct-77-SECRET", NULL);
 }
