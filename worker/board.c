@@ -3,7 +3,10 @@
  * running and until when; the master reads it to enforce deadlines and, when
  * a child dies, to know which job died with it. The master writes each
  * child's lease deadline, which the child's watchdog reads (docs/LEASES.md). A generation counter (odd
- * while a slot is being written) lets the master read a slot without locks. */
+ * while a slot is being written) lets the master read a slot without locks.
+ * A child also says here when it blocks on an empty queue, so a sibling
+ * holding a prefetched batch hands it back instead of making its jobs wait
+ * (docs/DESIGN.md §7). */
 #include "fmacros.h"
 #include "worker.h"
 
@@ -16,6 +19,9 @@
 struct board_slot {
     atomic_uint gen;
     _Atomic int64_t lease_until_ms; /* written by the master only; not covered by gen */
+    atomic_int waiting;             /* 1 + the queue the child blocks on, 0 if none; written by the child, cleared with the slot */
+    board_slot *base;               /* the first slot, and the number of slots: set once, before fork */
+    int n;
     board_job job;
     stats_table stats; /* the child's job counters (stats.h): not covered by gen */
 };
@@ -23,8 +29,13 @@ struct board_slot {
 board_slot *
 board_new(int n)
 {
-    void *p = mmap(NULL, (size_t)n * sizeof(board_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    board_slot *b = mmap(NULL, (size_t)n * sizeof(board_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (b == MAP_FAILED) return NULL;
+    for (int i = 0; i < n; i++) {
+        b[i].base = b;
+        b[i].n = n;
+    }
+    return b;
 }
 
 void
@@ -101,10 +112,27 @@ board_mono_ms(void)
 }
 
 void
+board_wait(board_slot *s, int queue)
+{
+    if (s) atomic_store_explicit(&s->waiting, queue + 1, memory_order_release);
+}
+
+int
+board_waiters(board_slot *s, int queue)
+{
+    int n = 0;
+    if (!s) return 0;
+    for (int i = 0; i < s->n; i++)
+        if (&s->base[i] != s && atomic_load_explicit(&s->base[i].waiting, memory_order_acquire) == queue + 1) n++;
+    return n;
+}
+
+void
 board_clear(board_slot *s)
 {
     if (s) {
         atomic_store(&s->gen, 0);
+        atomic_store(&s->waiting, 0);
         memset(&s->job, 0, sizeof(s->job));
     }
 }

@@ -22,6 +22,9 @@
 #define REDIS_TIMEOUT_MS 5000 /* above the 1 s block of BLMOVE (docs/DESIGN.md §7) */
 
 #define SLOW_JOB_MS 20 /* a batch with a job slower than this shrinks the next fetch to 1 */
+/* No job of a batch waits behind one whose action this child has not yet
+ * seen finish, or has seen take this long on average (stats_mean_ms). */
+#define HOLD_BEHIND_MS 5
 #define LEASE_CHECK_MS 100 /* the lease watchdog's period: a child outlives its lease by at most this */
 
 static volatile sig_atomic_t abort_now; /* handlers poll it; set on the way out */
@@ -187,6 +190,35 @@ count(const job *j, const ack *a, int64_t duration_ms)
                 stats_status_of(a->status), duration_ms);
 }
 
+/* hand_back returns jobs i.. of b, never started, to the queue. */
+static void
+hand_back(batch *b, int from, job_ctx *c, pending *p)
+{
+    for (int i = b->n - 1; i >= from && p->n < FETCH_MAX_BATCH; i--) {
+        job j;
+        memset(&j, 0, sizeof(j));
+        j.f = &b->jobs[i];
+        if (wrap_parse(j.f->entry, j.f->len, &j.w) < 0) continue; /* left for the reaper */
+        job_handback(&j, c, 0, &p->acks[p->n++]);
+    }
+}
+
+/* shed hands back the jobs after job i of b (j) before j starts, so none
+ * waits behind it (docs/DESIGN.md §7): when a sibling is blocked on b's
+ * queue (it wakes on the push and runs them now), and when j may be slow (its
+ * action never finished here, or took HOLD_BEHIND_MS or more on average). The
+ * hand-back rides on j's start step. */
+static void
+shed(fetcher *f, batch *b, int i, const job *j, job_ctx *c, pending *p)
+{
+    if (i + 1 >= b->n) return;
+    int known = j->env_ok && (j->fn || handler_find(j->env.service, j->env.action));
+    int64_t mean = stats_mean_ms(board_stats(my_slot), known ? j->env.service : NULL, known ? j->env.action : NULL);
+    if (mean >= 0 && mean < HOLD_BEHIND_MS && board_waiters(f->slot, b->queue) == 0) return;
+    hand_back(b, i + 1, c, p);
+    b->n = i + 1;
+}
+
 /* run_one runs job i of b: its start step carries the acks still pending. */
 static int
 run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
@@ -214,6 +246,7 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
         }
     }
     size_t len;
+    shed(f, b, i, &j, c, p);
     on_lease(SIGALRM); /* no job starts on a lapsed lease (the watchdog would end it anyway) */
     char *rec = job_start_record(&j, c, &len);
     board_job bj = {1, b->queue, j.started_ms,
@@ -239,22 +272,12 @@ out:
     return rc;
 }
 
-/* hand_back returns jobs i.. of b, never started, to the queue. */
-static void
-hand_back(batch *b, int from, job_ctx *c, pending *p)
-{
-    for (int i = b->n - 1; i >= from && p->n < FETCH_MAX_BATCH; i--) {
-        job j;
-        memset(&j, 0, sizeof(j));
-        j.f = &b->jobs[i];
-        if (wrap_parse(j.f->entry, j.f->len, &j.w) < 0) continue; /* left for the reaper */
-        job_handback(&j, c, 0, &p->acks[p->n++]);
-    }
-}
+
 
 /* run_batch runs b's jobs in order. After a slow job the rest of the batch
  * goes back to the queue, so idle children take it instead of it waiting
- * here; a 'q' order from the master does the same. */
+ * here; a 'q' order from the master does the same, and so does a sibling
+ * blocked on the queue (shed). */
 static int
 run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, orders *o)
 {
@@ -336,6 +359,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
         goto out;
     }
     fetcher_init(&f, &r, cfg, wid);
+    f.slot = slot;
     log_msg(LOG_DEBUG, "child.start", "worker %s ready", wid);
     for (;;) {
         if (loop(&f, &c, ctl_fd) == 0) break;

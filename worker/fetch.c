@@ -102,7 +102,8 @@ call_fetch(fetcher *f, int qi, batch *b)
     const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq, k->paused};
     char nb[16], lim[32];
     const char *args[] = {nb, lim};
-    snprintf(nb, sizeof(nb), "%d", f->want);
+    /* a sibling blocked on this queue would take what we prefetch: one at a time */
+    snprintf(nb, sizeof(nb), "%d", board_waiters(f->slot, qi) > 0 ? 1 : f->want);
     snprintf(lim, sizeof(lim), "%lld", (long long)f->cfg->outbox_max);
     rds_reply *x = funcs_call(f->r, "syncq_fetch", 6, keys, 2, args, NULL);
     return take(f, b, x, qi);
@@ -119,7 +120,9 @@ block_first(fetcher *f, batch *b, int qi)
         return 0;
     }
     const qkeys *k = &f->keys[qi];
+    board_wait(f->slot, qi); /* siblings with a batch hand it back while we wait */
     rds_reply *x = rds_cmdf(f->r, "BLMOVE %s %s RIGHT LEFT %s", k->ready, k->inflight, BLOCK_SECONDS);
+    board_wait(f->slot, -1);
     if (!rds_reply_ok(f->r, x)) {
         rds_reply_free(x);
         return -1;

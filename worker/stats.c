@@ -66,6 +66,23 @@ stats_count(stats_table *t, const char *service, const char *action, int status,
     bump(&e->sum_ms, (uint64_t)duration_ms);
 }
 
+int64_t
+stats_mean_ms(stats_table *t, const char *service, const char *action)
+{
+    char s[PROM_LABEL_MAX], a[PROM_LABEL_MAX];
+    if (!t) return -1;
+    prom_label_safe(s, service ? service : "_unknown");
+    prom_label_safe(a, action ? action : "_unknown");
+    int n = atomic_load_explicit(&t->n, memory_order_acquire);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(t->e[i].service, s) || strcmp(t->e[i].action, a)) continue;
+        uint64_t timed = 0;
+        for (int b = 0; b <= STATS_NBUCKETS; b++) timed += atomic_load_explicit(&t->e[i].bucket[b], memory_order_relaxed);
+        return timed ? (int64_t)(atomic_load_explicit(&t->e[i].sum_ms, memory_order_relaxed) / timed) : -1;
+    }
+    return -1;
+}
+
 static int
 http_class(int status)
 {

@@ -90,6 +90,9 @@ int stats_status_of(const char *status);
 /* stats_count (the child) counts one attempt's end; duration_ms < 0 for a
  * job that never ran (no histogram sample). service/action NULL: _unknown. */
 void stats_count(stats_table *t, const char *service, const char *action, int status, int64_t duration_ms);
+/* stats_mean_ms (the child) is the mean duration of the attempts of
+ * (service, action) counted in t, in ms (rounded down); -1: none counted yet. */
+int64_t stats_mean_ms(stats_table *t, const char *service, const char *action);
 /* stats_http (the child) counts one HTTP call of service: status is the
  * response's status, or 0 for a transport error (no response). */
 void stats_http(stats_table *t, const char *service, int status);

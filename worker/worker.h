@@ -219,6 +219,7 @@ struct fetcher {
     int cw[CONFIG_MAX_QUEUES]; /* smooth weighted round-robin state */
     int want;                /* jobs to ask for next: 1 after a slow job, doubling up to cfg->batch */
     int slow;                /* the last job was slow: hand the rest of the batch back */
+    struct board_slot *slot; /* ours on the status board (NULL: none), to see idle siblings */
 };
 
 void fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid);
@@ -332,6 +333,11 @@ stats_table *board_stats(board_slot *s);
  * on its own past it (docs/LEASES.md). Lock-free: one 64-bit atomic. */
 void board_lease_set(board_slot *s, int64_t until_ms);
 int64_t board_lease(board_slot *s);
+/* board_wait says the child of slot s blocks on an empty queue (its index),
+ * or no longer does (-1). board_waiters counts the other slots blocked on
+ * that queue: a child holding jobs hands them back while one does. */
+void board_wait(board_slot *s, int queue);
+int board_waiters(board_slot *s, int queue);
 /* board_mono_ms is CLOCK_MONOTONIC in ms: async-signal-safe. */
 int64_t board_mono_ms(void);
 

@@ -1,6 +1,7 @@
 /* test_stats.c - the per-child job counters of the status board
- * (worker/stats.c): counting, label safety, the _other overflow, and the
- * master's totals that survive a child (drain adds, then zeroes). */
+ * (worker/stats.c): counting, label safety, the _other overflow, the
+ * master's totals that survive a child (drain adds, then zeroes), and the
+ * mean duration a child reads back to decide whether to hold jobs behind one. */
 #include "fmacros.h"
 #include "stats.h"
 
@@ -45,6 +46,26 @@ test_count(void **state)
     assert_int_equal(tot->p[0].bucket[STATS_NBUCKETS], 1);
     assert_int_equal(tot->p[0].sum_ms, 3 + 5 + 6 + 999999);
     free(tot);
+    free(t);
+}
+
+static void
+test_mean(void **state)
+{
+    (void)state;
+    stats_table *t = table_new();
+    assert_int_equal(stats_mean_ms(t, "dns", "create_record"), -1); /* never counted */
+    stats_count(t, "dns", "create_record", STATS_DEAD, -1);
+    assert_int_equal(stats_mean_ms(t, "dns", "create_record"), -1); /* counted, never timed */
+    stats_count(t, "dns", "create_record", STATS_SUCCESS, 1);
+    stats_count(t, "dns", "create_record", STATS_SUCCESS, 4);
+    assert_int_equal(stats_mean_ms(t, "dns", "create_record"), 2); /* (1 + 4) / 2, rounded down */
+    stats_count(t, "dns", "create_record", STATS_RETRYING, 25000);
+    assert_int_equal(stats_mean_ms(t, "dns", "create_record"), 8335);
+    assert_int_equal(stats_mean_ms(t, "dns", "delete_record"), -1); /* another action */
+    stats_count(t, NULL, NULL, STATS_SUCCESS, 7); /* unknown handlers count as _unknown */
+    assert_int_equal(stats_mean_ms(t, NULL, NULL), 7);
+    assert_int_equal(stats_mean_ms(NULL, "dns", "create_record"), -1);
     free(t);
 }
 
@@ -143,6 +164,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_count),
+        cmocka_unit_test(test_mean),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_overflow),
         cmocka_unit_test(test_drain_keeps_totals),
