@@ -14,7 +14,10 @@
  *   - every action and sync action is found by svc_find_action as itself
  *     (a job names only service and action, so each must be unique);
  *   - svc_classify gives each listed code its class;
- *   - an expanded path has no placeholder, blank or control byte left. */
+ *   - an expanded path has no placeholder, blank or control byte left;
+ *   - auth: OAuth2 token URLs are http(s), secrets hold no control byte
+ *     (they go into headers and form bodies), an HMAC header is a token
+ *     and its templates sign (sign_value works on any request). */
 #include "fmacros.h"
 #include "fuzz.h"
 #include "json.h"
@@ -42,6 +45,40 @@ valid_name(const char *s)
     size_t n = s ? strlen(s) : 0;
     return n > 0 && n < SVC_NAME_MAX &&
            strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+}
+
+static void
+check_no_control(const char *what, const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)(v ? v : ""); *p; p++)
+        FUZZ_CHECK(*p >= 0x20 && *p != 0x7f, "%s holds control byte 0x%02x", what, *p);
+}
+
+static void
+check_auth(const svc_service *s)
+{
+    if (s->oauth2) {
+        FUZZ_CHECK(!strncmp(s->oauth2->token_url, "http://", 7) || !strncmp(s->oauth2->token_url, "https://", 8),
+                   "token_url %s", s->oauth2->token_url);
+        check_no_control("client_id", s->oauth2->client_id);
+        check_no_control("client_secret", s->oauth2->client_secret);
+        FUZZ_CHECK(!s->sigv4, "oauth2 and aws_sigv4 together");
+    }
+    if (s->hmac) {
+        char out[SIGN_VALUE_MAX];
+        sign_input in = {"POST", "/p?q=1", "{}", 2, 1700000000};
+        check_no_control("hmac key", s->hmac->key);
+        FUZZ_CHECK(s->hmac->header && *s->hmac->header && strcspn(s->hmac->header, " :\r\n") == strlen(s->hmac->header),
+                   "hmac header \"%s\"", s->hmac->header ? s->hmac->header : "(null)");
+        check_no_control("hmac format", s->hmac->format);
+        (void)sign_value(s->hmac, &in, out, sizeof(out)); /* may not fit; must not crash */
+    }
+    if (s->sigv4) {
+        check_no_control("secret_access_key", s->sigv4->secret_access_key);
+        check_no_control("session_token", s->sigv4->session_token);
+        check_no_control("access_key_id", s->sigv4->access_key_id);
+    }
+    check_no_control("key_password", s->tls.key_password);
 }
 
 static void
@@ -138,6 +175,7 @@ check_service(const svc_file *f, const svc_service *s)
     FUZZ_CHECK(s->connect_timeout_ms > 0 && s->connect_timeout_ms <= s->timeout_ms, "timeouts %d %d",
                s->connect_timeout_ms, s->timeout_ms);
     check_headers(s);
+    check_auth(s);
     for (int i = 0; i < s->nresources; i++) check_resource(f, s, &s->resources[i]);
     for (int i = 0; i < s->nactions; i++) check_action(f, s, NULL, &s->actions[i]);
 }
