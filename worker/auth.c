@@ -319,10 +319,14 @@ fetch_shared(handler_ctx *ctx, const svc_service *s, rds *r, const char *key, to
     char *value = NULL, px[24];
     int64_t ttl = 0;
     unsigned char k[CRYPTO_KEY_LEN];
+    int64_t asked = board_mono_ms();
     handler_result hr = token_request(ctx, s, &value, &ttl);
     if (hr != HANDLER_OK) return hr;
-    /* drop it a little before the provider does: a request in flight must not carry a dying token */
+    /* drop it a little before the provider does (a request in flight must
+     * not carry a dying token), counting from when we asked: the provider's
+     * clock started at most then */
     int64_t margin = ttl / 10 < TOKEN_MARGIN_MS ? ttl / 10 : TOKEN_MARGIN_MS;
+    ttl -= board_mono_ms() - asked;
     remember(t, value);
     token_drop(t);
     t->value = value;
