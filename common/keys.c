@@ -45,3 +45,9 @@ keys_oauth2(char *token, char *lock, size_t len, const char *prefix, const char 
     snprintf(token, len, "%s:oauth2:%s", prefix, service);
     snprintf(lock, len, "%s:oauth2:%s:lock", prefix, service);
 }
+
+void
+keys_exec_deaths(char *out, size_t len, const char *prefix, const char *q)
+{
+    snprintf(out, len, "%s:{%s}:xdeaths", prefix, q);
+}

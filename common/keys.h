@@ -20,6 +20,9 @@
  *                                 the queue last said it has that handler
  *   P:{Q}:events           STREAM one entry per finished job (id, status,
  *                                 masked result/error), capped near 10000
+ *   P:{Q}:xdeaths          HASH   job id -> times a persistent exec program died
+ *                                 during that job (worker/h_exec.c, the poison
+ *                                 rule); expires a day after the last death
  * Global keys: P:hb:<wid> (heartbeat with TTL), P:workers (SET of worker ids),
  * P:queues (SET of queue names seen by workers), and per service of the
  * services file with auth.oauth2 (worker/auth.c):
@@ -48,6 +51,8 @@ void keys_queue(qkeys *k, const char *prefix, const char *q, const char *wid);
 /* keys_global writes P:<name> (e.g. "workers") or P:hb:<wid>. */
 void keys_global(char *out, size_t len, const char *prefix, const char *name);
 void keys_heartbeat(char *out, size_t len, const char *prefix, const char *wid);
+/* keys_exec_deaths writes P:{Q}:xdeaths. */
+void keys_exec_deaths(char *out, size_t len, const char *prefix, const char *q);
 /* keys_oauth2 writes the token and lock keys of service's OAuth2 token. */
 void keys_oauth2(char *token, char *lock, size_t len, const char *prefix, const char *service);
 

@@ -2,6 +2,7 @@
 #include "fmacros.h"
 #include "sbuf.h"
 #include "snapshot.h"
+#include "xalloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,22 @@ snap_hash(db *d, const snap_key *k, char *out, size_t outlen)
     if (!r) return -1;
     int found = db_ntuples(r) == 1;
     if (found) snprintf(out, outlen, "%s", db_value(r, 0, 0));
+    db_result_free(r);
+    return found;
+}
+
+int
+snap_row(db *d, const snap_key *k, char **out)
+{
+    const char *p[] = {k->service, k->resource, k->scope, k->external_id};
+    *out = NULL;
+    db_result *r = db_query(d,
+        "SELECT jsonb_build_object('external_id', external_id, 'data', data, 'content_hash', content_hash,"
+        " 'sync_status', sync_status, 'sync_error', sync_error, 'last_synced_at', last_synced_at,"
+        " 'written_by', written_by)::text FROM syncq_snapshots WHERE " KEY_WHERE, 4, p);
+    if (!r) return -1;
+    int found = db_ntuples(r) == 1;
+    if (found) *out = xstrdup(db_value(r, 0, 0));
     db_result_free(r);
     return found;
 }

@@ -21,6 +21,10 @@ typedef struct snap_key {
 
 /* snap_hash reads a row's content hash: 1 found (out filled), 0 no row, -1 error. */
 int snap_hash(db *d, const snap_key *k, char *out, size_t outlen);
+/* snap_row reads a row as one JSON object ({"external_id", "data",
+ * "content_hash", "sync_status", "sync_error", "last_synced_at",
+ * "written_by"}) into *out (caller frees): 1 found, 0 no row, -1 error. */
+int snap_row(db *d, const snap_key *k, char **out);
 /* snap_mark sets a row's sync_status (pending/failed, with error) if it exists. */
 int snap_mark(db *d, const snap_key *k, const char *status, const char *error);
 /* snap_apply upserts the row with data (JSON text; NULL deletes it), its

@@ -25,6 +25,7 @@
 #include "db.h"
 #include "exec.h"
 #include "json.h"
+#include "keys.h"
 #include "services.h"
 #include "snapshot.h"
 #include "xalloc.h"
@@ -37,6 +38,7 @@
 #include <sys/wait.h>
 
 #define EXEC_PROGRAMS_MAX 32 /* persistent programs per child */
+#define DEATHS_TTL_MS 86400000 /* a job's program deaths are forgotten a day after the last */
 
 /* A persistent program of this child, shared by every action whose exec is
  * the same. */
@@ -87,6 +89,7 @@ typedef struct run {
     exec_secrets s;
     int64_t timeout_ms;
     int max_attempts;
+    char *snapshot;   /* owned: the target's snapshot row for the request, NULL to leave it out */
 } run;
 
 /* exited maps a per_job program's end to the job's outcome. */
@@ -129,7 +132,7 @@ per_job(run *k)
     sbuf_init(&in);
     sbuf_init(&out);
     sbuf_init(&err);
-    exec_request(ctx, k->timeout_ms, k->max_attempts, NULL, &in);
+    exec_request(ctx, k->timeout_ms, k->max_attempts, k->snapshot, &in);
     sbuf_addc(&in, '\n');
     int64_t deadline = exec_mono_ms() + k->timeout_ms;
     if (exec_spawn(k->x, &p, why, sizeof(why)) < 0) {
@@ -253,6 +256,61 @@ replied(run *k, program *g, size_t linelen, sbuf *err)
     return hr;
 }
 
+/* count_death counts one more death of the program during ctx's job and
+ * returns the total so far (-1: Redis failed). They live in Redis, since
+ * every attempt may run in another child or on another host. */
+static int
+count_death(handler_ctx *ctx)
+{
+    char key[KEY_MAX], ttl[24];
+    rds *r = handler_redis(ctx);
+    if (!r) return -1;
+    keys_exec_deaths(key, sizeof(key), ctx->world->cfg->prefix, ctx->queue);
+    snprintf(ttl, sizeof(ttl), "%d", DEATHS_TTL_MS);
+    const char *incr[] = {"HINCRBY", key, ctx->job_id, "1"}, *px[] = {"PEXPIRE", key, ttl};
+    size_t il[] = {7, strlen(key), strlen(ctx->job_id), 1}, pl[] = {7, strlen(key), strlen(ttl)};
+    rds_reply *x = rds_cmd(r, 4, incr, il);
+    int n = rds_reply_ok(r, x) ? (int)rds_reply_int(x) : -1;
+    rds_reply_free(x);
+    rds_reply_free(rds_cmd(r, 3, px, pl)); /* a hash without expiry costs a few bytes: not worth failing for */
+    return n;
+}
+
+static void
+forget_deaths(handler_ctx *ctx)
+{
+    char key[KEY_MAX];
+    rds *r = handler_redis(ctx);
+    if (!r) return;
+    keys_exec_deaths(key, sizeof(key), ctx->world->cfg->prefix, ctx->queue);
+    const char *del[] = {"HDEL", key, ctx->job_id};
+    size_t dl[] = {4, strlen(key), strlen(ctx->job_id)};
+    rds_reply_free(rds_cmd(r, 3, del, dl)); /* left behind, it expires */
+}
+
+/* died ends an attempt whose program died during the job: transient (the
+ * next attempt gets a new program), unless the job has now killed it (or
+ * its child) POISON_CRASHES times: a poison pill, dead-lettered at once. */
+static handler_result
+died(run *k, const char *how_it_ended, const sbuf *err)
+{
+    handler_ctx *ctx = k->ctx;
+    int n = count_death(ctx);
+    handler_result hr;
+    if (n > 0 && n + ctx->crashes >= POISON_CRASHES) {
+        ctx->poison = 1;
+        forget_deaths(ctx);
+        hr = handler_fail(ctx, HANDLER_PERMANENT,
+                          "poison: the handler program died during this job %d time(s)%s (last: %s); not retried", n,
+                          ctx->crashes ? " and its worker child crashed too" : "", how_it_ended);
+    } else {
+        hr = handler_fail(ctx, HANDLER_TRANSIENT, "the handler program died during the job (%s); it will be restarted",
+                          how_it_ended);
+    }
+    if (err->len) exec_explain(ctx, &k->s, err->buf, err->len);
+    return hr;
+}
+
 static handler_result
 persistent(run *k)
 {
@@ -268,7 +326,7 @@ persistent(run *k)
     drain(g);
     sbuf_init(&in);
     sbuf_init(&err);
-    exec_request(ctx, k->timeout_ms, k->max_attempts, NULL, &in);
+    exec_request(ctx, k->timeout_ms, k->max_attempts, k->snapshot, &in);
     sbuf_addc(&in, '\n');
     exec_pump u = {in.buf, in.len, 0, 0, &g->out, 0, 1, &err, exec_mono_ms() + k->timeout_ms, 0};
     int rc = exec_pump_run(&g->p, &u);
@@ -277,8 +335,7 @@ persistent(run *k)
         hr = replied(k, g, (size_t)(nl - g->out.buf), &err);
     } else if (rc == EXEC_PUMP_EOF) {
         restart(g, h, sizeof(h));
-        hr = handler_fail(ctx, HANDLER_TRANSIENT, "the handler program died during the job (%s); it will be restarted", h);
-        if (err.len) exec_explain(ctx, &k->s, err.buf, err.len);
+        hr = died(k, h, &err);
     } else if (rc == EXEC_PUMP_TIMEOUT) {
         restart(g, NULL, 0);
         ctx->timed_out = 1;
@@ -292,6 +349,7 @@ persistent(run *k)
         restart(g, NULL, 0);
         hr = handler_fail(ctx, HANDLER_TRANSIENT, "talking to the handler program: %s", strerror(errno));
     }
+    if (hr == HANDLER_OK && ctx->attempt > 1) forget_deaths(ctx); /* only a retried job can have some */
     explicit_bzero(in.buf, in.len);
     sbuf_free(&in);
     sbuf_free(&err);
@@ -308,23 +366,43 @@ max_attempts_of(const handler_ctx *ctx, const svc_action *act)
     return ENVELOPE_DEFAULT_MAX_ATTEMPTS;
 }
 
+/* read_target reads what a mutation's program gets of its target: the
+ * snapshot row ("null" when the action is in no resource, the job names no
+ * target or there is no row), after the expected_hash check. Under the
+ * per-target lock, so the row is the one the mutation starts from. */
+static handler_result
+read_target(run *k, const svc_service *svc, const svc_resource *res)
+{
+    handler_ctx *ctx = k->ctx;
+    handler_world *w = ctx->world;
+    if (ctx->env->kind != KIND_MUTATION) return HANDLER_OK;
+    if (!res || !ctx->env->target_id) {
+        if (res && ctx->env->expected_hash) /* handler_check_expected says why it cannot hold */
+            return handler_check_expected(ctx, &(snap_key){svc->name, res->name, "", ""});
+        k->snapshot = xstrdup("null");
+        return HANDLER_OK;
+    }
+    if (!db_alive(w->d) && db_connect(w->d, w->cfg->database_url) < 0) {
+        ctx->retry_after_ms = 2000;
+        return handler_fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", w->d->errstr);
+    }
+    snap_key key = {svc->name, res->name, ctx->env->scope ? ctx->env->scope : "", ctx->env->target_id};
+    handler_result hr = handler_check_expected(ctx, &key);
+    if (hr != HANDLER_OK) return hr;
+    int found = snap_row(w->d, &key, &k->snapshot);
+    if (found < 0) return handler_fail(ctx, HANDLER_DEFER, "reading the target's snapshot row: %s", w->d->errstr);
+    if (!found) k->snapshot = xstrdup("null");
+    return HANDLER_OK;
+}
+
 /* guarded runs the program under what every services-file mutation holds:
  * the expected_hash check, the shared rate limit. */
 static handler_result
 guarded(run *k, const svc_service *svc, const svc_resource *res)
 {
     handler_ctx *ctx = k->ctx;
-    handler_world *w = ctx->world;
-    if (res && ctx->env->expected_hash) {
-        if (!db_alive(w->d) && db_connect(w->d, w->cfg->database_url) < 0) {
-            ctx->retry_after_ms = 2000;
-            return handler_fail(ctx, HANDLER_DEFER, "PostgreSQL unavailable: %s", w->d->errstr);
-        }
-        snap_key key = {svc->name, res->name, ctx->env->scope ? ctx->env->scope : "",
-                        ctx->env->target_id ? ctx->env->target_id : ""};
-        handler_result hr = handler_check_expected(ctx, &key);
-        if (hr != HANDLER_OK) return hr;
-    }
+    handler_result hr = read_target(k, svc, res);
+    if (hr != HANDLER_OK) return hr;
     int pace = handler_pace(ctx, svc->name, svc->rate_per_s, svc->burst, 1000);
     if (pace != 0) /* over the shared rate limit: wait in the retry set, not in a child */
         return pace > 0 ? handler_fail(ctx, HANDLER_DEFER, "%s rate limit: %lld ms to wait", svc->name,
@@ -344,7 +422,7 @@ h_exec(handler_ctx *ctx)
     if (!w->svc || svc_find_action(w->svc, ctx->env->service, ctx->env->action, &svc, &res, &act) < 0 || !act ||
         act->exec.mode == EXEC_NONE)
         return handler_fail(ctx, HANDLER_PERMANENT, "no exec action %s in the services file", ctx->env->action);
-    run k = {ctx, &act->exec, {{0}, 0}, 0, max_attempts_of(ctx, act)};
+    run k = {ctx, &act->exec, {{0}, 0}, 0, max_attempts_of(ctx, act), NULL};
     k.timeout_ms = ctx->env->timeout_ms ? ctx->env->timeout_ms : act->timeout_ms ? act->timeout_ms : w->cfg->timeout_ms;
     exec_secrets_of(ctx, k.x, &k.s);
     int got = handler_lock(ctx, lock, sizeof(lock));
@@ -355,6 +433,7 @@ h_exec(handler_ctx *ctx)
     }
     handler_result hr = guarded(&k, svc, res);
     handler_unlock(ctx, lock);
+    free(k.snapshot);
     return hr;
 }
 

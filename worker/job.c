@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#define POISON_CRASHES 3 /* docs/DESIGN.md §6: the 3rd crash delivery makes a poison pill */
 
 /* job_max_attempts: the envelope's, else the action's in the services file, else 5. */
 int
@@ -352,11 +351,13 @@ job_run(job *j, job_ctx *c, ack *a)
     h.attempt = j->attempt;
     h.max_attempts = job_max_attempts(j);
     h.timeout_ms = job_timeout_ms(j, c->cfg);
+    h.crashes = j->f->crashes;
     h.stop = c->stop;
     h.retry_after_ms = -1;
     sbuf_init(&h.result);
     handler_result hr = handler_call(j->fn, &h);
-    const char *outcome = hr == HANDLER_TRANSIENT && h.timed_out ? "timeout" : outcome_names[hr];
+    const char *outcome = hr == HANDLER_TRANSIENT && h.timed_out ? "timeout"
+                        : hr == HANDLER_PERMANENT && h.poison ? "poison" : outcome_names[hr];
     job_outcome o = {hr, outcome, h.error, h.retry_after_ms, h.result.len ? h.result.buf : NULL};
     job_finish(j, c, &o, a);
     sbuf_free(&h.result);

@@ -32,6 +32,10 @@
 
 #define WORKER_ID_MAX 128
 
+/* docs/DESIGN.md §6: the 3rd crash makes a poison pill (a delivery whose
+ * child died, or a persistent exec program that died during the job) */
+#define POISON_CRASHES 3
+
 /* Exit codes of children, read by the master. */
 #define CHILD_EXIT_OK 0
 #define CHILD_EXIT_CONFIG 2 /* fatal: do not respawn in a loop */
@@ -78,6 +82,8 @@ typedef struct handler_ctx {
     handler_world *world;
     int attempt;                 /* 1 for the first run */
     int max_attempts;            /* job_max_attempts */
+    int crashes;                 /* deliveries of the job whose child died since its last clean end */
+    int poison;                  /* set with a PERMANENT result: the job is a poison pill */
     int64_t timeout_ms;          /* job_timeout_ms: the attempt's limit */
     volatile sig_atomic_t *stop; /* set when the master orders an abort */
     char error[1024];            /* set on failure */

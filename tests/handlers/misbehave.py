@@ -31,6 +31,9 @@ if do == "leak":
     sys.exit(3)
 if do == "signal":
     os.kill(os.getpid(), signal.SIGKILL)
+if do == "snapshot":  # it_exec: the target's snapshot row as the program got it
+    print(json.dumps({"result": {"do": do, "snapshot": job.get("snapshot", "absent")}}))
+    sys.exit(0)
 if do == "secret":  # a result that quotes a secret: it_events checks the events stream masks it
     print(json.dumps({"result": {"do": do, "password": p.get("value")}}))
     sys.exit(0)

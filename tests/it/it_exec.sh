@@ -5,10 +5,12 @@
 # attempt fails as a timeout; a persistent program killed with SIGKILL mid-job
 # is restarted and the job retried to success; stdout garbage, a wrong reply
 # id and oversize output fail with clear reasons; a payload secret and an env
-# secret printed on stderr are masked in the audit row and the logs.
+# secret printed on stderr are masked in the audit row and the logs; a job
+# that kills its persistent program 3 times is a poison pill; an exec
+# mutation gets its target's snapshot row (null without one).
 . "$(dirname "$0")/../lib.sh"
 
-export EXEC_SECRET="env-secret-$RANDOM$RANDOM"
+export EXEC_SECRET="env-secret-$RANDOM$RANDOM" SNAPX_EXPORT="$W/{scope}.jsonl"
 export SYNCQ_SERVICES="tests/services/exec.json"
 start_worker -c 2 -q urgent
 
@@ -85,6 +87,30 @@ assert_eq "$(err "$g5")" "attempts exhausted (1): the handler answered garbage (
 assert_eq "$(err "$g6")" "killed by signal 9" "per_job signal"
 ok2=$(bin/syncq enqueue --service badp --action run --target-id after --payload '{"do":"ok"}')
 wait_for 30 "a job after the restarts" done_ok "$ok2"
+
+# --- a job that kills its persistent program every time is a poison pill on the 3rd death
+pp=$(bin/syncq enqueue --service badp --action run --target-id poison --max-attempts 10 --payload '{"do":"die"}')
+wait_for 30 "poison job dead" dead "$pp"
+assert_eq "$(q "SELECT attempts || ' ' || last_error FROM syncq_jobs WHERE job_id = '$pp'")" \
+    "3 poison: the handler program died during this job 3 time(s) (last: exit 3); not retried: fatal: cannot handle this one" "poison after 3 program deaths"
+assert_eq "$(q "SELECT string_agg(outcome, ',' ORDER BY attempt) FROM syncq_job_events WHERE job_id = '$pp' AND event = 'attempt'")" \
+    "transient,transient,poison" "the attempts' outcomes"
+assert_eq "$(r HEXISTS "$(key urgent xdeaths)" "$pp")" 0 "the death count forgotten once the job is dead"
+ok3=$(bin/syncq enqueue --service badp --action run --target-id after2 --payload '{"do":"ok"}')
+wait_for 30 "a job after the poison pill" done_ok "$ok3"
+
+# --- exec mutations get their target's snapshot row
+printf '{"id": "t1", "name": "one"}\n{"id": "t2", "name": "two"}\n' > "$W/s1.jsonl"
+sy=$(bin/syncq enqueue --kind sync --queue urgent --service snapx --action sync_items --scope s1)
+wait_for 30 "the snapx sync" done_ok "$sy"
+s1=$(bin/syncq enqueue --service snapx --action touch --scope s1 --target-id t2 --payload '{"do":"snapshot"}')
+s2=$(bin/syncq enqueue --service snapx --action touch --scope s1 --target-id t9 --payload '{"do":"snapshot"}')
+wait_for 30 "touch t2" done_ok "$s1"
+wait_for 30 "touch t9" done_ok "$s2"
+want=$(q "SELECT content_hash FROM syncq_snapshots WHERE service = 'snapx' AND scope = 's1' AND external_id = 't2'")
+assert_eq "$(q "SELECT (result->'snapshot'->>'external_id') || ' ' || (result->'snapshot'->'data'->>'name') || ' ' || (result->'snapshot'->>'content_hash') || ' ' || (result->'snapshot'->>'sync_status') FROM syncq_jobs WHERE job_id = '$s1'")" \
+    "t2 two $want synced" "the snapshot row the program got"
+assert_eq "$(q "SELECT jsonb_typeof(result->'snapshot') FROM syncq_jobs WHERE job_id = '$s2'")" null "a target without a row"
 
 # --- secrets on stderr: masked in the audit row and the logs
 pw="hunter2-$RANDOM$RANDOM"
