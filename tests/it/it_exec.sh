@@ -11,7 +11,14 @@
 . "$(dirname "$0")/../lib.sh"
 
 export EXEC_SECRET="env-secret-$RANDOM$RANDOM" SNAPX_EXPORT="$W/{scope}.jsonl"
-export SYNCQ_SERVICES="tests/services/exec.json"
+# exec.json and, for the snapshot rows, a resource listed by a program
+/usr/bin/python3 - tests/services/exec.json tests/services/exec_snapx.json "$W/services.json" <<'PY'
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+a["services"].update(b["services"])
+json.dump(a, open(sys.argv[3], "w"))
+PY
+export SYNCQ_SERVICES="$W/services.json"
 start_worker -c 2 -q urgent
 
 succeeded() { [ "$(count "service = '$1' AND status = 'success'")" = "$2" ]; }

@@ -23,9 +23,10 @@ start_worker -c 2 -q sync
 ended() { [ "$(count "job_id = '$1' AND status IN ('success', 'dead')")" = 1 ]; }
 run_sync() { # resource scope [payload] -> job id, once it ended
     local id
-    id=$(bin/syncq enqueue --kind sync --service crm --action "sync_$1" --scope "$2" --max-attempts 1 \
+    # a generous timeout: 10,000 rows on a busy machine are no speed test
+    id=$(bin/syncq enqueue --kind sync --service crm --action "sync_$1" --scope "$2" --max-attempts 1 --timeout-ms 300000 \
         --payload "${3:-{\}}")
-    wait_for 60 "sync_$1 of $2" ended "$id"
+    wait_for 300 "sync_$1 of $2" ended "$id"
     echo "$id"
 }
 rows() { q "SELECT count(*) FROM syncq_snapshots WHERE service = 'crm' AND resource = '$1' AND scope = '$2'"; }
