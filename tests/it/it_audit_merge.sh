@@ -55,32 +55,38 @@ stop_worker
 #    common/record_merge.h applied in C (A) and in the writer's SQL (B, C).
 start_worker -c 1 -q sync
 outbox=$(key sync outbox)
-records() { # JOB: a retried job's records, oldest first (r2 COPY lines)
-    python3 - "$1" <<'PY'
-import sys
-j = sys.argv[1]
+# Records are built by column name from the record's column table
+# (common/record_cols.h), so a column added or moved there needs no edit here.
+record_lines() { # JOB KIND: KIND records (a retried job's, oldest first, or a marker job's queued one)
+    /usr/bin/python3 - "$1" "$2" common/record_cols.h <<'PY'
+import re, sys
+j, kind, table = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
+names = re.findall(r'^\s*X\(\w+, (\w+),', table.split('#define RECORD_COLS(X)')[1].split('\n\n')[0], re.M)
+assert len(names) >= 30 and names[0] == 'job_id', names
 N = r'\N'
-def rec(rev, status, attempts, **c):
-    cols = [j, rev, 'sync', c.get('kind', N), c.get('service', N), c.get('action', N), c.get('tt', N),
-            c.get('tid', N), c.get('scope', N), c.get('actor', N), c.get('payload', N), status, attempts,
-            c.get('result', N), c.get('error', N), c.get('worker', N), c.get('enq', N), c.get('start', N),
-            c.get('fin', N), c.get('dur', N), N, c.get('ev', N), c.get('evout', N), c.get('everr', N),
-            c.get('evatt', N), c.get('evat', N), N, c.get('evrev', N), c.get('evdue', N), c.get('seq', N)]
-    print('r2\t' + '\t'.join(str(x) for x in cols))
-rec(0, 'queued', 0, kind='sync', service='syncq', action='noop', tt='zone', tid='z9', scope='s9', actor='ops:merge',
-    payload='{"a": 1}', enq=1700000000000001)
-rec(5, 'running', 1, kind='sync', service='syncq', action='noop', actor='ops:merge', worker='w1',
-    enq=1700000000000000, start=1700000001000000, seq=1700000000900000)
-rec(6, 'retrying', 1, worker='w1', fin=1700000002000000, dur=1000, result='{"r": 1}', error='HTTP 503',
-    ev='attempt', evout='transient', everr='HTTP 503', evatt=1, evat=1700000002000000, evdue=1700000003000000)
-rec(9, 'running', 2, worker='w2', start=1700000003500000, seq=1700000003400000)
-rec(11, 'success', 2, worker='w2', fin=1700000004000000, dur=500, result='{"ok": true}')
-rec(0, 'queued', 0, ev='duplicate', everr='duplicate enqueue #1', evatt=0, evat=1700000004500000, evrev=2000001)
+def rec(**c):
+    print('r2\t' + '\t'.join(str(c.get(n, N)) for n in names))
+if kind == 'marker':
+    rec(job_id=j, rev=0, queue='sync', status='queued', attempts=0)
+    sys.exit(0)
+base = dict(job_id=j, queue='sync')
+rec(**base, rev=0, status='queued', attempts=0, kind='sync', service='syncq', action='noop', target_type='zone',
+    target_id='z9', scope='s9', actor='ops:merge', payload='{"a": 1}', enqueued_us=1700000000000001)
+rec(**base, rev=5, status='running', attempts=1, kind='sync', service='syncq', action='noop', actor='ops:merge',
+    worker='w1', enqueued_us=1700000000000000, started_us=1700000001000000, fetch_seq=1700000000900000)
+rec(**base, rev=6, status='retrying', attempts=1, worker='w1', finished_us=1700000002000000, duration_ms=1000,
+    result='{"r": 1}', last_error='HTTP 503', ev_event='attempt', ev_outcome='transient', ev_error='HTTP 503',
+    ev_attempt=1, ev_at_us=1700000002000000, ev_due_us=1700000003000000)
+rec(**base, rev=9, status='running', attempts=2, worker='w2', started_us=1700000003500000, fetch_seq=1700000003400000)
+rec(**base, rev=11, status='success', attempts=2, worker='w2', finished_us=1700000004000000, duration_ms=500,
+    result='{"ok": true}')
+rec(**base, rev=0, status='queued', attempts=0, ev_event='duplicate', ev_error='duplicate enqueue #1', ev_attempt=0,
+    ev_at_us=1700000004500000, ev_rev=2000001)
 PY
 }
+records() { record_lines "$1" job; }
 written() { [ "$(count "job_id = '$1'")" = 1 ]; }
-nulls() { printf '\t\\N%.0s' $(seq 1 "$1"); }
-marker() { printf 'r2\t%s\t0\tsync%s\tqueued\t0%s' "$1" "$(nulls 8)" "$(nulls 17)"; }
+marker() { record_lines "$1" marker; }
 one_by_one() { # JOB ORDER(cat|tac)
     local k=0
     while IFS= read -r l; do
