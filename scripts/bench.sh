@@ -102,6 +102,16 @@ rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f", n / (b - a) }
 emit() { echo "$1" >> "$RES"; } # one JSON object per measurement
 jnum() { sed -n "s/.*\"$2\":\([0-9.e+-]*\).*/\1/p" <<<"$1"; }
 rows() { sq_psql bench -At -c "SELECT count(*) FROM syncq_jobs WHERE status = 'success' AND queue = '$1'"; }
+# drained QUEUE: nothing of QUEUE left in Redis (ready, in flight, retrying, audit records
+# not yet committed). Polling Redis, not PostgreSQL: a count(*) over the audit table
+# every 50 ms cost PostgreSQL about as much CPU as the audit writes it measures.
+drained() {
+    [ "$(sq_redis EVAL "local n = redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('ZCARD', KEYS[3])
+        for _, p in ipairs({':inflight:*', ':claim:*'}) do
+            for _, k in ipairs(redis.call('KEYS', ARGV[1] .. p)) do n = n + redis.call('LLEN', k) end
+        end
+        return n" 3 "bench:{$1}:ready" "bench:{$1}:outbox" "bench:{$1}:retry" "bench:{$1}")" = 0 ]
+}
 # pss PID...: total Pss (kB) of the processes and all their descendants
 pss() {
     local all="" p
@@ -148,7 +158,7 @@ syncq_run() {
     WPID=$!
     pss_watch "$WPID" "$tmp/pss" "$tmp/anon" &
     local watch=$!
-    until [ "$(rows "$q")" -ge "$n" ]; do
+    until drained "$q" && [ "$(rows "$q")" -ge "$n" ]; do
         kill -0 "$WPID" 2>/dev/null || { echo "worker died:" >&2; tail "$tmp/worker.log" >&2; exit 1; }
         sleep 0.05
     done
