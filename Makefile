@@ -75,13 +75,17 @@ LIB_PKGS := hiredis libcjson
 SOMAJOR  := 0
 SONAME   := libsyncq.so.$(SOMAJOR)
 
-all: bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so plugins
+all: bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so lib/functions.lua plugins
 
 bin/syncq-worker: $(B)/bin/syncq-worker
 	@mkdir -p bin && rm -f $@ && cp $< $@
 bin/syncq: $(B)/bin/syncq
 	@mkdir -p bin && rm -f $@ && cp $< $@
 lib/libsyncq.a: $(B)/lib/libsyncq.a
+	@mkdir -p lib && rm -f $@ && cp $< $@
+# The complete function library (common/functions.lua with the record's columns
+# put in), for producers and clients that load it themselves (FUNCTION LOAD).
+lib/functions.lua: $(B)/gen/functions.lua
 	@mkdir -p lib && rm -f $@ && cp $< $@
 lib/libsyncq.so: $(B)/lib/libsyncq.so.$(VERSION)
 	@mkdir -p lib && rm -f $@ lib/$(SONAME) lib/libsyncq.so.$(VERSION)
@@ -294,6 +298,7 @@ install: all $(B)/dist/syncq.pc $(B)/dist/syncq-worker.service
 	install -m 644 include/syncq/handler.h $(DESTDIR)$(INCLUDEDIR)/syncq/
 	install -m 644 $(B)/dist/syncq.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
 	install -m 644 $(SCHEMA) $(DESTDIR)$(DATADIR)/syncq/schema/
+	install -m 644 lib/functions.lua $(DESTDIR)$(DATADIR)/syncq/
 	install -m 644 examples/services.dns.json $(DESTDIR)$(DATADIR)/syncq/examples/
 	install -m 644 man/syncq.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 644 man/syncq-services.5 $(DESTDIR)$(MANDIR)/man5/
@@ -314,6 +319,6 @@ uninstall:
 clean:
 	rm -rf build bin lib
 
-.PHONY: plugins all deps unit unit-build test soak run bench clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so
+.PHONY: plugins all deps unit unit-build test soak run bench clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so lib/functions.lua
 
 -include $(shell find build -name '*.d' 2>/dev/null)

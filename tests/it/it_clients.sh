@@ -11,7 +11,7 @@
 
 export SYNCQ_RUN_QUEUE=clients_run
 export SYNCQ_IDS_FILE="$W/ids"
-export SYNCQ_LIBRARY="$PWD/common/functions.lua"
+export SYNCQ_LIBRARY="$PWD/lib/functions.lua"  # made by make: common/functions.lua plus the record columns
 : > "$SYNCQ_IDS_FILE"
 
 # the worker loads the function library into the harness's Redis

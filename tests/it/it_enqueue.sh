@@ -6,7 +6,8 @@
 # whose idempotency key already succeeded.
 . "$(dirname "$0")/../lib.sh"
 
-redis-cli -p "$SQ_REDIS_PORT" -x FUNCTION LOAD REPLACE < common/functions.lua >/dev/null
+loaded=$(redis-cli -p "$SQ_REDIS_PORT" -x FUNCTION LOAD REPLACE < lib/functions.lua)
+assert_eq "$loaded" syncq "FUNCTION LOAD of lib/functions.lua"
 ready=$(key default ready)
 fcall() { r FCALL syncq_enqueue 1 "$1" "$2"; }
 

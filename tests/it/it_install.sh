@@ -17,7 +17,8 @@ make --no-print-directory -s install DESTDIR="$D" PREFIX=/usr/local $mk > "$W/in
 P="$D/usr/local"
 for f in bin/syncq bin/syncq-worker lib/libsyncq.a lib/libsyncq.so lib/libsyncq.so.0 include/syncq.h include/syncq/handler.h \
     lib/pkgconfig/syncq.pc share/syncq/schema/001_init.sql share/man/man1/syncq.1 share/man/man5/syncq-services.5 \
-    share/man/man8/syncq-worker.8 lib/systemd/system/syncq-worker.service lib/sysusers.d/syncq.conf; do
+    share/man/man8/syncq-worker.8 lib/systemd/system/syncq-worker.service lib/sysusers.d/syncq.conf \
+    share/syncq/functions.lua; do
     [ -e "$P/$f" ] || fail "not installed: $f"
 done
 

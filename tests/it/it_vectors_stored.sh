@@ -10,7 +10,8 @@
 # C parser (test_envelope).
 . "$(dirname "$0")/../lib.sh"
 
-redis-cli -p "$SQ_REDIS_PORT" -x FUNCTION LOAD REPLACE < common/functions.lua >/dev/null
+loaded=$(redis-cli -p "$SQ_REDIS_PORT" -x FUNCTION LOAD REPLACE < lib/functions.lua)
+assert_eq "$loaded" syncq "FUNCTION LOAD of lib/functions.lua"
 ready=$(key vec ready)
 : > "$W/ids"
 for f in tests/vectors/valid/*; do

@@ -40,9 +40,9 @@ final class Client
     private const RECENT = 1000;
     /** One blocking read at most: the deadline and signals act within it. */
     private const BLOCK_S = 1.0;
-    private const NOT_LOADED_HINT = 'the syncq function library is not loaded in this Redis: start a syncq-worker'
-        . ' once (its master loads it), or give the client the library option with the path of'
-        . ' common/functions.lua';
+    private const NOT_LOADED_HINT = 'the syncq function library is not loaded in this Redis: run `syncq migrate`'
+        . ' or start a syncq-worker once (both load it), or give the client the library option with the path'
+        . " of syncq's functions.lua (lib/functions.lua in a build tree, share/syncq/functions.lua installed)";
 
     private readonly RedisUrl $url;
     private readonly Transport $redis;
@@ -53,7 +53,7 @@ final class Client
      * @param string|Transport $transport "auto" (phpredis when loaded, else RESP over a socket),
      *        "phpredis", "resp", or a Transport of your own
      * @param float $timeout seconds for connecting and for each reply
-     * @param string|null $library path of common/functions.lua: loaded into Redis when the
+     * @param string|null $library path of syncq's functions.lua (lib/functions.lua after make): loaded into Redis when the
      *        functions are missing (otherwise a missing library is an Unavailable with a hint)
      * @throws \InvalidArgumentException on a bad URL, prefix or transport name
      */

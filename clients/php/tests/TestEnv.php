@@ -17,7 +17,7 @@ use PHPUnit\Framework\Assert;
  *   SYNCQ_IDS_FILE     where a test appends the ids of those jobs, one per line
  *   SYNCQ_AUTH_URL     a private Redis with requirepass, the password in the URL
  *   SYNCQ_AUTH_SOCKET  its unix socket
- *   SYNCQ_LIBRARY      common/functions.lua
+ *   SYNCQ_LIBRARY      lib/functions.lua (made by make)
  *   SYNCQ_CLOSED_URL   a redis:// URL nothing listens on
  */
 final class TestEnv

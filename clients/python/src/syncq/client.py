@@ -25,8 +25,9 @@ _PIPELINE_CHUNK = 1000
 #: How far back wait() looks for a job that ended before it was called.
 _RECENT = 1000
 _QUEUE_RE = re.compile(r"[A-Za-z0-9_.-]{1,63}")
-_NOT_LOADED = ("the syncq function library is not loaded in this Redis: start a syncq-worker once "
-               "(its master loads it), or give the client library= with the path of common/functions.lua")
+_NOT_LOADED = ("the syncq function library is not loaded in this Redis: run `syncq migrate` or start a "
+               "syncq-worker once (both load it), or give the client library= with the path of syncq's "
+               "functions.lua (lib/functions.lua in a build tree, share/syncq/functions.lua installed)")
 
 Envelope = Mapping[str, Any]
 
@@ -132,7 +133,8 @@ class Client:
                  timeout: float = 5.0, library: Optional[Union[str, Path]] = None) -> None:
         """url: see syncq.url; prefix: the workers' key prefix (SYNCQ_PREFIX);
         timeout: seconds to connect and for each reply; library: the path of
-        common/functions.lua, loaded into Redis when the functions are missing
+        syncq's functions.lua (made by make as lib/functions.lua, installed as
+        share/syncq/functions.lua), loaded into Redis when the functions are missing
         (otherwise a missing library is Unavailable with a hint)."""
         if not prefix or re.search(r"[{}\s]", prefix):
             raise ValueError("prefix must be non-empty, without braces or blanks")
