@@ -46,7 +46,7 @@ PURE := xalloc errf sbuf utf8 tty json envelope mask mask_text pct url uuid conf
 PURE += prom
 PURE += services crypto sign paging sigv4
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
-IO   := rds db funcs keys enqueue qstat http snapshot schema audit
+IO   := rds db funcs keys queue enqueue qstat http snapshot schema audit
 IO   += durability
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
@@ -69,7 +69,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 
 # The producer library: only what syncq_enqueue needs (no libpq), and only
 # the names in common/libsyncq.sym visible to the programs that link it.
-LIB_MODS := enqueue funcs rds keys envelope mask mask_text pct json sbuf utf8 xalloc errf url uuid config log
+LIB_MODS := enqueue queue funcs rds keys envelope mask mask_text pct json sbuf utf8 xalloc errf url uuid config log
 LIB_OBJ  := $(addprefix $(B)/common/,$(addsuffix .o,$(LIB_MODS)))
 LIB_PKGS := hiredis libcjson
 SOMAJOR  := 0

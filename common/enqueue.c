@@ -1,6 +1,7 @@
 /* enqueue.c - the producer side (syncq.h): validate envelopes locally for a
  * clear error, mask a copy of the payload for the audit, and run the
- * syncq_enqueue Redis function (common/functions.lua), pipelined for batches.
+ * syncq_enqueue Redis function (common/functions.lua) through the queue
+ * layer (queue.h), pipelined for batches.
  * The function does the rest atomically: ids, enqueued_at, idempotency,
  * delay, debounce, the push and the queued audit record. */
 #include "fmacros.h"
@@ -8,6 +9,7 @@
 #include "envelope.h"
 #include "funcs.h"
 #include "keys.h"
+#include "queue.h"
 #include "mask.h"
 #include "rds.h"
 #include "syncq.h"
@@ -138,9 +140,7 @@ append(syncq_client *c, const entry *ent)
 {
     qkeys k;
     keys_queue(&k, c->prefix, ent->queue, NULL);
-    const char *argv[] = {"FCALL", "syncq_enqueue", "1", k.ready, ent->text, ent->masked};
-    size_t lens[] = {5, 13, 1, strlen(k.ready), ent->len, ent->masked ? strlen(ent->masked) : 0};
-    return rds_append(&c->r, ent->masked ? 6 : 5, argv, lens);
+    return queue_enqueue_send(&c->r, &k, ent->text, ent->len, ent->masked);
 }
 
 /* take_reply stores the function's answer in ent; 1 when the library was
@@ -148,16 +148,16 @@ append(syncq_client *c, const entry *ent)
 static int
 take_reply(entry *ent, rds_reply *x)
 {
-    size_t len;
-    if (funcs_missing(x)) return 1;
-    if (rds_reply_type(x) == RDS_ERR) {
-        const char *s = rds_reply_str(x, &len);
-        if (len > 4 && !strncmp(s, "ERR ", 4)) s += 4, len -= 4;
-        ent->error = xstrndup(s, len);
+    queue_enqueued e;
+    switch (queue_enqueue_reply(x, &e)) {
+    case QUEUE_ENQ_MISSING: return 1;
+    case QUEUE_ENQ_REFUSED:
+        ent->error = xstrndup(e.error ? e.error : "no reply", e.error ? e.errlen : 8);
         return 0;
+    case QUEUE_ENQ_OK: break;
     }
-    const char *id = rds_reply_str(rds_reply_at(x, 0), &len), *st = rds_reply_str(rds_reply_at(x, 1), NULL);
-    ent->id = xstrndup(id ? id : "", id ? len : 0);
+    const char *st = e.state;
+    ent->id = xstrndup(e.id ? e.id : "", e.id ? e.idlen : 0);
     ent->state = SYNCQ_QUEUED;
     for (int s = 0; st && s <= SYNCQ_DUPLICATE; s++)
         if (!strcmp(st, state_names[s])) ent->state = (syncq_state)s;

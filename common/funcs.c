@@ -1,4 +1,4 @@
-/* funcs.c - load and call the syncq Redis Function library. */
+/* funcs.c - load the syncq Redis Function library (calls: queue.c). */
 #include "fmacros.h"
 #include "funcs.h"
 #include "funcs_lua.h"
@@ -45,51 +45,9 @@ funcs_ensure(rds *r)
 }
 
 int
-funcs_argv(const char *fn, int nkeys, const char *const *keys, int nargs, const char *const *args,
-           const size_t *arglens, const char **argv, size_t *lens, char *nkbuf, size_t nkbuflen)
-{
-    int argc = 0;
-    if (3 + nkeys + nargs > FUNCS_MAX_ARGS) return -1;
-    snprintf(nkbuf, nkbuflen, "%d", nkeys);
-    argv[argc] = "FCALL"; lens[argc++] = 5;
-    argv[argc] = fn; lens[argc++] = strlen(fn);
-    argv[argc] = nkbuf; lens[argc++] = strlen(nkbuf);
-    for (int i = 0; i < nkeys; i++) {
-        argv[argc] = keys[i];
-        lens[argc++] = strlen(keys[i]);
-    }
-    for (int i = 0; i < nargs; i++) {
-        argv[argc] = args[i];
-        lens[argc++] = arglens ? arglens[i] : strlen(args[i]);
-    }
-    return argc;
-}
-
-int
 funcs_missing(const rds_reply *x)
 {
     size_t len;
     const char *s = rds_reply_str(x, &len);
     return rds_reply_type(x) == RDS_ERR && s && strstr(s, "Function not found") != NULL;
-}
-
-rds_reply *
-funcs_call(rds *r, const char *fn, int nkeys, const char *const *keys, int nargs, const char *const *args,
-           const size_t *arglens)
-{
-    const char *argv[FUNCS_MAX_ARGS];
-    size_t lens[FUNCS_MAX_ARGS];
-    char nk[16];
-    int argc = funcs_argv(fn, nkeys, keys, nargs, args, arglens, argv, lens, nk, sizeof(nk));
-    if (argc < 0) {
-        snprintf(r->errstr, sizeof(r->errstr), "FCALL %s: too many arguments", fn);
-        return NULL;
-    }
-    rds_reply *x = rds_cmd(r, argc, argv, lens);
-    if (funcs_missing(x)) {
-        rds_reply_free(x);
-        if (funcs_load(r) < 0) return NULL;
-        x = rds_cmd(r, argc, argv, lens);
-    }
-    return x;
 }

@@ -28,9 +28,15 @@ keys_queue(qkeys *k, const char *prefix, const char *q, const char *wid)
 }
 
 void
-keys_global(char *out, size_t len, const char *prefix, const char *name)
+keys_workers(char *out, size_t len, const char *prefix)
 {
-    snprintf(out, len, "%s:%s", prefix, name);
+    snprintf(out, len, "%s:workers", prefix);
+}
+
+void
+keys_queues(char *out, size_t len, const char *prefix)
+{
+    snprintf(out, len, "%s:queues", prefix);
 }
 
 void
@@ -50,4 +56,35 @@ void
 keys_exec_deaths(char *out, size_t len, const char *prefix, const char *q)
 {
     snprintf(out, len, "%s:{%s}:xdeaths", prefix, q);
+}
+
+void
+keys_ratelimit(char *out, size_t len, const char *prefix, const char *service)
+{
+    snprintf(out, len, "%s:rl:%s", prefix, service);
+}
+
+void
+keys_schedule(char *out, size_t len, const char *prefix, const char *service, const char *resource, const char *scope)
+{
+    snprintf(out, len, "%s:sched:%s:%s:%s", prefix, service, resource, scope);
+}
+
+void
+keys_idok(char *out, size_t len, const char *prefix, const char *q, const char *idem_key)
+{
+    snprintf(out, len, "%s:{%s}:idok:%s", prefix, q, idem_key);
+}
+
+void
+keys_lock(char *out, size_t len, const char *prefix, const char *q, const char *service, const char *scope,
+          const char *target)
+{
+    snprintf(out, len, "%s:{%s}:lock:%s:%s:%s", prefix, q, service, scope ? scope : "", target ? target : "");
+}
+
+void
+keys_retried(char *out, size_t len, const char *prefix, const char *q, const char *id)
+{
+    snprintf(out, len, "%s:{%s}:retried:%s", prefix, q, id);
 }

@@ -23,14 +23,27 @@
  *   P:{Q}:xdeaths          HASH   job id -> times a persistent exec program died
  *                                 during that job (worker/h_exec.c, the poison
  *                                 rule); expires a day after the last death
+ *   P:{Q}:idok:<key>       STRING a job with this idempotency key succeeded
+ *                                 (set by syncq_step for the key's window)
+ *   P:{Q}:lock:<svc>:<scope>:<target>  STRING the job id holding a mutation's
+ *                                 per-target lock (PX: its timeout + margin)
+ *   P:{Q}:retried:<id>     STRING operator who retries dead job <id> (NX, a week)
+ * Made inside the Functions only, from a key above (same slot):
+ *   P:{Q}:wraps            HASH   vouchers for wrapper lines syncq wrote
+ *   P:{Q}:fenced           ZSET   worker ids whose lease was taken, by ms
  * Global keys: P:hb:<wid> (heartbeat with TTL), P:workers (SET of worker ids),
- * P:queues (SET of queue names seen by workers), and per service of the
- * services file with auth.oauth2 (worker/auth.c):
+ * P:queues (SET of queue names seen by workers), P:rl:<service> (HASH, the
+ * service's rate-limit token bucket), P:sched:<svc>:<resource>:<scope>
+ * (STRING, NX with the period: one master enqueues each scheduled sync), and
+ * per service of the services file with auth.oauth2 (worker/auth.c):
  *   P:oauth2:<service>       STRING the access token, sealed (AES-256-GCM
  *                                   under a key derived from the client
  *                                   secret), expiring with it (PX)
  *   P:oauth2:<service>:lock  STRING held (NX PX) by the one worker fetching
- *                                   a token; the others wait for the token */
+ *                                   a token; the others wait for the token
+ *
+ * Every key name is built here (docs/DESIGN.md §4); the Functions derive
+ * theirs from the keys they are given. */
 #ifndef SYNCQ_KEYS_H
 #define SYNCQ_KEYS_H
 
@@ -48,12 +61,20 @@ typedef struct qkeys {
 /* keys_queue fills k for queue q; wid (may be NULL) names the in-flight and
  * claim lists. */
 void keys_queue(qkeys *k, const char *prefix, const char *q, const char *wid);
-/* keys_global writes P:<name> (e.g. "workers") or P:hb:<wid>. */
-void keys_global(char *out, size_t len, const char *prefix, const char *name);
+/* The rest write one key into out (len bytes, truncated past it). */
+void keys_workers(char *out, size_t len, const char *prefix);
+void keys_queues(char *out, size_t len, const char *prefix);
 void keys_heartbeat(char *out, size_t len, const char *prefix, const char *wid);
 /* keys_exec_deaths writes P:{Q}:xdeaths. */
 void keys_exec_deaths(char *out, size_t len, const char *prefix, const char *q);
 /* keys_oauth2 writes the token and lock keys of service's OAuth2 token. */
 void keys_oauth2(char *token, char *lock, size_t len, const char *prefix, const char *service);
+void keys_ratelimit(char *out, size_t len, const char *prefix, const char *service);
+void keys_schedule(char *out, size_t len, const char *prefix, const char *service, const char *resource,
+                   const char *scope);
+void keys_idok(char *out, size_t len, const char *prefix, const char *q, const char *idem_key);
+void keys_lock(char *out, size_t len, const char *prefix, const char *q, const char *service, const char *scope,
+               const char *target);
+void keys_retried(char *out, size_t len, const char *prefix, const char *q, const char *id);
 
 #endif

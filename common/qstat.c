@@ -176,7 +176,7 @@ int
 qstat_queue_names(rds *r, const config *cfg, char (**out)[CONFIG_QUEUE_NAME_MAX], int *n)
 {
     char key[KEY_MAX];
-    keys_global(key, sizeof(key), cfg->prefix, "queues");
+    keys_queues(key, sizeof(key), cfg->prefix);
     rds_reply *x = rds_cmdf(r, "SMEMBERS %s", key);
     if (!x) return -1; /* a wrong type is no reason to fail: the configured queues remain */
     size_t cap = (size_t)cfg->nqueues + rds_reply_len(x);

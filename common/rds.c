@@ -15,12 +15,20 @@
 static void
 set_err(rds *r, const char *what)
 {
-    r->err = 1;
+    r->err = RDS_ERR_IO;
     if (r->ctx && CTX(r)->err)
         snprintf(r->errstr, sizeof(r->errstr), "%s: %s", what, CTX(r)->errstr);
     else
         snprintf(r->errstr, sizeof(r->errstr), "%s", what);
     mask_in_place(r->errstr, sizeof(r->errstr)); /* errors may quote a URL or an AUTH argument */
+}
+
+/* reply_err_clear forgets the error of an earlier reply: it said nothing
+ * about the connection. */
+static void
+reply_err_clear(rds *r)
+{
+    if (r->err == RDS_ERR_REPLY || r->err == RDS_ERR_FENCED) r->err = RDS_ERR_NONE;
 }
 
 void
@@ -157,9 +165,10 @@ rds_cmd(rds *r, int argc, const char **argv, const size_t *lens)
 {
     if (!r->ctx) {
         snprintf(r->errstr, sizeof(r->errstr), "not connected to Redis");
-        r->err = 1;
+        r->err = RDS_ERR_IO;
         return NULL;
     }
+    reply_err_clear(r);
     redisReply *x = redisCommandArgv(CTX(r), argc, argv, lens);
     if (!x) set_err(r, "Redis command");
     return (rds_reply *)x;
@@ -171,9 +180,10 @@ rds_cmdf(rds *r, const char *fmt, ...)
     va_list ap;
     if (!r->ctx) {
         snprintf(r->errstr, sizeof(r->errstr), "not connected to Redis");
-        r->err = 1;
+        r->err = RDS_ERR_IO;
         return NULL;
     }
+    reply_err_clear(r);
     va_start(ap, fmt);
     redisReply *x = redisvCommand(CTX(r), fmt, ap);
     va_end(ap);
@@ -185,6 +195,7 @@ int
 rds_append(rds *r, int argc, const char **argv, const size_t *lens)
 {
     if (!r->ctx) return -1;
+    reply_err_clear(r);
     if (redisAppendCommandArgv(CTX(r), argc, argv, lens) != REDIS_OK) {
         set_err(r, "Redis append");
         return -1;
@@ -280,8 +291,27 @@ rds_reply_ok(rds *r, const rds_reply *x)
     const redisReply *y = (const redisReply *)x;
     if (!y) return 0; /* r->errstr was set by the failing call */
     if (y->type == REDIS_REPLY_ERROR) {
+        r->err = !strncmp(y->str, "FENCED", 6) ? RDS_ERR_FENCED : RDS_ERR_REPLY;
         snprintf(r->errstr, sizeof(r->errstr), "Redis: %s", y->str);
         return 0;
     }
     return 1;
 }
+
+int
+rds_broken(const rds *r)
+{
+    return r->err == RDS_ERR_IO || r->err == RDS_ERR_AUTH || r->err == RDS_ERR_CONFIG;
+}
+
+int
+rds_set_error(rds *r, int kind, const char *fmt, ...)
+{
+    va_list ap;
+    r->err = kind;
+    va_start(ap, fmt);
+    vsnprintf(r->errstr, sizeof(r->errstr), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+

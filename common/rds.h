@@ -13,7 +13,12 @@ enum {
     RDS_ERR_IO = 1,     /* unreachable, timed out, connection lost */
     RDS_ERR_AUTH = 2,   /* NOAUTH / WRONGPASS: the password in the URL */
     RDS_ERR_CONFIG = 3, /* a malformed URL, a database index out of range */
+    RDS_ERR_REPLY = 4,  /* Redis answered with an error (a script's, a refused argument) */
+    RDS_ERR_FENCED = 5, /* a syncq Function refused a worker whose lease was taken (docs/LEASES.md) */
 };
+/* RDS_ERR_IO, _AUTH and _CONFIG are sticky until rds_connect (the connection
+ * is unusable); _REPLY and _FENCED are about one reply and are cleared by the
+ * next command. */
 
 typedef struct rds {
     void *ctx;          /* redisContext*, NULL when closed */
@@ -57,7 +62,14 @@ const char *rds_reply_str(const rds_reply *x, size_t *len); /* strings, status, 
 size_t rds_reply_len(const rds_reply *x);                   /* array elements */
 rds_reply *rds_reply_at(const rds_reply *x, size_t i);
 void rds_reply_free(rds_reply *x);
-/* rds_reply_ok: not NULL and not an error; otherwise copies the error to r. */
+/* rds_reply_ok: not NULL and not an error; otherwise copies the error to r
+ * (an error reply: r->err RDS_ERR_REPLY, or RDS_ERR_FENCED). */
 int rds_reply_ok(rds *r, const rds_reply *x);
+/* rds_broken says whether r's last error left the connection unusable (an
+ * I/O, authentication or configuration error), not just one reply refused. */
+int rds_broken(const rds *r);
+/* rds_set_error records an error of kind in r (the message bounded to
+ * r->errstr) and returns -1, so a caller can `return rds_set_error(...)`. */
+int rds_set_error(rds *r, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,6 +1,6 @@
 /* syncq.h - the C producer library (lib/libsyncq.a): enqueue jobs from a C
  * application through the same Redis function every producer uses
- * (FCALL syncq_enqueue, docs/PROTOCOL.md).
+ * (the syncq_enqueue Redis Function, docs/PROTOCOL.md).
  *
  *   char err[256], id[160];
  *   syncq_client *c = syncq_client_new("redis://127.0.0.1:6379/0", "syncq", err, sizeof(err));

@@ -5,7 +5,7 @@
  * dead-letter". The audit records travel in the same call. */
 #include "fmacros.h"
 #include "cli_dlq.h"
-#include "funcs.h"
+#include "queue.h"
 #include "keys.h"
 #include "uuid.h"
 
@@ -104,15 +104,10 @@ dry_run(const dlq *d, const dlq_list *l, const char *verb, const char *done)
     printf("%zu dead-letter job(s) would be %s (dry run: nothing changed)\n", l->n, done);
 }
 
-/* call runs a syncq_dlq_* function. 1 or 0 as it replies, or -1. */
+/* done passes on a queue_dlq_* answer: 1 or 0, or -1 with d's error set. */
 static int
-call(dlq *d, const char *fn, int nkeys, const char *const *keys, int nargs, const char *const *args,
-     const size_t *lens)
+done(dlq *d, int rc)
 {
-    rds_reply *x = funcs_call(&d->r, fn, nkeys, keys, nargs, args, lens);
-    int rc = rds_reply_ok(&d->r, x) && rds_reply_type(x) == RDS_INT ? (int)rds_reply_int(x) : -1;
-    if (rc < 0 && rds_reply_ok(&d->r, x)) snprintf(d->r.errstr, sizeof(d->r.errstr), "%s: unexpected reply", fn);
-    rds_reply_free(x);
     return rc < 0 ? dlq_fail_rds(d) : rc;
 }
 
@@ -165,10 +160,9 @@ replay_one(dlq *d, const dlq_target *t, const char *actor, char *new_id)
     if (rc <= 0) goto out;
     if ((rc = replay_build(d, t, text, len, actor, &m)) < 0) goto out;
     keys_queue(&k, d->cfg->prefix, dlq_queue_name(d, t->queue), NULL);
-    const char *keys[] = {k.dead, k.deadjobs, k.ready, k.outbox};
-    const char *args[] = {t->id, m.entry, m.queued, m.event};
-    size_t lens[] = {strlen(t->id), m.entry_len, m.queued_len, m.event_len};
-    rc = call(d, "syncq_dlq_replay", 4, keys, 4, args, lens);
+    const char *recs[] = {m.queued, m.event};
+    size_t lens[] = {m.queued_len, m.event_len};
+    rc = done(d, queue_dlq_replay(&d->r, &k, t->id, m.entry, m.entry_len, recs, lens, 2));
     if (rc == 1) memcpy(new_id, m.new_id, UUID_STR_LEN);
 out:
     free(text);
@@ -264,10 +258,7 @@ purge_one(dlq *d, const dlq_target *t, const char *actor)
     snprintf(why, sizeof(why), "purged by %s", actor);
     char *rec = dead_event_record(queue, id, "purged", why, dead_event_rev(t->id, DEAD_REV_PURGED), now, &len);
     keys_queue(&k, d->cfg->prefix, queue, NULL);
-    const char *keys[] = {k.dead, k.deadjobs, k.outbox};
-    const char *args[] = {t->id, rec};
-    size_t lens[] = {strlen(t->id), len};
-    int rc = call(d, "syncq_dlq_purge", 3, keys, 2, args, lens);
+    int rc = done(d, queue_dlq_purge(&d->r, &k, t->id, rec, len));
     free(rec);
     return rc;
 }

@@ -18,7 +18,7 @@ int
 dlq_fail_rds(dlq *d)
 {
     snprintf(d->errstr, sizeof(d->errstr), "%s", d->r.errstr);
-    d->code = d->r.err ? EX_UNAVAILABLE_ : EX_SOFTWARE_; /* an I/O error, or an error reply */
+    d->code = rds_broken(&d->r) ? EX_UNAVAILABLE_ : EX_SOFTWARE_; /* an I/O error, or an error reply */
     return -1;
 }
 
@@ -55,7 +55,7 @@ static int
 known_queues(dlq *d)
 {
     char key[KEY_MAX];
-    keys_global(key, sizeof(key), d->cfg->prefix, "queues");
+    keys_queues(key, sizeof(key), d->cfg->prefix);
     rds_reply *x = rds_cmdf(&d->r, "SMEMBERS %s", key);
     if (!x) return dlq_fail_rds(d);
     for (size_t i = 0; i < rds_reply_len(x); i++) {

@@ -17,7 +17,7 @@
 #include "cli_dlq.h"
 #include "cli_jobs.h"
 #include "cli_ops.h"
-#include "funcs.h"
+#include "queue.h"
 #include "keys.h"
 #include "mask.h"
 #include "uuid.h"
@@ -210,7 +210,7 @@ build(const db_result *row, const retry_opts *o, const config *cfg, int64_t now,
 static void
 guard_key(char *out, size_t len, const config *cfg, const char *queue, const char *id)
 {
-    snprintf(out, len, "%s:{%s}:retried:%s", cfg->prefix, queue, id);
+    keys_retried(out, len, cfg->prefix, queue, id);
 }
 
 /* claim takes the job for this retry (SET NX): of two operators retrying
@@ -250,13 +250,9 @@ push(rds *r, const config *cfg, const char *queue, const rebuilt *b)
 {
     qkeys k;
     keys_queue(&k, cfg->prefix, queue, NULL);
-    const char *keys[] = {k.ready, k.outbox};
-    const char *args[] = {b->entry, b->queued, b->event};
-    size_t lens[] = {b->entry_len, b->queued_len, b->event_len};
-    rds_reply *x = funcs_call(r, "syncq_push_entry", 2, keys, 3, args, lens);
-    int ok = rds_reply_ok(r, x);
-    rds_reply_free(x);
-    if (ok) return 0;
+    const char *recs[] = {b->queued, b->event};
+    size_t lens[] = {b->queued_len, b->event_len};
+    if (queue_push_entry(r, &k, b->entry, b->entry_len, recs, lens, 2) == 0) return 0;
     fprintf(stderr, "syncq jobs retry: Redis: %s\n", r->errstr);
     return EX_UNAVAILABLE_;
 }

@@ -135,7 +135,7 @@ static int
 read_workers(rds *r, const config *cfg, ops_fleet *f)
 {
     char key[KEY_MAX], hb[KEY_MAX];
-    keys_global(key, sizeof(key), cfg->prefix, "workers");
+    keys_workers(key, sizeof(key), cfg->prefix);
     rds_reply *ids = rds_cmdf(r, "SMEMBERS %s", key), **x = NULL;
     if (!rds_reply_ok(r, ids)) {
         rds_reply_free(ids);

@@ -31,7 +31,7 @@ known(rds *r, const config *cfg, const char *name)
     qkeys k;
     for (int i = 0; i < cfg->nqueues; i++)
         if (!strcmp(cfg->queues[i].name, name)) return 1;
-    keys_global(reg, sizeof(reg), cfg->prefix, "queues");
+    keys_queues(reg, sizeof(reg), cfg->prefix);
     keys_queue(&k, cfg->prefix, name, NULL);
     rds_reply *x = rds_cmdf(r, "SISMEMBER %s %s", reg, name);
     rds_reply *y = rds_cmdf(r, "EXISTS %s", k.paused);
@@ -124,7 +124,7 @@ static int
 list(rds *r, const config *cfg)
 {
     char key[KEY_MAX];
-    keys_global(key, sizeof(key), cfg->prefix, "queues");
+    keys_queues(key, sizeof(key), cfg->prefix);
     rds_reply *x = rds_cmdf(r, "SMEMBERS %s", key);
     if (!rds_reply_ok(r, x)) {
         fprintf(stderr, "syncq queue: %s\n", r->errstr);

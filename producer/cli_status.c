@@ -2,7 +2,7 @@
  * Redis (queued, delayed, retrying, running on which worker, dead), before
  * the audit has caught up, falling back to the audit row for finished jobs;
  * and cancelling a queued or delayed job (into the dead-letter set, where it
- * can still be replayed). Both run Redis functions per queue. */
+ * can still be replayed). Both run Redis functions per queue (queue.h). */
 #include "fmacros.h"
 #include "audit.h"
 #include "cli.h"
@@ -12,6 +12,7 @@
 #include "funcs.h"
 #include "config.h"
 #include "keys.h"
+#include "queue.h"
 #include "mask.h"
 #include "rds.h"
 #include "wrap.h"
@@ -51,7 +52,7 @@ queues(rds *r, const config *cfg, const char *only, char names[][CONFIG_QUEUE_NA
         return n;
     }
     for (int i = 0; i < cfg->nqueues; i++) snprintf(names[n++], CONFIG_QUEUE_NAME_MAX, "%s", cfg->queues[i].name);
-    keys_global(key, sizeof(key), cfg->prefix, "queues");
+    keys_queues(key, sizeof(key), cfg->prefix);
     rds_reply *x = rds_cmdf(r, "SMEMBERS %s", key);
     for (size_t i = 0; i < rds_reply_len(x) && n < MAX_Q; i++) {
         const char *q = rds_reply_str(rds_reply_at(x, i), NULL);
@@ -90,10 +91,8 @@ no_handler(rds *r, const config *cfg, const char *id, const char *q)
     size_t n;
     qkeys k;
     keys_queue(&k, cfg->prefix, q, NULL);
-    const char *keys[] = {k.ready};
-    const char *args[] = {id};
-    rds_reply *entry = funcs_call(r, "syncq_entry", 1, keys, 1, args, NULL);
-    const char *e = rds_reply_ok(r, entry) ? rds_reply_str(entry, &n) : NULL;
+    rds_reply *entry = NULL;
+    const char *e = queue_entry(r, &k, id, &entry) == 1 ? rds_reply_str(entry, &n) : NULL;
     wrap w;
     envelope env;
     char err[256], field[160];
@@ -116,13 +115,12 @@ no_handler(rds *r, const config *cfg, const char *id, const char *q)
     rds_reply_free(entry);
 }
 
-/* show prints a syncq_status reply; 1 when it found the job. */
+/* show prints a job's state in queue q; 1 when it found the job. */
 static int
-show(rds *r, const config *cfg, const char *id, const char *q, rds_reply *x)
+show(rds *r, const config *cfg, const char *id, const char *q, const queue_status *qs)
 {
-    const char *st = rds_reply_str(rds_reply_at(x, 0), NULL), *a = rds_reply_str(rds_reply_at(x, 1), NULL),
-               *b = rds_reply_str(rds_reply_at(x, 2), NULL);
-    if (!st || !strcmp(st, "unknown")) return 0;
+    const char *st = qs->state, *a = qs->detail ? qs->detail : "", *b = qs->error;
+    if (!strcmp(st, "unknown")) return 0;
     printf("%s: %s in queue %s", cli_tty(id), cli_tty(st), cli_tty(q));
     if (!strcmp(st, "queued")) printf(", %s job(s) ahead", cli_tty(a));
     else if (!strcmp(st, "delayed") || !strcmp(st, "retrying")) print_ms(", due ", a);
@@ -263,27 +261,25 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
     for (int i = 0; i < n && !found; i++) {
         qkeys k;
         keys_queue(&k, cfg->prefix, names[i], NULL);
-        const char *keys[] = {k.ready};
-        const char *args[] = {id, actor};
-        rds_reply *x = funcs_call(&r, cancel ? "syncq_cancel" : "syncq_status", 1, keys, cancel ? 2 : 1, args, NULL);
-        if (!rds_reply_ok(&r, x)) {
+        queue_status qs;
+        int got = cancel ? queue_cancel(&r, &k, id, actor) : queue_status_get(&r, &k, id, &qs);
+        if (got < 0) {
             fprintf(stderr, "syncq: %s\n", r.errstr);
-            rds_reply_free(x);
             rc = EX_UNAVAILABLE_;
             goto out;
         }
-        const char *st = cancel ? NULL : rds_reply_str(rds_reply_at(x, 0), NULL);
+        const char *st = cancel ? NULL : qs.state;
         if (wait_ms >= 0 && st && strcmp(st, "unknown") && strcmp(st, "dead")) {
             char now[CONFIG_QUEUE_NAME_MAX + 16];
             snprintf(now, sizeof(now), "%s", st);
-            rds_reply_free(x);
+            queue_status_free(&qs);
             rc = await(&r, cfg, id, names[i], now, marks[i], wait_ms);
             goto out;
         }
-        found = cancel ? rds_reply_int(x) == 1 : show(&r, cfg, id, names[i], x);
+        found = cancel ? got == 1 : show(&r, cfg, id, names[i], &qs);
         if (found && cancel) printf("%s: cancelled in queue %s (now in its dead-letter set)\n", id, names[i]);
         ok = found && !cancel && !strcmp(st, "dead") ? 0 : 1;
-        rds_reply_free(x);
+        if (!cancel) queue_status_free(&qs);
     }
     if (!found && wait_ms >= 0 && ended_since(&r, cfg, id, names, marks, n, &rc)) goto out;
     if (!found && wait_ms >= 0 && ended_before(&r, cfg, id, names, n, &rc)) goto out;

@@ -149,14 +149,14 @@ ctl_wait(int fd, int ms)
 }
 
 typedef struct pending {
-    ack acks[FETCH_MAX_BATCH];
+    queue_ack acks[QUEUE_MAX_BATCH];
     int n;
 } pending;
 
 static void
 pending_clear(pending *p)
 {
-    for (int i = 0; i < p->n; i++) ack_free(&p->acks[i]);
+    for (int i = 0; i < p->n; i++) queue_ack_free(&p->acks[i]);
     p->n = 0;
 }
 
@@ -168,7 +168,7 @@ idempotent_done(fetcher *f, int qi, const char *key)
 {
     char k[KEY_MAX + 512];
     if (fetch_sync(f) < 0) return -1;
-    snprintf(k, sizeof(k), "%s:{%s}:idok:%s", f->cfg->prefix, f->cfg->queues[qi].name, key);
+    keys_idok(k, sizeof(k), f->cfg->prefix, f->cfg->queues[qi].name, key);
     const char *argv[] = {"EXISTS", k};
     size_t lens[] = {6, strlen(k)};
     rds_reply *x = rds_cmd(f->r, 2, argv, lens);
@@ -182,7 +182,7 @@ idempotent_done(fetcher *f, int qi, const char *key)
  * duration (-1: it did not). Only names of registered handlers become
  * labels. No syscall, no Redis: a few stores into shared memory. */
 static void
-count(const job *j, const ack *a, int64_t duration_ms)
+count(const job *j, const queue_ack *a, int64_t duration_ms)
 {
     int known = j->env_ok && (j->fn || handler_find(j->env.service, j->env.action));
     if (!a->status) return;
@@ -194,10 +194,10 @@ count(const job *j, const ack *a, int64_t duration_ms)
 static void
 hand_back(batch *b, int from, job_ctx *c, pending *p)
 {
-    for (int i = b->n - 1; i >= from && p->n < FETCH_MAX_BATCH; i--) {
+    for (int i = b->got.n - 1; i >= from && p->n < QUEUE_MAX_BATCH; i--) {
         job j;
         memset(&j, 0, sizeof(j));
-        j.f = &b->jobs[i];
+        j.f = &b->got.jobs[i];
         if (wrap_parse(j.f->entry, j.f->len, &j.w) < 0) continue; /* left for the reaper */
         job_handback(&j, c, 0, &p->acks[p->n++]);
     }
@@ -211,12 +211,12 @@ hand_back(batch *b, int from, job_ctx *c, pending *p)
 static void
 shed(fetcher *f, batch *b, int i, const job *j, job_ctx *c, pending *p)
 {
-    if (i + 1 >= b->n) return;
+    if (i + 1 >= b->got.n) return;
     int known = j->env_ok && (j->fn || handler_find(j->env.service, j->env.action));
     int64_t mean = stats_mean_ms(board_stats(my_slot), known ? j->env.service : NULL, known ? j->env.action : NULL);
     if (mean >= 0 && mean < HOLD_BEHIND_MS && board_waiters(f->slot, b->queue) == 0) return;
     hand_back(b, i + 1, c, p);
-    b->n = i + 1;
+    b->got.n = i + 1;
 }
 
 /* run_one runs job i of b: its start step carries the acks still pending. */
@@ -225,7 +225,7 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
 {
     job j;
     int rc = 0;
-    job_prepare(&j, &b->jobs[i], c, 1);
+    job_prepare(&j, &b->got.jobs[i], c, 1);
     log_job dbg = {j.id, j.env_ok ? j.env.service : NULL, j.env_ok ? j.env.action : NULL};
     if (j.reject[0]) {
         job_reject(&j, c, &p->acks[p->n++]);
@@ -285,14 +285,14 @@ run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, orders *o)
     int i, rc = 0;
     c->queue = f->cfg->queues[b->queue].name;
     f->slow = 0;
-    for (i = 0; i < b->n && rc == 0 && !f->slow; i++) {
+    for (i = 0; i < b->got.n && rc == 0 && !f->slow; i++) {
         /* also before the first job: an order that came while we waited in
          * the fetch (a reload, a stop) is obeyed before anything runs */
         ctl_read(ctl_fd, o);
         if (o->quit || o->quiet) break;
         rc = run_one(f, b, i, c, &p);
     }
-    if (rc == 0 && i < b->n) hand_back(b, i, c, &p);
+    if (rc == 0 && i < b->got.n) hand_back(b, i, c, &p);
     if (rc == 0 && p.n) rc = fetch_step(f, b->queue, p.acks, p.n, NULL, NULL, 0);
     pending_clear(&p);
     if (rc == 0) rc = fetch_sync(f);
@@ -312,16 +312,16 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
         }
         batch b;
         if (handler_publish(f->r, f->cfg, 0) < 0 || fetch_next(f, &b) < 0) return -1;
-        if (b.backpressure) {
+        if (b.got.status == QUEUE_FETCH_BACKPRESSURE) {
             batch_free(&b);
             job_nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
             continue;
         }
         int before = f->want;
-        int rc = b.n ? run_batch(f, &b, c, ctl_fd, &o) : 0;
+        int rc = b.got.n ? run_batch(f, &b, c, ctl_fd, &o) : 0;
         /* grow the batch while jobs are fast; a slow job dropped it to 1, so
          * the jobs behind it stay in the queue for idle children */
-        if (f->want == before && b.n == before && f->want < f->cfg->batch)
+        if (f->want == before && b.got.n == before && f->want < f->cfg->batch)
             f->want = f->want * 2 > f->cfg->batch ? f->cfg->batch : f->want * 2;
         batch_free(&b);
         if (rc < 0) return -1;
@@ -363,7 +363,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     log_msg(LOG_DEBUG, "child.start", "worker %s ready", wid);
     for (;;) {
         if (loop(&f, &c, ctl_fd) == 0) break;
-        if (strstr(r.errstr, "FENCED")) {
+        if (r.err == RDS_ERR_FENCED) {
             /* our jobs were requeued: whatever we had not acknowledged runs elsewhere */
             log_msg(LOG_ERROR, "child.lease", "lease lost: outcome discarded (%s)", r.errstr);
             rc = CHILD_EXIT_LEASE;

@@ -3,11 +3,12 @@
  *
  * Fetch moves a small batch from the first non-empty queue into the child's
  * in-flight list in one call. Each job's start and the acknowledgement of the
- * jobs before it travel together as one FCALL that the child does not wait
- * for: the bytes are on the wire before the handler runs (so a crash still
- * counts the delivery), and the replies are read once per batch. */
+ * jobs before it travel together as one step (queue_step_send) that the
+ * child does not wait for: the bytes are on the wire before the handler runs
+ * (so a crash still counts the delivery), and the replies are read once per
+ * batch. The Functions' arguments and replies are the queue layer's
+ * (common/queue.c). */
 #include "fmacros.h"
-#include "funcs.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -16,9 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEAD_CAP 10000                                /* like Sidekiq */
-#define DEAD_MAX_AGE_MS (180LL * 24 * 3600 * 1000)    /* 180 days */
-#define BLOCK_SECONDS "1"                             /* docs/DESIGN.md §7: at most 1 s */
+#define BLOCK_SECONDS 1 /* docs/DESIGN.md §7: at most 1 s */
 
 void
 fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid)
@@ -31,14 +30,14 @@ fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid)
     for (int i = 0; i < cfg->nqueues; i++) keys_queue(&f->keys[i], cfg->prefix, cfg->queues[i].name, wid);
 }
 
-/* queue_order writes the order to try queues in: config order when strict.
+/* lane_order writes the order to try queues in: config order when strict.
  * Weighted, a smooth weighted round-robin (nginx's) picks the queue to try
  * first, then the rest follow in config order: over any run of sum(weights)
  * fetches with every queue busy, each queue leads exactly weight times, so a
  * burst on a low lane never starves a high one and a heavy high lane slows
  * a low one without stopping it. */
 static void
-queue_order(fetcher *f, int *order)
+lane_order(fetcher *f, int *order)
 {
     const config *c = f->cfg;
     int best = 0, total = 0, k = 0;
@@ -57,58 +56,6 @@ queue_order(fetcher *f, int *order)
         if (i != best) order[k++] = i;
 }
 
-/* fill takes the jobs out of a reply {status, fetch_us, e1, a1, l1, c1, ...}. */
-static void
-fill(batch *b, rds_reply *x, int qi)
-{
-    size_t len = rds_reply_len(x);
-    const char *us = rds_reply_str(rds_reply_at(x, 1), NULL);
-    int64_t fetch_us = us ? strtoll(us, NULL, 10) : -1;
-    b->reply = x;
-    b->queue = qi;
-    b->backpressure = rds_reply_int(rds_reply_at(x, 0)) == 1;
-    b->paused = rds_reply_int(rds_reply_at(x, 0)) == 2;
-    for (size_t i = 2; i + 3 < len && b->n < FETCH_MAX_BATCH; i += 4) {
-        fetched *j = &b->jobs[b->n++];
-        j->fetch_us = fetch_us;
-        j->entry = rds_reply_str(rds_reply_at(x, i), &j->len);
-        j->attempts = (int)rds_reply_int(rds_reply_at(x, i + 1));
-        j->lost = (int)rds_reply_int(rds_reply_at(x, i + 2));
-        j->crashes = (int)rds_reply_int(rds_reply_at(x, i + 3));
-    }
-}
-
-/* take keeps a fetch or claim reply in b when it holds jobs; -1 on an error
- * reply (the message is in f->r). */
-static int
-take(fetcher *f, batch *b, rds_reply *x, int qi)
-{
-    if (!rds_reply_ok(f->r, x)) {
-        rds_reply_free(x);
-        return -1;
-    }
-    fill(b, x, qi);
-    if (b->n == 0) {
-        rds_reply_free(x);
-        b->reply = NULL;
-    }
-    return 0;
-}
-
-static int
-call_fetch(fetcher *f, int qi, batch *b)
-{
-    const qkeys *k = &f->keys[qi];
-    const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq, k->paused};
-    char nb[16], lim[32];
-    const char *args[] = {nb, lim};
-    /* a sibling blocked on this queue would take what we prefetch: one at a time */
-    snprintf(nb, sizeof(nb), "%d", board_waiters(f->slot, qi) > 0 ? 1 : f->want);
-    snprintf(lim, sizeof(lim), "%lld", (long long)f->cfg->outbox_max);
-    rds_reply *x = funcs_call(f->r, "syncq_fetch", 6, keys, 2, args, NULL);
-    return take(f, b, x, qi);
-}
-
 /* block_first waits up to 1 s on the first queue that is not paused, then
  * wraps what arrived; with every queue paused it only waits. */
 static int
@@ -119,20 +66,12 @@ block_first(fetcher *f, batch *b, int qi)
         nanosleep(&ts, NULL); /* an early wake-up only means an earlier look */
         return 0;
     }
-    const qkeys *k = &f->keys[qi];
     board_wait(f->slot, qi); /* siblings with a batch hand it back while we wait */
-    rds_reply *x = rds_cmdf(f->r, "BLMOVE %s %s RIGHT LEFT %s", k->ready, k->inflight, BLOCK_SECONDS);
+    int got = queue_block(f->r, &f->keys[qi], BLOCK_SECONDS);
     board_wait(f->slot, -1);
-    if (!rds_reply_ok(f->r, x)) {
-        rds_reply_free(x);
-        return -1;
-    }
-    int got = rds_reply_type(x) == RDS_STR;
-    rds_reply_free(x);
-    if (!got) return 0;
-    const char *keys[] = {k->inflight, k->att, k->seq};
-    x = funcs_call(f->r, "syncq_claim", 3, keys, 0, NULL, NULL);
-    return take(f, b, x, qi);
+    if (got <= 0) return got;
+    b->queue = qi;
+    return queue_claim(f->r, &f->keys[qi], &b->got);
 }
 
 int
@@ -140,13 +79,16 @@ fetch_next(fetcher *f, batch *b)
 {
     int order[CONFIG_MAX_QUEUES], paused[CONFIG_MAX_QUEUES] = {0}, first = -1;
     memset(b, 0, sizeof(*b));
-    queue_order(f, order);
+    lane_order(f, order);
     for (int i = 0; i < f->cfg->nqueues; i++) {
-        if (call_fetch(f, order[i], b) < 0) return -1;
-        if (b->n > 0 || b->backpressure) return 0;
-        paused[order[i]] = b->paused;
-        b->paused = 0;
+        b->queue = order[i];
+        /* a sibling blocked on this queue would take what we prefetch: one at a time */
+        int want = board_waiters(f->slot, order[i]) > 0 ? 1 : f->want;
+        if (queue_fetch(f->r, &f->keys[order[i]], want, f->cfg->outbox_max, &b->got) < 0) return -1;
+        if (b->got.n > 0 || b->got.status == QUEUE_FETCH_BACKPRESSURE) return 0;
+        paused[order[i]] = b->got.status == QUEUE_FETCH_PAUSED;
     }
+    memset(b, 0, sizeof(*b));
     for (int i = 0; i < f->cfg->nqueues && first < 0; i++)
         if (!paused[i]) first = i; /* the highest queue in configured order */
     return block_first(f, b, first);
@@ -155,53 +97,14 @@ fetch_next(fetcher *f, batch *b)
 void
 batch_free(batch *b)
 {
-    rds_reply_free(b->reply);
-    memset(b, 0, sizeof(*b));
+    queue_batch_free(&b->got);
 }
-
-void
-ack_free(ack *a)
-{
-    free(a->header);
-    free(a->record);
-    a->header = a->record = NULL;
-    a->status = NULL;
-}
-
-static const char *ack_names[] = {"done", "retry", "dead", "back"};
 
 int
-fetch_step(fetcher *f, int qi, ack *acks, int nacks, const char *start_tag, const char *start_rec, size_t start_len)
+fetch_step(fetcher *f, int qi, const queue_ack *acks, int nacks, const char *start_tag, const char *start_rec,
+           size_t start_len)
 {
-    const qkeys *k = &f->keys[qi];
-    const char *keys[] = {k->inflight, k->outbox, k->att, k->retry, k->dead, k->deadjobs, k->ready};
-    const char *args[FUNCS_MAX_ARGS], *argv[FUNCS_MAX_ARGS];
-    size_t lens[FUNCS_MAX_ARGS], alens[FUNCS_MAX_ARGS];
-    char cap[24], age[24], na[16], nk[16];
-    int n = 0;
-
-    snprintf(cap, sizeof(cap), "%d", DEAD_CAP);
-    snprintf(age, sizeof(age), "%lld", DEAD_MAX_AGE_MS);
-    snprintf(na, sizeof(na), "%d", nacks);
-    args[n] = cap; alens[n++] = strlen(cap);
-    args[n] = age; alens[n++] = strlen(age);
-    args[n] = na; alens[n++] = strlen(na);
-    for (int i = 0; i < nacks && n + 7 < FUNCS_MAX_ARGS - 16; i++) {
-        args[n] = acks[i].tag; alens[n++] = strlen(acks[i].tag);
-        args[n] = ack_names[acks[i].kind]; alens[n++] = strlen(ack_names[acks[i].kind]);
-        args[n] = acks[i].arg; alens[n++] = strlen(acks[i].arg);
-        args[n] = acks[i].header ? acks[i].header : "";
-        alens[n] = strlen(args[n]);
-        n++;
-        args[n] = acks[i].record ? acks[i].record : ""; alens[n++] = acks[i].record ? acks[i].record_len : 0;
-    }
-    args[n] = start_tag ? start_tag : "";
-    alens[n] = strlen(args[n]);
-    n++;
-    args[n] = start_rec ? start_rec : ""; alens[n++] = start_rec ? start_len : 0;
-    int argc = funcs_argv("syncq_step", 7, keys, n, args, alens, argv, lens, nk, sizeof(nk));
-    if (argc < 0 || rds_append(f->r, argc, argv, lens) < 0) return -1;
-    return rds_flush(f->r);
+    return queue_step_send(f->r, &f->keys[qi], acks, nacks, start_tag, start_rec, start_len);
 }
 
 int

@@ -8,7 +8,6 @@
 #include "fmacros.h"
 #include "auth.h"
 #include "db.h"
-#include "funcs.h"
 #include "http.h"
 #include "keys.h"
 #include "log.h"

@@ -5,7 +5,6 @@
  * limits, the expected_hash check). */
 #include "fmacros.h"
 #include "db.h"
-#include "funcs.h"
 #include "snapshot.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -232,19 +231,12 @@ handler_redis(handler_ctx *ctx)
 int64_t
 handler_rate(handler_ctx *ctx, const char *service, double per_second, int burst)
 {
-    char key[KEY_MAX], rate[32], b[16];
+    char key[KEY_MAX];
     if (per_second <= 0) return 0;
     rds *r = handler_redis(ctx);
     if (!r) return -1;
-    snprintf(key, sizeof(key), "%s:rl:%s", ctx->world->cfg->prefix, service);
-    snprintf(rate, sizeof(rate), "%.6g", per_second);
-    snprintf(b, sizeof(b), "%d", burst > 0 ? burst : 1);
-    const char *keys[] = {key};
-    const char *args[] = {rate, b};
-    rds_reply *x = funcs_call(r, "syncq_ratelimit", 1, keys, 2, args, NULL);
-    int64_t wait = rds_reply_ok(r, x) ? rds_reply_int(x) : -1;
-    rds_reply_free(x);
-    return wait;
+    keys_ratelimit(key, sizeof(key), ctx->world->cfg->prefix, service);
+    return queue_ratelimit(r, key, per_second, burst);
 }
 
 int
@@ -332,8 +324,7 @@ handler_lock(handler_ctx *ctx, char *key, size_t keylen)
     const envelope *e = ctx->env;
     char px[24];
     int64_t timeout = e->timeout_ms ? e->timeout_ms : ctx->world->cfg->timeout_ms;
-    snprintf(key, keylen, "%s:{%s}:lock:%s:%s:%s", ctx->world->cfg->prefix, ctx->queue, e->service,
-             e->scope ? e->scope : "", e->target_id ? e->target_id : "");
+    keys_lock(key, keylen, ctx->world->cfg->prefix, ctx->queue, e->service, e->scope, e->target_id);
     snprintf(px, sizeof(px), "%lld", (long long)(timeout + LOCK_MARGIN_MS));
     const char *argv[] = {"SET", key, ctx->job_id, "NX", "PX", px};
     size_t lens[] = {3, strlen(key), strlen(ctx->job_id), 2, 2, strlen(px)};
@@ -349,10 +340,8 @@ handler_lock(handler_ctx *ctx, char *key, size_t keylen)
 void
 handler_unlock(handler_ctx *ctx, const char *key)
 {
-    const char *keys[] = {key};
-    const char *args[] = {ctx->job_id};
     rds *r = handler_redis(ctx);
-    if (r) rds_reply_free(funcs_call(r, "syncq_unlock", 1, keys, 1, args, NULL));
+    if (r) (void)queue_unlock(r, key, ctx->job_id); /* if it fails, the lock's lease ends it */
 }
 
 const char *

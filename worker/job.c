@@ -92,7 +92,7 @@ check_runnable(job *j, const job_ctx *c, int lookup)
 }
 
 void
-job_prepare(job *j, const fetched *f, const job_ctx *c, int lookup)
+job_prepare(job *j, const queue_job *f, const job_ctx *c, int lookup)
 {
     memset(j, 0, sizeof(*j));
     j->f = f;
@@ -185,7 +185,7 @@ job_start_record(job *j, const job_ctx *c, size_t *len)
  * is masked here, before it leaves the process: Redis keeps it (dead letters,
  * syncq status) outside any audit row's masking (docs/MASKING.md). */
 static void
-set_header(ack *a, const job *j, const char *error)
+set_header(queue_ack *a, const job *j, const char *error)
 {
     wrap w = j->w;
     char buf[WRAP_ERR_MAX * 3 + 256], *masked = error ? mask_string(error) : NULL;
@@ -198,20 +198,35 @@ set_header(ack *a, const job *j, const char *error)
 }
 
 static void
-finish(ack *a, record *r)
+finish(queue_ack *a, record *r)
 {
     a->record = record_build(r, &a->record_len);
     a->status = r->status;
 }
 
-void
-job_reject(job *j, const job_ctx *c, ack *a)
+/* ack_init starts the ack of j's delivery. */
+static void
+ack_init(queue_ack *a, const job *j, queue_ack_kind kind)
 {
-    record r;
     memset(a, 0, sizeof(*a));
     snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
-    a->kind = ACK_DEAD;
-    snprintf(a->arg, sizeof(a->arg), "%s", j->id);
+    a->kind = kind;
+}
+
+/* to_dead makes a an ack to the dead-letter set, listed under the job id. */
+static void
+to_dead(queue_ack *a, const job *j)
+{
+    a->kind = QUEUE_ACK_DEAD;
+    snprintf(a->dead.id, sizeof(a->dead.id), "%s", j->id);
+}
+
+void
+job_reject(job *j, const job_ctx *c, queue_ack *a)
+{
+    record r;
+    ack_init(a, j, QUEUE_ACK_DEAD);
+    to_dead(a, j);
     set_header(a, j, j->reject);
     base_record(j, c, &r);
     r.status = "dead";
@@ -237,33 +252,29 @@ job_timeout_ms(const job *j, const config *cfg)
 
 /* dispose turns an outcome into the ack kind, status and error. */
 static const char *
-dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errlen)
+dispose(job *j, job_ctx *c, const job_outcome *o, queue_ack *a, char *err, size_t errlen)
 {
     if (o->hr == HANDLER_OK) {
-        a->kind = ACK_DONE;
+        a->kind = QUEUE_ACK_DONE;
         if (j->env_ok && j->env.idempotency_key) {
             /* the step remembers the success for the key's window */
-            char spec[300];
-            snprintf(a->arg, sizeof(a->arg), "%s", j->env.idempotency_key);
-            if (j->env.idempotency_ttl_s)
-                snprintf(spec, sizeof(spec), "%lld %s/%s", (long long)j->env.idempotency_ttl_s, j->env.service,
-                         j->env.action);
-            else
-                snprintf(spec, sizeof(spec), " %s/%s", j->env.service, j->env.action);
-            a->header = xstrdup(spec);
+            a->done.idem_key = xstrdup(j->env.idempotency_key);
+            a->done.idem_ttl_s = j->env.idempotency_ttl_s;
+            snprintf(a->done.action, sizeof(a->done.action), "%s/%s", j->env.service, j->env.action);
         }
         return "success";
     }
     if (o->hr == HANDLER_CONFLICT) {
-        a->kind = ACK_DONE;
+        a->kind = QUEUE_ACK_DONE;
         snprintf(err, errlen, "%s", o->error);
         return "conflict";
     }
     if (o->hr == HANDLER_DEFER) {
         /* not an attempt: give it back to the retry set */
         int64_t d = o->retry_after_ms > 0 ? o->retry_after_ms : 1000;
-        a->kind = ACK_RETRY;
-        snprintf(a->arg, sizeof(a->arg), "%lld undo", (long long)d);
+        a->kind = QUEUE_ACK_RETRY;
+        a->retry.delay_ms = d;
+        a->retry.deferred = 1;
         snprintf(err, errlen, "%s", o->error);
         set_header(a, j, err);
         return "retrying";
@@ -272,8 +283,8 @@ dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errl
         int64_t base = j->act && j->act->backoff_base_ms ? j->act->backoff_base_ms : c->cfg->backoff_base_ms;
         int64_t d = backoff_delay_ms(j->attempt, base, BACKOFF_CAP_MS, o->retry_after_ms,
                                      backoff_rand_default, &c->rng);
-        a->kind = ACK_RETRY;
-        snprintf(a->arg, sizeof(a->arg), "%lld", (long long)d);
+        a->kind = QUEUE_ACK_RETRY;
+        a->retry.delay_ms = d;
         snprintf(err, errlen, "%s", o->error);
         set_header(a, j, err);
         return "retrying";
@@ -282,20 +293,18 @@ dispose(job *j, job_ctx *c, const job_outcome *o, ack *a, char *err, size_t errl
         snprintf(err, errlen, "attempts exhausted (%d): %s", j->attempt, o->error);
     else
         snprintf(err, errlen, "%s", o->error);
-    a->kind = ACK_DEAD;
-    snprintf(a->arg, sizeof(a->arg), "%s", j->id);
+    to_dead(a, j);
     set_header(a, j, err);
     return "dead";
 }
 
 void
-job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
+job_finish(job *j, job_ctx *c, const job_outcome *o, queue_ack *a)
 {
     record r;
     char err[1100] = "";
     int64_t now = job_now_ms();
-    memset(a, 0, sizeof(*a));
-    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
+    ack_init(a, j, QUEUE_ACK_DONE);
     const char *status = dispose(j, c, o, a, err, sizeof(err));
     base_record(j, c, &r);
     r.status = status;
@@ -309,7 +318,7 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
     /* started_at comes from this attempt's running record (record_merge.h) */
     r.finished_us = RECORD_NOW; /* the ack step's Redis TIME */
     r.duration_ms = now - j->started_ms;
-    r.rev = record_rev(j->attempt, a->kind == ACK_RETRY ? REC_RETRYING : REC_TERMINAL);
+    r.rev = record_rev(j->attempt, a->kind == QUEUE_ACK_RETRY ? REC_RETRYING : REC_TERMINAL);
     if (o->hr == HANDLER_DEFER) {
         /* given back: the next start of the same attempt number must win */
         r.attempts = j->attempt - 1;
@@ -324,12 +333,12 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
         r.ev_attempt = j->attempt;
         r.ev_at_us = RECORD_NOW;
         r.ev_duration_ms = r.duration_ms;
-        r.ev_due = a->kind == ACK_RETRY;
+        r.ev_due = a->kind == QUEUE_ACK_RETRY;
         log_job lj = {j->id, j->env_ok ? j->env.service : NULL, j->env_ok ? j->env.action : NULL};
         if (o->hr == HANDLER_CONFLICT) /* ends the job, but it is not a dead letter */
             log_job_msg(LOG_INFO, "job.conflict", &lj, err, "attempt %d ended in conflict (not retried)", j->attempt);
         else
-            log_job_msg(LOG_INFO, a->kind == ACK_RETRY ? "job.retry" : "job.dead", &lj, err,
+            log_job_msg(LOG_INFO, a->kind == QUEUE_ACK_RETRY ? "job.retry" : "job.dead", &lj, err,
                         "attempt %d of %d failed", j->attempt, job_max_attempts(j));
     }
     finish(a, &r);
@@ -339,7 +348,7 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a)
 static const char *outcome_names[] = {"success", "transient", "permanent", "conflict", "deferred"};
 
 void
-job_run(job *j, job_ctx *c, ack *a)
+job_run(job *j, job_ctx *c, queue_ack *a)
 {
     handler_ctx h;
     memset(&h, 0, sizeof(h));
@@ -372,7 +381,7 @@ job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len)
     r.status = "retrying";
     r.attempts = j->attempt;
     r.error = how;
-    r.finished_us = RECORD_NOW; /* stamped by syncq_record_push */
+    r.finished_us = RECORD_NOW; /* stamped by syncq_crash (queue_crash) */
     r.duration_ms = j->started_ms > 0 ? now - j->started_ms : -1;
     r.rev = record_rev(j->attempt, REC_RETRYING);
     r.event = "lost";
@@ -385,13 +394,11 @@ job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len)
 }
 
 void
-job_handback(job *j, const job_ctx *c, int started, ack *a)
+job_handback(job *j, const job_ctx *c, int started, queue_ack *a)
 {
     record r;
-    memset(a, 0, sizeof(*a));
-    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
-    a->kind = ACK_BACK;
-    snprintf(a->arg, sizeof(a->arg), "%d", started ? 1 : 0);
+    ack_init(a, j, QUEUE_ACK_BACK);
+    a->back.started = started ? 1 : 0;
     if (!started) return;
     /* the running row goes back to queued: same rev, so the next start of
      * the same attempt number overwrites it in turn */
@@ -403,12 +410,10 @@ job_handback(job *j, const job_ctx *c, int started, ack *a)
 }
 
 void
-job_skip(job *j, const job_ctx *c, ack *a)
+job_skip(job *j, const job_ctx *c, queue_ack *a)
 {
     record r;
-    memset(a, 0, sizeof(*a));
-    snprintf(a->tag, sizeof(a->tag), "%s", j->w.tag);
-    a->kind = ACK_DONE;
+    ack_init(a, j, QUEUE_ACK_DONE);
     base_record(j, c, &r);
     r.status = "success";
     r.result = "{\"skipped\":\"a job with this idempotency key already succeeded\"}";

@@ -761,7 +761,7 @@ serve(void *ctx, const char *path, sbuf *body, const char **ctype)
     for (int i = 0; i < m->nslots; i++) tables[i] = board_stats(board_at(m->board, i));
     metrics_src src = {m->cfg, m->connected ? &m->r : NULL, &m->mc, tables, m->nslots,
                        m->want, live_children(m, ROLE_JOB), live_children(m, ROLE_WRITER)};
-    if (metrics_render(&src, body) < 0 && m->connected && m->r.err) redis_lost(m);
+    if (metrics_render(&src, body) < 0 && m->connected && rds_broken(&m->r)) redis_lost(m);
     *ctype = PROM_CONTENT_TYPE;
     return 200;
 }

@@ -8,7 +8,6 @@
  * retries are promoted here too. All steps are atomic Redis functions, so
  * every master may run them at once. */
 #include "fmacros.h"
-#include "funcs.h"
 #include "keys.h"
 #include "log.h"
 #include "worker.h"
@@ -16,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PROMOTE_MAX "500" /* per queue per call; the master calls again while it moves any */
+#define PROMOTE_MAX 500 /* per queue per call; the master calls again while it moves any */
 
 /* hb_value is a heartbeat's value: "<role> <ttl s>", so syncq stats computes
  * the age with the worker's own TTL, not its own setting. */
@@ -33,7 +32,7 @@ reaper_register(rds *r, const config *cfg, const char *wid, const char *role)
     qkeys k;
     int ok;
     keys_heartbeat(hb, sizeof(hb), cfg->prefix, wid);
-    keys_global(workers, sizeof(workers), cfg->prefix, "workers");
+    keys_workers(workers, sizeof(workers), cfg->prefix);
     hb_value(val, sizeof(val), cfg, role);
     rds_reply *x = rds_cmdf(r, "SET %s %s EX %d", hb, val, cfg->heartbeat_ttl_s);
     ok = rds_reply_ok(r, x);
@@ -47,7 +46,7 @@ reaper_register(rds *r, const config *cfg, const char *wid, const char *role)
     x = ok ? rds_cmdf(r, "SADD %s %s", workers, wid) : NULL;
     ok = ok && rds_reply_ok(r, x);
     rds_reply_free(x);
-    keys_global(workers, sizeof(workers), cfg->prefix, "queues"); /* for syncq queue ls, dlq */
+    keys_queues(workers, sizeof(workers), cfg->prefix); /* for syncq queue ls, dlq */
     for (int i = 0; ok && i < cfg->nqueues; i++) {
         x = rds_cmdf(r, "SADD %s %s", workers, cfg->queues[i].name);
         ok = rds_reply_ok(r, x);
@@ -62,7 +61,7 @@ reaper_forget(rds *r, const config *cfg, const char *wid)
     char hb[KEY_MAX], workers[KEY_MAX];
     qkeys k;
     keys_heartbeat(hb, sizeof(hb), cfg->prefix, wid);
-    keys_global(workers, sizeof(workers), cfg->prefix, "workers");
+    keys_workers(workers, sizeof(workers), cfg->prefix);
     rds_reply_free(rds_cmdf(r, "DEL %s", hb));
     rds_reply_free(rds_cmdf(r, "SREM %s %s", workers, wid));
     for (int i = 0; i < cfg->nqueues; i++) {
@@ -104,15 +103,8 @@ requeue_one(rds *r, const config *cfg, int qi, const char *wid, const char *reas
 {
     qkeys k;
     keys_queue(&k, cfg->prefix, cfg->queues[qi].name, wid);
-    const char *keys[] = {k.inflight, k.ready, k.owners, k.claim, k.outbox};
-    const char *args[] = {wid, reason};
-    rds_reply *x = funcs_call(r, "syncq_requeue", 5, keys, 2, args, NULL);
-    if (!rds_reply_ok(r, x)) {
-        rds_reply_free(x);
-        return -1;
-    }
-    long long jobs = rds_reply_int(rds_reply_at(x, 0)), recs = rds_reply_int(rds_reply_at(x, 1));
-    rds_reply_free(x);
+    long long jobs, recs;
+    if (queue_requeue(r, &k, wid, reason, &jobs, &recs) < 0) return -1;
     if (jobs || recs)
         log_msg(LOG_WARN, "reaper.requeue", "returned %lld in-flight job(s) and %lld audit record(s) of %s worker %s to queue %s",
                 jobs, recs, strcmp(reason, "lease") ? "dead" : "lease-expired", wid, cfg->queues[qi].name);
@@ -158,7 +150,7 @@ static int
 prune_workers(rds *r, const config *cfg)
 {
     char workers[KEY_MAX], hb[KEY_MAX];
-    keys_global(workers, sizeof(workers), cfg->prefix, "workers");
+    keys_workers(workers, sizeof(workers), cfg->prefix);
     rds_reply *ids = rds_cmdf(r, "SMEMBERS %s", workers);
     if (!rds_reply_ok(r, ids)) {
         rds_reply_free(ids);
@@ -192,15 +184,9 @@ reaper_promote(rds *r, const config *cfg)
     for (int i = 0; i < cfg->nqueues; i++) {
         qkeys k;
         keys_queue(&k, cfg->prefix, cfg->queues[i].name, NULL);
-        const char *keys[] = {k.retry, k.ready};
-        const char *args[] = {PROMOTE_MAX};
-        rds_reply *x = funcs_call(r, "syncq_promote", 2, keys, 1, args, NULL);
-        if (!rds_reply_ok(r, x)) {
-            rds_reply_free(x);
-            return -1;
-        }
-        total += (int)rds_reply_int(x);
-        rds_reply_free(x);
+        int moved = queue_promote(r, &k, PROMOTE_MAX);
+        if (moved < 0) return -1;
+        total += moved;
     }
     return total;
 }

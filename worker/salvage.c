@@ -7,7 +7,6 @@
  * shutdown grace period hands the job back without using an attempt. The
  * rest of the child's lists go back afterwards (reaper_requeue). */
 #include "fmacros.h"
-#include "funcs.h"
 #include "log.h"
 #include "worker.h"
 
@@ -17,7 +16,7 @@
 
 /* find_entry returns the in-flight entry carrying tag (caller frees the reply). */
 static rds_reply *
-find_entry(rds *r, const qkeys *k, const char *tag, fetched *fe)
+find_entry(rds *r, const qkeys *k, const char *tag, queue_job *fe)
 {
     rds_reply *x = rds_cmdf(r, "LRANGE %s 0 -1", k->inflight);
     if (!rds_reply_ok(r, x)) {
@@ -36,7 +35,7 @@ find_entry(rds *r, const qkeys *k, const char *tag, fetched *fe)
 /* counts reads the job's counters as its start left them; 0 when the start
  * never reached Redis (then the job did not begin and needs nothing). */
 static int
-counts(rds *r, const qkeys *k, const char *tag, fetched *fe)
+counts(rds *r, const qkeys *k, const char *tag, queue_job *fe)
 {
     rds_reply *x = rds_cmdf(r, "HGET %s %s", k->att, tag);
     long long v = 0;
@@ -48,22 +47,8 @@ counts(rds *r, const qkeys *k, const char *tag, fetched *fe)
     return 1;
 }
 
-/* count_crash counts a crash of job tag and pushes its record, in one step
- * that does nothing once the worker is fenced. 0, or -1 (Redis). */
 static int
-count_crash(rds *r, const qkeys *k, const char *tag, const char *rec, size_t len)
-{
-    const char *keys[] = {k->inflight, k->att, k->outbox};
-    const char *args[] = {tag, rec};
-    size_t alens[] = {strlen(tag), len};
-    rds_reply *x = funcs_call(r, "syncq_crash", 3, keys, 2, args, alens);
-    int rc = rds_reply_ok(r, x) ? 0 : -1;
-    rds_reply_free(x);
-    return rc;
-}
-
-static int
-send_ack(rds *r, const config *cfg, const char *wid, int qi, ack *a)
+send_ack(rds *r, const config *cfg, const char *wid, int qi, queue_ack *a)
 {
     fetcher f;
     fetcher_init(&f, r, cfg, wid);
@@ -77,9 +62,9 @@ salvage_job(rds *r, const config *cfg, const struct svc_file *svc, const char *w
             salvage_kind kind, const char *how)
 {
     qkeys k;
-    fetched fe;
+    queue_job fe;
     job j;
-    ack a;
+    queue_ack a;
     job_ctx c = {cfg, wid, cfg->queues[bj->queue].name, NULL, (uint64_t)bj->started_ms, NULL, svc};
     int rc = 0;
 
@@ -87,7 +72,7 @@ salvage_job(rds *r, const config *cfg, const struct svc_file *svc, const char *w
     memset(&a, 0, sizeof(a));
     keys_queue(&k, cfg->prefix, cfg->queues[bj->queue].name, wid);
     rds_reply *x = find_entry(r, &k, bj->tag, &fe);
-    if (!x) return r->err ? -1 : 0; /* acknowledged before it died */
+    if (!x) return r->err ? -1 : 0; /* acknowledged before it died (r->err: the LRANGE failed) */
     if (!counts(r, &k, bj->tag, &fe)) goto out;
     job_prepare(&j, &fe, &c, 0);
     j.started_ms = bj->started_ms;
@@ -104,11 +89,11 @@ salvage_job(rds *r, const config *cfg, const struct svc_file *svc, const char *w
         size_t len;
         char *rec = job_crash_record(&j, &c, how, &len);
         /* the function stamps the record's times on Redis's clock */
-        rc = count_crash(r, &k, bj->tag, rec, len);
+        rc = queue_crash(r, &k, bj->tag, rec, len) < 0 ? -1 : 0; /* 0: fenced, or not its job any more */
         free(rec);
         log_job_msg(LOG_WARN, "job.crash", &lj, how, "attempt %d died with its worker", j.attempt);
     }
-    ack_free(&a);
+    queue_ack_free(&a);
     job_free(&j);
 out:
     rds_reply_free(x);

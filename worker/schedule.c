@@ -5,7 +5,6 @@
  * sync through the enqueue function, with a debounce key that collapses it
  * with on-demand syncs of the same resource and scope. */
 #include "fmacros.h"
-#include "funcs.h"
 #include "keys.h"
 #include "log.h"
 #include "sbuf.h"
@@ -39,15 +38,12 @@ enqueue_sync(rds *r, const config *cfg, const svc_service *s, const svc_resource
         sbuf_json_strz(&env, scope);
     }
     sbuf_addc(&env, '}');
-    const char *keys[] = {k.ready};
-    const char *args[] = {env.buf};
-    rds_reply *x = funcs_call(r, "syncq_enqueue", 1, keys, 1, args, NULL);
-    if (rds_reply_ok(r, x)) {
+    char id[WRAP_TAG_MAX];
+    if (queue_enqueue(r, &k, env.buf, id, sizeof(id)) == 0) {
         rc = 0;
         log_msg(LOG_INFO, "schedule.sync", "enqueued %s/%s for scope \"%s\" as %s", s->name, res->sync_action, scope,
-                rds_reply_str(rds_reply_at(x, 0), NULL));
+                id);
     }
-    rds_reply_free(x);
     sbuf_free(&env);
     return rc;
 }
@@ -57,7 +53,7 @@ static int
 due(rds *r, const config *cfg, const svc_service *s, const svc_resource *res, const char *scope)
 {
     char key[KEY_MAX + 256], ttl[16];
-    snprintf(key, sizeof(key), "%s:sched:%s:%s:%s", cfg->prefix, s->name, res->name, scope);
+    keys_schedule(key, sizeof(key), cfg->prefix, s->name, res->name, scope);
     snprintf(ttl, sizeof(ttl), "%d", res->every_s);
     const char *argv[] = {"SET", key, "1", "NX", "EX", ttl};
     size_t lens[] = {3, strlen(key), 1, 2, 2, strlen(ttl)};

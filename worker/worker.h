@@ -24,6 +24,7 @@
 #include "config.h"
 #include "envelope.h"
 #include "keys.h"
+#include "queue.h"
 #include "rds.h"
 #include "sbuf.h"
 #include "stats.h"
@@ -183,38 +184,11 @@ int plugin_loaded(const char *path);
 
 /* ---- fetch.c: reliable fetch and the per-job atomic step ---- */
 
-typedef struct fetched {
-    const char *entry;  /* borrowed from the reply held by the batch */
-    size_t len;
-    int attempts;       /* attempts already started before this delivery */
-    int lost;           /* deliveries since the last clean end (lost: crash, lease or Redis) */
-    int crashes;        /* of those, the ones a master saw die by a signal (the poison rule) */
-    int64_t fetch_us;   /* Redis TIME of the fetch, in microseconds */
-} fetched;
-
-#define FETCH_MAX_BATCH CONFIG_MAX_BATCH
-
+/* The jobs, batches and acks are the queue layer's (common/queue.h). */
 typedef struct batch {
-    rds_reply *reply;   /* owns the entries */
     int queue;          /* index into the config's queues */
-    int n;
-    fetched jobs[FETCH_MAX_BATCH];
-    int backpressure;   /* 1 when the outbox is over its limit */
-    int paused;         /* 1 when the queue asked last is paused */
+    queue_batch got;    /* got.status: QUEUE_FETCH_PAUSED is about the queue asked last */
 } batch;
-
-typedef enum { ACK_DONE = 0, ACK_RETRY, ACK_DEAD, ACK_BACK } ack_kind;
-
-typedef struct ack {
-    char tag[WRAP_TAG_MAX];
-    ack_kind kind;
-    char arg[512];           /* retry: delay ms; dead: job id; back: attempts to undo; done: idempotency key */
-    char *header;            /* owned: new wrapper header for retry/dead, or NULL */
-    char *record;            /* owned: outcome record, or NULL */
-    size_t record_len;
-    const char *status;      /* the status the record carries (static text), NULL without one:
-                                for /metrics, so nobody re-reads the record built here */
-} ack;
 
 typedef struct fetcher fetcher;
 struct fetcher {
@@ -236,11 +210,10 @@ int fetch_next(fetcher *f, batch *b);
 void batch_free(batch *b);
 /* fetch_step queues (without waiting) one atomic step on queue qi: the acks,
  * then the start of job start_tag (NULL for none) with its running record. */
-int fetch_step(fetcher *f, int qi, ack *acks, int nacks, const char *start_tag, const char *start_rec,
+int fetch_step(fetcher *f, int qi, const queue_ack *acks, int nacks, const char *start_tag, const char *start_rec,
                size_t start_len);
 /* fetch_sync reads every reply owed; -1 on any error (connection or script). */
 int fetch_sync(fetcher *f);
-void ack_free(ack *a);
 
 /* ---- job.c: one job, from entry bytes to an ack with its outcome ---- */
 
@@ -255,7 +228,7 @@ typedef struct job_ctx {
 } job_ctx;
 
 typedef struct job {
-    const fetched *f;
+    const queue_job *f;
     wrap w;
     envelope env;
     int env_ok;
@@ -275,7 +248,7 @@ typedef struct job {
  * crash used up end in j->reject. With lookup 0 (the master recording a dead
  * child's job) only the bytes are checked; the per-action defaults are found
  * either way. */
-void job_prepare(job *j, const fetched *f, const job_ctx *c, int lookup);
+void job_prepare(job *j, const queue_job *f, const job_ctx *c, int lookup);
 /* job_start_record returns the "running" audit record (caller frees). */
 char *job_start_record(job *j, const job_ctx *c, size_t *len);
 /* job_outcome is how an attempt ended: a handler's answer, or a timeout the
@@ -289,19 +262,19 @@ typedef struct job_outcome {
 } job_outcome;
 
 /* job_run runs the handler and fills a with the job's disposition and record. */
-void job_run(job *j, job_ctx *c, ack *a);
+void job_run(job *j, job_ctx *c, queue_ack *a);
 /* job_finish fills a for an attempt that ended with o: success, a retry with
  * backoff, or the dead-letter set. */
-void job_finish(job *j, job_ctx *c, const job_outcome *o, ack *a);
+void job_finish(job *j, job_ctx *c, const job_outcome *o, queue_ack *a);
 /* job_crash_record returns the audit record of an attempt whose child died
  * (how: signal or exit code, peak RSS); caller frees. */
 char *job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len);
 /* job_reject fills a for a job that cannot run (dead-letter, bad data). */
-void job_reject(job *j, const job_ctx *c, ack *a);
+void job_reject(job *j, const job_ctx *c, queue_ack *a);
 /* job_handback fills a to return a job to its queue; started says whether
  * its attempt was counted and must be given back. */
-void job_handback(job *j, const job_ctx *c, int started, ack *a);
-void job_skip(job *j, const job_ctx *c, ack *a);
+void job_handback(job *j, const job_ctx *c, int started, queue_ack *a);
+void job_skip(job *j, const job_ctx *c, queue_ack *a);
 void job_free(job *j);
 int64_t job_now_ms(void);
 /* job_nap_ms sleeps ms milliseconds, a signal caught on the way included. */

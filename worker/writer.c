@@ -58,9 +58,9 @@ set_aside(writer *w, const char *queue, const item *it)
 {
     qkeys k;
     keys_queue(&k, w->cfg->prefix, queue, NULL);
-    const char *argv[] = {"RPUSH", k.rejected, it->s};
-    size_t lens[] = {5, strlen(k.rejected), it->len};
-    rds_reply_free(rds_cmd(&w->r, 3, argv, lens));
+    /* ignored: with Redis down, the outbox_done that follows fails too and the
+     * claim keeps the record */
+    (void)queue_set_aside(&w->r, &k, it->s, it->len);
     log_msg(LOG_ERROR, "audit.set_aside",
             "PostgreSQL refused an audit record (%s); kept in %s for `syncq audit refeed` once fixed", w->d.errstr,
             k.rejected);
@@ -222,14 +222,9 @@ keep_record(writer *w, const char *queue, const item *it)
 static int
 drain_queue(writer *w, const qkeys *k, const char *queue)
 {
-    char nb[16];
-    const char *keys[] = {k->outbox, k->claim};
-    const char *args[] = {nb};
-    snprintf(nb, sizeof(nb), "%d", w->cfg->writer_batch);
-    rds_reply *x = funcs_call(&w->r, "syncq_outbox_claim", 2, keys, 1, args, NULL);
-    if (!rds_reply_ok(&w->r, x)) {
+    rds_reply *x = queue_outbox_claim(&w->r, k, w->cfg->writer_batch);
+    if (!x) {
         log_msg(LOG_ERROR, "audit.redis", "%s", w->r.errstr);
-        rds_reply_free(x);
         return -2;
     }
     int n = (int)rds_reply_len(x), rc = n;
@@ -246,11 +241,7 @@ drain_queue(writer *w, const qkeys *k, const char *queue)
         db_close(&w->d);
         rc = -1;
     } else if (n) {
-        const char *dkeys[] = {k->claim};
-        snprintf(nb, sizeof(nb), "%d", n);
-        rds_reply *y = funcs_call(&w->r, "syncq_outbox_done", 1, dkeys, 1, args, NULL);
-        if (!rds_reply_ok(&w->r, y)) rc = -2;
-        rds_reply_free(y);
+        if (queue_outbox_done(&w->r, k, n) < 0) rc = -2;
         w->written += n;
     }
     free(items);
