@@ -42,7 +42,7 @@ override CFLAGS += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS) -MMD -MP -Icommo
 override LDFLAGS += $(SANFLAGS)
 
 # Pure code: no server, no network. Unit-tested with cmocka.
-PURE := xalloc errf sbuf utf8 tty json envelope mask mask_text pct url uuid config log wrap record record_merge backoff dead
+PURE := xalloc errf clock sbuf utf8 tty json envelope mask mask_text pct url uuid config log wrap record record_merge backoff dead
 PURE += prom
 PURE += services crypto sign paging sigv4
 # I/O wrappers: one per library (rds = hiredis, db = libpq).

@@ -114,12 +114,11 @@ audit_write(db *d, const char *copy, size_t len)
     return 0;
 rollback:
     if (db_alive(d)) {
-        char keep[sizeof(d->errstr)], state[sizeof(d->sqlstate)];
-        memcpy(keep, d->errstr, sizeof(keep));
-        memcpy(state, d->sqlstate, sizeof(state));
+        db keep = *d; /* the error that made us roll back */
         db_exec(d, "ROLLBACK"); /* restores a usable session; its own error adds nothing */
-        memcpy(d->errstr, keep, sizeof(keep));
-        memcpy(d->sqlstate, state, sizeof(state));
+        d->err = keep.err;
+        memcpy(d->errstr, keep.errstr, sizeof(keep.errstr));
+        memcpy(d->sqlstate, keep.sqlstate, sizeof(keep.sqlstate));
     }
     return -1;
 }

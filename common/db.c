@@ -11,6 +11,17 @@
 
 #define CONN(d) ((PGconn *)(d)->conn)
 
+/* error_kind classifies the error set_err just recorded. */
+static int
+error_kind(const db *d)
+{
+    const char *s = d->sqlstate;
+    if (!d->conn || PQstatus(CONN(d)) != CONNECTION_OK) return DB_ERR_CONN;
+    if (s[0] && (!strncmp(s, "22", 2) || !strncmp(s, "23", 2) || !strncmp(s, "42", 2) || !strncmp(s, "54", 2)))
+        return DB_ERR_DATA;
+    return DB_ERR_SERVER;
+}
+
 static void
 set_err(db *d, const char *what, const PGresult *res)
 {
@@ -22,6 +33,7 @@ set_err(db *d, const char *what, const PGresult *res)
     while (n && (d->errstr[n - 1] == '\n' || d->errstr[n - 1] == ' ')) d->errstr[--n] = '\0';
     mask_in_place(d->errstr, sizeof(d->errstr)); /* libpq quotes a malformed URI whole, password and all */
     snprintf(d->sqlstate, sizeof(d->sqlstate), "%s", state ? state : "");
+    d->err = error_kind(d);
 }
 
 /* redact_echo replaces conninfo, when errstr quotes it, with its redacted
@@ -78,8 +90,7 @@ db_alive(const db *d)
 int
 db_data_error(const db *d)
 {
-    const char *s = d->sqlstate;
-    return s[0] && (!strncmp(s, "22", 2) || !strncmp(s, "23", 2) || !strncmp(s, "42", 2) || !strncmp(s, "54", 2));
+    return d->err == DB_ERR_DATA;
 }
 
 int

@@ -1,12 +1,24 @@
 /* db.h - PostgreSQL access. Only db.c includes libpq. Return convention: 0 ok,
- * -1 error with d->errstr (the server's message) and d->sqlstate set. */
+ * -1 error with d->err (its kind), d->errstr (the server's message) and
+ * d->sqlstate set, as hiredis keeps err and errstr in its context. */
 #ifndef SYNCQ_DB_H
 #define SYNCQ_DB_H
 
 #include <stddef.h> /* for size_t */
 
+/* Kinds of d->err, so callers branch on the kind: only DB_ERR_DATA is about
+ * the statement's data (a batch can be split to find the bad record); the
+ * others mean the batch waits for the server. */
+enum {
+    DB_ERR_NONE = 0,
+    DB_ERR_CONN = 1,   /* no connection, or it failed or broke */
+    DB_ERR_DATA = 2,   /* SQLSTATE classes 22, 23, 42, 54: the data or the statement */
+    DB_ERR_SERVER = 3, /* any other error the server reported */
+};
+
 typedef struct db {
     void *conn;          /* PGconn*, NULL when closed */
+    int err;             /* a DB_ERR_* kind after a failed call */
     char errstr[512];
     char sqlstate[6];    /* "" for connection-level errors */
 } db;
@@ -20,9 +32,9 @@ int db_connect(db *d, const char *conninfo);
 void db_close(db *d);
 /* db_alive: 1 when the connection is usable. */
 int db_alive(const db *d);
-/* db_data_error: 1 when the last error was about the data (SQLSTATE classes
- * 22, 23, 42, 54), so splitting a batch can isolate the bad record; 0 when
- * the server or connection failed and the whole batch should wait. */
+/* db_data_error: 1 when the last error was about the data (d->err is
+ * DB_ERR_DATA), so splitting a batch can isolate the bad record; 0 when the
+ * server or connection failed and the whole batch should wait. */
 int db_data_error(const db *d);
 
 /* db_exec runs sql (one or more statements, no parameters). */

@@ -42,7 +42,7 @@ cli_limit_opt(const char *cmd, const char *v, int max, char *out, size_t outlen)
     int64_t n;
     if (config_parse_int(v, 1, max, &n) < 0) {
         fprintf(stderr, "syncq %s: bad --limit \"%s\" (1..%d)\n", cmd, v, max);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     snprintf(out, outlen, "%lld", (long long)n);
     return 0;
@@ -100,36 +100,36 @@ cli_dispatch(int argc, char **argv)
     config_defaults(&c);
     if (config_from_env(&c, env_get, err, sizeof(err)) < 0) {
         fprintf(stderr, "syncq: %s\n", err);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     log_set_level(c.log_level);
     mask_set_extra(c.mask_keys[0] ? c.mask_keys : NULL);
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if (!strcmp(argv[i], "--version") || !strcmp(argv[i], "-V")) {
             printf("syncq %s\n", SYNCQ_VERSION);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         int g = global_flag(&c, argc, argv, &i);
         if (g <= 0) {
             fprintf(stderr, "syncq: %s \"%s\"\n", g < 0 ? "missing value for" : "unknown option", argv[i]);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
     }
     if (i >= argc) {
         usage(stderr);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
         if (!strcmp(argv[i], commands[k].name)) {
             int rc = commands[k].run(&c, argc - i, argv + i);
-            if (rc == EX_USAGE_) hint_global(argc, argv, i);
+            if (rc == SYNCQ_EX_USAGE) hint_global(argc, argv, i);
             return rc;
         }
     fprintf(stderr, "syncq: unknown command \"%s\"\n", argv[i]);
     usage(stderr);
-    return EX_USAGE_;
+    return SYNCQ_EX_USAGE;
 }

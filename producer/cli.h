@@ -6,13 +6,7 @@
 #include <stddef.h> /* for size_t */
 
 #include "config.h"
-
-/* sysexits (docs/DESIGN.md §11) */
-#define EX_OK_ 0
-#define EX_USAGE_ 64
-#define EX_DATAERR_ 65
-#define EX_UNAVAILABLE_ 69
-#define EX_SOFTWARE_ 70
+#include "exits.h" /* the exit codes every subcommand returns */
 
 typedef struct cli_cmd {
     const char *name;
@@ -26,7 +20,7 @@ int cli_dispatch(int argc, char **argv);
 
 /* cli_limit_opt checks a --limit value (1..max) and writes it as text into
  * out for a query parameter; on a bad value it says so for cmd and returns
- * EX_USAGE_, else 0. */
+ * SYNCQ_EX_USAGE, else 0. */
 int cli_limit_opt(const char *cmd, const char *v, int max, char *out, size_t outlen);
 
 /* cli_tty returns s escaped for the terminal (tty.h; NULL stays NULL). The

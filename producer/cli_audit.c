@@ -52,20 +52,20 @@ static int
 run(rds *r, const config *cfg, const char *only)
 {
     char (*names)[CONFIG_QUEUE_NAME_MAX] = NULL;
-    int n = 0, rc = EX_OK_;
+    int n = 0, rc = SYNCQ_EX_OK;
     if (only) {
         names = xcalloc(1, sizeof(*names));
         snprintf(names[0], sizeof(names[0]), "%s", only);
         n = 1;
     } else if (qstat_queue_names(r, cfg, &names, &n) < 0) {
         fprintf(stderr, "syncq audit refeed: Redis: %s\n", r->errstr);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     for (int i = 0; i < n; i++) {
         long long moved = refeed(r, cfg, names[i]);
         if (moved < 0) {
             fprintf(stderr, "syncq audit refeed: Redis: %s\n", r->errstr);
-            rc = EX_UNAVAILABLE_;
+            rc = SYNCQ_EX_UNAVAILABLE;
             break;
         }
         if (moved || only) printf("%s: %lld audit record(s) back in the outbox\n", names[i], moved);
@@ -86,27 +86,27 @@ cli_audit(config *cfg, int argc, char **argv)
         int help = argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"));
         if (!help && argc >= 2) fprintf(stderr, "syncq audit: unknown verb \"%s\"\n", argv[1]);
         fputs(usage, help ? stdout : stderr);
-        return help ? EX_OK_ : EX_USAGE_;
+        return help ? SYNCQ_EX_OK : SYNCQ_EX_USAGE;
     }
     optind = 1;
     while ((o = getopt_long(argc - 1, argv + 1, "q:h", opts, NULL)) != -1) {
         if (o == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if (o != 'q') {
             fputs(usage, stderr);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         if (!config_valid_queue_name(optarg)) {
             fprintf(stderr, "syncq audit refeed: bad queue name \"%s\"\n", optarg);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         only = optarg;
     }
     if (optind < argc - 1) {
         fprintf(stderr, "syncq audit refeed: unexpected argument \"%s\"\n%s", argv[1 + optind], usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if ((rc = ops_redis(&r, cfg, "audit refeed")) != 0) return rc;
     rc = run(&r, cfg, only);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK_BREACH 1
+
 
 #define DEFAULT_OLDEST_MS 300000   /* 5 min waiting to run */
 #define DEFAULT_DEAD 1000          /* per queue; the dead-letter set keeps 10,000 */
@@ -58,7 +58,7 @@ static int
 bad(const char *opt, const char *v)
 {
     fprintf(stderr, "syncq check: bad value \"%s\" for --%s\n", v, opt);
-    return EX_USAGE_;
+    return SYNCQ_EX_USAGE;
 }
 
 /* age_opt reads whole seconds, or a duration with a unit. */
@@ -70,7 +70,7 @@ age_opt(const char *v, int64_t *ms)
         *ms = s * 1000;
         return 0;
     }
-    return ops_duration(v, ms, "check", "max-oldest-age") < 0 ? EX_USAGE_ : 0;
+    return ops_duration(v, ms, "check", "max-oldest-age") < 0 ? SYNCQ_EX_USAGE : 0;
 }
 
 static int
@@ -105,12 +105,12 @@ one_opt(int o, const char *v, limits *l)
         l->durability = !off;
         return 0;
     case O_RATE: l->rate = -1; return off ? 0 : rate_opt(v, &l->rate);
-    case O_WINDOW: return ops_duration(v, &l->window_ms, "check", "window") < 0 || l->window_ms == 0 ? EX_USAGE_ : 0;
+    case O_WINDOW: return ops_duration(v, &l->window_ms, "check", "window") < 0 || l->window_ms == 0 ? SYNCQ_EX_USAGE : 0;
     case O_MIN:
         if (config_parse_int(v, 1, 1000000000, &n) < 0) return bad("min-jobs", v);
         l->min_jobs = n;
         return 0;
-    default: return EX_USAGE_;
+    default: return SYNCQ_EX_USAGE;
     }
 }
 
@@ -130,16 +130,16 @@ parse(int argc, char **argv, limits *l)
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if (o == '?' || (rc = one_opt(o, optarg, l)) != 0) {
             if (o == '?') fputs(usage, stderr);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "syncq check: unexpected argument \"%s\"\n%s", argv[optind], usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     return -1;
 }
@@ -235,18 +235,18 @@ cli_check(config *cfg, int argc, char **argv)
     if (ops_fleet_read(&r, cfg, &f) < 0) {
         fprintf(stderr, "syncq check: Redis: %s\n", r.errstr);
         rds_close(&r);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     int unsafe = l.durability ? judge_durability(&r) : 0;
     rds_close(&r);
     if (unsafe < 0) {
         ops_fleet_free(&f);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     breaches = judge_queues(&f, &l) + unsafe;
-    if (l.rate >= 0 && (more = rates(cfg, &l, f.now_ms)) < 0) rc = EX_UNAVAILABLE_; /* window ends at Redis TIME */
-    else rc = breaches + more ? CHECK_BREACH : EX_OK_;
-    if (rc == EX_OK_) printf("ok: %d queue(s) within every threshold\n", f.nq);
+    if (l.rate >= 0 && (more = rates(cfg, &l, f.now_ms)) < 0) rc = SYNCQ_EX_UNAVAILABLE; /* window ends at Redis TIME */
+    else rc = breaches + more ? SYNCQ_EX_BREACH : SYNCQ_EX_OK;
+    if (rc == SYNCQ_EX_OK) printf("ok: %d queue(s) within every threshold\n", f.nq);
     ops_fleet_free(&f);
     return rc;
 }

@@ -162,10 +162,10 @@ static int
 bad_value(const verb *v, int c, const char *arg)
 {
     fprintf(stderr, "syncq dlq %s: bad value \"%s\" for --%s\n", v->name, arg, option_name(c));
-    return EX_USAGE_;
+    return SYNCQ_EX_USAGE;
 }
 
-/* set_opt stores one flag. 0, or EX_USAGE_ after a message. */
+/* set_opt stores one flag. 0, or SYNCQ_EX_USAGE after a message. */
 static int
 set_opt(const verb *v, dlq_opts *o, int c, const char *arg)
 {
@@ -184,7 +184,7 @@ set_opt(const verb *v, dlq_opts *o, int c, const char *arg)
     case O_DRY: o->dry_run = 1; return 0;
     case O_ALL: o->all = 1; return 0;
     case 'y': o->yes = 1; return 0;
-    default: return EX_USAGE_;
+    default: return SYNCQ_EX_USAGE;
     }
 }
 
@@ -200,7 +200,7 @@ check_ids(const verb *v, const dlq_opts *o)
     else if (v->ids == IDS_SELECT && ways > 1) why = "give job ids, --all or filters, not several of them";
     if (!why) return -1;
     fprintf(stderr, "syncq dlq %s: %s (see syncq dlq %s --help)\n", v->name, why, v->name);
-    return EX_USAGE_;
+    return SYNCQ_EX_USAGE;
 }
 
 /* parse fills o from argv (argv[0] is the verb). Returns -1 to go on, or an
@@ -217,17 +217,17 @@ parse(const verb *v, int argc, char **argv, dlq_opts *o)
     while ((c = getopt_long(argc, argv, ":q:s:a:e:n:yh", options, NULL)) != -1) {
         if (c == 'h') {
             fputs(v->usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if (c == '?' || c == ':') {
             fprintf(stderr, "syncq dlq %s: %s \"%s\" (see syncq dlq %s --help)\n", v->name,
                     c == ':' ? "missing value for" : "unknown option", argv[optind - 1], v->name);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         if (!(flag_of(c) & v->flags)) {
             fprintf(stderr, "syncq dlq %s: --%s does not apply here (see syncq dlq %s --help)\n", v->name,
                     option_name(c), v->name);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         if ((rc = set_opt(v, o, c, optarg)) != 0) return rc;
     }
@@ -246,12 +246,12 @@ cli_dlq(config *cfg, int argc, char **argv)
         if (!strcmp(argv[1], verbs[i].name)) v = &verbs[i];
     if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help"))) {
         fputs(usage, stdout);
-        return EX_OK_;
+        return SYNCQ_EX_OK;
     }
     if (!v) {
         if (argc > 1) fprintf(stderr, "syncq dlq: unknown verb \"%s\"\n", argv[1]);
         fputs(usage, stderr);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     int rc = parse(v, argc - 1, argv + 1, &o);
     if (rc >= 0) return rc;

@@ -4,6 +4,7 @@
  * job at once, exactly one succeeds and the other is told "not in
  * dead-letter". The audit records travel in the same call. */
 #include "fmacros.h"
+#include "clock.h"
 #include "cli_dlq.h"
 #include "queue.h"
 #include "keys.h"
@@ -68,9 +69,7 @@ static void
 pace(int64_t rate)
 {
     if (rate <= 0) return;
-    long ns = (long)(1000000000 / rate);
-    struct timespec ts = {ns / 1000000000, ns % 1000000000};
-    nanosleep(&ts, NULL); /* an early wake-up (a signal) only means a faster next replay */
+    clock_nap_us(1000000 / rate);
 }
 
 /* targets lists the jobs o names: its ids, each found in its queue (those not
@@ -85,7 +84,7 @@ targets(dlq *d, const dlq_opts *o, const char *verb, dlq_list *l, int *missing)
         if (hits < 0) return dlq_report(d, verb);
         if (hits > 1) {
             fprintf(stderr, "syncq dlq %s: %s is dead in %d queues: pass --queue\n", verb, o->ids[i], hits);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         if (hits == 0) {
             fprintf(stderr, "%s: not in dead-letter (already replayed or purged)\n", o->ids[i]);
@@ -131,7 +130,7 @@ replay_build(dlq *d, const dlq_target *t, const char *text, size_t len, const ch
     if (dlq_now_ms(d, &now) < 0) return -1;
     if (uuid_v7(m->new_id) < 0) {
         snprintf(d->errstr, sizeof(d->errstr), "uuid_v7: no random bytes for a job id");
-        d->code = EX_SOFTWARE_;
+        d->code = SYNCQ_EX_SOFTWARE;
         return -1;
     }
     dead_entry_parse(&e, text, len, (size_t)d->cfg->max_envelope);
@@ -205,7 +204,7 @@ dlq_replay(dlq *d, const dlq_opts *o)
     if ((rc = targets(d, o, "replay", &l, &missing)) != 0) goto out;
     if (o->dry_run) dry_run(d, &l, "replay", "replayed");
     else if (replay_all(d, o, &l, &missing) < 0) rc = dlq_report(d, "replay");
-    if (rc == 0 && missing) rc = EX_DATAERR_;
+    if (rc == 0 && missing) rc = SYNCQ_EX_DATAERR;
 out:
     dlq_list_free(&l);
     return rc;
@@ -213,7 +212,7 @@ out:
 
 /* ---------------------------------------------------------------- purge */
 
-/* confirm asks on the terminal. 0 yes, 1 no, EX_USAGE_ without a terminal. */
+/* confirm asks on the terminal. 0 yes, 1 no, SYNCQ_EX_USAGE without a terminal. */
 static int
 confirm(size_t n)
 {
@@ -222,7 +221,7 @@ confirm(size_t n)
     FILE *in = tty ? tty : isatty(0) ? stdin : NULL;
     if (!in) {
         fprintf(stderr, "syncq dlq purge: no terminal to confirm on: pass --yes to purge %zu job(s)\n", n);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     fprintf(stderr, "Purge %zu dead-letter job(s)? [y/N] ", n);
     fflush(stderr);
@@ -299,7 +298,7 @@ dlq_purge(dlq *d, const dlq_opts *o)
     }
     if (l.n > 0 && !o->yes && (rc = confirm(l.n)) != 0) {
         if (rc == 1) fprintf(stderr, "syncq dlq purge: nothing purged\n");
-        rc = rc == 1 ? EX_OK_ : rc;
+        rc = rc == 1 ? SYNCQ_EX_OK : rc;
         goto out;
     }
     if (purge_all(d, o, &l, &purged, &missing) < 0) {
@@ -308,7 +307,7 @@ dlq_purge(dlq *d, const dlq_opts *o)
     }
     printf("purged %zu dead-letter job(s)\n", purged);
 done:
-    if (missing) rc = EX_DATAERR_;
+    if (missing) rc = SYNCQ_EX_DATAERR;
 out:
     dlq_list_free(&l);
     return rc;

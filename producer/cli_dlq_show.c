@@ -265,7 +265,7 @@ dlq_ls(dlq *d, const dlq_opts *o)
 {
     dlq_list l;
     row *rows = NULL;
-    int n = 0, rc = EX_OK_;
+    int n = 0, rc = SYNCQ_EX_OK;
     memset(&l, 0, sizeof(l));
     if (dlq_select(d, o, &l) < 0) {
         rc = dlq_report(d, "ls");
@@ -380,17 +380,17 @@ dlq_show(dlq *d, const dlq_opts *o)
 {
     dlq_list l;
     shown s;
-    int rc = EX_OK_, hits, loaded = 0;
+    int rc = SYNCQ_EX_OK, hits, loaded = 0;
     memset(&l, 0, sizeof(l));
     memset(&s, 0, sizeof(s));
     if ((hits = dlq_find(d, o->ids[0], &l)) > 1) {
         fprintf(stderr, "syncq dlq show: %s is dead in %d queues: pass --queue\n", o->ids[0], hits);
-        rc = EX_USAGE_;
+        rc = SYNCQ_EX_USAGE;
     } else if (hits < 0 || (hits == 1 && (loaded = shown_load(d, &l.v[0], o->reveal, &s)) < 0)) {
         rc = dlq_report(d, "show");
     } else if (!loaded) {
         fprintf(stderr, "syncq dlq show: %s: not in dead-letter\n", o->ids[0]);
-        rc = EX_DATAERR_;
+        rc = SYNCQ_EX_DATAERR;
     } else if (o->json) {
         print_json(&s, 1, o->reveal);
     } else {

@@ -18,7 +18,7 @@ int
 dlq_fail_rds(dlq *d)
 {
     snprintf(d->errstr, sizeof(d->errstr), "%s", d->r.errstr);
-    d->code = rds_broken(&d->r) ? EX_UNAVAILABLE_ : EX_SOFTWARE_; /* an I/O error, or an error reply */
+    d->code = rds_broken(&d->r) ? SYNCQ_EX_UNAVAILABLE : SYNCQ_EX_SOFTWARE; /* an I/O error, or an error reply */
     return -1;
 }
 

@@ -87,7 +87,7 @@ parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char *
         case 'a': sp->action = optarg; break;
         case 'P': *payload = optarg; break;
         case 'b': *batch = optarg; break;
-        case 'h': fputs(usage, stdout); return EX_OK_;
+        case 'h': fputs(usage, stdout); return SYNCQ_EX_OK;
         case O_TT: sp->target_type = optarg; break;
         case O_TID: sp->target_id = optarg; break;
         case O_SCOPE: sp->scope = optarg; break;
@@ -96,28 +96,28 @@ parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char *
         case O_IK: sp->idempotency_key = optarg; break;
         case O_EH: sp->expected_hash = optarg; break;
         case O_DK: sp->debounce_key = optarg; break;
-        case O_MAXA: if (int_opt(optarg, 1, 1000, &v, "max-attempts")) return EX_USAGE_; sp->max_attempts = (int)v; break;
-        case O_TMO: if (int_opt(optarg, 1, 86400000, &v, "timeout-ms")) return EX_USAGE_; sp->timeout_ms = v; break;
-        case O_ITTL: if (int_opt(optarg, 1, 31536000, &v, "idempotency-ttl")) return EX_USAGE_; sp->idempotency_ttl_s = v; break;
-        case O_DMS: if (int_opt(optarg, 0, 86400000, &v, "debounce-ms")) return EX_USAGE_; sp->debounce_ms = v; break;
+        case O_MAXA: if (int_opt(optarg, 1, 1000, &v, "max-attempts")) return SYNCQ_EX_USAGE; sp->max_attempts = (int)v; break;
+        case O_TMO: if (int_opt(optarg, 1, 86400000, &v, "timeout-ms")) return SYNCQ_EX_USAGE; sp->timeout_ms = v; break;
+        case O_ITTL: if (int_opt(optarg, 1, 31536000, &v, "idempotency-ttl")) return SYNCQ_EX_USAGE; sp->idempotency_ttl_s = v; break;
+        case O_DMS: if (int_opt(optarg, 0, 86400000, &v, "debounce-ms")) return SYNCQ_EX_USAGE; sp->debounce_ms = v; break;
         case O_IN:
             if (config_parse_duration_ms(optarg, &v) < 0) {
                 fprintf(stderr, "syncq enqueue: bad duration \"%s\" for --in (e.g. 30s, 10m, 2h)\n", optarg);
-                return EX_USAGE_;
+                return SYNCQ_EX_USAGE;
             }
             sp->delay_ms = v;
             break;
         case O_AT: sp->run_at = optarg; break;
-        default: fputs(usage, stderr); return EX_USAGE_;
+        default: fputs(usage, stderr); return SYNCQ_EX_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "syncq enqueue: unexpected argument \"%s\"\n", argv[optind]);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if (!*batch && (!sp->service || !sp->action)) {
         fprintf(stderr, "syncq enqueue: --service and --action are required\n%s", usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     return -1;
 }
@@ -127,12 +127,12 @@ enqueue_one(syncq_client *c, const char *queue, envelope_spec *sp, const char *p
 {
     sbuf pl;
     char err[256], id[160];
-    int rc = EX_OK_;
+    int rc = SYNCQ_EX_OK;
     sbuf_init(&pl);
     if (payload && (payload[0] == '@' || !strcmp(payload, "-"))) {
         if (read_file(payload[0] == '@' ? payload + 1 : "-", &pl) < 0) {
             fprintf(stderr, "syncq enqueue: cannot read payload %s: %s\n", payload, strerror(errno));
-            rc = EX_USAGE_;
+            rc = SYNCQ_EX_USAGE;
             goto out;
         }
         sp->payload_json = pl.buf ? pl.buf : "";
@@ -146,7 +146,7 @@ enqueue_one(syncq_client *c, const char *queue, envelope_spec *sp, const char *p
     char *env = envelope_build(sp, &len, err, sizeof(err));
     if (!env) {
         fprintf(stderr, "syncq enqueue: %s\n", err);
-        rc = EX_DATAERR_;
+        rc = SYNCQ_EX_DATAERR;
         goto out;
     }
     syncq_state st;
@@ -266,7 +266,7 @@ enqueue_batch(syncq_client *c, const char *queue, const char *path)
     int rc;
     if (!f) {
         fprintf(stderr, "syncq enqueue: cannot open %s: %s\n", path, strerror(errno));
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     memset(&b, 0, sizeof(b));
     b.progress = isatty(STDERR_FILENO) && !isatty(STDOUT_FILENO);
@@ -274,11 +274,11 @@ enqueue_batch(syncq_client *c, const char *queue, const char *path)
     if (read_lines(c, &b, f) < 0) {
         fprintf(stderr, "%ssyncq enqueue: %s (%ld line(s) sent before the failure)\n", b.progress ? "\n" : "",
                 syncq_client_error(c), b.sent);
-        rc = EX_UNAVAILABLE_;
+        rc = SYNCQ_EX_UNAVAILABLE;
     } else {
         fprintf(stderr, "%ssyncq enqueue: %ld job(s) sent, %ld line(s) refused\n", b.progress ? "\n" : "", b.sent,
                 b.bad);
-        rc = b.bad ? EX_DATAERR_ : EX_OK_;
+        rc = b.bad ? SYNCQ_EX_DATAERR : SYNCQ_EX_OK;
     }
     if (f != stdin) fclose(f);
     return rc;
@@ -296,7 +296,7 @@ cli_enqueue(config *cfg, int argc, char **argv)
     syncq_client *c = syncq_client_new(cfg->redis_url, cfg->prefix, err, sizeof(err));
     if (!c) {
         fprintf(stderr, "syncq enqueue: %s\n", err);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     rc = batch ? enqueue_batch(c, queue, batch) : enqueue_one(c, queue, &sp, payload);
     syncq_client_free(c);

@@ -258,21 +258,21 @@ cli_health(config *cfg, int argc, char **argv)
     while ((o = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
         if (o == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if (o == 'j') {
             as_json = 1;
         } else if (o != 'W' || ops_duration(optarg, &r.window_ms, "health", "window") < 0) {
             if (o != 'W') fputs(usage, stderr);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         } else if (r.window_ms == 0) {
             fprintf(stderr, "syncq health: --window \"%s\" is empty: give a window longer than 0 (15m, 1h, 7d)\n", optarg);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "syncq health: unexpected argument \"%s\"\n%s", argv[optind], usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if ((rc = ops_db(&d, cfg, "health", 0)) != 0) return rc;
     /* the window ends at Redis TIME, the clock of every audit time */
@@ -280,7 +280,7 @@ cli_health(config *cfg, int argc, char **argv)
         fprintf(stderr, "syncq health: cannot read the time from Redis; the window ends at PostgreSQL's clock\n");
     if (read_report(&d, &r) < 0) {
         fprintf(stderr, "syncq health: PostgreSQL: %s\n", d.errstr);
-        rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
+        rc = db_alive(&d) ? SYNCQ_EX_SOFTWARE : SYNCQ_EX_UNAVAILABLE;
     } else if (as_json) {
         print_json(&r);
     } else {

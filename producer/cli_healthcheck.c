@@ -57,7 +57,7 @@ cli_healthcheck(config *cfg, int argc, char **argv)
     while ((o = getopt_long(argc, argv, "qh", opts, NULL)) != -1) {
         if (o == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         } else if (o == 'a') {
             addr = optarg;
         } else if (o == 'q') {
@@ -66,34 +66,34 @@ cli_healthcheck(config *cfg, int argc, char **argv)
             timeout = strtol(optarg, &end, 10);
             if (*end || timeout < 1 || timeout > 600000) {
                 fprintf(stderr, "syncq healthcheck: bad --timeout-ms \"%s\" (1..600000)\n", optarg);
-                return EX_USAGE_;
+                return SYNCQ_EX_USAGE;
             }
         } else {
             fputs(usage, stderr);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "syncq healthcheck: unexpected argument \"%s\"\n%s", argv[optind], usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if (healthz_url(addr, url, sizeof(url)) < 0) {
         fprintf(stderr, "syncq healthcheck: no address to ask (SYNCQ_METRICS_ADDR or --addr is \"%s\")\n", addr);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     http_client c;
     http_response rs;
     memset(&rs, 0, sizeof(rs));
     http_request rq = {.method = "GET", .url = url, .connect_timeout_ms = (int)timeout, .timeout_ms = (int)timeout};
-    int rc = 1;
+    int rc = SYNCQ_EX_BREACH;
     if (http_global_init() < 0 || http_init(&c) < 0) {
         fprintf(stderr, "syncq healthcheck: libcurl could not start\n");
-        return EX_SOFTWARE_;
+        return SYNCQ_EX_SOFTWARE;
     }
     if (http_do(&c, &rq, &rs) < 0) {
         if (!quiet) printf("unhealthy: %s: %s\n", url, c.errstr);
     } else {
-        rc = rs.status == 200 ? 0 : 1;
+        rc = rs.status == 200 ? SYNCQ_EX_OK : SYNCQ_EX_BREACH;
         if (!quiet) printf("%s: HTTP %d %.*s\n", rc == 0 ? "healthy" : "unhealthy", rs.status,
                            (int)strcspn(rs.body.len ? rs.body.buf : "", "\n"), rs.body.len ? rs.body.buf : "");
     }

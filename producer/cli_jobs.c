@@ -188,11 +188,11 @@ one_opt(int o, const char *v, jobs_filter *f)
     }
     if (o != 'n' && (o < O_STATUS || o > O_BEFORE)) {
         fputs(usage, stderr);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if (jobs_filter_set(f, o == 'n' ? "limit" : opt_names[o - O_STATUS], v, err, sizeof(err)) == 0) return 0;
     fprintf(stderr, "syncq jobs: %s\n", err);
-    return EX_USAGE_;
+    return SYNCQ_EX_USAGE;
 }
 
 static int
@@ -212,13 +212,13 @@ parse(int argc, char **argv, jobs_filter *f)
     while ((o = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
         if (o == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if ((rc = one_opt(o, optarg, f)) != 0) return rc;
     }
     if (optind < argc) {
         fprintf(stderr, "syncq jobs: unexpected argument \"%s\"\n%s", argv[optind], usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     return -1;
 }
@@ -330,7 +330,7 @@ jobs_list(config *cfg, int argc, char **argv)
     db_result *r = audit_jobs(&d, &af);
     if (!r) {
         fprintf(stderr, "syncq jobs: PostgreSQL: %s\n", d.errstr);
-        rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
+        rc = db_alive(&d) ? SYNCQ_EX_SOFTWARE : SYNCQ_EX_UNAVAILABLE;
         goto out;
     }
     int rows = db_ntuples(r), limit = atoi(f.limit), more = rows > limit;
@@ -339,7 +339,7 @@ jobs_list(config *cfg, int argc, char **argv)
     if (f.as_json) print_json(r, rows, more ? next.buf : NULL);
     else print_text(r, rows, more ? next.buf : NULL);
     db_result_free(r);
-    rc = EX_OK_;
+    rc = SYNCQ_EX_OK;
 out:
     sbuf_free(&next);
     db_close(&d);

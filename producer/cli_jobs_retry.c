@@ -65,17 +65,17 @@ parse(int argc, char **argv, retry_opts *o)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (c == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if (c == 'e') o->hash = optarg;
         else if (c == 'f') o->force = 1;
         else if (c == 'a') o->actor = optarg;
-        else return EX_USAGE_;
+        else return SYNCQ_EX_USAGE;
     }
     if (optind != argc - 1 || (o->hash && o->force)) {
         fprintf(stderr, "syncq jobs retry: %s\n%s", o->hash && o->force ? "--expected-hash or --force, not both" : "one job id",
                 usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     o->id = argv[optind];
     if (!o->actor) o->actor = getenv("USER") && *getenv("USER") ? getenv("USER") : "unknown";
@@ -91,20 +91,20 @@ judge(const db_result *row, const retry_opts *o)
     int conflict = !strcmp(status, "conflict");
     if (strcmp(status, "dead") != 0 && !conflict) {
         fprintf(stderr, "syncq jobs retry: %s is %s: only dead and conflict jobs are retried\n", o->id, status);
-        return EX_DATAERR_;
+        return SYNCQ_EX_DATAERR;
     }
     if (as) {
         fprintf(stderr, "syncq jobs retry: %s was already retried as %s\n", cli_tty(o->id), cli_tty(as));
-        return EX_DATAERR_;
+        return SYNCQ_EX_DATAERR;
     }
     if (conflict && !o->hash && !o->force) {
         fprintf(stderr, "syncq jobs retry: %s ended in conflict: pass --expected-hash H (the content hash you "
                         "expect now) or --force (no hash check)\n", o->id);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if (!conflict && (o->hash || o->force)) {
         fprintf(stderr, "syncq jobs retry: --expected-hash and --force are for conflicts; %s is dead\n", o->id);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     return -1;
 }
@@ -164,7 +164,7 @@ build_envelope(const db_result *row, const retry_opts *o, int64_t now, rebuilt *
     if (payload && strstr(payload, "\"" MASK_VALUE "\"")) {
         fprintf(stderr, "syncq jobs retry: %s is not in a dead-letter set and its payload had secrets (masked in "
                         "the audit): enqueue it again from the application\n", o->id);
-        return EX_DATAERR_;
+        return SYNCQ_EX_DATAERR;
     }
     rfc3339_format(now, at, sizeof(at));
     envelope_spec sp = {.kind = db_value(row, 0, AUDIT_RETRY_KIND), .service = db_value(row, 0, AUDIT_RETRY_SERVICE),
@@ -176,7 +176,7 @@ build_envelope(const db_result *row, const retry_opts *o, int64_t now, rebuilt *
     b->envelope = envelope_build(&sp, &b->envelope_len, err, sizeof(err));
     if (b->envelope) return 0;
     fprintf(stderr, "syncq jobs retry: %s cannot be rebuilt from its audit row: %s\n", o->id, err);
-    return EX_DATAERR_;
+    return SYNCQ_EX_DATAERR;
 }
 
 /* build makes the new job's entry and records. 0 or an exit code. */
@@ -190,7 +190,7 @@ build(const db_result *row, const retry_opts *o, const config *cfg, int64_t now,
     if (rc) return rc;
     if (uuid_v7(b->new_id) < 0) {
         fprintf(stderr, "syncq jobs retry: no random bytes for a job id\n");
-        return EX_SOFTWARE_;
+        return SYNCQ_EX_SOFTWARE;
     }
     memset(&e, 0, sizeof(e));
     e.w.seen_ms = e.w.ready_ms = e.w.dead_ms = -1;
@@ -203,7 +203,7 @@ build(const db_result *row, const retry_opts *o, const config *cfg, int64_t now,
              o->hash ? "new expected_hash" : o->force ? "forced: no hash check" : "dead");
     b->event = dead_event_record(queue, o->id, "replayed", why, DEAD_REV_REPLAYED, now, &b->event_len);
     dead_entry_free(&e);
-    return b->entry ? 0 : EX_DATAERR_; /* a uuid always fits the wrapper */
+    return b->entry ? 0 : SYNCQ_EX_DATAERR; /* a uuid always fits the wrapper */
 }
 
 /* guard_key names the key that says a job is being or was retried. */
@@ -228,7 +228,7 @@ claim(rds *r, const config *cfg, const char *queue, const retry_opts *o)
     if (won) return 0;
     if (!ok) fprintf(stderr, "syncq jobs retry: Redis: %s\n", r->errstr);
     else fprintf(stderr, "syncq jobs retry: %s is being (or was) retried already\n", o->id);
-    return ok ? EX_DATAERR_ : EX_UNAVAILABLE_;
+    return ok ? SYNCQ_EX_DATAERR : SYNCQ_EX_UNAVAILABLE;
 }
 
 /* release gives the claim back after a retry that did not happen. */
@@ -254,7 +254,7 @@ push(rds *r, const config *cfg, const char *queue, const rebuilt *b)
     size_t lens[] = {b->queued_len, b->event_len};
     if (queue_push_entry(r, &k, b->entry, b->entry_len, recs, lens, 2) == 0) return 0;
     fprintf(stderr, "syncq jobs retry: Redis: %s\n", r->errstr);
-    return EX_UNAVAILABLE_;
+    return SYNCQ_EX_UNAVAILABLE;
 }
 
 static int
@@ -266,7 +266,7 @@ from_row(rds *r, const config *cfg, const db_result *row, const retry_opts *o)
     memset(&b, 0, sizeof(b));
     if (qstat_now_ms(r, &now) < 0) {
         fprintf(stderr, "syncq jobs retry: Redis: %s\n", r->errstr);
-        rc = EX_UNAVAILABLE_;
+        rc = SYNCQ_EX_UNAVAILABLE;
     } else if ((rc = build(row, o, cfg, now, &b)) == 0 && (rc = push(r, cfg, db_value(row, 0, AUDIT_RETRY_QUEUE), &b)) == 0) {
         printf("retried %s as %s\n", cli_tty(o->id), cli_tty(b.new_id));
     }
@@ -305,10 +305,10 @@ jobs_retry(config *cfg, int argc, char **argv)
     if ((rc = ops_db(&d, cfg, "jobs retry", 0)) != 0) return rc;
     if (!(row = audit_retry_row(&d, o.id))) {
         fprintf(stderr, "syncq jobs retry: PostgreSQL: %s\n", d.errstr);
-        rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
+        rc = db_alive(&d) ? SYNCQ_EX_SOFTWARE : SYNCQ_EX_UNAVAILABLE;
     } else if (db_ntuples(row) == 0) {
         fprintf(stderr, "syncq jobs retry: no job %s in the audit table\n", o.id);
-        rc = EX_DATAERR_;
+        rc = SYNCQ_EX_DATAERR;
     } else if ((rc = judge(row, &o)) < 0) {
         rc = retry(cfg, row, &o);
     }

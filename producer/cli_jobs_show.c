@@ -130,17 +130,17 @@ parse(int argc, char **argv, const char **id, int *as_json)
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if (o != 'j') {
             fputs(usage, stderr);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         *as_json = 1;
     }
     if (optind != argc - 1) {
         fputs(usage, stderr);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     *id = argv[optind];
     return -1;
@@ -157,17 +157,17 @@ jobs_show(config *cfg, int argc, char **argv)
     if ((rc = ops_db(&d, cfg, "jobs show", 0)) != 0) return rc;
     if (!(j = audit_job(&d, id)) || !(h = audit_history(&d, id))) {
         fprintf(stderr, "syncq jobs show: PostgreSQL: %s\n", d.errstr);
-        rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
+        rc = db_alive(&d) ? SYNCQ_EX_SOFTWARE : SYNCQ_EX_UNAVAILABLE;
     } else if (db_ntuples(j) == 0) {
         fprintf(stderr, "syncq jobs show: no job %s in the audit table\n", id);
-        rc = EX_DATAERR_;
+        rc = SYNCQ_EX_DATAERR;
     } else {
         if (as_json) print_json(j, h);
         else {
             text_job(j);
             text_history(h);
         }
-        rc = EX_OK_;
+        rc = SYNCQ_EX_OK;
     }
     if (j) db_result_free(j);
     if (h) db_result_free(h);

@@ -86,8 +86,6 @@ run(db *d)
     return 0;
 }
 
-#define EX_CONFIG_ 78
-
 /* load_functions loads the function library unless Redis has this version
  * already. An unreachable Redis is a warning, not a failure: the schema is
  * migrated, and every worker master loads the library when it connects. A
@@ -97,21 +95,21 @@ load_functions(const config *cfg)
 {
     rds r;
     char shown[600];
-    int rc = EX_OK_;
+    int rc = SYNCQ_EX_OK;
     url_redact(cfg->redis_url, shown, sizeof(shown));
     rds_init(&r);
     if (rds_connect(&r, cfg->redis_url, 5000) < 0) {
         if (r.err != RDS_ERR_IO) {
             fprintf(stderr, "syncq migrate: Redis at %s: %s\n", shown, r.errstr);
-            return EX_CONFIG_;
+            return SYNCQ_EX_CONFIG;
         }
         fprintf(stderr, "syncq migrate: warning: cannot reach Redis at %s (%s): the function library is not"
                 " loaded; workers load it when they start, or run syncq migrate again\n", shown, r.errstr);
-        return EX_OK_;
+        return SYNCQ_EX_OK;
     }
     if (funcs_ensure(&r) < 0) {
         fprintf(stderr, "syncq migrate: loading the Redis function library at %s: %s\n", shown, r.errstr);
-        rc = EX_CONFIG_;
+        rc = SYNCQ_EX_CONFIG;
     } else {
         printf("Redis function library loaded at %s\n", shown);
     }
@@ -123,23 +121,23 @@ int
 cli_migrate(config *cfg, int argc, char **argv)
 {
     db d;
-    int rc = EX_OK_;
+    int rc = SYNCQ_EX_OK;
     if (argc > 1) {
         int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
         if (!help) fprintf(stderr, "syncq migrate: unrecognized %s \"%s\"\n", argv[1][0] == '-' ? "option" : "argument", argv[1]);
         fprintf(help ? stdout : stderr, "usage: syncq migrate\n\nApplies schema/ migrations to SYNCQ_DATABASE_URL, then loads the Redis"
                 " function library into SYNCQ_REDIS_URL (a warning when Redis is unreachable).\n");
-        return help ? EX_OK_ : EX_USAGE_;
+        return help ? SYNCQ_EX_OK : SYNCQ_EX_USAGE;
     }
     db_init(&d);
     if (db_connect(&d, cfg->database_url) < 0) {
         fprintf(stderr, "syncq migrate: %s\n", d.errstr);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     if (run(&d) < 0) {
         fprintf(stderr, "syncq migrate: %s\n", d.errstr);
-        rc = EX_SOFTWARE_;
+        rc = SYNCQ_EX_SOFTWARE;
     }
     db_close(&d);
-    return rc == EX_OK_ ? load_functions(cfg) : rc;
+    return rc == SYNCQ_EX_OK ? load_functions(cfg) : rc;
 }

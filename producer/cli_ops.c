@@ -24,7 +24,7 @@ ops_redis(rds *r, const config *cfg, const char *cmd)
     if (r->err == RDS_ERR_IO) fprintf(stderr, "syncq %s: cannot reach Redis at %s: %s\n", cmd, shown, r->errstr);
     else fprintf(stderr, "syncq %s: Redis at %s: %s\n", cmd, shown, r->errstr); /* reached, but refused */
     rds_close(r);
-    return EX_UNAVAILABLE_;
+    return SYNCQ_EX_UNAVAILABLE;
 }
 
 int
@@ -39,7 +39,7 @@ ops_db(db *d, const config *cfg, const char *cmd, int quiet)
         if (*p == '\n' || *p == '\t') *p = ' '; /* libpq's hint goes on a line of its own */
     snprintf(d->errstr, sizeof(d->errstr), "cannot reach PostgreSQL at %.200s: %.280s", shown, why);
     if (!quiet) fprintf(stderr, "syncq %s: %s\n", cmd, d->errstr);
-    return EX_UNAVAILABLE_;
+    return SYNCQ_EX_UNAVAILABLE;
 }
 
 /* ---------------------------------------------------------------- Durations */

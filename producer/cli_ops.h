@@ -16,7 +16,7 @@
 #include "sbuf.h"
 
 /* ops_redis connects r; on failure prints "syncq CMD: cannot reach Redis at
- * URL (password masked): why" and returns EX_UNAVAILABLE_. 0 on success. */
+ * URL (password masked): why" and returns SYNCQ_EX_UNAVAILABLE. 0 on success. */
 int ops_redis(rds *r, const config *cfg, const char *cmd);
 /* ops_db does the same for PostgreSQL; quiet = 1 leaves the message in
  * d->errstr (prefixed the same way) without printing it. */

@@ -57,19 +57,19 @@ cli_prune(config *cfg, int argc, char **argv)
     while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         if (o == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if (o == 'n') dry_run = 1;
-        else if (o != 'o' || ops_duration(optarg, &older, "prune", "older-than") < 0) return EX_USAGE_;
+        else if (o != 'o' || ops_duration(optarg, &older, "prune", "older-than") < 0) return SYNCQ_EX_USAGE;
     }
     if (older < 0 || optind < argc) {
         fprintf(stderr, "syncq prune: --older-than is required\n%s", usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if ((rc = ops_db(&d, cfg, "prune", 0)) != 0) return rc;
     if (prune(&d, older, dry_run) < 0) {
         fprintf(stderr, "syncq prune: PostgreSQL: %s\n", d.errstr);
-        rc = db_alive(&d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
+        rc = db_alive(&d) ? SYNCQ_EX_SOFTWARE : SYNCQ_EX_UNAVAILABLE;
     }
     db_close(&d);
     return rc;

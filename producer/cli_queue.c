@@ -48,20 +48,20 @@ check_names(rds *r, const config *cfg, int force, int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (!config_valid_queue_name(argv[i])) {
             fprintf(stderr, "syncq queue: bad queue name \"%s\"\n", argv[i]);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         int k = force ? 1 : known(r, cfg, argv[i]);
         if (k < 0) {
             fprintf(stderr, "syncq queue: %s\n", r->errstr);
-            return EX_UNAVAILABLE_;
+            return SYNCQ_EX_UNAVAILABLE;
         }
         if (!k) {
             fprintf(stderr, "syncq queue: unknown queue \"%s\": not in SYNCQ_QUEUES and no worker has registered it"
                             " (syncq queue ls); --force to use it anyway\n", argv[i]);
-            return EX_DATAERR_;
+            return SYNCQ_EX_DATAERR;
         }
     }
-    return EX_OK_;
+    return SYNCQ_EX_OK;
 }
 
 static int
@@ -75,11 +75,11 @@ toggle(rds *r, const config *cfg, int pause, int argc, char **argv)
         rds_reply_free(x);
         if (!ok) {
             fprintf(stderr, "syncq queue: %s\n", r->errstr);
-            return EX_UNAVAILABLE_;
+            return SYNCQ_EX_UNAVAILABLE;
         }
         printf("%s %s\n", cli_tty(argv[i]), pause ? "paused" : "resumed");
     }
-    return EX_OK_;
+    return SYNCQ_EX_OK;
 }
 
 static long long
@@ -129,7 +129,7 @@ list(rds *r, const config *cfg)
     if (!rds_reply_ok(r, x)) {
         fprintf(stderr, "syncq queue: %s\n", r->errstr);
         rds_reply_free(x);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     cli_table t;
     cli_table_init(&t, ls_cols, (int)(sizeof(ls_cols) / sizeof(ls_cols[0])));
@@ -145,7 +145,7 @@ list(rds *r, const config *cfg)
     }
     cli_table_print(&t, stdout, cli_term_width());
     rds_reply_free(x);
-    return EX_OK_;
+    return SYNCQ_EX_OK;
 }
 
 /* wants_help: --help or -h anywhere after the verb */
@@ -164,16 +164,16 @@ cli_queue(config *cfg, int argc, char **argv)
     int rc;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         fputs(usage, argc < 2 ? stderr : stdout);
-        return argc < 2 ? EX_USAGE_ : EX_OK_;
+        return argc < 2 ? SYNCQ_EX_USAGE : SYNCQ_EX_OK;
     }
     int pause = !strcmp(argv[1], "pause"), resume = !strcmp(argv[1], "resume"), ls = !strcmp(argv[1], "ls");
     if (!pause && !resume && !ls) {
         fprintf(stderr, "syncq queue: unknown verb \"%s\"\n%s", argv[1], usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if (wants_help(argc, argv)) {
         fputs(usage, stdout);
-        return EX_OK_;
+        return SYNCQ_EX_OK;
     }
     /* --force anywhere after the verb; the rest are queue names */
     int force = 0, n = 0;
@@ -183,15 +183,15 @@ cli_queue(config *cfg, int argc, char **argv)
     }
     if ((pause || resume) && n < 1) {
         fputs(usage, stderr);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     rds_init(&r);
     if (rds_connect(&r, cfg->redis_url, 5000) < 0) {
         fprintf(stderr, "syncq queue: %s\n", r.errstr);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     if (ls) rc = list(&r, cfg);
-    else if ((rc = check_names(&r, cfg, force, n, argv + 2)) == EX_OK_) rc = toggle(&r, cfg, pause, n, argv + 2);
+    else if ((rc = check_names(&r, cfg, force, n, argv + 2)) == SYNCQ_EX_OK) rc = toggle(&r, cfg, pause, n, argv + 2);
     rds_close(&r);
     return rc;
 }

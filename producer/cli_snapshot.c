@@ -126,15 +126,15 @@ one_opt(int o, const char *v, ls_opts *f)
                 return 0;
             }
         fprintf(stderr, "syncq snapshot ls: bad --status \"%s\" (synced, pending or failed)\n", v);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     case O_AFTER:
         free(f->after_scope);
         free(f->after_id);
         if (cursor_decode(v, &f->after_scope, &f->after_id) == 0) return 0;
         fprintf(stderr, "syncq snapshot ls: bad cursor \"%s\" (pass the one printed under a page)\n", v);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     case 'n': return cli_limit_opt("snapshot ls", v, MAX_LIMIT, f->limit, sizeof(f->limit));
-    default: fputs(usage, stderr); return EX_USAGE_;
+    default: fputs(usage, stderr); return SYNCQ_EX_USAGE;
     }
 }
 
@@ -153,14 +153,14 @@ parse(int argc, char **argv, ls_opts *f)
     while ((o = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
         if (o == 'h') {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         }
         if ((rc = one_opt(o, optarg, f)) != 0) return rc;
     }
     if (argc - optind != 2) {
         fprintf(stderr, "syncq snapshot ls: %s\n%s", argc - optind < 2 ? "SERVICE and RESOURCE are required"
                                                                        : "too many arguments", usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     f->service = argv[optind];
     f->resource = argv[optind + 1];
@@ -181,7 +181,7 @@ static int
 failed(const db *d)
 {
     fprintf(stderr, "syncq snapshot ls: PostgreSQL: %s\n", d->errstr);
-    return db_alive(d) ? EX_SOFTWARE_ : EX_UNAVAILABLE_;
+    return db_alive(d) ? SYNCQ_EX_SOFTWARE : SYNCQ_EX_UNAVAILABLE;
 }
 
 /* ---------------------------------------------------------------- Output */
@@ -321,7 +321,7 @@ list(db *d, const ls_opts *f)
 {
     sbuf next;
     db_result *r = NULL, *last = NULL;
-    int rc = EX_OK_;
+    int rc = SYNCQ_EX_OK;
     snap_ls_filter q = ls_filter(f);
     sbuf_init(&next);
     if (!(r = snap_list(d, &q))) {
@@ -370,9 +370,9 @@ cli_snapshot(config *cfg, int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "ls")) return snapshot_ls(cfg, argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         fputs(usage, stdout);
-        return EX_OK_;
+        return SYNCQ_EX_OK;
     }
     if (argc >= 2) fprintf(stderr, "syncq snapshot: unknown verb \"%s\"\n", argv[1]);
     fputs(usage, stderr);
-    return EX_USAGE_;
+    return SYNCQ_EX_USAGE;
 }

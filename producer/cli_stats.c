@@ -4,6 +4,7 @@
  * workers with their heartbeat age; and, from PostgreSQL, what finished in
  * the last minute. PostgreSQL being down costs only that last part. */
 #include "fmacros.h"
+#include "clock.h"
 #include "cli_ops.h"
 #include "cli_table.h"
 #include "envelope.h"
@@ -215,7 +216,7 @@ take(rds *r, db *d, const config *cfg, snapshot *s)
     memset(s, 0, sizeof(*s));
     if (ops_fleet_read(r, cfg, &s->f) < 0) {
         fprintf(stderr, "syncq stats: Redis: %s\n", r->errstr);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     if (!db_alive(d)) {
         db_close(d);
@@ -225,13 +226,6 @@ take(rds *r, db *d, const config *cfg, snapshot *s)
     s->pg_ok = db_alive(d) && audit_recent_read(d, RECENT_MS, s->f.now_ms, &s->recent) == 0;
     if (!s->pg_ok) snprintf(s->pg_err, sizeof(s->pg_err), "%s", d->errstr);
     return 0;
-}
-
-static void
-nap_1s(void)
-{
-    struct timespec ts = {1, 0};
-    nanosleep(&ts, NULL); /* a signal ends the command anyway */
 }
 
 /* stamp heads a --watch block with its time (Redis's clock, RFC 3339 UTC),
@@ -259,8 +253,8 @@ run(rds *r, db *d, const config *cfg, int as_json, int watch)
         else if (watch && !as_json) printf("\n");
         fflush(stdout);
         ops_fleet_free(&s.f);
-        if (!watch) return EX_OK_;
-        nap_1s();
+        if (!watch) return SYNCQ_EX_OK;
+        clock_nap_ms(1000); /* a signal ends the command anyway */
     }
 }
 
@@ -278,13 +272,13 @@ cli_stats(config *cfg, int argc, char **argv)
         switch (o) {
         case 'j': as_json = 1; break;
         case 'w': watch = 1; break;
-        case 'h': fputs(usage, stdout); return EX_OK_;
-        default: fputs(usage, stderr); return EX_USAGE_;
+        case 'h': fputs(usage, stdout); return SYNCQ_EX_OK;
+        default: fputs(usage, stderr); return SYNCQ_EX_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "syncq stats: unexpected argument \"%s\"\n%s", argv[optind], usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if ((rc = ops_redis(&r, cfg, "stats")) != 0) return rc;
     db_init(&d);

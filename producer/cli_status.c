@@ -4,6 +4,7 @@
  * and cancelling a queued or delayed job (into the dead-letter set, where it
  * can still be replayed). Both run Redis functions per queue (queue.h). */
 #include "fmacros.h"
+#include "clock.h"
 #include "audit.h"
 #include "cli.h"
 #include "cli_wait.h"
@@ -26,7 +27,6 @@
 
 #define MAX_Q 64
 #define HANDLER_FRESH_MS 180000 /* children say which handlers they have every minute */
-#define EX_TEMPFAIL_ 75          /* --wait timed out */
 #define WAIT_DEFAULT_MS 30000
 
 static const char usage[] =
@@ -104,9 +104,7 @@ no_handler(rds *r, const config *cfg, const char *id, const char *q)
     snprintf(field, sizeof(field), "%s/%s", env.service, env.action);
     rds_reply *x = rds_cmdf(r, "HGET %s %s", k.handlers, field);
     const char *at = rds_reply_ok(r, x) ? rds_reply_str(x, NULL) : NULL;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    long long now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    long long now = clock_wall_ms(); /* a worker's wall clock stamped the handlers */
     if (!at || now - atoll(at) > HANDLER_FRESH_MS)
         printf("note: no running worker on queue %s has handler %s%s\n", q, field,
                at ? " (the last one that had it stopped)" : " (is SYNCQ_SERVICES set for the workers, with this action?)");
@@ -176,7 +174,7 @@ print_event(const char *id, const char *q, const cli_event *ev)
     if (ev->has_result) printf("; result: %s", cli_tty(ev->result));
     if (ev->has_error) print_error(ev->error);
     printf("\n");
-    return strcmp(ev->status, "success") ? EX_DATAERR_ : EX_OK_;
+    return strcmp(ev->status, "success") ? SYNCQ_EX_DATAERR : SYNCQ_EX_OK;
 }
 
 /* await waits for the end of job id, found waiting or running in queue q
@@ -186,18 +184,16 @@ await(rds *r, const config *cfg, const char *id, const char *q, const char *st, 
 {
     qkeys k;
     cli_event ev;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t deadline = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     keys_queue(&k, cfg->prefix, q, NULL);
     int got = cli_wait_for(r, k.events, last, 32, id, deadline, &ev);
     if (got < 0) {
         fprintf(stderr, "syncq: %s\n", r->errstr);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     if (got) return print_event(id, q, &ev);
     fprintf(stderr, "syncq: %s: still %s in queue %s when the wait timed out\n", cli_tty(id), cli_tty(st), cli_tty(q));
-    return EX_TEMPFAIL_;
+    return SYNCQ_EX_TEMPFAIL;
 }
 
 /* ended_since says whether job id ended in a queue's stream after its mark
@@ -240,11 +236,11 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
 {
     rds r;
     char names[MAX_Q][CONFIG_QUEUE_NAME_MAX], marks[MAX_Q][32];
-    int rc = EX_DATAERR_, found = 0, ok = 0;
+    int rc = SYNCQ_EX_DATAERR, found = 0, ok = 0;
     rds_init(&r);
     if (rds_connect(&r, cfg->redis_url, 5000) < 0 || funcs_ensure(&r) < 0) {
         fprintf(stderr, "syncq: %s\n", r.errstr);
-        return EX_UNAVAILABLE_;
+        return SYNCQ_EX_UNAVAILABLE;
     }
     int n = queues(&r, cfg, only, names);
     /* --wait: the streams' positions first, so an end between the look-up
@@ -254,7 +250,7 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
         keys_queue(&k, cfg->prefix, names[i], NULL);
         if (cli_wait_mark(&r, k.events, marks[i], sizeof(marks[i])) < 0) {
             fprintf(stderr, "syncq: %s\n", r.errstr);
-            rc = EX_UNAVAILABLE_;
+            rc = SYNCQ_EX_UNAVAILABLE;
             goto out;
         }
     }
@@ -265,7 +261,7 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
         int got = cancel ? queue_cancel(&r, &k, id, actor) : queue_status_get(&r, &k, id, &qs);
         if (got < 0) {
             fprintf(stderr, "syncq: %s\n", r.errstr);
-            rc = EX_UNAVAILABLE_;
+            rc = SYNCQ_EX_UNAVAILABLE;
             goto out;
         }
         const char *st = cancel ? NULL : qs.state;
@@ -285,8 +281,8 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
     if (!found && wait_ms >= 0 && ended_before(&r, cfg, id, names, n, &rc)) goto out;
     if (!found && !cancel) found = from_audit(cfg, id, &ok);
     if (!found) fprintf(stderr, "syncq: %s: %s\n", id, cancel ? "not queued or delayed (running, finished or unknown)" : "not found");
-    rc = found ? EX_OK_ : EX_DATAERR_;
-    if (found && wait_ms >= 0 && !ok) rc = EX_DATAERR_; /* --wait: it ended, and not in success */
+    rc = found ? SYNCQ_EX_OK : SYNCQ_EX_DATAERR;
+    if (found && wait_ms >= 0 && !ok) rc = SYNCQ_EX_DATAERR; /* --wait: it ended, and not in success */
 out:
     rds_close(&r);
     return rc;
@@ -300,7 +296,7 @@ cli_status_or_cancel(config *cfg, int argc, char **argv, int cancel)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(usage, stdout);
-            return EX_OK_;
+            return SYNCQ_EX_OK;
         } else if (!strcmp(argv[i], "--queue") && i + 1 < argc) {
             only = argv[++i];
         } else if (!strcmp(argv[i], "--actor") && i + 1 < argc && cancel) {
@@ -310,22 +306,22 @@ cli_status_or_cancel(config *cfg, int argc, char **argv, int cancel)
         } else if (!strcmp(argv[i], "--timeout") && i + 1 < argc && !cancel) {
             if (config_parse_duration_ms(argv[++i], &timeout_ms) < 0 || timeout_ms < 0) {
                 fprintf(stderr, "syncq: --timeout: not a duration: \"%s\"\n%s", argv[i], usage);
-                return EX_USAGE_;
+                return SYNCQ_EX_USAGE;
             }
         } else if (argv[i][0] != '-' && !id) {
             id = argv[i];
         } else {
             fprintf(stderr, "syncq: unexpected argument \"%s\"\n%s", argv[i], usage);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
     }
     if (!id || (only && !config_valid_queue_name(only))) {
         fputs(usage, stderr);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if (timeout_ms >= 0 && wait_ms < 0) {
         fprintf(stderr, "syncq: --timeout needs --wait\n%s", usage);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if (wait_ms >= 0 && timeout_ms >= 0) wait_ms = timeout_ms;
     return run(cfg, cancel, id, only, actor ? actor : os_user(), wait_ms);

@@ -1,6 +1,7 @@
 /* cli_wait.c - reading a queue's events stream for one job's end (see
  * cli_wait.h; the stream's format is docs/PROTOCOL.md "Producer events"). */
 #include "fmacros.h"
+#include "clock.h"
 #include "cli_wait.h"
 
 #include <stdio.h>
@@ -9,14 +10,6 @@
 
 #define BLOCK_MS 1000 /* one blocking read at most: Ctrl-C and the deadline act within a second */
 #define BATCH 500
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 cli_wait_mark(rds *r, const char *events, char *last, size_t len)
@@ -84,7 +77,7 @@ cli_wait_for(rds *r, const char *events, char *last, size_t len, const char *id,
              cli_event *ev)
 {
     for (;;) {
-        int64_t left = deadline_ms - now_ms();
+        int64_t left = deadline_ms - clock_mono_ms();
         rds_reply *x = left > 0 ? rds_cmdf(r, "XREAD COUNT %d BLOCK %d STREAMS %s %s", BATCH,
                                            (int)(left < BLOCK_MS ? left : BLOCK_MS), events, last)
                                 : rds_cmdf(r, "XREAD COUNT %d STREAMS %s %s", BATCH, events, last);

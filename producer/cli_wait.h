@@ -25,7 +25,7 @@ int cli_wait_mark(rds *r, const char *events, char *last, size_t len);
 
 /* cli_wait_for reads the stream after last (advancing it) for an entry
  * naming job id, blocking at most 1 s per call so Ctrl-C and the deadline
- * are honoured, until deadline_ms (CLOCK_REALTIME ms; 0: one non-blocking
+ * are honoured, until deadline_ms (clock_mono_ms; 0: one non-blocking
  * pass). Returns 1 with *ev filled, 0 at the deadline, -1 on a Redis error. */
 int cli_wait_for(rds *r, const char *events, char *last, size_t len, const char *id, int64_t deadline_ms,
                  cli_event *ev);

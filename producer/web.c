@@ -420,22 +420,22 @@ check_access(web_server *s, const web_opts *o, const listen_addr *a)
     if (o->users_path && o->users_path[0]) {
         if (web_users_load(o->users_path, &s->users, err, sizeof(err)) < 0) {
             fprintf(stderr, "syncq web: %s\n", err);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         if (s->users.n == 0) {
             fprintf(stderr, "syncq web: users file %s has no user (add one: syncq web passwd NAME)\n", o->users_path);
-            return EX_USAGE_;
+            return SYNCQ_EX_USAGE;
         }
         return 0;
     }
     if (!o->insecure_local) {
         fprintf(stderr, "syncq web: no users file: set SYNCQ_WEB_USERS (write one with syncq web passwd NAME), or "
                         "pass --insecure-local to serve everyone on loopback as a manager\n");
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if (!a->loopback) {
         fprintf(stderr, "syncq web: --insecure-local only on a loopback address (127.0.0.1, ::1), not %s\n", o->listen);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     return 0;
 }
@@ -455,18 +455,18 @@ web_serve(config *cfg, const web_opts *o)
     static web_server s; /* large (the session table); one per process */
     listen_addr a;
     char err[600], *cert = NULL, *key = NULL;
-    int rc = EX_OK_, sig;
+    int rc = SYNCQ_EX_OK, sig;
     memset(&s, 0, sizeof(s));
     s.cfg = cfg;
     s.opts = o;
     if (parse_addr(o->listen, o->port, &a) < 0) {
         fprintf(stderr, "syncq web: bad --listen address \"%s\" (an IPv4 or IPv6 address)\n", o->listen);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     if ((rc = check_access(&s, o, &a)) != 0) goto out;
     if (o->cert && (!(cert = read_file(o->cert, err, sizeof(err))) || !(key = read_file(o->key, err, sizeof(err))))) {
         fprintf(stderr, "syncq web: %s\n", err);
-        rc = EX_USAGE_;
+        rc = SYNCQ_EX_USAGE;
         goto out;
     }
     /* SIGINT/SIGTERM wait in sigwait below; the daemon's thread inherits the mask */
@@ -479,7 +479,7 @@ web_serve(config *cfg, const web_opts *o)
     struct MHD_Daemon *d = start(&s, &a, cert, key);
     if (!d) {
         fprintf(stderr, "syncq web: cannot listen on %s port %d: %s\n", o->listen, o->port, strerror(errno));
-        rc = EX_UNAVAILABLE_;
+        rc = SYNCQ_EX_UNAVAILABLE;
         goto out;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);

@@ -84,7 +84,7 @@ web_action_run(const config *cfg, const char *const *args, sbuf *out)
     if (e == 0) {
         drain(p[0], out);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-        rc = WIFEXITED(status) ? WEXITSTATUS(status) : EX_SOFTWARE_;
+        rc = WIFEXITED(status) ? WEXITSTATUS(status) : SYNCQ_EX_SOFTWARE;
     } else {
         sbuf_printf(out, "cannot run syncq: %s", strerror(e));
     }
@@ -99,9 +99,9 @@ web_action_status(int code)
 {
     switch (code) {
     case 0: return 200;
-    case EX_USAGE_: return 400;
-    case EX_DATAERR_: return 409;
-    case EX_UNAVAILABLE_: return 503;
+    case SYNCQ_EX_USAGE: return 400;
+    case SYNCQ_EX_DATAERR: return 409;
+    case SYNCQ_EX_UNAVAILABLE: return 503;
     default: return 500;
     }
 }

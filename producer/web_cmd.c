@@ -74,7 +74,7 @@ user_load(const char *path, const char *name, web_user *u)
     if (access(path, F_OK) != 0) return 0;
     if (web_users_load(path, &all, err, sizeof(err)) < 0) {
         fprintf(stderr, "syncq web: %s\n", err);
-        return EX_USAGE_;
+        return SYNCQ_EX_USAGE;
     }
     const web_user *x = web_users_find(&all, name);
     if (x) *u = *x;
@@ -88,7 +88,7 @@ save(const char *path, const web_user *u)
     char err[600];
     if (web_users_write(path, u, err, sizeof(err)) == 0) return 0;
     fprintf(stderr, "syncq web: %s\n", err);
-    return EX_UNAVAILABLE_;
+    return SYNCQ_EX_UNAVAILABLE;
 }
 
 /* users_args reads NAME [--role R] [--users FILE]. 0 or an exit code. */
@@ -100,13 +100,13 @@ users_args(int argc, char **argv, const char **name, const char **role, const ch
         if (!strcmp(argv[i], "--role") && i + 1 < argc) *role = argv[++i];
         else if (!strcmp(argv[i], "--users") && i + 1 < argc) *path = argv[++i];
         else if (argv[i][0] != '-' && !*name) *name = argv[i];
-        else return fprintf(stderr, "syncq web %s: unexpected argument \"%s\"\n%s", argv[0], argv[i], usage), EX_USAGE_;
+        else return fprintf(stderr, "syncq web %s: unexpected argument \"%s\"\n%s", argv[0], argv[i], usage), SYNCQ_EX_USAGE;
     }
     if (!*name || !web_valid_name(*name))
-        return fprintf(stderr, "syncq web %s: a user NAME (1..63 of A-Z a-z 0-9 _ . @ -)\n", argv[0]), EX_USAGE_;
-    if (!*path || !**path) return fprintf(stderr, "syncq web %s: set SYNCQ_WEB_USERS or pass --users FILE\n", argv[0]), EX_USAGE_;
+        return fprintf(stderr, "syncq web %s: a user NAME (1..63 of A-Z a-z 0-9 _ . @ -)\n", argv[0]), SYNCQ_EX_USAGE;
+    if (!*path || !**path) return fprintf(stderr, "syncq web %s: set SYNCQ_WEB_USERS or pass --users FILE\n", argv[0]), SYNCQ_EX_USAGE;
     if (*role && web_role_parse(*role) == WEB_ROLE_NONE)
-        return fprintf(stderr, "syncq web %s: bad --role \"%s\" (viewer or manager)\n", argv[0], *role), EX_USAGE_;
+        return fprintf(stderr, "syncq web %s: bad --role \"%s\" (viewer or manager)\n", argv[0], *role), SYNCQ_EX_USAGE;
     return 0;
 }
 
@@ -118,11 +118,11 @@ cmd_passwd(int argc, char **argv)
     web_user u;
     int rc = users_args(argc, argv, &name, &role, &path);
     if (rc || (rc = user_load(path, name, &u)) != 0) return rc;
-    if (read_secret(pw, sizeof(pw)) < 0) return EX_USAGE_;
+    if (read_secret(pw, sizeof(pw)) < 0) return SYNCQ_EX_USAGE;
     u.role = role ? web_role_parse(role) : u.role ? u.role : WEB_ROLE_VIEWER;
     rc = web_auth_hash(pw, u.hash, sizeof(u.hash), err, sizeof(err));
     memset(pw, 0, sizeof(pw));
-    if (rc < 0) return fprintf(stderr, "syncq web passwd: %s\n", err), EX_SOFTWARE_;
+    if (rc < 0) return fprintf(stderr, "syncq web passwd: %s\n", err), SYNCQ_EX_SOFTWARE;
     if ((rc = save(path, &u)) == 0) printf("%s is a %s in %s\n", name, web_role_name(u.role), path);
     return rc;
 }
@@ -135,9 +135,9 @@ cmd_token(int argc, char **argv)
     web_user u;
     int rc = users_args(argc, argv, &name, &role, &path);
     if (rc || (rc = user_load(path, name, &u)) != 0) return rc;
-    if (!u.role) return fprintf(stderr, "syncq web token: no user %s (syncq web passwd %s first)\n", name, name), EX_DATAERR_;
+    if (!u.role) return fprintf(stderr, "syncq web token: no user %s (syncq web passwd %s first)\n", name, name), SYNCQ_EX_DATAERR;
     if (web_random_hex(secret, 32) < 0 || web_auth_hash(secret, u.token_hash, sizeof(u.token_hash), err, sizeof(err)) < 0)
-        return fprintf(stderr, "syncq web token: cannot make a token\n"), EX_SOFTWARE_;
+        return fprintf(stderr, "syncq web token: cannot make a token\n"), SYNCQ_EX_SOFTWARE;
     if ((rc = save(path, &u)) == 0) printf("%s.%s\n", name, secret);
     return rc;
 }
@@ -158,7 +158,7 @@ serve(config *cfg, int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'h': fputs(usage, stdout); return EX_OK_;
+        case 'h': fputs(usage, stdout); return SYNCQ_EX_OK;
         case 'l': o.listen = optarg; break;
         case 'P': o.port_file = optarg; break;
         case 'I': o.insecure_local = 1; break;
@@ -166,16 +166,16 @@ serve(config *cfg, int argc, char **argv)
         case 'k': o.key = optarg; break;
         case 'p':
             if (config_parse_int(optarg, 0, 65535, &n) < 0)
-                return fprintf(stderr, "syncq web: bad --port \"%s\" (0..65535)\n", optarg), EX_USAGE_;
+                return fprintf(stderr, "syncq web: bad --port \"%s\" (0..65535)\n", optarg), SYNCQ_EX_USAGE;
             o.port = (int)n;
             break;
-        default: fputs(usage, stderr); return EX_USAGE_;
+        default: fputs(usage, stderr); return SYNCQ_EX_USAGE;
         }
     }
-    if (optind < argc) return fprintf(stderr, "syncq web: unexpected argument \"%s\"\n%s", argv[optind], usage), EX_USAGE_;
-    if (!o.cert != !o.key) return fprintf(stderr, "syncq web: --cert and --key go together\n"), EX_USAGE_;
+    if (optind < argc) return fprintf(stderr, "syncq web: unexpected argument \"%s\"\n%s", argv[optind], usage), SYNCQ_EX_USAGE;
+    if (!o.cert != !o.key) return fprintf(stderr, "syncq web: --cert and --key go together\n"), SYNCQ_EX_USAGE;
     if (o.users_path && o.users_path[0] && o.insecure_local)
-        return fprintf(stderr, "syncq web: --insecure-local with SYNCQ_WEB_USERS set: pick one\n"), EX_USAGE_;
+        return fprintf(stderr, "syncq web: --insecure-local with SYNCQ_WEB_USERS set: pick one\n"), SYNCQ_EX_USAGE;
     return web_serve(cfg, &o);
 }
 

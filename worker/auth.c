@@ -22,6 +22,7 @@
  * anything could print it. */
 #include "fmacros.h"
 #include "auth.h"
+#include "clock.h"
 #include "crypto.h"
 #include "json.h"
 #include "keys.h"
@@ -125,13 +126,6 @@ seal_key(const svc_service *s, unsigned char key[CRYPTO_KEY_LEN])
     if (rc == 0) memcpy(key, mac, CRYPTO_KEY_LEN);
     explicit_bzero(mac, sizeof(mac));
     return rc;
-}
-
-static void
-nap(int ms)
-{
-    struct timespec ts = {0, (long)ms * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
 /* ---- the shared copy in Redis ---- */
@@ -317,14 +311,14 @@ fetch_shared(handler_ctx *ctx, const svc_service *s, rds *r, const char *key, to
     char *value = NULL, px[24];
     int64_t ttl = 0;
     unsigned char k[CRYPTO_KEY_LEN];
-    int64_t asked = board_mono_ms();
+    int64_t asked = clock_mono_ms();
     handler_result hr = token_request(ctx, s, &value, &ttl);
     if (hr != HANDLER_OK) return hr;
     /* drop it a little before the provider does (a request in flight must
      * not carry a dying token), counting from when we asked: the provider's
      * clock started at most then */
     int64_t margin = ttl / 10 < TOKEN_MARGIN_MS ? ttl / 10 : TOKEN_MARGIN_MS;
-    ttl -= board_mono_ms() - asked;
+    ttl -= clock_mono_ms() - asked;
     remember(t, value);
     token_drop(t);
     t->value = value;
@@ -364,7 +358,7 @@ token_get(handler_ctx *ctx, const svc_service *s, token *t)
     keys_oauth2(key, lock, sizeof(key), ctx->world->cfg->prefix, s->name);
     snprintf(owner, sizeof(owner), "%d:%s", (int)getpid(), ctx->job_id);
     int64_t lock_ms = (int64_t)s->timeout_ms + LOCK_MARGIN_MS;
-    int64_t deadline = board_mono_ms() + lock_ms + 2000; /* a holder that died: its lock expires, we take it */
+    int64_t deadline = clock_mono_ms() + lock_ms + 2000; /* a holder that died: its lock expires, we take it */
     for (;;) {
         int got = shared_read(r, s, key, t);
         if (got == 1) return HANDLER_OK;
@@ -380,10 +374,10 @@ token_get(handler_ctx *ctx, const svc_service *s, token *t)
             shared_drop(r, lock, owner);
             return hr;
         }
-        if (board_mono_ms() > deadline || (ctx->stop && *ctx->stop))
+        if (clock_mono_ms() > deadline || (ctx->stop && *ctx->stop))
             return handler_fail(ctx, HANDLER_TRANSIENT, "OAuth2: no token after waiting %lld ms for another "
                                 "worker's token request", (long long)lock_ms);
-        nap(WAIT_STEP_MS);
+        clock_nap_ms(WAIT_STEP_MS);
     }
 }
 
@@ -483,7 +477,7 @@ auth_send(handler_ctx *ctx, const svc_service *s, const char *what, http_request
         http_response_free(rs);
         memset(rs, 0, sizeof(*rs));
         int rc = http_do(ctx->world->http, rq, rs);
-        stats_http(child_stats(), s->name, rc < 0 ? 0 : rs->status);
+        stats_http(ctx->world->stats, s->name, rc < 0 ? 0 : rs->status);
         if (rc < 0) {
             hr = handler_fail(ctx, ctx->world->http->tls_config ? HANDLER_PERMANENT : HANDLER_TRANSIENT, "%s: %s",
                               what, ctx->world->http->errstr);

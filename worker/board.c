@@ -103,14 +103,6 @@ board_lease(board_slot *s)
     return s ? atomic_load_explicit(&s->lease_until_ms, memory_order_acquire) : INT64_MAX;
 }
 
-int64_t
-board_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 board_wait(board_slot *s, int queue)
 {

@@ -1,6 +1,7 @@
 /* child.c - a worker child: its signals, its Redis connection and the job
  * loop (fetch a batch, run each job, acknowledge it with its outcome). */
 #include "fmacros.h"
+#include "clock.h"
 #include "db.h"
 #include "funcs.h"
 #include "http.h"
@@ -31,12 +32,6 @@ static volatile sig_atomic_t abort_now; /* handlers poll it; set on the way out 
 static pid_t master_pid;
 static board_slot *my_slot;
 
-stats_table *
-child_stats(void)
-{
-    return board_stats(my_slot);
-}
-
 /* on_term honours SIGTERM only from the master, which sends it to a child
  * whose job is past its deadline: leave at once (the master records the
  * timeout and SIGKILLs us if we do not). Outside signals go to the master,
@@ -65,7 +60,7 @@ on_lease(int sig)
     static const char msg[] = "{\"level\":\"error\",\"event\":\"child.lease\",\"msg\":"
                               "\"lease not renewed in time: stopping (the job is not acknowledged)\"}\n";
     (void)sig;
-    if (board_mono_ms() <= board_lease(my_slot)) return;
+    if (clock_mono_ms() <= board_lease(my_slot)) return;
     ssize_t w = write(2, msg, sizeof(msg) - 1);
     (void)w; /* we are leaving either way */
     _exit(CHILD_EXIT_LEASE);
@@ -261,7 +256,7 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
     if (rc < 0) goto out;
     job_run(&j, c, &p->acks[p->n++]);
     board_end(my_slot);
-    int64_t took = job_now_ms() - j.started_ms;
+    int64_t took = clock_wall_ms() - j.started_ms;
     count(&j, &p->acks[p->n - 1], took);
     if (took > SLOW_JOB_MS) {
         f->want = 1;
@@ -314,7 +309,7 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
         if (handler_publish(f->r, f->cfg, 0) < 0 || fetch_next(f, &b) < 0) return -1;
         if (b.got.status == QUEUE_FETCH_BACKPRESSURE) {
             batch_free(&b);
-            job_nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
+            clock_nap_ms(200); /* PostgreSQL is behind: let the writer catch up */
             continue;
         }
         int before = f->want;
@@ -335,7 +330,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     db d;
     http_client http;
     fetcher f;
-    handler_world world = {cfg, svc, &r, &f, &d, &http};
+    handler_world world = {cfg, svc, &r, &f, &d, &http, board_stats(slot)};
     job_ctx c = {cfg, wid, NULL, &abort_now, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull, &world, NULL};
     int rc = CHILD_EXIT_REDIS;
 

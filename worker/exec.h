@@ -32,8 +32,6 @@ typedef struct exec_secrets {
     int n;
 } exec_secrets;
 
-int64_t exec_mono_ms(void);
-
 /* ---- masking what comes back ---- */
 
 /* exec_secrets_of collects ctx's secret values (x may be NULL: the payload's only). */

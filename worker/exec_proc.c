@@ -4,6 +4,7 @@
  * (h_exec.c) and exec syncs (h_exec_sync.c); docs/HANDLERS.md. */
 #define _GNU_SOURCE /* pipe2, execvpe, close_range: the fork/exec plumbing */
 #include "fmacros.h"
+#include "clock.h"
 #include "exec.h"
 #include "json.h"
 #include "mask.h"
@@ -24,14 +25,6 @@
 /* Environment variables a program inherits from the worker; the rest (the
  * database and Redis URLs among them) stay out of its reach. */
 static const char *const pass_env[] = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", NULL};
-
-int64_t
-exec_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- masking what comes back ---- */
 
@@ -248,9 +241,8 @@ exec_reap(exec_proc *p, int64_t deadline, int *killed)
         int r = waitid(P_PID, (id_t)p->pid, &si, WEXITED | WNOWAIT | (deadline ? WNOHANG : 0));
         if (r < 0 && errno == EINTR) continue;
         if (r < 0 || si.si_pid == p->pid) break;
-        if (exec_mono_ms() < deadline) {
-            struct timespec ts = {0, 1000000L};
-            nanosleep(&ts, NULL);
+        if (clock_mono_ms() < deadline) {
+            clock_nap_ms(1);
             continue;
         }
         if (killed) *killed = 1;
@@ -332,7 +324,7 @@ exec_pump_run(exec_proc *p, exec_pump *u)
         if (line_done(u)) return EXEC_PUMP_DONE;
         if (u->want_line && p->out < 0) return EXEC_PUMP_EOF;
         if (!u->want_line && p->out < 0 && p->err < 0) return EXEC_PUMP_DONE;
-        int64_t left = u->deadline - exec_mono_ms();
+        int64_t left = u->deadline - clock_mono_ms();
         if (left <= 0) return EXEC_PUMP_TIMEOUT;
         if (p->in >= 0 && u->inoff < u->inlen) wi = nf, f[nf++] = (struct pollfd){p->in, POLLOUT, 0};
         if (p->out >= 0) oi = nf, f[nf++] = (struct pollfd){p->out, POLLIN, 0};

@@ -9,6 +9,7 @@
  * batch. The Functions' arguments and replies are the queue layer's
  * (common/queue.c). */
 #include "fmacros.h"
+#include "clock.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -62,8 +63,7 @@ static int
 block_first(fetcher *f, batch *b, int qi)
 {
     if (qi < 0) {
-        struct timespec ts = {1, 0};
-        nanosleep(&ts, NULL); /* an early wake-up only means an earlier look */
+        clock_nap_ms(1000);
         return 0;
     }
     board_wait(f->slot, qi); /* siblings with a batch hand it back while we wait */

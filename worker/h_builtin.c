@@ -3,6 +3,7 @@
  * (syncq/handler.h) like any plugin's, and registered through the same
  * registry. */
 #include "fmacros.h"
+#include "clock.h"
 #include "json.h"
 #include "worker.h"
 
@@ -38,19 +39,16 @@ h_sleep(const syncq_job *jv)
     static char out[128];
     double total = payload_num(jv, "ms", 0);
     if (total < 0 || total > 86400000.0) return syncq_permanent("payload.ms must be in 0..86400000");
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t t0 = clock_mono_ms();
     for (;;) {
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double done = (double)(now.tv_sec - t0.tv_sec) * 1000.0 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6;
+        double done = (double)(clock_mono_ms() - t0);
         if (done >= total) break;
         if (jv->host->stopping(jv)) {
             snprintf(out, sizeof(out), "aborted after %.0f ms", done);
             return syncq_transient(-1, out);
         }
         double left = total - done < 10 ? total - done : 10;
-        struct timespec ts = {0, (long)(left * 1e6)};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+        clock_nap_us((int64_t)(left * 1000.0));
     }
     snprintf(out, sizeof(out), "{\"slept_ms\":%.0f}", total);
     return syncq_success(out);

@@ -22,6 +22,7 @@
  * key and by value (the payload's secret members and the exec's env values)
  * before it reaches the audit record or a log. */
 #include "fmacros.h"
+#include "clock.h"
 #include "db.h"
 #include "exec.h"
 #include "json.h"
@@ -134,7 +135,7 @@ per_job(run *k)
     sbuf_init(&err);
     exec_request(ctx, k->timeout_ms, k->max_attempts, k->snapshot, &in);
     sbuf_addc(&in, '\n');
-    int64_t deadline = exec_mono_ms() + k->timeout_ms;
+    int64_t deadline = clock_mono_ms() + k->timeout_ms;
     if (exec_spawn(k->x, &p, why, sizeof(why)) < 0) {
         hr = handler_fail(ctx, HANDLER_TRANSIENT, "cannot start %s: %s", k->x->argv[0], why);
         goto out;
@@ -328,7 +329,7 @@ persistent(run *k)
     sbuf_init(&err);
     exec_request(ctx, k->timeout_ms, k->max_attempts, k->snapshot, &in);
     sbuf_addc(&in, '\n');
-    exec_pump u = {in.buf, in.len, 0, 0, &g->out, 0, 1, &err, exec_mono_ms() + k->timeout_ms, 0};
+    exec_pump u = {in.buf, in.len, 0, 0, &g->out, 0, 1, &err, clock_mono_ms() + k->timeout_ms, 0};
     int rc = exec_pump_run(&g->p, &u);
     char *nl = rc == EXEC_PUMP_DONE ? memchr(g->out.buf, '\n', g->out.len) : NULL;
     if (nl) {

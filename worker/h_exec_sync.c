@@ -10,6 +10,7 @@
  * record, or anything after the summary kills the program and fails the job
  * permanently; nothing converges. Its stderr reaches the audit masked. */
 #include "fmacros.h"
+#include "clock.h"
 #include "exec.h"
 #include "json.h"
 #include "log.h"
@@ -155,7 +156,7 @@ stream(feed *f, int64_t timeout_ms)
     exec_request(ctx, timeout_ms, ctx->env->max_attempts > 0 ? ctx->env->max_attempts : ENVELOPE_DEFAULT_MAX_ATTEMPTS,
                  NULL, &in);
     sbuf_addc(&in, '\n');
-    int64_t deadline = exec_mono_ms() + timeout_ms;
+    int64_t deadline = clock_mono_ms() + timeout_ms;
     if (exec_spawn(f->x, &p, why, sizeof(why)) < 0) {
         hr = handler_fail(ctx, HANDLER_TRANSIENT, "cannot start %s: %s", f->x->argv[0], why);
         goto out;

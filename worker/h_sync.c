@@ -6,6 +6,7 @@
  * part of each row's identity. */
 #include "fmacros.h"
 #include "auth.h"
+#include "clock.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
@@ -95,7 +96,7 @@ read_page(walk *w, const char *url, int *done)
 {
     handler_ctx *ctx = w->ctx;
     char err[160];
-    int64_t t0 = job_now_ms();
+    int64_t t0 = clock_mono_ms();
     /* a sync keeps its place: it waits for tokens here rather than restart */
     if (handler_pace(ctx, w->svc->name, w->svc->rate_per_s, w->svc->burst, INT64_MAX / 2) != 0)
         return handler_fail(ctx, HANDLER_DEFER, "page %d: rate limit unavailable", w->st.pages + 1);
@@ -125,11 +126,11 @@ read_page(walk *w, const char *url, int *done)
     if (*done < 0)
         return handler_fail(ctx, HANDLER_PERMANENT, "page %d: the next page's cursor or Link is too long to follow",
                             w->st.pages);
-    int64_t t1 = job_now_ms();
+    int64_t t1 = clock_mono_ms();
     handler_result hr = stage_flush(&w->st);
     if (hr != HANDLER_OK) return hr;
     log_msg(LOG_DEBUG, "sync.page", "page %d: %d items, fetched in %lld ms, staged in %lld ms", w->st.pages, n,
-            (long long)(t1 - t0), (long long)(job_now_ms() - t1));
+            (long long)(t1 - t0), (long long)(clock_mono_ms() - t1));
     return HANDLER_OK;
 }
 

@@ -4,6 +4,7 @@
  * of an attempt; and what every services-file mutation holds (locks, rate
  * limits, the expected_hash check). */
 #include "fmacros.h"
+#include "clock.h"
 #include "db.h"
 #include "snapshot.h"
 #include "worker.h"
@@ -251,8 +252,7 @@ handler_pace(handler_ctx *ctx, const char *service, double per_second, int burst
         }
         for (int64_t slept = 0; slept < wait; slept += 10) { /* short naps: an abort order ends them */
             if (ctx->stop && *ctx->stop) return -1;
-            struct timespec ts = {0, 10 * 1000000L};
-            while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
+            clock_nap_ms(10);
         }
     }
 }
@@ -266,9 +266,7 @@ int
 handler_publish(rds *r, const config *cfg, int force)
 {
     static int64_t last;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    int64_t now = clock_wall_ms(); /* compared by `syncq status` on another host */
     if (!force && now - last < PUBLISH_EVERY_MS) return 0;
     last = now;
     char stamp[24];

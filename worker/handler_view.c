@@ -5,6 +5,7 @@
  * owned by the job. And the way back: a handler's outcome, checked and
  * masked, into the child's handler_ctx. */
 #include "fmacros.h"
+#include "clock.h"
 #include "auth.h"
 #include "exec.h"
 #include "http.h"
@@ -117,7 +118,7 @@ http_allowed(handler_view *v, const char *method, syncq_http_response *out)
         snprintf(v->error, sizeof(v->error), "method must be one of GET, HEAD, POST, PUT, PATCH, DELETE");
         return -1;
     }
-    int64_t left = ctx->timeout_ms - (job_now_ms() - v->started_ms);
+    int64_t left = ctx->timeout_ms - (clock_wall_ms() - v->started_ms);
     if (left <= 0) {
         snprintf(v->error, sizeof(v->error), "the job's %lld ms are up", (long long)ctx->timeout_ms);
         return -1;
@@ -221,7 +222,7 @@ handler_view_open(handler_ctx *ctx, void *data, int full)
     const envelope *e = ctx->env;
     syncq_job *j = &v->job;
     v->ctx = ctx;
-    v->started_ms = job_now_ms();
+    v->started_ms = clock_wall_ms();
     j->abi = SYNCQ_HANDLER_ABI;
     j->id = ctx->job_id;
     j->queue = ctx->queue;

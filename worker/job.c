@@ -1,6 +1,7 @@
 /* job.c - one job: from the entry bytes a child fetched to the ack that ends
  * its delivery, with the audit records on the way (docs/DESIGN.md §2, §6). */
 #include "fmacros.h"
+#include "clock.h"
 #include "backoff.h"
 #include "log.h"
 #include "mask.h"
@@ -23,24 +24,6 @@ job_max_attempts(const job *j)
     if (j->env_ok && j->env.max_attempts > 0) return j->env.max_attempts;
     if (j->act && j->act->max_attempts > 0) return j->act->max_attempts;
     return ENVELOPE_DEFAULT_MAX_ATTEMPTS;
-}
-
-/* job_now_ms is this host's wall clock, for what stays on this host: a job's
- * duration and its deadline on the status board. Audit times are Redis TIME,
- * stamped by the step that carries the record (RECORD_NOW). */
-int64_t
-job_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void
-job_nap_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {}
 }
 
 /* find_action looks up the job's per-action defaults in the services file:
@@ -163,7 +146,7 @@ job_start_record(job *j, const job_ctx *c, size_t *len)
 {
     record r;
     char err[512];
-    j->started_ms = job_now_ms();
+    j->started_ms = clock_wall_ms();
     base_record(j, c, &r);
     r.status = "running";
     r.attempts = j->attempt;
@@ -303,7 +286,7 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, queue_ack *a)
 {
     record r;
     char err[1100] = "";
-    int64_t now = job_now_ms();
+    int64_t now = clock_wall_ms();
     ack_init(a, j, QUEUE_ACK_DONE);
     const char *status = dispose(j, c, o, a, err, sizeof(err));
     base_record(j, c, &r);
@@ -376,7 +359,7 @@ char *
 job_crash_record(job *j, const job_ctx *c, const char *how, size_t *len)
 {
     record r;
-    int64_t now = job_now_ms();
+    int64_t now = clock_wall_ms();
     base_record(j, c, &r);
     r.status = "retrying";
     r.attempts = j->attempt;

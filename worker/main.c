@@ -65,7 +65,7 @@ parse_flags(config *c, int argc, char **argv)
         case 'q':
             if (config_set_queues(c, optarg, err, sizeof(err)) < 0) {
                 fprintf(stderr, "syncq-worker: %s\n", err);
-                return 64;
+                return SYNCQ_EX_USAGE;
             }
             break;
         case 'r': snprintf(c->redis_url, sizeof(c->redis_url), "%s", optarg); break;
@@ -76,7 +76,7 @@ parse_flags(config *c, int argc, char **argv)
             int port;
             if (strcmp(optarg, "off") != 0 && config_parse_listen(optarg, host, sizeof(host), &port) < 0) {
                 fprintf(stderr, "syncq-worker: bad --metrics \"%s\" (host:port, [v6]:port, :port or off)\n", optarg);
-                return 64;
+                return SYNCQ_EX_USAGE;
             }
             snprintf(c->metrics_addr, sizeof(c->metrics_addr), "%s", optarg);
             break;
@@ -87,17 +87,17 @@ parse_flags(config *c, int argc, char **argv)
             break;
         case 'h': fputs(usage, stdout); return 0;
         case 'V': printf("syncq-worker %s\n", SYNCQ_VERSION); return 0;
-        default: fputs(usage, stderr); return 64;
+        default: fputs(usage, stderr); return SYNCQ_EX_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "syncq-worker: unexpected argument \"%s\"\n%s", argv[optind], usage);
-        return 64;
+        return SYNCQ_EX_USAGE;
     }
     return -1;
 bad_int:
     fprintf(stderr, "syncq-worker: bad value \"%s\" for -%c\n", optarg, o);
-    return 64;
+    return SYNCQ_EX_USAGE;
 }
 
 static const char *
@@ -107,7 +107,7 @@ env_get(const char *name)
 }
 
 /* schema_ok refuses to start on a database without the schema this build
- * needs (EXIT_CONFIG), rather than have every audit record refused. An
+ * needs (SYNCQ_EX_CONFIG), rather than have every audit record refused. An
  * unreachable PostgreSQL is not a reason to stop: jobs run, their records
  * wait in Redis, and the writer checks the schema when it connects. */
 static int
@@ -131,7 +131,7 @@ schema_ok(const config *c)
         int k = schema_check(&d, msg, sizeof(msg));
         if (k < 0) log_msg(LOG_WARN, "master.schema", "PostgreSQL at %s: %s", shown, d.errstr);
         if (k > 0) {
-            log_msg(LOG_ERROR, "master.schema", "PostgreSQL at %s: %s; stopping (exit %d)", shown, msg, EXIT_CONFIG);
+            log_msg(LOG_ERROR, "master.schema", "PostgreSQL at %s: %s; stopping (exit %d)", shown, msg, SYNCQ_EX_CONFIG);
             fprintf(stderr, "syncq-worker: %s\n", msg);
             rc = -1;
         }
@@ -148,12 +148,12 @@ main(int argc, char **argv)
     config_defaults(&c);
     if (config_from_env(&c, env_get, err, sizeof(err)) < 0) {
         fprintf(stderr, "syncq-worker: %s\n", err);
-        return 64;
+        return SYNCQ_EX_USAGE;
     }
     int rc = parse_flags(&c, argc, argv);
     if (rc >= 0) return rc;
     log_set_level(c.log_level);
     mask_set_extra(c.mask_keys[0] ? c.mask_keys : NULL);
-    if (schema_ok(&c) < 0) return EXIT_CONFIG;
+    if (schema_ok(&c) < 0) return SYNCQ_EX_CONFIG;
     return master_run(&c);
 }

@@ -4,6 +4,7 @@
  * down gracefully. It never runs a job. Signal handlers only set flags and
  * write a byte to a self-pipe that the main loop polls. */
 #include "fmacros.h"
+#include "clock.h"
 #include "durability.h"
 #include "funcs.h"
 #include "log.h"
@@ -120,14 +121,6 @@ master_signals(void)
     return 0;
 }
 
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 worker_id(char *out, size_t len, const char *boot, int pid)
 {
@@ -230,7 +223,7 @@ spawn(master *m, int idx)
     board_clear(board_at(m->board, idx));
     /* the child registers its heartbeat right away; until the first refresh
      * it holds the lease of a fresh key */
-    board_lease_set(board_at(m->board, idx), now_ms() + lease_ms(m));
+    board_lease_set(board_at(m->board, idx), clock_mono_ms() + lease_ms(m));
     s->term_at_ms = s->timeout_ms = 0;
     s->killed = s->shutdown_killed = s->lease_killed = 0;
     fflush(NULL);
@@ -250,7 +243,7 @@ spawn(master *m, int idx)
     s->pid = pid;
     s->ctl = p[1];
     s->told = 0;
-    s->born_ms = now_ms();
+    s->born_ms = clock_mono_ms();
     worker_id(s->wid, sizeof(s->wid), m->boot, (int)pid);
     /* the heartbeat exists before the first refresh (SET XX) can miss it */
     if (m->connected && reaper_register(&m->r, m->cfg, s->wid, s->role == ROLE_WRITER ? "writer" : "child") < 0)
@@ -280,7 +273,7 @@ salvage(master *m, slot *s, int idx, int st, long maxrss_kb)
      * for a lease, while its lease held; a child that left on its own (its
      * lease ran out, it lost Redis, it was fenced) only lost its delivery,
      * which the requeue records */
-    int lost = !WIFSIGNALED(st) || s->lease_killed || now_ms() > board_lease(board_at(m->board, idx));
+    int lost = !WIFSIGNALED(st) || s->lease_killed || clock_mono_ms() > board_lease(board_at(m->board, idx));
     if (lost && !s->timeout_ms && !s->shutdown_killed) return;
     if (s->timeout_ms) {
         kind = SALVAGE_TIMEOUT;
@@ -310,7 +303,7 @@ reaped(master *m, int idx, int st, long maxrss_kb)
 {
     slot *s = &m->slots[idx];
     char why[96];
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     int clean = WIFEXITED(st) && WEXITSTATUS(st) == CHILD_EXIT_OK;
     describe_exit(st, why, sizeof(why));
     log_msg(clean || m->stopping ? LOG_INFO : LOG_WARN, "master.child_exit", "%s %d %s (peak RSS %ld kB)",
@@ -362,7 +355,7 @@ live_children(const master *m, int role)
 static void
 respawn_due(master *m)
 {
-    int64_t now = now_ms();
+    int64_t now = clock_mono_ms();
     if (m->stopping || !m->connected) return;
     for (int i = 0; i <= m->want && i < m->nslots; i++) { /* slots past want are retiring */
         slot *s = &m->slots[i];
@@ -407,10 +400,10 @@ redis_tick(master *m)
     }
     if (m->r.err == RDS_ERR_AUTH || m->r.err == RDS_ERR_CONFIG) {
         /* a wrong password or URL does not fix itself: say so and stop, retrying only unreachable servers */
-        log_msg(LOG_ERROR, "master.config", "Redis at %s: %s; stopping (exit %d)", shown, m->r.errstr, EXIT_CONFIG);
-        m->exit_code = EXIT_CONFIG;
+        log_msg(LOG_ERROR, "master.config", "Redis at %s: %s; stopping (exit %d)", shown, m->r.errstr, SYNCQ_EX_CONFIG);
+        m->exit_code = SYNCQ_EX_CONFIG;
         rds_close(&m->r);
-        begin_stop(m, now_ms());
+        begin_stop(m, clock_mono_ms());
         return;
     }
     /* one line per outage, then one every REDIS_LOG_EVERY attempts (a tick each): not ten a second */
@@ -539,7 +532,7 @@ sweep_tick(master *m, int64_t now)
 static void
 deadline_tick(master *m)
 {
-    int64_t wall = job_now_ms();
+    int64_t wall = clock_wall_ms();
     for (int i = 1; i < m->nslots; i++) {
         slot *s = &m->slots[i];
         board_job bj;
@@ -785,7 +778,7 @@ loop(master *m)
 {
     struct pollfd pfd[2 + MHTTP_CONNS]; /* the signal pipe, the listener, its connections */
     for (;;) {
-        int64_t now = now_ms();
+        int64_t now = clock_mono_ms();
         handle_signals(m, now);
         redis_tick(m);
         respawn_due(m);
@@ -801,7 +794,7 @@ loop(master *m)
             log_msg(LOG_ERROR, "master.poll", "poll() failed: %s", strerror(errno));
             return;
         }
-        mhttp_serve(&m->http, pfd + 1, n - 1, now_ms(), serve, m);
+        mhttp_serve(&m->http, pfd + 1, n - 1, clock_mono_ms(), serve, m);
     }
 }
 
@@ -815,23 +808,23 @@ master_run(config *cfg)
     mhttp_init(&m.http);
     if (random_hex(m.boot, 8) < 0 || master_signals() < 0) {
         log_msg(LOG_ERROR, "master.start", "setup failed: %s", strerror(errno));
-        return 70;
+        return SYNCQ_EX_SOFTWARE;
     }
     worker_id(m.wid, sizeof(m.wid), m.boot, (int)getpid());
     int failed;
     m.svc = load_services(cfg, &failed);
-    if (failed) return 65;
+    if (failed) return SYNCQ_EX_DATAERR;
     /* before any fork: children inherit the plugins' code and handlers */
     char perr[1024];
     if (plugin_load_all(cfg->plugins, m.svc, perr, sizeof(perr)) < 0) {
-        log_msg(LOG_ERROR, "master.plugin", "%s; not starting (exit %d)", perr, EXIT_CONFIG);
+        log_msg(LOG_ERROR, "master.plugin", "%s; not starting (exit %d)", perr, SYNCQ_EX_CONFIG);
         svc_free(m.svc);
-        return EXIT_CONFIG;
+        return SYNCQ_EX_CONFIG;
     }
     m.board = board_new(MAX_SLOTS);
     if (!m.board) {
         log_msg(LOG_ERROR, "master.start", "mmap() of the status board failed: %s", strerror(errno));
-        return 70;
+        return SYNCQ_EX_SOFTWARE;
     }
     m.nslots = cfg->concurrency + 1;
     m.want = cfg->concurrency;
@@ -842,7 +835,7 @@ master_run(config *cfg)
     metrics_open(&m);
     if (notify_init(&m.sd) < 0)
         log_msg(LOG_WARN, "master.notify", "NOTIFY_SOCKET is set but no socket could be made: %s", strerror(errno));
-    m.last_lease_ok_ms = now_ms();
+    m.last_lease_ok_ms = clock_mono_ms();
     log_msg(LOG_INFO, "master.start", "syncq-worker %s: %d children on %d queue(s) as %s", SYNCQ_VERSION,
             cfg->concurrency, cfg->nqueues, m.wid);
     loop(&m);

@@ -22,6 +22,7 @@
 #include <sys/types.h> /* for pid_t */
 
 #include "config.h"
+#include "exits.h"
 #include "envelope.h"
 #include "keys.h"
 #include "queue.h"
@@ -45,9 +46,10 @@
 #define CHILD_EXIT_KILLED 5 /* left on the master's SIGTERM (job past its deadline) */
 #define CHILD_EXIT_LEASE 6  /* its lease was not renewed in time, or it was fenced (docs/LEASES.md) */
 
-/* The master's exit code when its configuration cannot work (a Redis password
- * or URL, an unmigrated database): sysexits EX_CONFIG, never retried. */
-#define EXIT_CONFIG 78
+/* The master's exit codes are common/exits.h's: SYNCQ_EX_CONFIG when its
+ * configuration cannot work (a Redis password or URL, an unmigrated
+ * database), never retried. The CHILD_EXIT_* codes above are only between a
+ * child and its master. */
 
 /* ---- handler.c: the registry ---- */
 
@@ -74,6 +76,7 @@ typedef struct handler_world {
     struct fetcher *f;
     struct db *d;               /* connected on first use */
     struct http_client *http;
+    stats_table *stats;         /* this child's counters for /metrics (stats_http), or NULL */
 } handler_world;
 
 typedef struct handler_ctx {
@@ -276,9 +279,6 @@ void job_reject(job *j, const job_ctx *c, queue_ack *a);
 void job_handback(job *j, const job_ctx *c, int started, queue_ack *a);
 void job_skip(job *j, const job_ctx *c, queue_ack *a);
 void job_free(job *j);
-int64_t job_now_ms(void);
-/* job_nap_ms sleeps ms milliseconds, a signal caught on the way included. */
-void job_nap_ms(int ms);
 /* job_max_attempts: the envelope's, else the action's, else 5. */
 int job_max_attempts(const job *j);
 /* job_timeout_ms: the attempt's hard limit (envelope, else action, else config). */
@@ -317,16 +317,11 @@ int64_t board_lease(board_slot *s);
  * that queue: a child holding jobs hands them back while one does. */
 void board_wait(board_slot *s, int queue);
 int board_waiters(board_slot *s, int queue);
-/* board_mono_ms is CLOCK_MONOTONIC in ms: async-signal-safe. */
-int64_t board_mono_ms(void);
 
 /* ---- child.c / writer.c ---- */
 
 /* child_signals sets a child's signal dispositions right after fork. */
 int child_signals(pid_t master);
-/* child_stats returns this child's counters for /metrics (NULL outside a
- * child): HTTP handlers count each call there with stats_http. */
-stats_table *child_stats(void);
 int child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, const struct svc_file *svc);
 
 /* ---- h_http.c: the declarative HTTP handlers of the services file ---- */

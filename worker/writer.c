@@ -11,6 +11,7 @@
  * stops once an outbox passes its limit. */
 #include "fmacros.h"
 #include "audit.h"
+#include "clock.h"
 #include "db.h"
 #include "funcs.h"
 #include "log.h"
@@ -31,11 +32,15 @@
 
 #define ERROR_CAP 4096 /* docs/DESIGN.md §8: error text capped at 4 KiB */
 
+/* Which store a pass failed on; the message is in d.errstr or r.errstr. */
+typedef enum { WRITER_ERR_NONE = 0, WRITER_ERR_DB, WRITER_ERR_REDIS } writer_err;
+
 typedef struct writer {
     const config *cfg;
     const char *wid;
     rds r;
     db d;
+    writer_err err;       /* after a pass returned -1 */
     int db_down;          /* logged once per outage */
     int backoff_ms;
     int64_t written;
@@ -217,15 +222,23 @@ keep_record(writer *w, const char *queue, const item *it)
     return 0;
 }
 
+/* failed records which store failed and returns -1. */
+static int
+failed(writer *w, writer_err kind)
+{
+    w->err = kind;
+    return -1;
+}
+
 /* drain_queue writes one claimed batch of queue qi. Returns records written,
- * or -1 when PostgreSQL or Redis failed. */
+ * or -1 with w->err saying whether PostgreSQL or Redis failed. */
 static int
 drain_queue(writer *w, const qkeys *k, const char *queue)
 {
     rds_reply *x = queue_outbox_claim(&w->r, k, w->cfg->writer_batch);
     if (!x) {
         log_msg(LOG_ERROR, "audit.redis", "%s", w->r.errstr);
-        return -2;
+        return failed(w, WRITER_ERR_REDIS);
     }
     int n = (int)rds_reply_len(x), rc = n;
     item *items = xcalloc((size_t)(n ? n : 1), sizeof(item));
@@ -239,9 +252,9 @@ drain_queue(writer *w, const qkeys *k, const char *queue)
         if (!w->db_down) log_msg(LOG_ERROR, "audit.db_down", "%s; audit records wait in Redis", w->d.errstr);
         w->db_down = 1;
         db_close(&w->d);
-        rc = -1;
+        rc = failed(w, WRITER_ERR_DB);
     } else if (n) {
-        if (queue_outbox_done(&w->r, k, n) < 0) rc = -2;
+        if (queue_outbox_done(&w->r, k, n) < 0) rc = failed(w, WRITER_ERR_REDIS);
         w->written += n;
     }
     free(items);
@@ -249,14 +262,13 @@ drain_queue(writer *w, const qkeys *k, const char *queue)
     return rc;
 }
 
-/* pass drains every queue once; returns records written, -1 (PostgreSQL) or
- * -2 (Redis). */
+/* pass drains every queue once; returns records written, or -1 with w->err. */
 static int
 pass(writer *w, qkeys *keys)
 {
     int total = 0;
     for (int i = 0; i < w->cfg->nqueues; i++) {
-        if (!db_ready(w)) return -1;
+        if (!db_ready(w)) return failed(w, WRITER_ERR_DB);
         int n = drain_queue(w, &keys[i], w->cfg->queues[i].name);
         if (n < 0) return n;
         total += n;
@@ -282,15 +294,15 @@ writer_loop(writer *w, int ctl_fd)
     for (;;) {
         if (!quitting && ctl_order(ctl_fd) == 'q') quitting = 1;
         int n = pass(w, keys);
-        if (n == -2) return -1;
-        if (n == -1) {
+        if (n < 0 && w->err == WRITER_ERR_REDIS) return -1;
+        if (n < 0) {
             if (quitting) return 0; /* the records stay in Redis for the next writer */
             w->backoff_ms = w->backoff_ms ? (w->backoff_ms * 2 > 5000 ? 5000 : w->backoff_ms * 2) : 100;
-            job_nap_ms(w->backoff_ms);
+            clock_nap_ms(w->backoff_ms);
             continue;
         }
         if (n == 0 && quitting) return 0;
-        if (n < w->cfg->writer_batch / 4) job_nap_ms(n == 0 ? 50 : 10); /* let a batch build up */
+        if (n < w->cfg->writer_batch / 4) clock_nap_ms(n == 0 ? 50 : 10); /* let a batch build up */
     }
 }
 
