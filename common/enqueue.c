@@ -45,8 +45,10 @@ syncq_state_name(syncq_state s)
     return s <= SYNCQ_DUPLICATE ? state_names[s] : "unknown";
 }
 
+/* client_error records the client's error (syncq_errcode, syncq_errmsg) and
+ * returns -1. */
 static int
-fail(syncq_client *c, int code, const char *msg)
+client_error(syncq_client *c, int code, const char *msg)
 {
     c->code = code;
     snprintf(c->err, sizeof(c->err), "%s", msg);
@@ -102,11 +104,11 @@ prepare(syncq_client *c, const char *queue, const char *text, size_t len, entry 
     envelope e;
     char err[400];
     if (envelope_parse(text, len, ENVELOPE_MAX_BYTES, &e, err, sizeof(err)) != ENV_OK)
-        return fail(c, SYNCQ_EDATA, err);
+        return client_error(c, SYNCQ_EDATA, err);
     if (!queue) queue = e.kind == KIND_SYNC ? "sync" : "urgent";
     if (!config_valid_queue_name(queue)) {
         envelope_free(&e);
-        return fail(c, SYNCQ_EDATA, "bad queue name");
+        return client_error(c, SYNCQ_EDATA, "bad queue name");
     }
     snprintf(ent->queue, sizeof(ent->queue), "%s", queue);
     if (e.payload) {
@@ -190,11 +192,11 @@ syncq_batch_flush(syncq_client *c)
     for (int i = 0; i < n; i++) queued[i] = i;
     for (int round = 0; n > 0 && round < 2; round++) {
         n = send_pending(c, queued, n);
-        if (n < 0) rc = fail(c, SYNCQ_EREDIS, c->r.errstr);
-        else if (n > 0 && funcs_load(&c->r) < 0) rc = fail(c, SYNCQ_EREDIS, c->r.errstr);
+        if (n < 0) rc = client_error(c, SYNCQ_EREDIS, c->r.errstr);
+        else if (n > 0 && funcs_load(&c->r) < 0) rc = client_error(c, SYNCQ_EREDIS, c->r.errstr);
         if (rc < 0) break;
     }
-    if (rc == 0 && n > 0) rc = fail(c, SYNCQ_EREDIS, "the syncq function library could not be loaded");
+    if (rc == 0 && n > 0) rc = client_error(c, SYNCQ_EREDIS, "the syncq function library could not be loaded");
     c->flushed = 1;
     free(queued);
     return rc;
@@ -216,10 +218,10 @@ syncq_enqueue2(syncq_client *c, const char *queue, const char *text, size_t len,
 {
     const char *id, *error;
     syncq_state st;
-    if (c->n && !c->flushed) return fail(c, SYNCQ_EDATA, "a batch is pending: flush it first");
+    if (c->n && !c->flushed) return client_error(c, SYNCQ_EDATA, "a batch is pending: flush it first");
     if (syncq_batch_add(c, queue, text, len) < 0) return -1;
     if (syncq_batch_flush(c) < 0) return -1;
-    if (syncq_batch_result(c, c->n - 1, &id, &st, &error) < 0) return fail(c, SYNCQ_EDATA, error ? error : "no reply");
+    if (syncq_batch_result(c, c->n - 1, &id, &st, &error) < 0) return client_error(c, SYNCQ_EDATA, error ? error : "no reply");
     snprintf(id_out, idlen, "%s", id);
     if (state) *state = st;
     return 0;

@@ -323,6 +323,19 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
     }
 }
 
+/* register_services registers the services file's actions: HTTP mutations
+ * (h_http.c), HTTP syncs (h_sync.c), exec syncs (h_exec_sync.c) and exec
+ * handlers (h_exec.c). Here, not in handler.c, so the registry knows no
+ * handler and the handlers depend on the registry only. */
+static void
+register_services(const svc_file *svc)
+{
+    http_handlers_register(svc);
+    sync_handlers_register(svc);
+    exec_sync_register(svc);
+    exec_handlers_register(svc);
+}
+
 int
 child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, const svc_file *svc)
 {
@@ -342,7 +355,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     /* curl state is created here, after fork (docs/DESIGN.md §10, fork hygiene) */
     if (http_global_init() < 0 || http_init(&http) < 0) return CHILD_EXIT_CONFIG;
     handler_register_builtins(); /* the plugins' handlers are in the table already (the master's) */
-    if (svc) handler_register_services(svc);
+    if (svc) register_services(svc);
     if (lease_watch() < 0) {
         log_msg(LOG_ERROR, "child.lease", "timer_create() for the lease watchdog failed: %s", strerror(errno));
         rc = CHILD_EXIT_CONFIG;

@@ -159,15 +159,6 @@ handler_deadline_slack_ms(const char *service, const char *action)
     return e && e->self_timed ? SELF_TIMED_SLACK_MS : 0;
 }
 
-void
-handler_register_services(const struct svc_file *svc)
-{
-    http_handlers_register(svc);
-    sync_handlers_register(svc);
-    exec_sync_register(svc);
-    exec_handlers_register(svc);
-}
-
 const handler_entry *
 handler_find(const char *service, const char *action)
 {

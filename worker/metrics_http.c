@@ -12,6 +12,7 @@
  * kernel send a reset, and the client may lose the answer. Only GET and
  * HEAD. */
 #include "fmacros.h"
+#include "errf.h"
 #include "metrics.h"
 
 #include <errno.h>
@@ -30,13 +31,6 @@ mhttp_init(mhttp *h)
     memset(h, 0, sizeof(*h));
     h->lfd = -1;
     for (int i = 0; i < MHTTP_CONNS; i++) h->c[i].fd = -1;
-}
-
-static int
-fail(char *err, size_t errlen, const char *what, const char *addr, int e)
-{
-    snprintf(err, errlen, "%s %s: %s", what, addr, strerror(e));
-    return -1;
 }
 
 /* bound_name writes the address fd is bound to (the port of :0 resolved). */
@@ -90,7 +84,7 @@ mhttp_open(mhttp *h, const char *addr, char *err, size_t errlen)
     char host[128], port[8];
     int p;
     struct addrinfo hints, *ai = NULL;
-    if (config_parse_listen(addr, host, sizeof(host), &p) < 0) return fail(err, errlen, "bad address", addr, EINVAL);
+    if (config_parse_listen(addr, host, sizeof(host), &p) < 0) return errf(err, errlen, "bad address %s: %s", addr, strerror(EINVAL));
     snprintf(port, sizeof(port), "%d", p);
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
@@ -104,7 +98,7 @@ mhttp_open(mhttp *h, const char *addr, char *err, size_t errlen)
     h->lfd = listen_on(ai);
     int e = errno;
     freeaddrinfo(ai);
-    if (h->lfd < 0) return fail(err, errlen, "listen on", addr, e);
+    if (h->lfd < 0) return errf(err, errlen, "listen on %s: %s", addr, strerror(e));
     bound_name(h->lfd, h->bound, sizeof(h->bound));
     return 0;
 }

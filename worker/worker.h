@@ -114,9 +114,6 @@ void handler_register(const char *service, const char *action, handler_fn fn);
  * handler_deadline_slack_ms later, as a backstop that kills the child. */
 void handler_register_self_timed(const char *service, const char *action, handler_fn fn);
 int64_t handler_deadline_slack_ms(const char *service, const char *action);
-/* handler_register_services registers the services file's actions: HTTP
- * mutations (h_http.c), syncs (h_sync.c), exec handlers (h_exec.c). */
-void handler_register_services(const struct svc_file *svc);
 /* handler_fail writes the attempt's error into ctx->error and returns hr, so
  * a handler can `return handler_fail(ctx, HANDLER_PERMANENT, "...", ...)`. */
 handler_result handler_fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)

@@ -222,9 +222,9 @@ keep_record(writer *w, const char *queue, const item *it)
     return 0;
 }
 
-/* failed records which store failed and returns -1. */
+/* writer_failed records which store failed and returns -1. */
 static int
-failed(writer *w, writer_err kind)
+writer_failed(writer *w, writer_err kind)
 {
     w->err = kind;
     return -1;
@@ -238,7 +238,7 @@ drain_queue(writer *w, const qkeys *k, const char *queue)
     rds_reply *x = queue_outbox_claim(&w->r, k, w->cfg->writer_batch);
     if (!x) {
         log_msg(LOG_ERROR, "audit.redis", "%s", w->r.errstr);
-        return failed(w, WRITER_ERR_REDIS);
+        return writer_failed(w, WRITER_ERR_REDIS);
     }
     int n = (int)rds_reply_len(x), rc = n;
     item *items = xcalloc((size_t)(n ? n : 1), sizeof(item));
@@ -252,9 +252,9 @@ drain_queue(writer *w, const qkeys *k, const char *queue)
         if (!w->db_down) log_msg(LOG_ERROR, "audit.db_down", "%s; audit records wait in Redis", w->d.errstr);
         w->db_down = 1;
         db_close(&w->d);
-        rc = failed(w, WRITER_ERR_DB);
+        rc = writer_failed(w, WRITER_ERR_DB);
     } else if (n) {
-        if (queue_outbox_done(&w->r, k, n) < 0) rc = failed(w, WRITER_ERR_REDIS);
+        if (queue_outbox_done(&w->r, k, n) < 0) rc = writer_failed(w, WRITER_ERR_REDIS);
         w->written += n;
     }
     free(items);
@@ -268,7 +268,7 @@ pass(writer *w, qkeys *keys)
 {
     int total = 0;
     for (int i = 0; i < w->cfg->nqueues; i++) {
-        if (!db_ready(w)) return failed(w, WRITER_ERR_DB);
+        if (!db_ready(w)) return writer_failed(w, WRITER_ERR_DB);
         int n = drain_queue(w, &keys[i], w->cfg->queues[i].name);
         if (n < 0) return n;
         total += n;
