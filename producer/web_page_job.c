@@ -19,6 +19,7 @@ static const char *const labels[] = {"ID", "Queue", "Kind", "Service", "Action",
                                      "Scope", "Actor", "Status", "Attempts", "Enqueued", "Started", "Finished",
                                      "Duration", "Worker", "Replayed from", "Replayed as", "Error", "Payload",
                                      "Result"};
+_Static_assert(sizeof(labels) / sizeof(labels[0]) == AUDIT_JOB_NCOLS, "a label per column of audit_job");
 
 static void
 job_link(sbuf *b, const char *id)
