@@ -215,6 +215,7 @@ int web_do_login(web_req *rq, web_resp *rs);
 int web_do_logout(web_req *rq, web_resp *rs);
 int web_static_css(web_req *rq, web_resp *rs);
 int web_static_js(web_req *rq, web_resp *rs);
+int web_static_favicon(web_req *rq, web_resp *rs);
 int web_page_overview(web_req *rq, web_resp *rs);
 int web_page_jobs(web_req *rq, web_resp *rs);
 int web_page_job(web_req *rq, web_resp *rs);

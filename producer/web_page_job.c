@@ -149,7 +149,9 @@ html(web_req *rq, sbuf *b, const db_result *j, const db_result *h)
 {
     int ok = 0;
     const char *flash = web_flash_take(rq, &ok);
-    web_page_begin(b, rq, "Job", "jobs", 0);
+    char title[300];
+    snprintf(title, sizeof(title), "Job %.280s", db_value(j, 0, AUDIT_JOB_ID));
+    web_page_begin(b, rq, title, "jobs", 0);
     if (flash) web_note(b, ok ? "ok" : "error", flash);
     buttons(b, rq, j);
     fields(b, j);

@@ -7,6 +7,7 @@
 const web_route web_routes[] = {
     {"GET", "/static/app.css", WEB_ROLE_NONE, web_static_css},
     {"GET", "/static/app.js", WEB_ROLE_NONE, web_static_js},
+    {"GET", "/favicon.ico", WEB_ROLE_NONE, web_static_favicon},
     {"GET", "/login", WEB_ROLE_NONE, web_page_login},
     {"POST", "/login", WEB_ROLE_NONE, web_do_login},
     {"POST", "/logout", WEB_ROLE_VIEWER, web_do_logout},

@@ -21,3 +21,12 @@ web_static_js(web_req *rq, web_resp *rs)
     sbuf_adds(&rs->body, web_app_js);
     return 0;
 }
+
+/* web_static_favicon: no icon (204), so browsers stop asking and log no 404. */
+int
+web_static_favicon(web_req *rq, web_resp *rs)
+{
+    (void)rq;
+    rs->status = 204;
+    return 0;
+}
