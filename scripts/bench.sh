@@ -25,13 +25,15 @@
 #      sender's stamp in the payload; BullMQ: the processor's clock minus the
 #      stamp. One host, one clock.
 #   d  a sync of BENCH_SYNC_N (100,000) remote records (first and no-change).
+#   web  the web console's page times on 1,000,000 audit rows (scripts/bench_web.sh,
+#      its own servers, after the others; also `make bench-web`).
 # Medians and ratios are printed in one table and written to BENCH_JSON
 # (default bench/results.json). The machine is shared: compare the ratios of
 # one run, not absolute figures across runs.
 #
 #   BENCH_QUICK=1   small sizes to iterate (a: 5,000, b: 1,000, c: 3 s, d: 5,000)
 #   BENCH_N, BENCH_IO_N, BENCH_LAT_S, BENCH_SYNC_N, BENCH_REPS, BENCH_C
-#   BENCH_ONLY=a,b,c,d   workloads to run        BENCH_EXEC=1 adds the PHP exec comparison
+#   BENCH_ONLY=a,b,c,d,web   workloads to run        BENCH_EXEC=1 adds the PHP exec comparison
 #   BENCH_SYSTEMS=syncq,syncq-lpush,bullmq,bee-queue,graphile-worker   systems to run
 #   BENCH_VERBOSE=1      Redis commandstats of the last syncq no-op run
 set -eu
@@ -45,7 +47,7 @@ LAT_S=${BENCH_LAT_S:-$d_lat}
 SYNC_N=${BENCH_SYNC_N:-$d_sync}
 REPS=${BENCH_REPS:-3}
 C=${BENCH_C:-$(nproc)}
-ONLY=${BENCH_ONLY:-a,b,c,d}
+ONLY=${BENCH_ONLY:-a,b,c,d,web}
 OUT=${BENCH_JSON:-bench/results.json}
 PEER_CONC=50
 IO_CONC=64
@@ -358,3 +360,8 @@ fi
 
 /usr/bin/python3 bench/report.py "$RES" "$OUT" \
     "{\"cores\":$(nproc),\"children_noop\":$C,\"peer_concurrency_noop\":$PEER_CONC,\"io_concurrency\":$IO_CONC,\"delay_ms\":$DELAY_MS,\"n\":$N,\"io_n\":$IO_N,\"lat_s\":$LAT_S,\"sync_n\":$SYNC_N,\"reps\":$REPS,\"quick\":$Q}"
+
+if has web; then
+    log "web console (scripts/bench_web.sh)"
+    bash scripts/bench_web.sh
+fi
