@@ -4,9 +4,10 @@
 # jobs and its results reach the audit rows; a handler returning transient is
 # retried with backoff no sooner than its retry_after_ms; the HTTP helper
 # sends with the service's base URL and auth (an OAuth2 token: the mock
-# answers 401 without one) and refuses another origin; a payload secret quoted in a reason is
-# masked; a plugin built for another handler ABI, a missing file and a
-# plugin init that fails each stop the worker with exit 78 and the file named.
+# answers 401 without one) and refuses another origin; a payload secret
+# quoted in a reason is masked; a mutation waits for its target's lock; a
+# plugin built for another handler ABI, a missing file and a plugin init
+# that fails each stop the worker with exit 78 and the file named.
 . "$(dirname "$0")/../lib.sh"
 
 B=${BUILD_DIR:-build/rel}
@@ -90,5 +91,13 @@ q "SELECT last_error FROM syncq_jobs WHERE job_id = '$sid'" | grep -q 'refusing 
 assert_eq "$(q "SELECT count(*) FROM syncq_job_events WHERE error LIKE '%$pw%'") $(count "last_error LIKE '%$pw%'")" "0 0" "the password in the audit"
 if grep -q "$pw" "$W/worker.log"; then fail "the password reached the worker log"; fi
 echo "ok: the secret the plugin quoted is masked"
+# the per-target lock: another job holds (hello, scope, t-locked); this one waits for it
+r SET "$SYNCQ_PREFIX:{urgent}:lock:hello:example.org:t-locked" someone-else PX 1500 > /dev/null
+lid=$(bin/syncq enqueue --service hello --action greet --scope example.org --target-id t-locked --payload '{"name":"late"}')
+wait_for 30 "the locked target's job" ended "$lid"
+assert_eq "$(q "SELECT status || ' ' || attempts FROM syncq_jobs WHERE job_id = '$lid'")" "success 1" "a job deferred by the lock, then run"
+grep "\"job_id\":\"$lid\"" "$W/worker.log" | grep -q '"event":"job.defer".*another mutation of this target is running' ||
+    fail "no deferral of $lid for the lock in the worker log"
+echo "ok: the plugin's mutation waited for the target's lock"
 bin/syncq status "${ids[0]}" | grep -q ": success in queue urgent" || fail "syncq status of a plugin job: $(bin/syncq status "${ids[0]}")"
 stop_worker
