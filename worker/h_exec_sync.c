@@ -153,8 +153,7 @@ stream(feed *f, int64_t timeout_ms)
     sbuf_init(&in);
     sbuf_init(&out);
     sbuf_init(&err);
-    exec_request(ctx, timeout_ms, ctx->env->max_attempts > 0 ? ctx->env->max_attempts : ENVELOPE_DEFAULT_MAX_ATTEMPTS,
-                 NULL, &in);
+    exec_request(ctx, timeout_ms, ctx->max_attempts, NULL, &in);
     sbuf_addc(&in, '\n');
     int64_t deadline = clock_mono_ms() + timeout_ms;
     if (exec_spawn(f->x, &p, why, sizeof(why)) < 0) {
@@ -206,7 +205,7 @@ h_exec_sync(handler_ctx *ctx)
     f.ctx = ctx;
     f.x = &res->list_exec;
     exec_secrets_of(ctx, f.x, &f.s);
-    int64_t timeout_ms = ctx->env->timeout_ms ? ctx->env->timeout_ms : w->cfg->timeout_ms;
+    int64_t timeout_ms = ctx->timeout_ms;
     int pace = handler_pace(ctx, svc->name, svc->rate_per_s, svc->burst, 1000);
     if (pace != 0) /* over the shared rate limit: wait in the retry set, not in a child */
         return pace > 0 ? handler_fail(ctx, HANDLER_DEFER, "%s rate limit: %lld ms to wait", svc->name,
