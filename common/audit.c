@@ -233,7 +233,8 @@ audit_retry_row(db *d, const char *job_id)
 #define STR(x) STR_(x)
 #define FINISHED_BEFORE "status IN ('success', 'dead', 'conflict', 'superseded') AND finished_at < $1::timestamptz"
 
-/* two_counts runs sql with the cutoff and adds its two counts; the first. */
+/* two_counts runs sql with the cutoff and adds its two counts (jobs,
+ * events) to the totals; returns the jobs it counted, or -1. */
 static long long
 two_counts(db *d, const char *sql, const char *cutoff, long long *jobs, long long *events)
 {

@@ -1,22 +1,23 @@
 /* record_merge.h - folding the records of one job into the row PostgreSQL
  * keeps of it. Pure code, used by the audit writer (worker/writer.c), whose
- * merge SQL applies the same rules when the records meet in different
- * batches, so a row never depends on how records were batched.
+ * merge SQL (common/audit.c) applies the same rules when the records meet in
+ * different batches, so a row never depends on how records were batched.
  *
- * The rules, by column (records ordered by rev, then by arrival):
- *   status, attempts, rev        the newest record's: the lifecycle order
- *   identity (queue, kind, service, action, target_type, target_id, scope,
- *   actor, payload, worker, replayed_from, fetch_seq)
- *                                the newest value that is not NULL
- *   enqueued_at                  the oldest value that is not NULL
- *   started_at, finished_at, duration_ms, result
- *                                the newest attempt's: the newest value that is
- *                                not NULL among records of the newest record's
- *                                attempt (rev / 4); a new attempt starts them
- *                                afresh (a failed attempt's are in its event)
- *   last_error                   the newest value that is not NULL; none once
- *                                the job succeeded
- *   event columns                each record's own: events are never merged
+ * Each column's rule is its row's merge field in record_cols.h (records
+ * ordered by rev, then by arrival):
+ *   KEY, REV, NEWEST   the newest record's: the lifecycle order (status,
+ *                      attempts, rev)
+ *   FILL               the newest value that is not NULL (the identity:
+ *                      queue, kind, service, ..., worker, fetch_seq)
+ *   OLDEST             the oldest value that is not NULL (enqueued_at)
+ *   ATTEMPT            the newest attempt's: the newest value that is not
+ *                      NULL among records of the newest record's attempt
+ *                      (rev / 4); a new attempt starts them afresh (a failed
+ *                      attempt's are in its event): started_at, finished_at,
+ *                      duration_ms, result
+ *   LAST_ERROR         the newest value that is not NULL; none once the job
+ *                      succeeded
+ *   EVENT              each record's own: events are never merged
  * So a later record's NULL never hides an earlier record's value. */
 #ifndef SYNCQ_RECORD_MERGE_H
 #define SYNCQ_RECORD_MERGE_H

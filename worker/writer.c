@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ERROR_CAP 4096 /* docs/DESIGN.md §8: error text capped at 4 KiB */
 
 /* Which store a pass failed on; the message is in d.errstr or r.errstr. */
 typedef enum { WRITER_ERR_NONE = 0, WRITER_ERR_DB, WRITER_ERR_REDIS } writer_err;
