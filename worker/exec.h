@@ -40,6 +40,8 @@ void exec_secrets_of(const handler_ctx *ctx, const svc_exec *x, exec_secrets *s)
  * mask_string's credential patterns; control characters become spaces so
  * the text stays one line. Caller frees. */
 char *exec_scrub(const char *text, size_t n, const exec_secrets *s);
+/* exec_mask: exec_scrub without turning control characters into spaces. */
+char *exec_mask(const char *text, size_t n, const exec_secrets *s);
 /* exec_explain appends ": <masked text>" (at most EXEC_ERR_SHOWN bytes) to
  * ctx->error. */
 void exec_explain(handler_ctx *ctx, const exec_secrets *s, const char *why, size_t n);

@@ -47,10 +47,10 @@ exec_secrets_of(const handler_ctx *ctx, const svc_exec *x, exec_secrets *s)
 }
 
 /* scrub returns text (n bytes) with every secret value replaced, then
- * mask_string's credential patterns; control characters become spaces so
- * the text stays one line. Caller frees. */
-char *
-exec_scrub(const char *text, size_t n, const exec_secrets *s)
+ * mask_string's credential patterns; with one_line, control characters
+ * become spaces. Caller frees. */
+static char *
+scrub(const char *text, size_t n, const exec_secrets *s, int one_line)
 {
     sbuf b;
     sbuf_init(&b);
@@ -73,7 +73,7 @@ exec_scrub(const char *text, size_t n, const exec_secrets *s)
         sbuf_free(&b);
         b = o;
     }
-    for (size_t i = 0; i < b.len; i++)
+    for (size_t i = 0; one_line && i < b.len; i++)
         if ((unsigned char)b.buf[i] < 0x20 || b.buf[i] == 0x7f) b.buf[i] = ' ';
     char *m = mask_string(b.buf);
     if (m) {
@@ -81,6 +81,21 @@ exec_scrub(const char *text, size_t n, const exec_secrets *s)
         return m;
     }
     return sbuf_steal(&b, NULL);
+}
+
+/* A program's stderr and words become one line of the error. */
+char *
+exec_scrub(const char *text, size_t n, const exec_secrets *s)
+{
+    return scrub(text, n, s, 1);
+}
+
+/* A plugin's reason is kept as written (the CLI and the console escape
+ * control characters when they show it), masked all the same. */
+char *
+exec_mask(const char *text, size_t n, const exec_secrets *s)
+{
+    return scrub(text, n, s, 0);
 }
 
 /* explain appends ": <masked text>" of the program's own words (an error

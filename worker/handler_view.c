@@ -272,7 +272,7 @@ handler_view_outcome(handler_view *v, const syncq_outcome *o)
         return HANDLER_OK;
     }
     if (o->reason && *o->reason) {
-        char *m = exec_scrub(o->reason, strlen(o->reason), &s);
+        char *m = exec_mask(o->reason, strlen(o->reason), &s);
         snprintf(ctx->error, sizeof(ctx->error), "%s", m);
         free(m);
     } else {
