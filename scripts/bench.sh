@@ -114,28 +114,31 @@ drained() {
         end
         return n" 3 "bench:{$1}:ready" "bench:{$1}:outbox" "bench:{$1}:retry" "bench:{$1}")" = 0 ]
 }
-# pss PID...: total Pss (kB) of the processes and all their descendants
+# pss PID...: total Pss (kB) of the processes and all their descendants (one awk
+# for all of them: the sampling must not take CPU from what it samples)
 pss() {
     local all="" p
     for p in "$@"; do all="$all $p $(pgrep -d' ' -P "$p" || true)"; done
-    for p in $all; do awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true; done | awk '{ s += $1 } END { print s + 0 }'
+    # shellcheck disable=SC2086 # one path per pid
+    awk '/^Pss:/ { s += $2 } END { print s + 0 }' $(printf '/proc/%s/smaps_rollup ' $all) 2>/dev/null || echo 0
 }
-# pss_watch PID FILE [ANON_FILE]: the peak of pss PID into FILE, every 0.25 s while
+# pss_watch PID FILE [ANON_FILE]: the peak of pss PID into FILE, every 0.5 s while
 # PID lives; with ANON_FILE (a syncq master), "child writer" peaks of RssAnon (kB):
 # the largest job child's and the writer's (forked first, so the lowest pid)
 pss_watch() {
-    local peak=0 v ca=0 wa=0 kids w a p
+    local peak=0 v ca=0 wa=0 kids w c
     while kill -0 "$1" 2>/dev/null; do
-        v=$(pss "$1"); [ "$v" -gt "$peak" ] && peak=$v && echo "$peak" > "$2"
+        v=$(pss "$1"); [ "${v:-0}" -gt "$peak" ] && peak=$v && echo "$peak" > "$2"
         if [ -n "${3:-}" ] && kids=$(pgrep -P "$1" | sort -n | tr '\n' ' ') && [ -n "$kids" ]; then
             w=${kids%% *}
-            for p in $kids; do
-                a=$(awk '/^RssAnon:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0)
-                if [ "$p" = "$w" ]; then [ "${a:-0}" -gt "$wa" ] && wa=$a; else [ "${a:-0}" -gt "$ca" ] && ca=$a; fi
-            done
+            # shellcheck disable=SC2086
+            read -r c v < <(awk -v w="/proc/$w/status" '/^RssAnon:/ { if (FILENAME == w) wa = $2; else if ($2 > ca) ca = $2 }
+                END { print ca + 0, wa + 0 }' $(printf '/proc/%s/status ' $kids) 2>/dev/null || echo "0 0")
+            [ "${c:-0}" -gt "$ca" ] && ca=$c
+            [ "${v:-0}" -gt "$wa" ] && wa=$v
             echo "$ca $wa" > "$3"
         fi
-        sleep 0.25
+        sleep 0.5
     done
 }
 reset_syncq() { # a fresh audit table and key space for each syncq run
@@ -162,7 +165,7 @@ syncq_run() {
     local watch=$!
     until drained "$q" && [ "$(rows "$q")" -ge "$n" ]; do
         kill -0 "$WPID" 2>/dev/null || { echo "worker died:" >&2; tail "$tmp/worker.log" >&2; exit 1; }
-        sleep 0.05
+        sleep 0.2 # each look spawns redis-cli: CPU taken from the system under test
     done
     t1=$(now)
     local kids; kids=$(pgrep -P "$WPID" | sort -n | tr '\n' ' ')
