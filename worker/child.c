@@ -267,8 +267,6 @@ out:
     return rc;
 }
 
-
-
 /* run_batch runs b's jobs in order. After a slow job the rest of the batch
  * goes back to the queue, so idle children take it instead of it waiting
  * here; a 'q' order from the master does the same, and so does a sibling
