@@ -30,6 +30,8 @@ TEST_PKGS="$TEST_PKGS clang-14 libclang-rt-14-dev"
 TEST_PKGS="$TEST_PKGS phpunit python3-pytest mypy"
 # A worker whose host clock is wrong (tests/it/it_clock.sh preloads libfaketime).
 TEST_PKGS="$TEST_PKGS faketime"
+# chromium: the web console's browser test (tests/it/it_web_browser.sh, with playwright-core from npm)
+TEST_PKGS="$TEST_PKGS chromium"
 # Production Redis (tests/it/it_tls.sh, it_sentinel.sh): the TLS sidecar, certificates, Sentinel.
 TEST_PKGS="$TEST_PKGS stunnel4 openssl redis-sentinel"
 # Certificates made by tests/it/it_auth_tls.sh (a CA, a server and a client certificate).

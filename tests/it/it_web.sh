@@ -135,6 +135,24 @@ assert_eq "$(r EXISTS "$(key default paused)")" 1 "the queue is paused"
 assert_eq "$(code -b "$W/alice" -d "queue=default&op=resume&csrf=$acsrf" "$BASE/queues")" 303 "the manager resumes"
 assert_eq "$(r EXISTS "$(key default paused)")" 0 "the queue runs again"
 
+# TLS: HTTPS with a certificate and key (libmicrohttpd's GnuTLS); cookies get Secure
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$W/key.pem" -out "$W/cert.pem" -days 2 -subj /CN=localhost \
+    >/dev/null 2>&1 || fail "openssl could not make a test certificate"
+bin/syncq web --port 0 --port-file "$W/tls.port" --cert "$W/cert.pem" --key "$W/key.pem" >"$W/tls.log" 2>&1 &
+TLS=$!
+ON_EXIT="kill $TLS 2>/dev/null; $ON_EXIT"
+wait_for 10 "the TLS console to listen" test -s "$W/tls.port"
+TBASE="https://127.0.0.1:$(cat "$W/tls.port")"
+tok=$(curl -sk -c "$W/tjar" -b "$W/tjar" "$TBASE/login" | sed -n 's/.*name="login_token" value="\([0-9a-f]*\)".*/\1/p')
+curl -sk -D "$W/th" -o /dev/null -c "$W/tjar" -b "$W/tjar" -d "name=bob&password=viewer-pw-1&login_token=$tok" "$TBASE/login"
+grep -qi '^set-cookie: syncq_session=[0-9a-f]*; Path=/; HttpOnly; SameSite=Strict; Secure' "$W/th" || fail "no Secure session cookie over TLS: $(grep -i set-cookie "$W/th")"
+grep -qi '^strict-transport-security:' "$W/th" || fail "no HSTS over TLS"
+assert_eq "$(code -k -b "$W/tjar" "$TBASE/api/jobs")" 200 "the API over TLS with the session"
+assert_eq "$(code "http://127.0.0.1:$(cat "$W/tls.port")/login")" 000 "plain HTTP on the TLS port"
+rc=0
+bin/syncq web --port 0 --cert "$W/cert.pem" 2>/dev/null || rc=$?
+assert_eq "$rc" 64 "--cert without --key"
+
 # logout ends the session
 assert_eq "$(code -b "$W/alice" -d "csrf=$acsrf" "$BASE/logout")" 303 "logout"
 assert_eq "$(code -b "$W/alice" "$BASE/api/jobs")" 401 "the old session after logout"
