@@ -3,6 +3,7 @@
  * share. Only this file includes microhttpd.h. Every request runs on the
  * daemon's one polling thread (web.h says why). */
 #include "fmacros.h"
+#include "clock.h"
 #include "web.h"
 #include "web_html.h"
 #include "log.h"
@@ -47,14 +48,6 @@ typedef struct conn_ctx {
     sbuf body;
     int too_big;
 } conn_ctx;
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---------------------------------------------------------------- What pages use */
 
@@ -222,9 +215,9 @@ authenticate(web_server *s, struct MHD_Connection *c, web_req *rq, web_resp *rs)
         return; /* a wrong token is not rescued by a cookie */
     }
     const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
-    web_session *x = web_session_find(&s->sessions, sid, now_ms());
+    web_session *x = web_session_find(&s->sessions, sid, clock_wall_ms());
     if (!x && s->opts->insecure_local && !strcmp(rq->method, "GET")) {
-        x = web_session_new(&s->sessions, "local", WEB_ROLE_MANAGER, now_ms());
+        x = web_session_new(&s->sessions, "local", WEB_ROLE_MANAGER, clock_wall_ms());
         if (x) snprintf(rs->cookie[0], sizeof(rs->cookie[0]), SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s",
                         x->id, rq->tls ? "; Secure" : "");
     }

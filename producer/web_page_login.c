@@ -4,20 +4,13 @@
  * session (web_session.c) whose id goes into an HttpOnly, SameSite=Strict
  * cookie (Secure over TLS). */
 #include "fmacros.h"
+#include "clock.h"
 #include "web.h"
 #include "web_html.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t
-now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 form(web_req *rq, web_resp *rs, int status, const char *msg)
@@ -57,7 +50,7 @@ web_do_login(web_req *rq, web_resp *rs)
         return form(rq, rs, 403, "The login form expired: try again.");
     const web_user *u = web_auth_password(users, web_req_arg(rq, "name"), web_req_arg(rq, "password"));
     if (!u) return form(rq, rs, 401, "Wrong name or password.");
-    web_session *x = web_session_new(web_sessions_of(rq), u->name, u->role, now_ms());
+    web_session *x = web_session_new(web_sessions_of(rq), u->name, u->role, clock_wall_ms());
     if (!x) return web_error(rq, rs, 500, "no random bytes for a session");
     snprintf(rs->cookie[0], sizeof(rs->cookie[0]), "syncq_session=%s; Path=/; HttpOnly; SameSite=Strict%s", x->id,
              rq->tls ? "; Secure" : "");
