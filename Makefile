@@ -45,6 +45,7 @@ override LDFLAGS += $(SANFLAGS)
 PURE := xalloc errf clock sbuf utf8 tty json envelope mask mask_text pct url uuid config log wrap record record_merge backoff dead
 PURE += prom
 PURE += services crypto sign paging sigv4
+PURE += slot
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
 IO   := rds db funcs keys queue enqueue qstat http snapshot schema audit
 IO   += durability
