@@ -49,6 +49,7 @@ PURE += slot
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
 IO   := rds db funcs keys queue enqueue qstat http snapshot schema audit
 IO   += durability
+IO   += cluster
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o h_exec.o schedule.o)
@@ -70,7 +71,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 
 # The producer library: only what syncq_enqueue needs (no libpq), and only
 # the names in common/libsyncq.sym visible to the programs that link it.
-LIB_MODS := enqueue queue funcs rds keys envelope mask mask_text pct json sbuf utf8 xalloc errf url uuid config log
+LIB_MODS := enqueue queue funcs rds cluster slot keys envelope mask mask_text pct json sbuf utf8 xalloc errf url uuid config log
 LIB_OBJ  := $(addprefix $(B)/common/,$(addsuffix .o,$(LIB_MODS)))
 LIB_PKGS := hiredis libcjson
 SOMAJOR  := 0

@@ -30,19 +30,19 @@ keys_queue(qkeys *k, const char *prefix, const char *q, const char *wid)
 void
 keys_workers(char *out, size_t len, const char *prefix)
 {
-    snprintf(out, len, "%s:workers", prefix);
+    snprintf(out, len, "%s:{%s:fleet}:workers", prefix, prefix);
 }
 
 void
 keys_queues(char *out, size_t len, const char *prefix)
 {
-    snprintf(out, len, "%s:queues", prefix);
+    snprintf(out, len, "%s:{%s:fleet}:queues", prefix, prefix);
 }
 
 void
 keys_heartbeat(char *out, size_t len, const char *prefix, const char *wid)
 {
-    snprintf(out, len, "%s:hb:%s", prefix, wid);
+    snprintf(out, len, "%s:{%s:fleet}:hb:%s", prefix, prefix, wid);
 }
 
 void

@@ -31,8 +31,12 @@
  * Made inside the Functions only, from a key above (same slot):
  *   P:{Q}:wraps            HASH   vouchers for wrapper lines syncq wrote
  *   P:{Q}:fenced           ZSET   worker ids whose lease was taken, by ms
- * Global keys: P:hb:<wid> (heartbeat with TTL), P:workers (SET of worker ids),
- * P:queues (SET of queue names seen by workers), P:rl:<service> (HASH, the
+ * Fleet-wide keys carry the hash tag {P:fleet}, one home slot on a Redis
+ * Cluster (no queue name holds ':', so no queue shares it):
+ * P:{P:fleet}:hb:<wid> (heartbeat with TTL), P:{P:fleet}:workers (SET of
+ * worker ids), P:{P:fleet}:queues (SET of queue names seen by workers).
+ * Per-service keys, untagged (each is used alone, and they spread over a
+ * cluster's slots): P:rl:<service> (HASH, the
  * service's rate-limit token bucket), P:sched:<svc>:<resource>:<scope>
  * (STRING, NX with the period: one master enqueues each scheduled sync), and
  * per service of the services file with auth.oauth2 (worker/auth.c):

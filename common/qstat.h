@@ -50,7 +50,7 @@ void qstat_free(qstat *q);
 int64_t qstat_entry_ms(const char *s, size_t n, size_t max_envelope);
 
 /* qstat_queue_names returns the queues to report: the configured ones, then
- * those workers registered in P:queues (sorted), without duplicates or
+ * those workers registered in P:{P:fleet}:queues (sorted), without duplicates or
  * invalid names. *out is malloc'd (free it), *n set. 0 or -1 with r->errstr. */
 int qstat_queue_names(rds *r, const config *cfg, char (**out)[CONFIG_QUEUE_NAME_MAX], int *n);
 

@@ -1,5 +1,6 @@
 /* rds.c - the only file that knows hiredis. */
 #include "fmacros.h"
+#include "cluster.h"
 #include "mask.h"
 #include "rds.h"
 #include "url.h"
@@ -7,10 +8,13 @@
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 #define CTX(r) ((redisContext *)(r)->ctx)
+
+static rds_reply *cluster_cmdv(rds *r, const char *fmt, va_list ap);
 
 static void
 set_err(rds *r, const char *what)
@@ -109,30 +113,46 @@ rds_connect(rds *r, const char *url, int timeout_ms)
 {
     redis_url u;
     char err[200];
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
 
     rds_close(r);
     r->err = 0;
     r->errstr[0] = '\0';
     r->timeout_ms = timeout_ms;
     snprintf(r->url, sizeof(r->url), "%s", url);
+    if (cluster_is_url(url)) {
+        int rc = cluster_connect(r, url, timeout_ms);
+        if (rc < 0) mask_in_place(r->errstr, sizeof(r->errstr));
+        return rc;
+    }
     if (redis_url_parse(url, &u, err, sizeof(err)) < 0) {
         snprintf(r->errstr, sizeof(r->errstr), "bad Redis URL: %s", err);
         mask_in_place(r->errstr, sizeof(r->errstr));
         r->err = RDS_ERR_CONFIG;
         return -1;
     }
-    if (u.path[0]) r->ctx = redisConnectUnixWithTimeout(u.path, tv);
-    else r->ctx = redisConnectWithTimeout(u.host, u.port, tv);
+    int rc = rds_connect_parsed(r, &u, timeout_ms);
+    explicit_bzero(&u, sizeof(u));
+    return rc;
+}
+
+int
+rds_connect_parsed(rds *r, const redis_url *u, int timeout_ms)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    r->timeout_ms = timeout_ms;
+    r->err = 0;
+    r->errstr[0] = '\0';
+    if (u->path[0]) r->ctx = redisConnectUnixWithTimeout(u->path, tv);
+    else r->ctx = redisConnectWithTimeout(u->host, u->port, tv);
     if (!r->ctx || CTX(r)->err) {
-        set_err(r, u.path[0] ? "connect to Redis socket" : "connect to Redis");
+        set_err(r, u->path[0] ? "connect to Redis socket" : "connect to Redis");
         goto fail;
     }
     if (redisSetTimeout(CTX(r), tv) != REDIS_OK) {
         set_err(r, "set Redis timeout");
         goto fail;
     }
-    if (handshake(r, &u) < 0) {
+    if (handshake(r, u) < 0) {
         tls_hint(r);
         goto fail;
     }
@@ -144,9 +164,16 @@ fail:
     return -1;
 }
 
+int
+rds_connected(const rds *r)
+{
+    return r->ctx != NULL || r->cl != NULL;
+}
+
 void
 rds_close(rds *r)
 {
+    cluster_free(r);
     if (r->ctx) redisFree(CTX(r));
     r->ctx = NULL;
     r->pending = 0;
@@ -163,6 +190,7 @@ rds_forget(rds *r)
 rds_reply *
 rds_cmd(rds *r, int argc, const char **argv, const size_t *lens)
 {
+    if (r->cl) return cluster_cmd(r, argc, argv, lens);
     if (!r->ctx) {
         snprintf(r->errstr, sizeof(r->errstr), "not connected to Redis");
         r->err = RDS_ERR_IO;
@@ -178,6 +206,12 @@ rds_reply *
 rds_cmdf(rds *r, const char *fmt, ...)
 {
     va_list ap;
+    if (r->cl) {
+        va_start(ap, fmt);
+        rds_reply *y = cluster_cmdv(r, fmt, ap);
+        va_end(ap);
+        return y;
+    }
     if (!r->ctx) {
         snprintf(r->errstr, sizeof(r->errstr), "not connected to Redis");
         r->err = RDS_ERR_IO;
@@ -194,6 +228,7 @@ rds_cmdf(rds *r, const char *fmt, ...)
 int
 rds_append(rds *r, int argc, const char **argv, const size_t *lens)
 {
+    if (r->cl) return cluster_append(r, argc, argv, lens);
     if (!r->ctx) return -1;
     reply_err_clear(r);
     if (redisAppendCommandArgv(CTX(r), argc, argv, lens) != REDIS_OK) {
@@ -208,6 +243,7 @@ int
 rds_flush(rds *r)
 {
     int done = 0;
+    if (r->cl) return cluster_flush(r);
     if (!r->ctx) return -1;
     while (!done) {
         if (redisBufferWrite(CTX(r), &done) != REDIS_OK) {
@@ -222,6 +258,7 @@ rds_reply *
 rds_read(rds *r)
 {
     void *x = NULL;
+    if (r->cl) return r->pending > 0 ? cluster_read(r) : NULL;
     if (!r->ctx || r->pending <= 0) return NULL;
     if (redisGetReply(CTX(r), &x) != REDIS_OK) {
         set_err(r, "Redis read");
@@ -229,6 +266,50 @@ rds_read(rds *r)
     }
     r->pending--;
     return (rds_reply *)x;
+}
+
+/* cluster_cmdv formats like rds_cmdf, then routes the words: a cluster
+ * must see the keys, which a format string hides. */
+static rds_reply *
+cluster_cmdv(rds *r, const char *fmt, va_list ap)
+{
+    char *buf = NULL;
+    int len = redisvFormatCommand(&buf, fmt, ap);
+    const char *argv[64];
+    size_t lens[64];
+    int argc = 0;
+    if (len < 0 || !buf) {
+        snprintf(r->errstr, sizeof(r->errstr), "Redis command: cannot format");
+        r->err = RDS_ERR_IO;
+        return NULL;
+    }
+    /* *N\r\n then $len\r\nbytes\r\n per word */
+    const char *p = strchr(buf, '\n') + 1;
+    while (p < buf + len && *p == '$' && argc < 64) {
+        size_t n = strtoul(p + 1, NULL, 10);
+        p = strchr(p, '\n') + 1;
+        argv[argc] = p;
+        lens[argc++] = n;
+        p += n + 2;
+    }
+    rds_reply *x = cluster_cmd(r, argc, argv, lens);
+    redisFreeCommand(buf);
+    return x;
+}
+
+int
+rds_each_master(rds *r, int (*fn)(rds *node, void *arg), void *arg)
+{
+    if (r->cl) return cluster_each_master(r, fn, arg);
+    return fn ? fn(r, arg) : 0;
+}
+
+int
+rds_node_hook(rds *r, int (*fn)(rds *node, void *arg), void *arg)
+{
+    if (!r->cl) return fn(r, arg);
+    cluster_node_hook(r, fn, arg);
+    return cluster_each_master(r, NULL, NULL);
 }
 
 rds_type

@@ -21,7 +21,8 @@ enum {
  * next command. */
 
 typedef struct rds {
-    void *ctx;          /* redisContext*, NULL when closed */
+    void *ctx;          /* redisContext*, NULL when closed or a cluster */
+    void *cl;           /* a redis-cluster:// URL's routing (cluster.c), else NULL */
     int err;            /* an RDS_ERR_* after a connect, I/O or protocol error */
     char errstr[256];
     char url[512];      /* as given (may hold a password: never log it) */
@@ -41,6 +42,11 @@ void rds_init(rds *r);
  * unreachable server (RDS_ERR_IO) from a configuration to fix (RDS_ERR_AUTH,
  * RDS_ERR_CONFIG), and r->errstr says which and what to do. */
 int rds_connect(rds *r, const char *url, int timeout_ms);
+/* rds_connect_parsed: the same for one node of a parsed URL (cluster.c). */
+struct redis_url;
+int rds_connect_parsed(rds *r, const struct redis_url *u, int timeout_ms);
+/* rds_connected: a connection (or a cluster) is open. */
+int rds_connected(const rds *r);
 void rds_close(rds *r);
 /* rds_forget drops an inherited connection after fork without touching the
  * socket the parent still uses. */
@@ -55,6 +61,14 @@ rds_reply *rds_cmdf(rds *r, const char *fmt, ...);
 int rds_append(rds *r, int argc, const char **argv, const size_t *lens);
 int rds_flush(rds *r);
 rds_reply *rds_read(rds *r);
+
+/* On a redis-cluster:// connection each command goes to the master owning
+ * its keys' slot (cluster.h); these reach the masters themselves.
+ * rds_each_master runs fn on every master (on r itself for one node);
+ * rds_node_hook has fn run on every master connection before its first
+ * command, including masters that join later (one node: fn runs now). */
+int rds_each_master(rds *r, int (*fn)(rds *node, void *arg), void *arg);
+int rds_node_hook(rds *r, int (*fn)(rds *node, void *arg), void *arg);
 
 rds_type rds_reply_type(const rds_reply *x);
 long long rds_reply_int(const rds_reply *x);

@@ -58,7 +58,7 @@ typedef struct dlq {
  * and d->code set. */
 
 /* dlq_open connects and lists the queues: only `only` when given, else the
- * configured queues and those in P:queues. 0 or -1. */
+ * configured queues and those in P:{P:fleet}:queues. 0 or -1. */
 int dlq_open(dlq *d, const config *cfg, const char *only);
 void dlq_close(dlq *d);
 /* dlq_now_ms reads Redis TIME, the clock of dead times. 0 or -1. */

@@ -42,14 +42,14 @@ add_queue(dlq *d, const char *name, size_t len)
     char buf[CONFIG_QUEUE_NAME_MAX];
     memcpy(buf, name, len);
     buf[len] = '\0';
-    if (!config_valid_queue_name(buf)) return; /* P:queues is written by workers; stay safe anyway */
+    if (!config_valid_queue_name(buf)) return; /* P:{P:fleet}:queues is written by workers; stay safe anyway */
     for (int i = 0; i < d->nqueues; i++)
         if (!strcmp(d->queues[i], buf)) return;
     d->queues = xrealloc(d->queues, (size_t)(d->nqueues + 1) * sizeof(*d->queues));
     memcpy(d->queues[d->nqueues++], buf, len + 1);
 }
 
-/* known_queues adds the queues workers have registered in P:queues. The set
+/* known_queues adds the queues workers have registered in P:{P:fleet}:queues. The set
  * may be missing or even of another type: only an I/O error fails. */
 static int
 known_queues(dlq *d)

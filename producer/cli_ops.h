@@ -45,7 +45,7 @@ typedef struct ops_fleet {
 } ops_fleet;
 
 /* ops_fleet_read reads every queue (qstat_queue_names) and every worker in
- * P:workers whose heartbeat is alive. 0, or -1 with r->errstr. */
+ * P:{P:fleet}:workers whose heartbeat is alive. 0, or -1 with r->errstr. */
 int ops_fleet_read(rds *r, const config *cfg, ops_fleet *f);
 void ops_fleet_free(ops_fleet *f);
 

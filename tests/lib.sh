@@ -62,6 +62,7 @@ wait_for() {
 q() { psql -X -A -t -q -v ON_ERROR_STOP=1 -c "$1" "$SYNCQ_DATABASE_URL"; }
 r() { redis-cli -p "$SQ_REDIS_PORT" "$@"; }
 key() { printf '%s:{%s}:%s' "$SYNCQ_PREFIX" "$1" "$2"; }
+fkey() { printf '%s:{%s:fleet}:%s' "$SYNCQ_PREFIX" "$SYNCQ_PREFIX" "$1"; } # fleet-wide keys (common/keys.h)
 
 assert_eq() { # actual expected message
     [ "$1" = "$2" ] || fail "$3: expected '$2', got '$1'"
@@ -75,7 +76,7 @@ start_worker() {
     WORKER_PID=$!
     wait_for 10 "worker children registered" worker_ready
 }
-worker_ready() { [ "$(r SCARD "$SYNCQ_PREFIX:workers")" -ge 2 ]; }
+worker_ready() { [ "$(r SCARD "$(fkey workers)")" -ge 2 ]; }
 
 # stop_worker: SIGTERM and wait for a clean exit 0.
 stop_worker() {

@@ -44,7 +44,7 @@ start_worker -c 2 -q urgent
 bin/syncq-worker -c 2 -q urgent --prefix "$SYNCQ_PREFIX" >>"$W/worker-b.log" 2>&1 &
 B=$!
 ON_EXIT="kill -KILL $B 2>/dev/null; $ON_EXIT"
-six() { [ "$(r SCARD "$SYNCQ_PREFIX:workers")" -ge 6 ]; } # 2 masters x (2 children + 1 writer)
+six() { [ "$(r SCARD "$(fkey workers)")" -ge 6 ]; } # 2 masters x (2 children + 1 writer)
 wait_for 10 "both masters' children registered" six
 
 oauth() { mock GET /_admin/oauth | /usr/bin/python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }

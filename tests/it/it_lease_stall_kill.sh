@@ -29,11 +29,11 @@ wait_for 10 "nothing left in flight" nothing_in_flight
 # the killed master's ids leave the workers set once their heartbeats are gone
 pruned() {
     local w
-    for w in $(r SMEMBERS "$SYNCQ_PREFIX:workers"); do
-        [ "$(r EXISTS "$SYNCQ_PREFIX:hb:$w")" = 1 ] || return 1
+    for w in $(r SMEMBERS "$(fkey workers)"); do
+        [ "$(r EXISTS "$(fkey "hb:$w")")" = 1 ] || return 1
     done
 }
-wait_for 15 "dead worker ids pruned from $SYNCQ_PREFIX:workers" pruned
+wait_for 15 "dead worker ids pruned from $(fkey workers)" pruned
 # syncq stats ages heartbeats by each worker's own TTL (6 s), not its own setting (30 s here)
 SYNCQ_HEARTBEAT_TTL=30 bin/syncq stats --json | /usr/bin/python3 -c '
 import json, sys

@@ -10,7 +10,7 @@ live="livehost:7:0123456789abcdef"
 r LPUSH "$(key default inflight:$dead)" "$(printf '~syncq1 id=01a20b00-0000-7000-8000-000000000001 seen=1\n{"id":"orphan","kind":"mutation","service":"syncq","action":"noop"}')" >/dev/null
 r SADD "$(key default owners)" "$dead" "$live" >/dev/null
 r LPUSH "$(key default inflight:$live)" "$(printf '~syncq1 id=01a20b00-0000-7000-8000-000000000002 seen=1\n{"id":"held","kind":"mutation","service":"syncq","action":"noop"}')" >/dev/null
-r SET "$SYNCQ_PREFIX:hb:$live" child EX 60 >/dev/null
+r SET "$(fkey "hb:$live")" child EX 60 >/dev/null
 
 start_worker -c 1 -q default
 orphan_done() { [ "$(count "job_id = 'orphan' AND status = 'success'")" = 1 ]; }

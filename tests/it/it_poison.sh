@@ -51,7 +51,7 @@ q "SELECT last_error FROM syncq_jobs WHERE status = 'dead' ORDER BY last_error"
 huge_id=$(q "SELECT job_id FROM syncq_jobs WHERE status = 'dead' AND last_error ~* 'too large|over'")
 [ "$(r HSTRLEN "$(key default deadjobs)" "$huge_id")" -gt 2200000 ] || fail "the oversize envelope was not kept whole"
 kill -0 "$WORKER_PID" || fail "master died"
-alive=$(r SCARD "$SYNCQ_PREFIX:workers")
+alive=$(r SCARD "$(fkey workers)")
 [ "$alive" -ge 3 ] || fail "workers registered: $alive, expected 2 children + the writer"
 if grep -q '"event":"master.child_exit"' "$W/worker.log"; then fail "a child died on poison input"; fi
 stop_worker

@@ -9,7 +9,7 @@ bin/syncq-worker -c 1 -q default --prefix "$SYNCQ_PREFIX" >>"$W/worker-2.log" 2>
 P2=$!
 bin/syncq-worker -c 1 -q default --prefix "$SYNCQ_PREFIX" >>"$W/worker-3.log" 2>&1 &
 P3=$!
-three() { [ "$(r SCARD "$SYNCQ_PREFIX:workers")" -ge 6 ]; }
+three() { [ "$(r SCARD "$(fkey workers)")" -ge 6 ]; }
 wait_for 10 "three masters up" three
 ready=$(key default ready)
 for i in $(seq 1 60); do

@@ -10,7 +10,7 @@ echo "$out"
 assert_eq "$(echo "$out" | awk 'NR > 1 { printf "%s ", $1 }')" "urgent default sync " "queues on a fresh prefix"
 echo "$out" | grep -Eq '^urgent +active +0 +0 +0 +configured$' || fail "urgent is not listed as configured and empty"
 
-r SADD "$SYNCQ_PREFIX:queues" extra default >/dev/null
+r SADD "$(fkey queues)" extra default >/dev/null
 out=$(SYNCQ_QUEUES=sync,default bin/syncq queue ls)
 echo "$out"
 assert_eq "$(echo "$out" | awk 'NR > 1 { printf "%s ", $1 }')" "sync default extra " "configured first, then registered"

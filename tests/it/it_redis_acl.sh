@@ -47,7 +47,7 @@ chmod 600 "$W/worker.pw"
 export SYNCQ_REDIS_URL="redis://syncq-worker@127.0.0.1:$P2/0" SYNCQ_REDIS_PASSWORD_FILE="$W/worker.pw"
 bin/syncq-worker -c 2 -q urgent,default --prefix "$SYNCQ_PREFIX" >>"$W/worker.log" 2>&1 &
 WORKER_PID=$!
-registered() { [ "$(adm SCARD "$SYNCQ_PREFIX:workers")" -ge 2 ]; }
+registered() { [ "$(adm SCARD "$(fkey workers)")" -ge 2 ]; }
 wait_for 10 "the worker registered as syncq-worker" registered
 unset SYNCQ_REDIS_PASSWORD_FILE
 
@@ -108,7 +108,7 @@ refused syncq-producer "$PP" FUNCTION FLUSH
 refused syncq-producer "$PP" FUNCTION LOAD REPLACE "#!lua name=evil"
 refused syncq-producer "$PP" CONFIG GET requirepass
 refused syncq-producer "$PP" KEYS '*'
-refused syncq-producer "$PP" SMEMBERS "$SYNCQ_PREFIX:workers"
+refused syncq-producer "$PP" SMEMBERS "$(fkey workers)"
 refused syncq-producer "$PP" EVAL "return 1" 0
 refused syncq-producer "$PP" DEL "$D:ready"
 refused syncq-worker "$WP" FLUSHALL

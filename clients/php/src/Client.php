@@ -407,7 +407,7 @@ final class Client
             self::checkQueue($queue);
             return [$queue];
         }
-        $known = $this->redis->command(['SMEMBERS', $this->prefix . ':queues']);
+        $known = $this->redis->command(['SMEMBERS', $this->prefix . ':{' . $this->prefix . ':fleet}:queues']);
         if ($known instanceof ErrorReply) {
             throw $this->error($known);
         }

@@ -388,7 +388,7 @@ class Client:
         if queue is not None:
             return [_check_queue(queue)]
         try:
-            known = self.redis.smembers(f"{self.prefix}:queues")
+            known = self.redis.smembers(f"{self.prefix}:{{{self.prefix}:fleet}}:queues")
         except redis.RedisError as e:
             raise self._error(e) from e
         names = sorted(x.decode("utf-8", "replace") for x in known)
