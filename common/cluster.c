@@ -280,6 +280,14 @@ classify(cluster *c, const rds_reply *x, int *node)
     return RE_NONE;
 }
 
+static long long
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 nap(int attempt)
 {
@@ -312,7 +320,10 @@ follow(rds *top, int i, int asking, int slot, int argc, const char **argv, const
 {
     cluster *c = CL(top);
     rds_reply *x = NULL;
-    for (int t = 0; t < CL_MAX_TRIES; t++) {
+    /* redirects and retries share the caller's timeout: the worker's master
+     * sizes it to keep its loop inside the lease (docs/LEASES.md) */
+    long long deadline = mono_ms() + (c->timeout_ms > 1000 ? c->timeout_ms : 1000);
+    for (int t = 0; t < CL_MAX_TRIES && mono_ms() < deadline; t++) {
         if (!x) {
             if (i < 0 && (i = route(top, slot)) < 0) return NULL;
             x = send_one(top, i, asking, argc, argv, lens);

@@ -33,7 +33,7 @@
 -- Bump LIBRARY_VERSION with any change: masters and the C library replace the
 -- loaded library when the version differs.
 
-local LIBRARY_VERSION = '19'
+local LIBRARY_VERSION = '20'
 local HDR = '~syncq1 '
 
 -- The audit record's columns, {name, 't' text | 'n' number}, in order: the
@@ -603,8 +603,11 @@ end
 -- syncq_outbox_done KEYS: claim  ARGV: count
 -- Drops the first count claimed records once PostgreSQL has committed them.
 local function outbox_done(keys, args)
+    -- LLEN before LTRIM: on a Cluster slot being migrated, touching the list
+    -- after LTRIM emptied (deleted) it is refused mid-script (docs/DESIGN.md §4)
+    local left = redis.call('LLEN', keys[1]) - tonumber(args[1])
     redis.call('LTRIM', keys[1], tonumber(args[1]), -1)
-    return redis.call('LLEN', keys[1])
+    return math.max(left, 0)
 end
 
 -- syncq_promote KEYS: retry ready  ARGV: max

@@ -16,7 +16,7 @@ chmod 755 "$tmp"
 cleanup() {
     cluster_stop
     servers_stop
-    rm -rf "$tmp"
+    if [ -n "${KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
