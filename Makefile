@@ -2,6 +2,7 @@
 #
 #   make            build bin/syncq-worker, bin/syncq, lib/libsyncq.a
 #   make test       install missing packages, build, run unit + integration tests
+#   make test-cluster  the Redis Cluster tests (tests/cluster/) on a private 6-node cluster
 #   make run        the demo on an embedded Redis + PostgreSQL under ./.run/
 #   make bench      the throughput benchmark (and bench-web: the web console on 1,000,000 audit rows)
 #   make install    PREFIX=/usr/local DESTDIR=: binaries, libsyncq (static + shared), header,
@@ -259,6 +260,12 @@ soak: deps
 	@$(MAKE) --no-print-directory all
 	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) TESTS=$(SOAK_TESTS) REPEAT=$(SOAK_RUNS) bash tests/run.sh
 
+# test-cluster: tests/cluster/*.sh on a private 3-master 3-replica Redis
+# Cluster (a minute or two; CLUSTER_N jobs in it_cluster_run, default 50000).
+test-cluster: deps
+	@$(MAKE) --no-print-directory all
+	@bash tests/cluster/run.sh
+
 run: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/demo.sh
@@ -326,6 +333,6 @@ uninstall:
 clean:
 	rm -rf build bin lib
 
-.PHONY: plugins all deps unit unit-build test soak run bench bench-web clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so lib/functions.lua
+.PHONY: plugins all deps unit unit-build test test-cluster soak run bench bench-web clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so lib/functions.lua
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -21,6 +21,7 @@
 #define CL_MAX_NODES 64
 #define CL_MAX_TRIES 60       /* redirects and retries of one command */
 #define CL_SLEEP_MAX_MS 200   /* between retries of TRYAGAIN / CLUSTERDOWN */
+#define CL_RETRY_MS 2000      /* at most this long retrying one command */
 
 typedef struct cl_node {
     char addr[80]; /* host:port */
@@ -320,9 +321,11 @@ follow(rds *top, int i, int asking, int slot, int argc, const char **argv, const
 {
     cluster *c = CL(top);
     rds_reply *x = NULL;
-    /* redirects and retries share the caller's timeout: the worker's master
-     * sizes it to keep its loop inside the lease (docs/LEASES.md) */
-    long long deadline = mono_ms() + (c->timeout_ms > 1000 ? c->timeout_ms : 1000);
+    /* redirects and retries share half the caller's timeout, at most
+     * CL_RETRY_MS: the worker's master sizes its timeout to keep its loop
+     * inside the lease (docs/LEASES.md), and makes several calls a tick */
+    int budget = c->timeout_ms / 2 < CL_RETRY_MS ? c->timeout_ms / 2 : CL_RETRY_MS;
+    long long deadline = mono_ms() + (budget > 200 ? budget : 200);
     for (int t = 0; t < CL_MAX_TRIES && mono_ms() < deadline; t++) {
         if (!x) {
             if (i < 0 && (i = route(top, slot)) < 0) return NULL;

@@ -10,7 +10,8 @@
 #   cr PORT ARGS...       # redis-cli against one node
 #
 # A node's cluster bus listens on port + 10000, so ports stay below 55000.
-# cluster-node-timeout is 2 s so that a failed node is noticed quickly.
+# cluster-node-timeout is 15 s: on a loaded machine a shorter one lets a slow master be
+# voted out (an automatic failover nobody asked for); the test fails over by hand.
 
 cr() { local p=$1; shift; redis-cli -p "$p" "$@"; }
 
@@ -24,23 +25,42 @@ _cl_pick() {
     return 1
 }
 
+# _cl_node DIR: start one node on a free port, print the port; another
+# process may take the port between the pick and the bind, so try again.
+_cl_node() {
+    local dir=$1 p pid attempt i
+    for attempt in 1 2 3 4 5; do
+        p=$(_cl_pick) || return 1
+        _SQ_AVOID_PORTS="${_SQ_AVOID_PORTS:-} $p $((p + 10000))"
+        redis-server --port "$p" --bind 127.0.0.1 --dir "$dir" --cluster-enabled yes \
+            --cluster-config-file nodes.conf --cluster-node-timeout 15000 --save '' --appendonly no \
+            --logfile "$dir/redis.log" >/dev/null 2>&1 &
+        pid=$!
+        for i in $(seq 1 100); do
+            _sq_alive "$pid" || break
+            if cr "$p" PING >/dev/null 2>&1; then
+                SQ_CLUSTER_PIDS="$SQ_CLUSTER_PIDS $pid"
+                echo "$p"
+                return 0
+            fi
+            sleep 0.05
+        done
+        _sq_kill_wait "$pid" 2
+        : "$attempt $i"
+    done
+    return 1
+}
+
 cluster_start() {
     local dir=$1 p i addrs="" ports=""
     mkdir -p "$dir"
     SQ_CLUSTER_PIDS=""
     for i in 1 2 3 4 5 6; do
-        p=$(_cl_pick) || return 1
-        _SQ_AVOID_PORTS="${_SQ_AVOID_PORTS:-} $p $((p + 10000))"
         mkdir -p "$dir/n$i"
-        redis-server --port "$p" --bind 127.0.0.1 --dir "$dir/n$i" --cluster-enabled yes \
-            --cluster-config-file nodes.conf --cluster-node-timeout 2000 --save '' --appendonly no \
-            --logfile "$dir/n$i/redis.log" >/dev/null 2>&1 &
-        SQ_CLUSTER_PIDS="$SQ_CLUSTER_PIDS $!"
+        _cl_node "$dir/n$i" > "$dir/n$i/port" || { _sq_log "could not start cluster node $i"; return 1; }
+        p=$(cat "$dir/n$i/port")
         ports="$ports $p"
         addrs="$addrs 127.0.0.1:$p"
-    done
-    for p in $ports; do
-        for i in $(seq 1 100); do cr "$p" PING >/dev/null 2>&1 && break; sleep 0.05; done
     done
     # shellcheck disable=SC2086  # one word per node
     redis-cli --cluster create $addrs --cluster-replicas 1 --cluster-yes >"$dir/create.log" 2>&1 || {
