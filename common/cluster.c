@@ -180,6 +180,8 @@ node_conn(rds *top, int i)
 
 /* ---------------------------------------------------------------- Slot map */
 
+static void drain(cluster *c);
+
 /* map_entry applies one CLUSTER SLOTS entry {start, end, {ip, port, id}, ...};
  * an empty ip means "the node you asked". */
 static void
@@ -204,6 +206,7 @@ static int
 map_from(rds *top, int i)
 {
     cluster *c = CL(top);
+    drain(c); /* a node owing pipelined replies would hand one of them to CLUSTER SLOTS */
     if (node_conn(top, i) < 0) return -1;
     rds_reply *x = rds_cmdf(&c->nodes[i].conn, "CLUSTER SLOTS");
     if (!x || rds_reply_type(x) != RDS_ARR || rds_reply_len(x) == 0) {
@@ -303,6 +306,7 @@ static rds_reply *
 send_one(rds *top, int i, int asking, int argc, const char **argv, const size_t *lens)
 {
     cluster *c = CL(top);
+    drain(c); /* the same for a command sent while a pipeline is owed replies */
     if (node_conn(top, i) < 0) return NULL;
     rds *n = &c->nodes[i].conn;
     if (asking) rds_reply_free(rds_cmdf(n, "ASKING")); /* a lost ASKING shows on the command */

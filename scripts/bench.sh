@@ -36,8 +36,11 @@
 #   BENCH_ONLY=a,b,c,d,web   workloads to run        BENCH_EXEC=1 adds the PHP exec comparison
 #   BENCH_SYSTEMS=syncq,syncq-lpush,bullmq,bee-queue,graphile-worker   systems to run
 #   BENCH_VERBOSE=1      Redis commandstats of the last syncq no-op run
+#   BENCH_CLUSTER=1      only the Redis Cluster comparison (scripts/bench_cluster.sh, BENCH_CLUSTER_N)
 set -eu
 cd "$(dirname "$0")/.."
+# BENCH_CLUSTER=1: one Redis next to a 3-master Redis Cluster instead (scripts/bench_cluster.sh)
+if [ "${BENCH_CLUSTER:-0}" = 1 ]; then exec bash scripts/bench_cluster.sh; fi
 . scripts/servers.sh
 Q=${BENCH_QUICK:-0}
 if [ "$Q" = 1 ]; then d_n=5000 d_io=1000 d_lat=3 d_sync=5000; else d_n=100000 d_io=20000 d_lat=10 d_sync=100000; fi

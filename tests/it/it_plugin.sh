@@ -40,7 +40,7 @@ C
 cc -std=c11 -shared -fPIC -Iinclude -o "$W/bad_init.so" "$W/bad_init.c" || fail "building bad_init.so"
 refused "a failing init" "plugin $W/bad_init.so: syncq_plugin_init returned 1: add(\\\"syncq\\\", \\\"noop\\\"): the service name syncq is the built-ins'" \
     SYNCQ_PLUGINS="$W/bad_init.so"
-assert_eq "$(r SCARD "$SYNCQ_PREFIX:workers")" 0 "workers registered by the refused starts"
+assert_eq "$(r SCARD "$(fkey workers)")" 0 "workers registered by the refused starts"
 
 # --- the example plugin, named by the services file
 start_mock
