@@ -1,5 +1,6 @@
 /* test_url.c - Redis URL parsing and URL/conninfo password redaction. */
 #include "fmacros.h"
+#include "cluster.h"
 #include "url.h"
 
 #include <setjmp.h>
@@ -282,6 +283,37 @@ test_set_password(void **state)
     assert_int_equal(redis_url_set_password("redis://h", "pw", out, 8, err, sizeof(err)), -1);
 }
 
+/* redis-cluster://: the seeds, the credentials for every node, the refusals. */
+static void
+test_cluster_url(void **state)
+{
+    (void)state;
+    redis_url u;
+    char seeds[CLUSTER_MAX_SEEDS][80], out[256];
+    int n = 0;
+    assert_int_equal(cluster_url_parse("redis-cluster://app:s%40cret@10.0.0.1:7000,10.0.0.2,h3:7002/", &u, seeds, &n,
+                                       err, sizeof(err)), 0);
+    assert_int_equal(n, 3);
+    assert_string_equal(seeds[0], "10.0.0.1:7000");
+    assert_string_equal(seeds[1], "10.0.0.2:6379"); /* the default port */
+    assert_string_equal(u.user, "app");
+    assert_string_equal(u.password, "s@cret");
+    assert_int_equal(u.db, 0);
+    assert_int_equal(cluster_url_parse("redis-cluster://h1:1,h2:2", &u, seeds, &n, err, sizeof(err)), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(cluster_url_parse("redis-cluster://h1:1/3", &u, seeds, &n, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "database 0"));
+    assert_int_equal(cluster_url_parse("redis-cluster://:pw@h1:1,,h2:2/", &u, seeds, &n, err, sizeof(err)), -1);
+    assert_null(strstr(err, "pw"));
+    assert_int_equal(cluster_url_parse("redis-cluster:///", &u, seeds, &n, err, sizeof(err)), -1);
+    assert_int_equal(cluster_url_parse("redis://h:1/0", &u, seeds, &n, err, sizeof(err)), -1);
+    assert_true(cluster_is_url("redis-cluster://h:1/"));
+    assert_false(cluster_is_url("redis://h:1/"));
+    url_redact("redis-cluster://app:secret@h1:1,h2:2/", out, sizeof(out));
+    assert_null(strstr(out, "secret"));
+    assert_non_null(strstr(out, "h1:1,h2:2"));
+}
+
 int
 main(void)
 {
@@ -296,6 +328,7 @@ main(void)
         cmocka_unit_test(test_redact_conninfo),
         cmocka_unit_test(test_redact_bounds),
         cmocka_unit_test(test_set_password),
+        cmocka_unit_test(test_cluster_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
