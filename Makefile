@@ -64,7 +64,7 @@ CLI_OBJ    += $(B)/producer/cli_snapshot.o $(B)/producer/cli_healthcheck.o $(B)/
               $(B)/producer/cli_wait.o $(B)/producer/cli_table.o
 # The web console (producer/web.h): pure parts first, for the unit tests.
 WEB_PURE   := web_route web_session web_auth web_html web_chart
-WEB_OBJ    := $(addprefix $(B)/producer/,$(addsuffix .o,$(WEB_PURE) web web_cmd web_routes web_static web_action \
+WEB_OBJ    := $(addprefix $(B)/producer/,$(addsuffix .o,$(WEB_PURE) web web_cmd web_routes web_static web_action web_task \
                 web_page_login web_page_overview web_page_jobs web_page_job web_page_dlq web_page_snapshots web_page_queues))
 CLI_OBJ    += $(WEB_OBJ)
 

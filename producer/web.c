@@ -215,9 +215,9 @@ authenticate(web_server *s, struct MHD_Connection *c, web_req *rq, web_resp *rs)
         return; /* a wrong token is not rescued by a cookie */
     }
     const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE);
-    web_session *x = web_session_find(&s->sessions, sid, clock_wall_ms());
+    web_session *x = web_session_find(&s->sessions, sid, clock_mono_ms());
     if (!x && s->opts->insecure_local && !strcmp(rq->method, "GET")) {
-        x = web_session_new(&s->sessions, "local", WEB_ROLE_MANAGER, clock_wall_ms());
+        x = web_session_new(&s->sessions, "local", WEB_ROLE_MANAGER, clock_mono_ms());
         if (x) snprintf(rs->cookie[0], sizeof(rs->cookie[0]), SESSION_COOKIE "=%s; Path=/; HttpOnly; SameSite=Strict%s",
                         x->id, rq->tls ? "; Secure" : "");
     }

@@ -9,6 +9,7 @@
  *   web_html.c       escaping, forms, the page layout
  *   web_chart.c      inline SVG charts
  *   web_action.c     operator actions: the CLI's own verbs, run as a child
+ *   web_task.c       bulk dead-letter actions in the background, with progress
  *   web_page_*.c     one file per page (and its JSON twin)
  * Only web.c includes microhttpd.h; only web_auth.c includes crypt.h.
  *

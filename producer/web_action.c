@@ -5,6 +5,7 @@
 #include "web_html.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,36 +62,48 @@ drain(int fd, sbuf *out)
 }
 
 int
-web_action_run(const config *cfg, const char *const *args, sbuf *out)
+web_action_spawn(const config *cfg, const char *const *args, int out_fd, pid_t *pid, char *err, size_t errlen)
 {
     const char *argv[WEB_ACTION_ARGS_MAX + 2];
     char *own[3] = {NULL, NULL, NULL};
-    int p[2], n = 0, status = 0, rc = -1;
+    int n = 0;
     argv[n++] = "syncq";
     for (; args[n - 1] && n <= WEB_ACTION_ARGS_MAX; n++) argv[n] = args[n - 1];
     argv[n] = NULL;
-    if (pipe(p) < 0) return sbuf_printf(out, "pipe: %s", strerror(errno)), -1;
     char **env = child_env(cfg, own);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addclose(&fa, p[0]);
-    posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, p[1], STDERR_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, STDERR_FILENO);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", 0, 0); /* never a terminal to ask on */
-    pid_t pid;
-    int e = env ? posix_spawn(&pid, "/proc/self/exe", &fa, NULL, (char *const *)argv, env) : ENOMEM;
+    int e = env ? posix_spawn(pid, "/proc/self/exe", &fa, NULL, (char *const *)argv, env) : ENOMEM;
     posix_spawn_file_actions_destroy(&fa);
+    free(env);
+    for (int i = 0; i < 3; i++) free(own[i]);
+    if (e == 0) return 0;
+    snprintf(err, errlen, "cannot run syncq: %s", strerror(e));
+    return -1;
+}
+
+int
+web_action_run(const config *cfg, const char *const *args, sbuf *out)
+{
+    char err[200];
+    int p[2], status = 0;
+    pid_t pid;
+    if (pipe(p) < 0) return sbuf_printf(out, "pipe: %s", strerror(errno)), -1;
+    fcntl(p[0], F_SETFD, FD_CLOEXEC); /* the child gets the write end as stdout, nothing else */
+    fcntl(p[1], F_SETFD, FD_CLOEXEC);
+    int rc = web_action_spawn(cfg, args, p[1], &pid, err, sizeof(err));
     close(p[1]);
-    if (e == 0) {
+    if (rc == 0) {
         drain(p[0], out);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
         rc = WIFEXITED(status) ? WEXITSTATUS(status) : SYNCQ_EX_SOFTWARE;
     } else {
-        sbuf_printf(out, "cannot run syncq: %s", strerror(e));
+        sbuf_adds(out, err);
     }
     close(p[0]);
-    free(env);
-    for (int i = 0; i < 3; i++) free(own[i]);
     return rc;
 }
 

@@ -68,12 +68,11 @@ web_chart_bars(sbuf *b, const char *title, const double *ok, const double *bad, 
 }
 
 void
-web_chart_line(sbuf *b, const char *title, const char *label, const double *v, int n, const char *top_label_fmt_ms,
-               const char *first, const char *last)
+web_chart_line(sbuf *b, const char *title, const char *label, const double *v, int n, const char *first,
+               const char *last)
 {
     double top = max_of(v, n, 1000);
     char tl[32];
-    (void)top_label_fmt_ms;
     web_fmt_ms((int64_t)top, tl, sizeof(tl));
     frame(b, title, label, tl);
     if (n > 0) {

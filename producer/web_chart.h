@@ -9,7 +9,7 @@
 void web_chart_bars(sbuf *b, const char *title, const double *ok, const double *bad, int n, const char *first,
                     const char *last);
 /* web_chart_line draws v (ms) as a line, the y axis labelled as a duration. */
-void web_chart_line(sbuf *b, const char *title, const char *label, const double *v, int n, const char *unused,
-                    const char *first, const char *last);
+void web_chart_line(sbuf *b, const char *title, const char *label, const double *v, int n, const char *first,
+                    const char *last);
 
 #endif

@@ -2,8 +2,9 @@
  * ls` (dlq_select, cli_dlq_store.c, reads them; payloads and errors masked),
  * and for managers replay or purge of the selected jobs or of all that
  * match, after a confirmation step that shows the count. The change itself
- * is `syncq dlq replay|purge` run as a child (web_action.h), with the same
- * --rate limit, audit events and per-job atomicity as from a terminal.
+ * is `syncq dlq replay|purge` run as a background task (web_task.c) whose
+ * page shows the progress, with the same --rate limit, audit events and
+ * per-job atomicity as from a terminal.
  * /api/dlq is the twin: GET lists, POST previews (the count) and, with
  * confirm=1, acts. */
 #include "fmacros.h"
@@ -288,8 +289,7 @@ confirm_page(web_req *rq, web_resp *rs, const char *op, size_t n, int matching)
     hidden_filters(b, rq);
     sbuf_printf(b, "<input type=\"hidden\" name=\"op\" value=\"%s\"><input type=\"hidden\" name=\"confirm\" value=\"1\">",
                 op);
-    if (matching) sbuf_printf(b, "<input type=\"hidden\" name=\"matching\" value=\"1\"><input type=\"hidden\" "
-                                 "name=\"expect\" value=\"%zu\">", n);
+    if (matching) sbuf_adds(b, "<input type=\"hidden\" name=\"matching\" value=\"1\">");
     if (rate) {
         sbuf_adds(b, "<input type=\"hidden\" name=\"rate\" value=\"");
         web_esc(b, rate);
@@ -307,9 +307,11 @@ confirm_page(web_req *rq, web_resp *rs, const char *op, size_t n, int matching)
     return 0;
 }
 
-/* run builds `syncq dlq OP --actor A [--yes] [--rate N] (filters | --all | ids)`. */
+/* run starts `syncq dlq OP --actor A [--yes] [--rate N] (filters | --all | ids)` as
+ * a task (web_task.c) touching about total jobs, and sends the browser to
+ * its progress page (the API: 202 with the task's URL). */
 static int
-run(web_req *rq, web_resp *rs, const char *op, int matching, const dlq_opts *o)
+run(web_req *rq, web_resp *rs, const char *op, int matching, const dlq_opts *o, size_t total)
 {
     const char *args[WEB_ACTION_ARGS_MAX + 1];
     char actor[WEB_NAME_MAX + 8];
@@ -337,9 +339,7 @@ run(web_req *rq, web_resp *rs, const char *op, int matching, const dlq_opts *o)
         if (n >= WEB_ACTION_ARGS_MAX) return web_error(rq, rs, 400, "too many jobs selected: use all matching");
     }
     args[n] = NULL;
-    sbuf out;
-    sbuf_init(&out);
-    int code = web_action_run(web_cfg(rq), args, &out);
+    char err[300], where[64];
     sbuf back;
     sbuf_init(&back);
     sbuf_adds(&back, "/dlq?");
@@ -349,9 +349,13 @@ run(web_req *rq, web_resp *rs, const char *op, int matching, const dlq_opts *o)
             web_url(&back, arg(rq, fields[i]));
             sbuf_addc(&back, '&');
         }
-    web_action_answer(rq, rs, code, &out, back.buf);
+    int id = web_task_start(web_cfg(rq), args, rq->user, op, total, back.buf, err, sizeof(err));
     sbuf_free(&back);
-    sbuf_free(&out);
+    if (id < 0) return web_error(rq, rs, 503, err);
+    snprintf(where, sizeof(where), "%s/dlq/task?id=%d", rq->api ? "/api" : "", id);
+    if (!rq->api) return web_redirect(rs, where);
+    sbuf_printf(web_json(rs), "{\"task\":%d,\"status\":\"%s\"}\n", id, where);
+    rs->status = 202;
     return 0;
 }
 
@@ -367,7 +371,7 @@ web_do_dlq(web_req *rq, web_resp *rs)
     if (!op || (strcmp(op, "replay") && strcmp(op, "purge"))) return web_error(rq, rs, 400, "op is replay or purge");
     if (opts_from(rq, &o, err, sizeof(err)) < 0) return web_error(rq, rs, 400, err);
     if (!matching && count_selected(rq) == 0) return web_error(rq, rs, 400, "select jobs first (or use all matching)");
-    if (!matching && confirmed) return run(rq, rs, op, 0, &o);
+    if (!matching && confirmed) return run(rq, rs, op, 0, &o, (size_t)count_selected(rq));
     if (!matching) {
         if (rq->api) return sbuf_printf(web_json(rs), "{\"selected\":%d,\"confirm\":\"repeat with confirm=1\"}\n",
                                         count_selected(rq)), 0;
@@ -375,7 +379,7 @@ web_do_dlq(web_req *rq, web_resp *rs)
     }
     memset(&d, 0, sizeof(d));
     if (select_all(rq, rs, &d, &o, &l) == 0) {
-        if (confirmed) run(rq, rs, op, 1, &o);
+        if (confirmed) run(rq, rs, op, 1, &o, l.n);
         else if (rq->api) sbuf_printf(web_json(rs), "{\"matching\":%zu,\"confirm\":\"repeat with confirm=1\"}\n", l.n);
         else confirm_page(rq, rs, op, l.n, 1);
     }

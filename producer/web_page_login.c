@@ -50,7 +50,8 @@ web_do_login(web_req *rq, web_resp *rs)
         return form(rq, rs, 403, "The login form expired: try again.");
     const web_user *u = web_auth_password(users, web_req_arg(rq, "name"), web_req_arg(rq, "password"));
     if (!u) return form(rq, rs, 401, "Wrong name or password.");
-    web_session *x = web_session_new(web_sessions_of(rq), u->name, u->role, clock_wall_ms());
+    /* sessions age on the monotonic clock: a wall clock step neither ends nor extends them */
+    web_session *x = web_session_new(web_sessions_of(rq), u->name, u->role, clock_mono_ms());
     if (!x) return web_error(rq, rs, 500, "no random bytes for a session");
     snprintf(rs->cookie[0], sizeof(rs->cookie[0]), "syncq_session=%s; Path=/; HttpOnly; SameSite=Strict%s", x->id,
              rq->tls ? "; Secure" : "");

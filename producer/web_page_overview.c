@@ -5,6 +5,7 @@
  * over the readings this console made (in memory: it starts empty). The
  * page reloads itself every REFRESH_S seconds; /api/overview is its twin. */
 #include "fmacros.h"
+#include "clock.h"
 #include "web.h"
 #include "web_chart.h"
 #include "audit.h"
@@ -42,20 +43,12 @@ typedef struct overview {
     int pg_ok;
 } overview;
 
-static int64_t
-wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* day_rates returns the cached 24 h rates, read again when older than a
  * minute. 0, or -1 with d->errstr. */
 static int
 day_rates(db *d, int64_t end, overview *o)
 {
-    int64_t now = end >= 0 ? end : wall_ms();
+    int64_t now = end >= 0 ? end : clock_wall_ms();
     if (!day_cache.v || now - day_cache.at_ms >= DAY_TTL_MS || now < day_cache.at_ms) {
         audit_rate *v = NULL;
         int n = 0;
@@ -209,7 +202,7 @@ charts_html(web_req *rq, sbuf *b, const overview *o)
                                  AUDIT_MINUTES, "-60 min", "now");
     sbuf_adds(b, "</div><div class=\"card\"><h2>Oldest ready job</h2>");
     web_chart_line(b, "Age of the oldest ready job over every queue", "oldest ready age, at each reading of this page",
-                   v, n, NULL, first, last);
+                   v, n, first, last);
     sbuf_adds(b, "</div></div>\n");
 }
 

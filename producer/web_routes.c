@@ -3,6 +3,7 @@
  * (web_route.c) decides the rest. */
 #include "fmacros.h"
 #include "web.h"
+#include "web_action.h"
 
 const web_route web_routes[] = {
     {"GET", "/static/app.css", WEB_ROLE_NONE, web_static_css},
@@ -26,6 +27,8 @@ const web_route web_routes[] = {
     {"GET", "/api/dlq", WEB_ROLE_VIEWER, web_page_dlq},
     {"POST", "/dlq", WEB_ROLE_MANAGER, web_do_dlq},
     {"POST", "/api/dlq", WEB_ROLE_MANAGER, web_do_dlq},
+    {"GET", "/dlq/task", WEB_ROLE_VIEWER, web_page_task},
+    {"GET", "/api/dlq/task", WEB_ROLE_VIEWER, web_page_task},
     {"GET", "/snapshots", WEB_ROLE_VIEWER, web_page_snapshots},
     {"GET", "/api/snapshots", WEB_ROLE_VIEWER, web_page_snapshots},
     {"GET", "/queues", WEB_ROLE_VIEWER, web_page_queues},

@@ -104,10 +104,32 @@ assert_eq "$(count "replayed_from = 'dead-1'")" 1 "still exactly one new job"
 curl -s -b "$W/alice" -d "op=replay&id=dead-2&csrf=$acsrf" "$BASE/dlq" > "$W/confirm.html"
 grep -q 'Replay 1 dead-letter job?' "$W/confirm.html" || fail "no confirmation with the count"
 assert_eq "$(count "replayed_from = 'dead-2'")" 0 "nothing replayed before the confirmation"
-assert_eq "$(code -b "$W/alice" -d "op=replay&id=dead-2&confirm=1&csrf=$acsrf" "$BASE/dlq")" 303 "the confirmed replay"
+# a dead-letter action runs in the background: its page shows the progress and then the report
+task_done() { curl -s -b "$W/alice" "$BASE$1" | grep -q 'data-done="1"'; }
+curl -s -D "$W/rh" -o /dev/null -b "$W/alice" -d "op=replay&id=dead-2&confirm=1&csrf=$acsrf" "$BASE/dlq"
+task=$(sed -n 's/^[Ll]ocation: \(\/dlq\/task?id=[0-9]*\).*/\1/p' "$W/rh" | tr -d '\r')
+[ -n "$task" ] || fail "the confirmed replay does not lead to its task page: $(cat "$W/rh")"
+wait_for 20 "the replay task to end" task_done "$task"
+curl -s -b "$W/alice" "$BASE$task" | grep -q '1 of 1 replayed' || fail "the task page's progress: $(curl -s -b "$W/alice" "$BASE$task")"
 assert_eq "$(count "replayed_from = 'dead-2'")" 1 "exactly one new job from the dead-letter replay"
-assert_eq "$(code -b "$W/alice" -d "op=replay&id=dead-2&confirm=1&csrf=$acsrf" "$BASE/dlq")" 303 "the same replay again"
+curl -s -D "$W/rh" -o /dev/null -b "$W/alice" -d "op=replay&id=dead-2&confirm=1&csrf=$acsrf" "$BASE/dlq"
+task=$(sed -n 's/^[Ll]ocation: \(\/dlq\/task?id=[0-9]*\).*/\1/p' "$W/rh" | tr -d '\r')
+wait_for 20 "the second replay task to end" task_done "$task"
+curl -s -b "$W/alice" "$BASE$task" | grep -q 'not in dead-letter' || fail "the second replay's report"
 assert_eq "$(count "replayed_from = 'dead-2'")" 1 "still exactly one"
+
+# purge of all matching: the replays died again (permanent failures); the count first, then the purge
+two_dead() { [ "$(r ZCARD "$(key default dead)")" = 2 ]; }
+wait_for 20 "the two replays to die" two_dead
+curl -s -b "$W/alice" -d "op=purge&matching=1&service=syncq&action=fail&csrf=$acsrf" "$BASE/dlq" > "$W/confirm2.html"
+grep -q 'Purge 2 dead-letter jobs (all that match the filters)?' "$W/confirm2.html" || fail "no purge confirmation with the count"
+assert_eq "$(r ZCARD "$(key default dead)")" 2 "nothing purged before the confirmation"
+assert_eq "$(code -b "$W/alice" -d "op=purge&matching=1&service=syncq&action=fail&confirm=1&csrf=$acsrf" "$BASE/dlq")" 303 "the confirmed purge"
+none_dead() { [ "$(r ZCARD "$(key default dead)")" = 0 ]; }
+wait_for 20 "every matching dead letter purged" none_dead
+purged() { [ "$(q "SELECT count(*) FROM syncq_job_events WHERE event = 'purged' AND error LIKE '%web:alice%'")" = 2 ]; }
+wait_for 10 "two purged events naming web:alice" purged
+curl -s -H "Authorization: Bearer $token" "$BASE/api/dlq" | grep -q '"matching":0' || fail "the dead-letter API after the purge"
 
 # bearer tokens
 assert_eq "$(code -H "Authorization: Bearer $token" "$BASE/api/jobs")" 200 "a bearer token on the API"
