@@ -63,12 +63,12 @@ one_run() {
     echo "$(rate "$N" "$t0" "$t1") $(rate "$N" "$t1" "$t2")"
 }
 median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
-: > "$tmp/single" ; : > "$tmp/cluster"
+: > "$tmp/res_single"; : > "$tmp/res_cluster"
 for rep in $(seq 1 "$REPS"); do
-    one_run "$SQ_REDIS_URL" "b$rep" >> "$tmp/single"
-    one_run "$SQ_CLUSTER_URL" "b$rep" >> "$tmp/cluster"
+    one_run "$SQ_REDIS_URL" "b$rep" >> "$tmp/res_single"
+    one_run "$SQ_CLUSTER_URL" "b$rep" >> "$tmp/res_cluster"
 done
 printf '\n%-34s %12s %12s\n' "no-op jobs, $N over 6 queues, $C children" "enqueue/s" "process/s"
-printf '%-34s %12s %12s\n' "one Redis" "$(cut -d' ' -f1 "$tmp/single" | median)" "$(cut -d' ' -f2 "$tmp/single" | median)"
-printf '%-34s %12s %12s\n' "Redis Cluster, 3 masters + 3 replicas" "$(cut -d' ' -f1 "$tmp/cluster" | median)" "$(cut -d' ' -f2 "$tmp/cluster" | median)"
+printf '%-34s %12s %12s\n' "one Redis" "$(cut -d' ' -f1 "$tmp/res_single" | median)" "$(cut -d' ' -f2 "$tmp/res_single" | median)"
+printf '%-34s %12s %12s\n' "Redis Cluster, 3 masters + 3 replicas" "$(cut -d' ' -f1 "$tmp/res_cluster" | median)" "$(cut -d' ' -f2 "$tmp/res_cluster" | median)"
 echo "(medians of $REPS runs on $(nproc) cores)"
