@@ -5,10 +5,16 @@
 # unreachable (503) and when nothing listens; 64 on bad usage.
 . "$(dirname "$0")/../lib.sh"
 
-p=$(_sq_pick_port)
-export SYNCQ_METRICS_ADDR="0.0.0.0:$p"
-start_worker -c 1 -q urgent
 healthy() { bin/syncq healthcheck --quiet; }
+# a free port can be taken by another process between the pick and the bind: try another
+for try in 1 2 3; do
+    p=$(_sq_pick_port)
+    export SYNCQ_METRICS_ADDR="0.0.0.0:$p"
+    start_worker -c 1 -q urgent
+    grep -q "listen on 0.0.0.0:$p: Address already in use" "$W/worker.log" || break
+    [ "$try" -lt 3 ] || fail "three picked ports were taken"
+    kill -TERM "$WORKER_PID"; wait "$WORKER_PID" || true; WORKER_PID=""
+done
 wait_for 10 "a healthy master" healthy
 out=$(bin/syncq healthcheck)
 assert_eq "$out" "healthy: HTTP 200 ok" "healthcheck output"
