@@ -469,6 +469,7 @@ web_serve(config *cfg, const web_opts *o)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (web_overview_start(cfg) < 0) log_msg(LOG_WARN, "web.overview", "no thread for the 24 h figures");
     struct MHD_Daemon *d = start(&s, &a, cert, key);
     if (!d) {
         fprintf(stderr, "syncq web: cannot listen on %s port %d: %s\n", o->listen, o->port, strerror(errno));

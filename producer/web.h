@@ -15,7 +15,9 @@
  *
  * The server runs every request on one thread (libmicrohttpd's internal
  * polling thread), so sessions and connections need no lock; a console
- * serves a few operators, and a page takes milliseconds. */
+ * serves a few operators, and a page takes milliseconds. One more thread
+ * reads the overview's 24 h figures in the background, on its own
+ * connection, behind a mutex (web_page_overview.c). */
 #ifndef SYNCQ_WEB_H
 #define SYNCQ_WEB_H
 
@@ -218,6 +220,9 @@ int web_static_css(web_req *rq, web_resp *rs);
 int web_static_js(web_req *rq, web_resp *rs);
 int web_static_favicon(web_req *rq, web_resp *rs);
 int web_page_overview(web_req *rq, web_resp *rs);
+/* web_overview_start starts the thread that reads the overview's 24 h
+ * figures once a minute (web_page_overview.c). 0, or -1. */
+int web_overview_start(const config *cfg);
 int web_page_jobs(web_req *rq, web_resp *rs);
 int web_page_job(web_req *rq, web_resp *rs);
 int web_do_job_retry(web_req *rq, web_resp *rs);

@@ -13,8 +13,9 @@
 #   jobs first page     /jobs (50 rows)
 #   jobs deep page      /jobs?before=CURSOR, the cursor at row 900,000 of 1,000,000
 #   jobs dead filter    /jobs?status=dead
-#   overview            / (Redis fleet, last hour and 24 h per service/action
-#                       with p50/p95, the per-minute chart)
+#   overview            / (Redis fleet, last hour per service/action with
+#                       p50/p95, the per-minute chart; the 24 h figures come
+#                       from a background reader, whose time is printed too)
 # Target: under 100 ms each.
 set -eu
 cd "$(dirname "$0")/.."
@@ -77,6 +78,14 @@ WPID=$!
 for _ in $(seq 1 100); do [ -s "$tmp/web.port" ] && break; sleep 0.1; done
 BASE="http://127.0.0.1:$(cat "$tmp/web.port")"
 curl -s -c "$tmp/jar" -o /dev/null "$BASE/favicon.ico" # --insecure-local: the session cookie (no page read yet)
+# the overview's 24 h figures come from a background reader (web_page_overview.c): measure
+# the pages once they are there, and say how long the reader took
+t0=$(date +%s%3N)
+for _ in $(seq 1 600); do
+    curl -s -b "$tmp/jar" "$BASE/api/overview" | grep -q '"last_24h"' && break
+    sleep 0.1
+done
+log "the 24 h figures were ready $(( $(date +%s%3N) - t0 )) ms after the console started (read off the request path)"
 
 # server_ms PATH: "FIRST MEDIAN": the Server-Timing of the first request and
 # the median of the REPS after it
@@ -97,7 +106,7 @@ for spec in "overview|/" "overview JSON|/api/overview" "jobs first page|/jobs" \
             "jobs text search (rare: a full scan)|/jobs?text=upstream%20error%20999"; do
     name=${spec%%|*} path=${spec#*|}
     read -r first median < <(server_ms "$path")
-    mark=$(awk -v m="$median" 'BEGIN { print (m < 100) ? "ok" : "over 100 ms" }')
+    mark=$(awk -v m="$median" -v f="$first" 'BEGIN { print (m < 100 && f < 100) ? "ok" : "over 100 ms" }')
     printf '  %-38s first %8s ms   median %8s ms  %s\n' "$name" "$first" "$median" "$mark"
 done
-echo "  (the overview's 24 h figures are read once a minute: its first request pays for them)"
+echo "  (the overview's 24 h figures are read once a minute by a thread of their own, off the request path)"
