@@ -19,20 +19,30 @@
 struct board_slot {
     atomic_uint gen;
     _Atomic int64_t lease_until_ms; /* written by the master only; not covered by gen */
-    atomic_int waiting;             /* 1 + the queue the child blocks on, 0 if none; written by the child, cleared with the slot */
-    board_slot *base;               /* the first slot, and the number of slots: set once, before fork */
-    int n;
+    atomic_int *waiting;            /* the board's flags, one int per slot (board_wait); set once, before fork */
+    int idx, n;                     /* this slot's index, the number of slots */
     board_job job;
     stats_table stats; /* the child's job counters (stats.h): not covered by gen */
 };
 
+/* The waiting flags sit after the slots, one int each: a child reads all of
+ * them before each job (board_waiters), 1 KiB for 257 slots, where reading a
+ * field of every ~10 KiB slot would touch a page per slot. */
+static size_t
+board_size(int n)
+{
+    return (size_t)n * sizeof(board_slot) + (size_t)n * sizeof(atomic_int);
+}
+
 board_slot *
 board_new(int n)
 {
-    board_slot *b = mmap(NULL, (size_t)n * sizeof(board_slot), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    board_slot *b = mmap(NULL, board_size(n), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (b == MAP_FAILED) return NULL;
+    atomic_int *flags = (atomic_int *)(void *)&b[n];
     for (int i = 0; i < n; i++) {
-        b[i].base = b;
+        b[i].waiting = flags;
+        b[i].idx = i;
         b[i].n = n;
     }
     return b;
@@ -41,7 +51,7 @@ board_new(int n)
 void
 board_free(board_slot *b, int n)
 {
-    if (b) munmap(b, (size_t)n * sizeof(board_slot));
+    if (b) munmap(b, board_size(n));
 }
 
 board_slot *
@@ -106,7 +116,7 @@ board_lease(board_slot *s)
 void
 board_wait(board_slot *s, int queue)
 {
-    if (s) atomic_store_explicit(&s->waiting, queue + 1, memory_order_release);
+    if (s) atomic_store_explicit(&s->waiting[s->idx], queue + 1, memory_order_release);
 }
 
 int
@@ -115,7 +125,7 @@ board_waiters(board_slot *s, int queue)
     int n = 0;
     if (!s) return 0;
     for (int i = 0; i < s->n; i++)
-        if (&s->base[i] != s && atomic_load_explicit(&s->base[i].waiting, memory_order_acquire) == queue + 1) n++;
+        if (i != s->idx && atomic_load_explicit(&s->waiting[i], memory_order_relaxed) == queue + 1) n++;
     return n;
 }
 
@@ -124,7 +134,7 @@ board_clear(board_slot *s)
 {
     if (s) {
         atomic_store(&s->gen, 0);
-        atomic_store(&s->waiting, 0);
+        atomic_store(&s->waiting[s->idx], 0);
         memset(&s->job, 0, sizeof(s->job));
     }
 }
