@@ -54,18 +54,33 @@ def main():
                     if s != "syncq" and v:
                         ratios[s] = base / v if higher else v / base
             out["ratios"][key] = ratios
-            rows.append((w, label, unit, med, ratios, len([r for r in runs if r["w"] == w and r["sys"] == systems[0]])))
+            # the median of each rep's own ratio: the systems of one rep ran back to
+            # back, on the same machine weather
+            rep_ratios = {}
+            for s in ratios:
+                v = []
+                for rep in sorted({r["rep"] for r in runs}):
+                    a = [r[m] for r in runs if r["w"] == w and r["sys"] == "syncq" and r["rep"] == rep and r.get(m)]
+                    b = [r[m] for r in runs if r["w"] == w and r["sys"] == s and r["rep"] == rep and r.get(m)]
+                    if a and b:
+                        v.append(a[0] / b[0] if higher else b[0] / a[0])
+                if v:
+                    rep_ratios[s] = statistics.median(v)
+            out.setdefault("rep_ratios", {})[key] = rep_ratios
+            rows.append((w, label, unit, med, ratios, rep_ratios))
     cols = systems
     width = max(12, max(len(s) for s in cols) + 2)
     print("syncq bench (%s): medians of %s interleaved runs; x = syncq's advantage (>1: syncq better)" %
           (", ".join("%s=%s" % kv for kv in settings.items()), settings.get("reps")))
     print("%-2s %-26s %-7s" % ("", "", "") + "".join("%*s" % (width, c) for c in cols))
-    for w, label, unit, med, ratios, _ in rows:
+    for w, label, unit, med, ratios, rep_ratios in rows:
         cells = "".join("%*s" % (width, ("%.2f" % med[c]) if c in med else "-") for c in cols)
         print("%-2s %-26s %-7s%s" % (w, label, unit, cells.replace("%*s" % (width, "-"), "%*s" % (width, "-"))))
         if ratios:
             cells = "".join("%*s" % (width, ("x%.2f" % ratios[c]) if c in ratios else "") for c in cols)
-            print("%-2s %-26s %-7s%s" % ("", "", "", cells))
+            print("%-2s %-26s %-7s%s" % ("", "  ratio of medians", "", cells))
+            cells = "".join("%*s" % (width, ("x%.2f" % rep_ratios[c]) if c in rep_ratios else "") for c in cols)
+            print("%-2s %-26s %-7s%s" % ("", "  median of rep ratios", "", cells))
     with open(sys.argv[2], "w") as f:
         json.dump(out, f, indent=1)
     print("written: %s" % sys.argv[2])
