@@ -49,7 +49,7 @@ PURE += services crypto sign paging sigv4
 PURE += slot
 # I/O wrappers: one per library (rds = hiredis, db = libpq).
 IO   := rds db funcs keys queue enqueue qstat http snapshot schema audit
-IO   += durability
+IO   += durability partition
 IO   += cluster
 COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 

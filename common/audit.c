@@ -86,14 +86,15 @@ static const char *SQL_COPY = "COPY syncq_in (ord, jobrow" RECORD_COMMA_COLUMNS 
 #define EV_SEL_LAST_ERROR EV_SEL_KEY
 
 /* The row of each job is its newest record's (the batch folded its records
- * already); the events are appended once each. */
+ * already); the events are appended once each. id_at, the partition key, is
+ * the id's time (schema/006_partition.sql): part of both primary keys. */
 static const char *SQL_MERGE =
-    "INSERT INTO syncq_jobs AS j (updated_at" RECORD_COLS(JOB_COL_) ")"
-    " SELECT DISTINCT ON (job_id) now()" RECORD_COLS(JOB_SEL_)
+    "INSERT INTO syncq_jobs AS j (updated_at, id_at" RECORD_COLS(JOB_COL_) ")"
+    " SELECT DISTINCT ON (job_id) now(), syncq_id_time(job_id)" RECORD_COLS(JOB_SEL_)
     " FROM syncq_in WHERE jobrow ORDER BY job_id, rev DESC, ord DESC"
-    " ON CONFLICT (job_id) DO UPDATE SET" RECORD_COLS(JOB_SET_) " updated_at = now();"
-    "INSERT INTO syncq_job_events (job_id, worker" RECORD_COLS(EV_COL_) ")"
-    " SELECT job_id, worker" RECORD_COLS(EV_SEL_)
+    " ON CONFLICT (job_id, id_at) DO UPDATE SET" RECORD_COLS(JOB_SET_) " updated_at = now();"
+    "INSERT INTO syncq_job_events (job_id, worker, id_at" RECORD_COLS(EV_COL_) ")"
+    " SELECT job_id, worker, syncq_id_time(job_id)" RECORD_COLS(EV_SEL_)
     " FROM syncq_in WHERE ev_event IS NOT NULL ORDER BY ord ON CONFLICT DO NOTHING;"
     "COMMIT";
 
@@ -125,6 +126,10 @@ rollback:
 
 /* ---------------------------------------------------------------- Status */
 
+/* BY_ID(p): the row(s) of job id p, in the one partition p's time names
+ * (schema/006_partition.sql), so PostgreSQL reads one partition's index. */
+#define BY_ID(p) "job_id = " p " AND id_at = syncq_id_time(" p ")"
+
 /* the audit's finish time in the format of Redis's answers (rfc3339_format):
  * RFC 3339 UTC with milliseconds, whatever the session's TimeZone */
 #define FINISHED_AT "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
@@ -134,7 +139,7 @@ audit_status(db *d, const char *job_id)
 {
     const char *params[] = {job_id};
     return db_query(d, "SELECT status, queue, attempts, coalesce(last_error, ''), coalesce(" FINISHED_AT ", '')"
-                       " FROM syncq_jobs WHERE job_id = $1", 1, params);
+                       " FROM syncq_jobs WHERE " BY_ID("$1"), 1, params);
 }
 
 /* ---------------------------------------------------------------- Jobs */
@@ -205,7 +210,7 @@ audit_job(db *d, const char *job_id)
         " " TS_MS("enqueued_at") ", " TS_MS("started_at") ", " TS_MS("finished_at") ", duration_ms, worker,"
         " replayed_from,"
         " (SELECT string_agg(c.job_id, ',' ORDER BY c.job_id) FROM syncq_jobs c WHERE c.replayed_from = j.job_id),"
-        " last_error, payload::text, result::text FROM syncq_jobs j WHERE job_id = $1", 1, params);
+        " last_error, payload::text, result::text FROM syncq_jobs j WHERE " BY_ID("$1"), 1, params);
 }
 
 db_result *
@@ -214,7 +219,7 @@ audit_history(db *d, const char *job_id)
     const char *params[] = {job_id};
     return db_query(d,
         "SELECT " TS_MS("at") ", attempt, event, outcome, duration_ms, error, worker, " TS_MS("due_at")
-        " FROM syncq_job_history WHERE job_id = $1 ORDER BY at, rev", 1, params);
+        " FROM syncq_job_history WHERE " BY_ID("$1") " ORDER BY at, rev", 1, params);
 }
 
 db_result *
@@ -224,7 +229,7 @@ audit_retry_row(db *d, const char *job_id)
     return db_query(d,
         "SELECT status, queue, kind, service, action, target_type, target_id, scope, actor, payload::text,"
         " (SELECT c.job_id FROM syncq_jobs c WHERE c.replayed_from = j.job_id LIMIT 1)"
-        " FROM syncq_jobs j WHERE job_id = $1", 1, params);
+        " FROM syncq_jobs j WHERE " BY_ID("$1"), 1, params);
 }
 
 /* ---------------------------------------------------------------- Prune */
@@ -274,9 +279,10 @@ int
 audit_prune(db *d, const char *cutoff, long long *jobs, long long *events)
 {
     static const char *sql =
-        "WITH gone AS (DELETE FROM syncq_jobs WHERE job_id IN"
-        " (SELECT job_id FROM syncq_jobs WHERE " FINISHED_BEFORE " LIMIT " STR(AUDIT_PRUNE_BATCH) ") RETURNING job_id),"
-        " ev AS (DELETE FROM syncq_job_events e USING gone WHERE e.job_id = gone.job_id RETURNING 1)"
+        "WITH gone AS (DELETE FROM syncq_jobs WHERE (job_id, id_at) IN"
+        " (SELECT job_id, id_at FROM syncq_jobs WHERE " FINISHED_BEFORE " LIMIT " STR(AUDIT_PRUNE_BATCH) ") RETURNING job_id, id_at),"
+        " ev AS (DELETE FROM syncq_job_events e USING gone WHERE e.job_id = gone.job_id AND e.id_at = gone.id_at"
+        " RETURNING 1)"
         " SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM ev)";
     long long n;
     do {
@@ -417,9 +423,9 @@ audit_outcome_write(db *d, const audit_outcome *o)
     snprintf(rev, sizeof(rev), "%d", o->rev);
     const char *p[] = {o->job_id, o->queue, o->status, attempts, o->result, rev};
     db_result *r = db_query(d,
-        "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev)"
-        " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6)"
-        " ON CONFLICT (job_id) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,"
+        "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev, id_at)"
+        " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6, syncq_id_time($1))"
+        " ON CONFLICT (job_id, id_at) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,"
         " result = EXCLUDED.result, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev, updated_at = now(),"
         /* a new attempt starts its columns afresh (record_merge.h): this
          * attempt's started_at comes with its running record */

@@ -39,3 +39,4 @@ GRANT DELETE ON syncq_jobs, syncq_job_events TO syncq_cli;
 GRANT SELECT, INSERT, UPDATE, DELETE ON syncq_snapshots TO syncq_worker, syncq_cli;
 GRANT SELECT ON syncq_job_history, syncq_last_sync TO syncq_worker, syncq_cli;
 GRANT EXECUTE ON FUNCTION syncq_content_hash(jsonb, text[]) TO syncq_worker, syncq_cli;
+GRANT EXECUTE ON FUNCTION syncq_partition_drop(date, timestamptz) TO syncq_cli; -- prune drops old day partitions

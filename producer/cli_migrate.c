@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "db.h"
 #include "funcs.h"
+#include "partition.h"
 #include "rds.h"
 #include "url.h"
 #include "schema.h"
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define MIGRATE_LOCK "727165" /* pg_advisory_lock key: any constant of ours */
 
 typedef struct migration {
@@ -65,6 +68,17 @@ rollback:
     return -1;
 }
 
+/* ensure_days makes the audit's day partitions ahead (partition.h): run
+ * daily (a timer, cron) when no worker runs, whose writer does it too. */
+static int
+ensure_days(db *d)
+{
+    int made = 0;
+    if (partition_ensure(d, PARTITION_AHEAD_DAYS, &made) < 0) return -1;
+    if (made) printf("made %d audit partition(s) for the days ahead\n", made);
+    return 0;
+}
+
 static int
 run(db *d)
 {
@@ -83,7 +97,7 @@ run(db *d)
         n++;
     }
     if (n == 0) printf("schema is up to date\n");
-    return 0;
+    return ensure_days(d);
 }
 
 /* load_functions loads the function library unless Redis has this version
@@ -125,8 +139,9 @@ cli_migrate(config *cfg, int argc, char **argv)
     if (argc > 1) {
         int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
         if (!help) fprintf(stderr, "syncq migrate: unrecognized %s \"%s\"\n", argv[1][0] == '-' ? "option" : "argument", argv[1]);
-        fprintf(help ? stdout : stderr, "usage: syncq migrate\n\nApplies schema/ migrations to SYNCQ_DATABASE_URL, then loads the Redis"
-                " function library into SYNCQ_REDIS_URL (a warning when Redis is unreachable).\n");
+        fprintf(help ? stdout : stderr, "usage: syncq migrate\n\nApplies schema/ migrations to SYNCQ_DATABASE_URL and makes the audit"
+                " tables' day partitions up to " STR(PARTITION_AHEAD_DAYS) " days ahead, then loads the Redis function library into"
+                " SYNCQ_REDIS_URL (a warning when Redis is unreachable).\n");
         return help ? SYNCQ_EX_OK : SYNCQ_EX_USAGE;
     }
     db_init(&d);

@@ -1,10 +1,13 @@
 /* cli_prune.c - `syncq prune --older-than D`: retention for the audit
- * tables. Deletes jobs that finished (success, dead, conflict, superseded)
- * before now - D, with their history events, in batches (one short
- * transaction each, so the writer is never blocked for long). Unfinished
- * jobs are never pruned, however old. */
+ * tables. Drops the day partitions older than now - D that hold only jobs
+ * finished (success, dead, conflict, superseded) before it (partition.h),
+ * then deletes what remains to prune (the boundary day, the raw-id and
+ * default partitions, a day with a job still open) with their history
+ * events, in batches (one short transaction each, so the writer is never
+ * blocked for long). Unfinished jobs are never pruned, however old. */
 #include "fmacros.h"
 #include "cli_ops.h"
+#include "partition.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -18,7 +21,8 @@ static const char usage[] =
     "usage: syncq prune --older-than D [--dry-run]\n"
     "\n"
     "Deletes audit rows of jobs that finished (success, dead, conflict, superseded) more than D\n"
-    "ago (30d, 12h, 1w, ...), and their history events, in batches of " STR(AUDIT_PRUNE_BATCH) ". Jobs still\n"
+    "ago (30d, 12h, 1w, ...), and their history events: a day's partition older than D is dropped\n"
+    "whole when all its jobs qualify, the rest is deleted in batches of " STR(AUDIT_PRUNE_BATCH) ". Jobs still\n"
     "queued, running or retrying stay. Prints how many jobs and events were deleted.\n"
     "\n"
     "      --older-than D   required\n"
@@ -38,8 +42,11 @@ prune(db *d, int64_t older_ms, int dry_run)
                events, cutoff);
         return 0;
     }
-    if (audit_prune(d, cutoff, &jobs, &events) < 0) return -1;
-    printf("pruned %lld job(s) and %lld event(s) finished before %s\n", jobs, events, cutoff);
+    int days = 0;
+    if (partition_prune(d, cutoff, &jobs, &events, &days) < 0 || audit_prune(d, cutoff, &jobs, &events) < 0) return -1;
+    printf("pruned %lld job(s) and %lld event(s) finished before %s", jobs, events, cutoff);
+    if (days) printf(" (%d day partition(s) dropped whole)", days);
+    printf("\n");
     return 0;
 }
 

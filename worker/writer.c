@@ -15,6 +15,7 @@
 #include "db.h"
 #include "funcs.h"
 #include "log.h"
+#include "partition.h"
 #include "record.h"
 #include "record_merge.h"
 #include "schema.h"
@@ -45,6 +46,7 @@ typedef struct writer {
     int64_t written;
     int connects;         /* to PostgreSQL; all but the first are reconnects */
     stats_table *stats;   /* our board slot's counters, for /metrics */
+    int64_t parts_due;    /* clock_mono_ms when the day partitions are due a check; 0 = now */
 } writer;
 
 /* ---- batches ---- */
@@ -183,15 +185,36 @@ schema_ready(writer *w)
     return k == 0;
 }
 
+/* ensure_days makes the audit's day partitions ahead, on connect and then
+ * hourly (partition.h). A failure is a warning: until a partition exists,
+ * its rows go to the default partition and nothing is refused. */
+static void
+ensure_days(writer *w)
+{
+    int made = 0;
+    if (w->parts_due && clock_mono_ms() < w->parts_due) return;
+    w->parts_due = clock_mono_ms() + PARTITION_ENSURE_MS;
+    if (partition_ensure(&w->d, PARTITION_AHEAD_DAYS, &made) < 0)
+        log_msg(LOG_WARN, "audit.partitions", "making the audit partitions ahead: %s (retried in an hour;"
+                " meanwhile rows go to the default partition)", w->d.errstr);
+    else if (made)
+        log_msg(LOG_INFO, "audit.partitions", "made %d audit partition(s) for the days ahead", made);
+}
+
 static int
 db_ready(writer *w)
 {
-    if (db_alive(&w->d)) return 1;
+    if (db_alive(&w->d)) {
+        ensure_days(w);
+        return 1;
+    }
     if (db_connect(&w->d, w->cfg->database_url) == 0 && schema_ready(w) && audit_stage(&w->d) == 0) {
         if (w->db_down) log_msg(LOG_INFO, "audit.db_up", "PostgreSQL is back; writing the audit backlog");
         if (w->connects++) stats_note(w->stats, STATS_PG_RECONNECTS);
         w->db_down = 0;
         w->backoff_ms = 0;
+        w->parts_due = 0;
+        ensure_days(w);
         return 1;
     }
     if (!w->db_down) {
