@@ -2,7 +2,8 @@
 #
 #   make            build bin/syncq-worker, bin/syncq, lib/libsyncq.a
 #   make test       install missing packages, build, run unit + integration tests
-#   make test-cluster  the Redis Cluster tests (tests/cluster/) on a private 6-node cluster
+#   make test-cluster  the Redis Cluster tests (tests/cluster/) on a private 6-node cluster, and
+#                   Sentinel failover during 20,000 jobs (it_sentinel, docs/PRODUCTION.md)
 #   make run        the demo on an embedded Redis + PostgreSQL under ./.run/
 #   make bench      the throughput benchmark (and bench-web: the web console on 1,000,000 audit rows)
 #   make install    PREFIX=/usr/local DESTDIR=: binaries, libsyncq (static + shared), header,
@@ -261,10 +262,12 @@ soak: deps
 	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) TESTS=$(SOAK_TESTS) REPEAT=$(SOAK_RUNS) bash tests/run.sh
 
 # test-cluster: tests/cluster/*.sh on a private 3-master 3-replica Redis
-# Cluster (a minute or two; CLUSTER_N jobs in it_cluster_run, default 50000).
+# Cluster (a minute or two; CLUSTER_N jobs in it_cluster_run, default 50000); then
+# Sentinel failover during 20,000 jobs (make test runs it_sentinel with 3,000).
 test-cluster: deps
 	@$(MAKE) --no-print-directory all
 	@bash tests/cluster/run.sh
+	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) TESTS=it_sentinel SENTINEL_JOBS=20000 bash tests/run.sh
 
 run: deps
 	@$(MAKE) --no-print-directory all

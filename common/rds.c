@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define CTX(r) ((redisContext *)(r)->ctx)
 
@@ -95,6 +96,134 @@ handshake(rds *r, const redis_url *u)
     return step(r, rds_cmdf(r, "PING"));
 }
 
+/* ---------------------------------------------------------------- Sentinel */
+
+/* ask_sentinel asks one sentinel for the master's address: 0 found, 1 the
+ * sentinel knows no such master, -1 unreachable (why says what happened). */
+static int
+ask_sentinel(const url_endpoint *s, const char *name, struct timeval tv, char *host, size_t hostlen, int *port,
+             char *why, size_t whylen)
+{
+    redisContext *c = redisConnectWithTimeout(s->host, s->port, tv);
+    redisReply *x = NULL;
+    int rc = -1;
+    if (!c || c->err) {
+        snprintf(why, whylen, "sentinel %.100s:%d: %.120s", s->host, s->port, c ? c->errstr : "out of memory");
+        goto out;
+    }
+    if (redisSetTimeout(c, tv) != REDIS_OK || !(x = redisCommand(c, "SENTINEL get-master-addr-by-name %s", name))) {
+        snprintf(why, whylen, "sentinel %.100s:%d: %.120s", s->host, s->port, c->errstr);
+        goto out;
+    }
+    if (x->type == REDIS_REPLY_ARRAY && x->elements == 2 && x->element[0]->type == REDIS_REPLY_STRING &&
+        x->element[1]->type == REDIS_REPLY_STRING) {
+        snprintf(host, hostlen, "%s", x->element[0]->str);
+        *port = atoi(x->element[1]->str);
+        rc = *port > 0 ? 0 : -1;
+    } else if (x->type == REDIS_REPLY_NIL) {
+        snprintf(why, whylen, "sentinel %s:%d knows no master named \"%s\"", s->host, s->port, name);
+        rc = 1;
+    } else {
+        snprintf(why, whylen, "sentinel %s:%d: unexpected reply%s%.100s", s->host, s->port,
+                 x->type == REDIS_REPLY_ERROR ? ": " : "", x->type == REDIS_REPLY_ERROR ? x->str : "");
+    }
+out:
+    if (x) freeReplyObject(x);
+    if (c) redisFree(c);
+    return rc;
+}
+
+/* sentinel_master finds the master through the first sentinel that knows
+ * it. All of them not knowing the name is a configuration error; anything
+ * else (unreachable, mid-failover) is an outage to retry. */
+static int
+sentinel_master(rds *r, const redis_url *u, struct timeval tv, char *host, size_t hostlen, int *port)
+{
+    char why[300] = "";
+    int unknown = 0;
+    for (int i = 0; i < u->nsentinels; i++) {
+        int rc = ask_sentinel(&u->sentinels[i], u->master, tv, host, hostlen, port, why, sizeof(why));
+        if (rc == 0) return 0;
+        unknown += rc == 1;
+    }
+    config_err(r, unknown == u->nsentinels ? RDS_ERR_CONFIG : RDS_ERR_IO, why);
+    mask_in_place(r->errstr, sizeof(r->errstr));
+    return -1;
+}
+
+/* check_master refuses a server that is not a master (a sentinel's answer
+ * is stale for a moment after a failover). */
+static int
+check_master(rds *r)
+{
+    redisReply *x = (redisReply *)rds_cmdf(r, "ROLE");
+    if (!x) return -1;
+    int ok = x->type == REDIS_REPLY_ARRAY && x->elements > 0 && x->element[0]->type == REDIS_REPLY_STRING;
+    if (ok && strcmp(x->element[0]->str, "master")) {
+        snprintf(r->errstr, sizeof(r->errstr), "%.150s is a %.20s now, not a master: a failover is under way", r->where,
+                 x->element[0]->str);
+        ok = 0;
+    } else if (!ok) {
+        snprintf(r->errstr, sizeof(r->errstr), "ROLE at %.100s: %.80s (an ACL user needs +role with Sentinel)", r->where,
+                 x->type == REDIS_REPLY_ERROR ? x->str : "unexpected reply");
+    }
+    r->err = ok ? 0 : (x->type == REDIS_REPLY_ERROR ? RDS_ERR_CONFIG : RDS_ERR_IO);
+    freeReplyObject(x);
+    return ok ? 0 : -1;
+}
+
+static long long
+mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* switched asks the sentinels, once per RDS_SENTINEL_EVERY_MS, who the
+ * master is; when it is no longer ours the connection is closed (-1, an
+ * I/O error). Sentinels that cannot answer change nothing: the master we
+ * have may be fine. */
+static int
+switched(rds *r)
+{
+    redis_url u;
+    char err[200], host[256], why[300];
+    int port;
+    long long now = mono_ms();
+    if (!r->mhost[0] || now - r->asked_ms < RDS_SENTINEL_EVERY_MS) return 0;
+    r->asked_ms = now;
+    if (redis_url_parse(r->url, &u, err, sizeof(err)) < 0) return 0;
+    struct timeval tv = {0, 500000}; /* a quick look: it runs before a command */
+    for (int i = 0; i < u.nsentinels; i++) {
+        if (ask_sentinel(&u.sentinels[i], u.master, tv, host, sizeof(host), &port, why, sizeof(why)) != 0) continue;
+        if (port == r->mport && !strcmp(host, r->mhost)) return 0;
+        snprintf(r->errstr, sizeof(r->errstr), "Sentinel names %.100s:%d as master %.60s now (failover): reconnecting",
+                 host, port, u.master);
+        rds_close(r);
+        r->err = RDS_ERR_IO;
+        return -1;
+    }
+    return 0;
+}
+
+/* demoted turns the errors of a server that became a replica under us into
+ * an I/O error, closing the connection: nobody keeps writing there. */
+static redisReply *
+demoted(rds *r, redisReply *x)
+{
+    if (!x || x->type != REDIS_REPLY_ERROR || !r->follow) return x; /* cluster.c handles its nodes' replies */
+    if (strncmp(x->str, "READONLY", 8) && strncmp(x->str, "UNBLOCKED", 9) && strncmp(x->str, "NOREPLICAS", 10)) return x;
+    snprintf(r->errstr, sizeof(r->errstr), "Redis: %.150s: the server is a replica now (failover?): reconnecting",
+             x->str);
+    freeReplyObject(x);
+    rds_close(r);
+    r->err = RDS_ERR_IO;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- Connecting */
+
 /* tls_hint explains the usual reason a server hangs up on the very first
  * command: it speaks TLS, and our plain-text PING was not a TLS hello. */
 static void
@@ -117,6 +246,9 @@ rds_connect(rds *r, const char *url, int timeout_ms)
     rds_close(r);
     r->err = 0;
     r->errstr[0] = '\0';
+    r->where[0] = '\0';
+    r->mhost[0] = '\0';
+    r->follow = 0;
     r->timeout_ms = timeout_ms;
     snprintf(r->url, sizeof(r->url), "%s", url);
     if (cluster_is_url(url)) {
@@ -132,6 +264,7 @@ rds_connect(rds *r, const char *url, int timeout_ms)
     }
     int rc = rds_connect_parsed(r, &u, timeout_ms);
     explicit_bzero(&u, sizeof(u));
+    r->follow = 1; /* one master: a role change under us must end this connection (demoted) */
     return rc;
 }
 
@@ -142,8 +275,20 @@ rds_connect_parsed(rds *r, const redis_url *u, int timeout_ms)
     r->timeout_ms = timeout_ms;
     r->err = 0;
     r->errstr[0] = '\0';
-    if (u->path[0]) r->ctx = redisConnectUnixWithTimeout(u->path, tv);
-    else r->ctx = redisConnectWithTimeout(u->host, u->port, tv);
+    if (u->nsentinels) {
+        char host[256];
+        int port;
+        if (sentinel_master(r, u, tv, host, sizeof(host), &port) < 0) goto fail;
+        snprintf(r->where, sizeof(r->where), "master %.100s at %.150s:%d", u->master, host, port);
+        snprintf(r->mhost, sizeof(r->mhost), "%s", host);
+        r->mport = port;
+        r->asked_ms = mono_ms();
+        r->ctx = redisConnectWithTimeout(host, port, tv);
+    } else if (u->path[0]) {
+        r->ctx = redisConnectUnixWithTimeout(u->path, tv);
+    } else {
+        r->ctx = redisConnectWithTimeout(u->host, u->port, tv);
+    }
     if (!r->ctx || CTX(r)->err) {
         set_err(r, u->path[0] ? "connect to Redis socket" : "connect to Redis");
         goto fail;
@@ -156,6 +301,7 @@ rds_connect_parsed(rds *r, const redis_url *u, int timeout_ms)
         tls_hint(r);
         goto fail;
     }
+    if (u->nsentinels && check_master(r) < 0) goto fail;
     return 0;
 fail:
     if (r->ctx) redisFree(CTX(r));
@@ -191,6 +337,7 @@ rds_reply *
 rds_cmd(rds *r, int argc, const char **argv, const size_t *lens)
 {
     if (r->cl) return cluster_cmd(r, argc, argv, lens);
+    if (r->ctx && switched(r) < 0) return NULL;
     if (!r->ctx) {
         snprintf(r->errstr, sizeof(r->errstr), "not connected to Redis");
         r->err = RDS_ERR_IO;
@@ -199,7 +346,7 @@ rds_cmd(rds *r, int argc, const char **argv, const size_t *lens)
     reply_err_clear(r);
     redisReply *x = redisCommandArgv(CTX(r), argc, argv, lens);
     if (!x) set_err(r, "Redis command");
-    return (rds_reply *)x;
+    return (rds_reply *)demoted(r, x);
 }
 
 rds_reply *
@@ -212,6 +359,7 @@ rds_cmdf(rds *r, const char *fmt, ...)
         va_end(ap);
         return y;
     }
+    if (r->ctx && switched(r) < 0) return NULL;
     if (!r->ctx) {
         snprintf(r->errstr, sizeof(r->errstr), "not connected to Redis");
         r->err = RDS_ERR_IO;
@@ -222,13 +370,14 @@ rds_cmdf(rds *r, const char *fmt, ...)
     redisReply *x = redisvCommand(CTX(r), fmt, ap);
     va_end(ap);
     if (!x) set_err(r, "Redis command");
-    return (rds_reply *)x;
+    return (rds_reply *)demoted(r, x);
 }
 
 int
 rds_append(rds *r, int argc, const char **argv, const size_t *lens)
 {
     if (r->cl) return cluster_append(r, argc, argv, lens);
+    if (r->ctx && r->pending == 0 && switched(r) < 0) return -1;
     if (!r->ctx) return -1;
     reply_err_clear(r);
     if (redisAppendCommandArgv(CTX(r), argc, argv, lens) != REDIS_OK) {
@@ -265,7 +414,7 @@ rds_read(rds *r)
         return NULL;
     }
     r->pending--;
-    return (rds_reply *)x;
+    return (rds_reply *)demoted(r, x);
 }
 
 /* cluster_cmdv formats like rds_cmdf, then routes the words: a cluster

@@ -28,6 +28,11 @@ typedef struct rds {
     char url[512];      /* as given (may hold a password: never log it) */
     int timeout_ms;     /* connect and read timeout */
     int pending;        /* replies owed by rds_append'ed commands */
+    char where[300];    /* after a connect through Sentinel: "master NAME at HOST:PORT", else "" */
+    char mhost[256];    /* Sentinel: the master's address we are connected to ("" otherwise) */
+    int mport;
+    long long asked_ms; /* Sentinel: monotonic ms of the last look at who the master is */
+    int follow;         /* set by rds_connect for one master (not a cluster's node): see demoted */
 } rds;
 
 typedef struct rds_reply rds_reply; /* opaque: a hiredis reply */
@@ -40,7 +45,20 @@ void rds_init(rds *r);
  * the first real command. timeout_ms bounds the connect and every read (it
  * must exceed the longest blocking command). On failure r->err tells an
  * unreachable server (RDS_ERR_IO) from a configuration to fix (RDS_ERR_AUTH,
- * RDS_ERR_CONFIG), and r->errstr says which and what to do. */
+ * RDS_ERR_CONFIG), and r->errstr says which and what to do.
+ * A redis-sentinel:// URL asks its sentinels, in order, for the master's
+ * address, connects there and checks with ROLE that it is a master (a
+ * demoted one is refused as RDS_ERR_IO: retry). On any connection, a
+ * READONLY or UNBLOCKED error reply (the server was just made a replica), or
+ * NOREPLICAS (min-replicas-to-write: it lost its replicas, as an isolated
+ * old master does),
+ * closes the connection and is returned as an I/O error, so that no caller
+ * goes on writing to a demoted master: reconnecting finds the new one.
+ * Through Sentinel, a command sent at least RDS_SENTINEL_EVERY_MS after the
+ * last look asks the sentinels again first; when they name another master
+ * (a failover: the old one may accept writes until Sentinel reconfigures
+ * it, seconds later), the connection is closed the same way. */
+#define RDS_SENTINEL_EVERY_MS 1000
 int rds_connect(rds *r, const char *url, int timeout_ms);
 /* rds_connect_parsed: the same for one node of a parsed URL (cluster.c). */
 struct redis_url;

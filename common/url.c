@@ -165,11 +165,50 @@ parse_unix(const char *s, redis_url *u, char *err, size_t errlen)
     return path[pl] == '?' ? parse_query(path + pl + 1, u, err, errlen) : 0;
 }
 
+/* parse_sentinel reads [[user]:password@]h[:p][,h[:p]...]/MASTER[/db][?query]
+ * (after "redis-sentinel://"). */
+static int
+parse_sentinel(const char *s, redis_url *u, char *err, size_t errlen)
+{
+    const char *stop = s + strcspn(s, "?#"), *at = NULL, *p, *slash;
+    for (p = s; p < stop; p++)
+        if (*p == '@') at = p;
+    if (at && parse_userinfo(s, (size_t)(at - s), u, err, errlen)) return -1;
+    p = at ? at + 1 : s;
+    slash = p + strcspn(p, "/?#");
+    while (p < slash) {
+        size_t n = strcspn(p, ",/?#");
+        redis_url one;
+        if (u->nsentinels == URL_MAX_SENTINELS)
+            return errf(err, errlen, "more than %d sentinels in redis-sentinel:// URL", URL_MAX_SENTINELS);
+        memset(&one, 0, sizeof(one));
+        one.port = 26379;
+        if (parse_hostport(p, n, &one, err, errlen)) return -1;
+        memcpy(u->sentinels[u->nsentinels].host, one.host, sizeof(one.host));
+        u->sentinels[u->nsentinels++].port = one.port;
+        p += n;
+        if (*p == ',') p++;
+    }
+    if (u->nsentinels == 0) return errf(err, errlen, "no sentinel in redis-sentinel:// URL");
+    if (*slash != '/' || !slash[1] || strchr("/?#", slash[1]))
+        return errf(err, errlen, "missing master name in redis-sentinel:// URL (redis-sentinel://h:26379/mymaster)");
+    p = slash + 1;
+    size_t ml = strcspn(p, "/?#");
+    if (copy_part(u->master, sizeof(u->master), p, ml, 1, "master name", err, errlen)) return -1;
+    p += ml;
+    if (*p == '/') {
+        size_t dl = strcspn(++p, "?#");
+        if (dl > 0 && parse_db(p, dl, u, err, errlen)) return -1;
+        p += dl;
+    }
+    return *p == '?' ? parse_query(p + 1, u, err, errlen) : 0;
+}
+
 static int
 bad_scheme(const char *s, char *err, size_t errlen)
 {
     const char *sep = strstr(s, "://");
-    if (!sep) return errf(err, errlen, "not a Redis URL (expected redis://host[:port][/db] or unix:///path)");
+    if (!sep) return errf(err, errlen, "not a Redis URL (expected redis://host[:port][/db], unix:///path or redis-sentinel://h:26379/master)");
     size_t n = (size_t)(sep - s);
     if (n == 6 && strncasecmp(s, "rediss", 6) == 0)
         return errf(err, errlen, "rediss:// is not supported (TLS not supported); use redis:// or unix://");
@@ -189,6 +228,7 @@ redis_url_parse(const char *s, redis_url *u, char *err, size_t errlen)
     if (!s || !*s) return errf(err, errlen, "empty Redis URL");
     if (strncasecmp(s, "redis://", 8) == 0) rc = parse_tcp(s + 8, &tmp, err, errlen);
     else if (strncasecmp(s, "unix://", 7) == 0) rc = parse_unix(s + 7, &tmp, err, errlen);
+    else if (strncasecmp(s, "redis-sentinel://", 17) == 0) rc = parse_sentinel(s + 17, &tmp, err, errlen);
     else rc = bad_scheme(s, err, errlen);
     if (rc == 0) *u = tmp;
     return rc;

@@ -4,9 +4,19 @@
 
 #include <stddef.h> /* for size_t */
 
+#define URL_MAX_SENTINELS 8
+
+typedef struct url_endpoint {
+    char host[256];
+    int port;
+} url_endpoint;
+
 typedef struct redis_url {
-    char host[256];     /* empty for a unix socket */
+    char host[256];     /* empty for a unix socket, and for Sentinel (found at connect) */
     int port;           /* 6379 default */
+    url_endpoint sentinels[URL_MAX_SENTINELS]; /* redis-sentinel://: where to ask for the master */
+    int nsentinels;     /* 0 for a plain URL */
+    char master[128];   /* redis-sentinel://: the monitored master's name */
     char path[256];     /* unix socket path, empty for TCP */
     char user[128];     /* ACL user, empty for none */
     char password[256]; /* empty for none */
@@ -17,6 +27,8 @@ typedef struct redis_url {
  *   redis://[[user]:password@]host[:port][/db]
  *   redis://host:port?db=N&password=P   (query form, also for unix)
  *   unix:///path/to/socket[?db=N&password=P]  and  unix://[:password@]/path
+ *   redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db][?query]
+ *       (sentinels, port 26379 default; user and password are the master's)
  * Percent-escapes in user/password are decoded. Returns 0, or -1 with err. */
 int redis_url_parse(const char *s, redis_url *u, char *err, size_t errlen);
 

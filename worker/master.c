@@ -394,7 +394,8 @@ redis_tick(master *m)
         m->connected = 1;
         m->redis_fails = 0;
         if (m->ever_connected++) m->mc.redis_reconnects_master++;
-        log_msg(LOG_INFO, "master.redis", "connected to Redis at %s", shown);
+        log_msg(LOG_INFO, "master.redis", "connected to Redis at %s%s%s%s", shown, m->r.where[0] ? " (" : "",
+                m->r.where, m->r.where[0] ? ")" : "");
         warn_durability(m);
         return;
     }

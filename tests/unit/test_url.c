@@ -314,6 +314,40 @@ test_cluster_url(void **state)
     assert_non_null(strstr(out, "h1:1,h2:2"));
 }
 
+/* redis-sentinel://: the sentinels (26379 by default), the master's name,
+ * the db, the master's credentials. */
+static void
+test_sentinel(void **state)
+{
+    redis_url u;
+    char out[256];
+    (void)state;
+    assert_int_equal(redis_url_parse("redis-sentinel://w:p%40w@s1:26380,s2,[::1]:26381/mymaster/3", &u, err,
+                                     sizeof(err)), 0);
+    assert_int_equal(u.nsentinels, 3);
+    assert_string_equal(u.sentinels[0].host, "s1");
+    assert_int_equal(u.sentinels[0].port, 26380);
+    assert_string_equal(u.sentinels[1].host, "s2");
+    assert_int_equal(u.sentinels[1].port, 26379);
+    assert_string_equal(u.sentinels[2].host, "::1");
+    assert_string_equal(u.master, "mymaster");
+    assert_int_equal(u.db, 3);
+    assert_string_equal(u.user, "w");
+    assert_string_equal(u.password, "p@w");
+    assert_int_equal(redis_url_parse("redis-sentinel://s1/m?db=2", &u, err, sizeof(err)), 0);
+    assert_int_equal(u.db, 2);
+    expect_error("redis-sentinel://s1:26379", "missing master name");
+    expect_error("redis-sentinel://s1:26379/", "missing master name");
+    expect_error("redis-sentinel:///m", "no sentinel");
+    expect_error("redis-sentinel://s1:0/m", "bad port");
+    expect_error("redis-sentinel://a,b,c,d,e,f,g,h,i/m", "more than 8 sentinels");
+    url_redact("redis-sentinel://w:secret@s1,s2/m", out, sizeof(out));
+    assert_null(strstr(out, "secret"));
+    assert_int_equal(redis_url_set_password("redis-sentinel://w@s1:26379,s2/m", "pw", out, sizeof(out), err,
+                                            sizeof(err)), 0);
+    assert_string_equal(out, "redis-sentinel://w:pw@s1:26379,s2/m");
+}
+
 int
 main(void)
 {
@@ -329,6 +363,7 @@ main(void)
         cmocka_unit_test(test_redact_bounds),
         cmocka_unit_test(test_set_password),
         cmocka_unit_test(test_cluster_url),
+        cmocka_unit_test(test_sentinel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
