@@ -35,6 +35,8 @@ struct syncq_client {
     entry *batch;          /* owned, n used of cap */
     int n, cap;
     int flushed;           /* the batch holds results, not pending work */
+    int wait_replicas;     /* WAIT for this many replicas after a flush, 0 = no */
+    int wait_ms;
 };
 
 static const char *state_names[] = {"queued", "delayed", "debounced", "duplicate"};
@@ -185,6 +187,33 @@ send_pending(syncq_client *c, int *retry, int nretry_in)
 }
 
 int
+syncq_client_wait_replicas(syncq_client *c, int replicas, int timeout_ms)
+{
+    if (replicas < 0 || timeout_ms < 0) return client_error(c, SYNCQ_EDATA, "syncq_client_wait_replicas: negative argument");
+    c->wait_replicas = replicas;
+    c->wait_ms = timeout_ms;
+    return 0;
+}
+
+/* confirm waits for the replicas the client asks for (see syncq.h). */
+static int
+confirm(syncq_client *c)
+{
+    char msg[200];
+    rds_reply *x = rds_cmdf(&c->r, "WAIT %d %d", c->wait_replicas, c->wait_ms);
+    if (!rds_reply_ok(&c->r, x)) {
+        rds_reply_free(x);
+        return client_error(c, SYNCQ_EREDIS, c->r.errstr);
+    }
+    long long got = rds_reply_int(x);
+    rds_reply_free(x);
+    if (got >= c->wait_replicas) return 0;
+    snprintf(msg, sizeof(msg), "enqueued on the master, but %lld of %d replica(s) confirmed it within %d ms: a failover"
+             " now could lose it", got, c->wait_replicas, c->wait_ms);
+    return client_error(c, SYNCQ_EREPLICA, msg);
+}
+
+int
 syncq_batch_flush(syncq_client *c)
 {
     int *queued = xcalloc((size_t)(c->n ? c->n : 1), sizeof(int)), n = c->n, rc = 0;
@@ -197,6 +226,7 @@ syncq_batch_flush(syncq_client *c)
         if (rc < 0) break;
     }
     if (rc == 0 && n > 0) rc = client_error(c, SYNCQ_EREDIS, "the syncq function library could not be loaded");
+    if (rc == 0 && c->wait_replicas > 0 && c->n > 0 && !c->flushed) rc = confirm(c);
     c->flushed = 1;
     free(queued);
     return rc;
@@ -220,11 +250,12 @@ syncq_enqueue2(syncq_client *c, const char *queue, const char *text, size_t len,
     syncq_state st;
     if (c->n && !c->flushed) return client_error(c, SYNCQ_EDATA, "a batch is pending: flush it first");
     if (syncq_batch_add(c, queue, text, len) < 0) return -1;
-    if (syncq_batch_flush(c) < 0) return -1;
+    int unconfirmed = syncq_batch_flush(c) < 0;
+    if (unconfirmed && c->code != SYNCQ_EREPLICA) return -1;
     if (syncq_batch_result(c, c->n - 1, &id, &st, &error) < 0) return client_error(c, SYNCQ_EDATA, error ? error : "no reply");
     snprintf(id_out, idlen, "%s", id);
     if (state) *state = st;
-    return 0;
+    return unconfirmed ? -1 : 0; /* -1: enqueued, c->err says on the master only */
 }
 
 int

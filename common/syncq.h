@@ -24,6 +24,18 @@ const char *syncq_client_error(const syncq_client *c);
 
 #define SYNCQ_EDATA 65
 #define SYNCQ_EREDIS 69
+#define SYNCQ_EREPLICA 75 /* enqueued on the master, not confirmed by enough replicas in time */
+
+/* syncq_client_wait_replicas makes every later flush (and single enqueue)
+ * wait until at least replicas replicas hold what it wrote (Redis WAIT),
+ * at most timeout_ms; 0 replicas (the default) does not wait. Redis
+ * replication is asynchronous: a job a master acknowledged may be lost if
+ * it fails over before a replica got it (README "Production Redis and
+ * PostgreSQL"). A flush that got fewer confirmations returns -1 with
+ * SYNCQ_EREPLICA: its results (ids) are kept and the jobs are enqueued, on
+ * the master only; retry with an idempotency key if losing them matters.
+ * Returns 0, or -1 for a bad argument. */
+int syncq_client_wait_replicas(syncq_client *c, int replicas, int timeout_ms);
 
 /* What an enqueue did (the function's reply). */
 typedef enum {

@@ -30,14 +30,19 @@ static const char usage[] =
     "      --debounce-key K       --debounce-ms N\n"
     "      --in DURATION          run later: 30s, 10m, 2h, 1d (delay_ms)\n"
     "      --at TIME              run at an RFC 3339 time (run_at)\n"
+    "      --wait-replicas N      after sending, wait up to 1 s for N replicas to hold the\n"
+    "                             jobs (Redis WAIT); fewer: exit 75, the id still printed\n"
     "  -b, --batch FILE|-         NDJSON envelopes, pipelined; prints one line per input\n"
     "                             line: the id, \"line N: refused: why\" or \"line N: empty,\n"
     "                             skipped\"; progress on stderr when it is a terminal\n"
     "\n"
     "Prints the job id (for a duplicate idempotency key, the first job's id; stderr\n"
-    "says so). Exit codes: 0 ok, 64 usage, 65 bad envelope, 69 Redis unavailable.\n";
+    "says so). Exit codes: 0 ok, 64 usage, 65 bad envelope, 69 Redis unavailable,\n"
+    "75 enqueued but not confirmed by --wait-replicas replicas.\n";
 
-enum { O_TT = 256, O_TID, O_SCOPE, O_ACTOR, O_ID, O_MAXA, O_TMO, O_IK, O_ITTL, O_EH, O_DK, O_DMS, O_IN, O_AT };
+enum { O_TT = 256, O_TID, O_SCOPE, O_ACTOR, O_ID, O_MAXA, O_TMO, O_IK, O_ITTL, O_EH, O_DK, O_DMS, O_IN, O_AT, O_WAITR };
+
+#define WAIT_REPLICAS_MS 1000
 
 /* read_all_fd reads a whole file ("-" = stdin) into b. */
 static int
@@ -62,7 +67,8 @@ int_opt(const char *s, int64_t lo, int64_t hi, int64_t *out, const char *name)
 }
 
 static int
-parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char **payload, const char **batch)
+parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char **payload, const char **batch,
+      int *wait_replicas)
 {
     static const struct option opts[] = {
         {"kind", required_argument, NULL, 'k'}, {"queue", required_argument, NULL, 'q'},
@@ -75,7 +81,8 @@ parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char *
         {"idempotency-key", required_argument, NULL, O_IK}, {"idempotency-ttl", required_argument, NULL, O_ITTL},
         {"expected-hash", required_argument, NULL, O_EH}, {"debounce-key", required_argument, NULL, O_DK},
         {"debounce-ms", required_argument, NULL, O_DMS}, {"in", required_argument, NULL, O_IN},
-        {"at", required_argument, NULL, O_AT}, {NULL, 0, NULL, 0}};
+        {"at", required_argument, NULL, O_AT}, {"wait-replicas", required_argument, NULL, O_WAITR},
+        {NULL, 0, NULL, 0}};
     int o;
     int64_t v;
     optind = 1;
@@ -108,6 +115,7 @@ parse(int argc, char **argv, envelope_spec *sp, const char **queue, const char *
             sp->delay_ms = v;
             break;
         case O_AT: sp->run_at = optarg; break;
+        case O_WAITR: if (int_opt(optarg, 0, 100, &v, "wait-replicas")) return SYNCQ_EX_USAGE; *wait_replicas = (int)v; break;
         default: fputs(usage, stderr); return SYNCQ_EX_USAGE;
         }
     }
@@ -153,6 +161,7 @@ enqueue_one(syncq_client *c, const char *queue, envelope_spec *sp, const char *p
     if (syncq_enqueue2(c, queue, env, len, id, sizeof(id), &st) < 0) {
         fprintf(stderr, "syncq enqueue: %s\n", syncq_client_error(c));
         rc = syncq_last_code(c);
+        if (rc == SYNCQ_EREPLICA) printf("%s\n", id); /* enqueued all the same */
     } else {
         printf("%s\n", id);
         if (st != SYNCQ_QUEUED) fprintf(stderr, "syncq enqueue: %s\n", syncq_state_name(st));
@@ -175,6 +184,7 @@ typedef struct batch_run {
     batch_line lines[BATCH_CHUNK];
     int pending;
     long read, sent, bad;
+    long unconfirmed; /* chunks --wait-replicas could not confirm */
     int progress; /* stderr is a terminal and stdout is not: a progress line there */
     const char *queue;
 } batch_run;
@@ -223,7 +233,11 @@ print_results(syncq_client *c, batch_run *b)
 static int
 flush(syncq_client *c, batch_run *b, int pushed)
 {
-    if (pushed && syncq_batch_flush(c) < 0) return -1;
+    if (pushed && syncq_batch_flush(c) < 0) {
+        if (syncq_last_code(c) != SYNCQ_EREPLICA) return -1;
+        fprintf(stderr, "syncq enqueue: line %ld: %s\n", b->read, syncq_client_error(c)); /* sent all the same */
+        b->unconfirmed++;
+    }
     print_results(c, b);
     return 0;
 }
@@ -278,7 +292,7 @@ enqueue_batch(syncq_client *c, const char *queue, const char *path)
     } else {
         fprintf(stderr, "%ssyncq enqueue: %ld job(s) sent, %ld line(s) refused\n", b.progress ? "\n" : "", b.sent,
                 b.bad);
-        rc = b.bad ? SYNCQ_EX_DATAERR : SYNCQ_EX_OK;
+        rc = b.bad ? SYNCQ_EX_DATAERR : b.unconfirmed ? SYNCQ_EREPLICA : SYNCQ_EX_OK;
     }
     if (f != stdin) fclose(f);
     return rc;
@@ -291,13 +305,15 @@ cli_enqueue(config *cfg, int argc, char **argv)
     const char *queue = NULL, *payload = NULL, *batch = NULL;
     char err[512];
     memset(&sp, 0, sizeof(sp));
-    int rc = parse(argc, argv, &sp, &queue, &payload, &batch);
+    int wait_replicas = 0;
+    int rc = parse(argc, argv, &sp, &queue, &payload, &batch, &wait_replicas);
     if (rc >= 0) return rc;
     syncq_client *c = syncq_client_new(cfg->redis_url, cfg->prefix, err, sizeof(err));
     if (!c) {
         fprintf(stderr, "syncq enqueue: %s\n", err);
         return SYNCQ_EX_UNAVAILABLE;
     }
+    syncq_client_wait_replicas(c, wait_replicas, WAIT_REPLICAS_MS); /* in range: parse checked it */
     rc = batch ? enqueue_batch(c, queue, batch) : enqueue_one(c, queue, &sp, payload);
     syncq_client_free(c);
     return rc;
