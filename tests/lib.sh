@@ -125,3 +125,38 @@ redis_text() {
         esac
     done
 }
+
+# private_redis NAME ARGS...: a redis-server of the test's own on a free port
+# (exported as $RPORT), daemonized, pid in $W/NAME.pid, log in $W/NAME.log,
+# stopped on exit; ARGS are its options (--port is added, --tls-port when
+# ARGS hold "@TLSPORT@", which is replaced). A port taken between picking
+# and binding (other suites run too) is retried on another.
+private_redis() {
+    local name=$1 try p
+    shift
+    for try in 1 2 3 4 5; do
+        p=$(_sq_pick_port) || fail "no free port"
+        rm -f "$W/$name.pid"
+        if printf '%s\n' "$@" | grep -q '@TLSPORT@'; then
+            redis-server --port 0 --bind 127.0.0.1 "${@//@TLSPORT@/$p}" --daemonize yes --pidfile "$W/$name.pid" \
+                --logfile "$W/$name.log" --dir "$W" --dbfilename "$name.rdb"
+        else
+            redis-server --port "$p" --bind 127.0.0.1 "$@" --daemonize yes --pidfile "$W/$name.pid" \
+                --logfile "$W/$name.log" --dir "$W" --dbfilename "$name.rdb"
+        fi
+        local deadline=$(( $(now_ms) + 5000 ))
+        while [ "$(now_ms)" -lt "$deadline" ]; do
+            [ -s "$W/$name.pid" ] && ss -Hltn "sport = :$p" 2>/dev/null | grep -q . && break
+            sleep 0.05
+        done
+        if [ -s "$W/$name.pid" ] && ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+            ON_EXIT="kill \$(cat '$W/$name.pid') 2>/dev/null; $ON_EXIT"
+            RPORT=$p
+            return 0
+        fi
+        echo "private_redis $name: not up on port $p (try $try): $(tail -n 2 "$W/$name.log" 2>/dev/null)" >&2
+        [ -s "$W/$name.pid" ] && kill "$(cat "$W/$name.pid")" 2>/dev/null
+        : "$try"
+    done
+    fail "could not start redis-server $name"
+}

@@ -8,10 +8,8 @@
 . "$(dirname "$0")/../lib.sh"
 
 # ---- a private, volatile Redis that has never seen syncq
-P2=$(_sq_pick_port) || fail "no free port"
-redis-server --port "$P2" --bind 127.0.0.1 --save '' --appendonly no --maxmemory-policy allkeys-lru \
-    --dir "$W" --logfile "$W/redis2.log" --daemonize yes --pidfile "$W/redis2.pid"
-ON_EXIT='kill "$(cat "$W/redis2.pid")" 2>/dev/null; '"$ON_EXIT"
+private_redis redis2 --save '' --appendonly no --maxmemory-policy allkeys-lru
+P2=$RPORT
 r2() { redis-cli -p "$P2" "$@"; }
 up() { r2 PING 2>/dev/null | grep -q PONG; }
 wait_for 10 "the private Redis" up

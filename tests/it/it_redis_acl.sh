@@ -21,10 +21,8 @@ sed -e "s/@PRODUCER_SHA256@/$(sha "$PP")/" -e "s/@WORKER_SHA256@/$(sha "$WP")/" 
 echo "user sqadmin on >$AP ~* &* +@all" >> "$W/users.acl"
 grep -q "$PP\|$WP\|$OP" "$W/users.acl" && fail "the ACL file holds a password"
 
-P2=$(_sq_pick_port) || fail "no free port"
-redis-server --port "$P2" --bind 127.0.0.1 --aclfile "$W/users.acl" --save '3600 1' --dir "$W" \
-    --logfile "$W/redis2.log" --daemonize yes --pidfile "$W/redis2.pid"
-ON_EXIT='kill "$(cat "$W/redis2.pid")" 2>/dev/null; '"$ON_EXIT"
+private_redis redis2 --aclfile "$W/users.acl" --save '3600 1'
+P2=$RPORT
 adm() { REDISCLI_AUTH="$AP" redis-cli -p "$P2" --user sqadmin "$@"; }
 as() { local u=$1 p=$2; shift 2; REDISCLI_AUTH="$p" redis-cli -p "$P2" --user "$u" "$@" 2>&1; }
 up() { adm PING 2>/dev/null | grep -q PONG; }

@@ -28,11 +28,9 @@ mkcert server ca "DNS:localhost"
 [ -s "$C/server.crt" ] || fail "openssl made no certificate"
 
 # ---- Redis on a TLS port only
-TP=$(_sq_pick_port) || fail "no free port"
-redis-server --port 0 --tls-port "$TP" --bind 127.0.0.1 --tls-cert-file "$C/server.crt" --tls-key-file "$C/server.key" \
-    --tls-ca-cert-file "$C/ca.crt" --tls-auth-clients no --save '3600 1' --dir "$W" \
-    --logfile "$W/redis-tls.log" --daemonize yes --pidfile "$W/redis-tls.pid"
-ON_EXIT='kill "$(cat "$W/redis-tls.pid")" 2>/dev/null; '"$ON_EXIT"
+private_redis redis-tls --tls-port @TLSPORT@ --tls-cert-file "$C/server.crt" --tls-key-file "$C/server.key" \
+    --tls-ca-cert-file "$C/ca.crt" --tls-auth-clients no --save '3600 1'
+TP=$RPORT
 rt() { redis-cli --tls --cacert "$C/ca.crt" --sni localhost -h localhost -p "$TP" "$@"; }
 up() { rt PING 2>/dev/null | grep -q PONG; }
 wait_for 10 "Redis on its TLS port" up
