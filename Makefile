@@ -28,6 +28,15 @@ else
   OPT     := -O2
 endif
 
+# rediss:// (TLS to Redis) needs hiredis >= 1.0 with hiredis_ssl; on when pkg-config finds
+# both (TLS=0 turns it off, TLS=1 insists). Debian 12 ships hiredis 0.14: there the build has
+# no TLS and rediss:// says to use the stunnel sidecar (docs/PRODUCTION.md "TLS").
+TLS ?= $(shell pkg-config --atleast-version=1.0.0 hiredis 2>/dev/null && pkg-config --exists hiredis_ssl 2>/dev/null && echo 1 || echo 0)
+ifeq ($(TLS),1)
+  PKGS += hiredis_ssl
+  TLS_CFLAGS := -DSYNCQ_TLS=1
+endif
+
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WEB_CFLAGS := $(shell pkg-config --cflags $(WEB_PKGS) 2>/dev/null)
@@ -40,7 +49,7 @@ Q := $(if $(V),,@)
 WARN   := -Wall -Wextra -Werror -Wformat=2 -Wstrict-prototypes -Wwrite-strings -Wshadow
 # -fPIC: the same objects go into bin/*, lib/libsyncq.a and lib/libsyncq.so.
 override CFLAGS += -std=c11 $(OPT) -g -fPIC $(WARN) $(SANFLAGS) -MMD -MP -Icommon -Iinclude -I$(B)/gen \
-                   -DSYNCQ_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(WEB_CFLAGS)
+                   -DSYNCQ_VERSION='"$(VERSION)"' $(TLS_CFLAGS) $(PKG_CFLAGS) $(WEB_CFLAGS)
 override LDFLAGS += $(SANFLAGS)
 
 # Pure code: no server, no network. Unit-tested with cmocka.
@@ -75,7 +84,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 # the names in common/libsyncq.sym visible to the programs that link it.
 LIB_MODS := enqueue queue funcs rds cluster slot keys envelope mask mask_text pct json sbuf utf8 xalloc errf url uuid config log
 LIB_OBJ  := $(addprefix $(B)/common/,$(addsuffix .o,$(LIB_MODS)))
-LIB_PKGS := hiredis libcjson
+LIB_PKGS := hiredis libcjson $(if $(filter 1,$(TLS)),hiredis_ssl)
 SOMAJOR  := 0
 SONAME   := libsyncq.so.$(SOMAJOR)
 

@@ -6,6 +6,9 @@
 #include "url.h"
 
 #include <hiredis/hiredis.h>
+#ifdef SYNCQ_TLS
+#include <hiredis/hiredis_ssl.h> /* hiredis >= 1.0 with hiredis_ssl: make TLS=1 (the default when found) */
+#endif
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,6 +225,56 @@ demoted(rds *r, redisReply *x)
     return NULL;
 }
 
+/* ---------------------------------------------------------------- TLS */
+
+#ifdef SYNCQ_TLS
+/* start_tls runs the TLS handshake on a connected rediss:// context: the
+ * chain is verified against ?cacert= (hiredis before 1.3 sends the host as
+ * SNI but does not match it against the certificate: docs/PRODUCTION.md). */
+static int
+start_tls(rds *r, const redis_url *u)
+{
+    static int openssl_ready;
+    redisSSLContextError e = REDIS_SSL_CTX_NONE;
+    if (!openssl_ready++) redisInitOpenSSL();
+    redisSSLContext *ssl = redisCreateSSLContext(u->cacert[0] ? u->cacert : NULL, NULL, u->cert[0] ? u->cert : NULL,
+                                                 u->key[0] ? u->key : NULL, u->host, &e);
+    if (!ssl) {
+        config_err(r, RDS_ERR_CONFIG, redisSSLContextGetError(e));
+        return -1;
+    }
+    r->tls = ssl;
+    if (redisInitiateSSLWithContext(CTX(r), ssl) != REDIS_OK) {
+        set_err(r, "TLS handshake with Redis");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+free_tls(rds *r)
+{
+    if (r->tls) redisFreeSSLContext(r->tls);
+    r->tls = NULL;
+}
+#else
+static int
+start_tls(rds *r, const redis_url *u)
+{
+    (void)u;
+    config_err(r, RDS_ERR_CONFIG, "rediss:// needs a build with TLS (hiredis >= 1.0 with hiredis_ssl, found by"
+                                  " pkg-config: make TLS=1); this build has none: use the stunnel sidecar,"
+                                  " deploy/stunnel-redis.conf");
+    return -1;
+}
+
+static void
+free_tls(rds *r)
+{
+    r->tls = NULL;
+}
+#endif
+
 /* ---------------------------------------------------------------- Connecting */
 
 /* tls_hint explains the usual reason a server hangs up on the very first
@@ -275,6 +328,9 @@ rds_connect_parsed(rds *r, const redis_url *u, int timeout_ms)
     r->timeout_ms = timeout_ms;
     r->err = 0;
     r->errstr[0] = '\0';
+#ifndef SYNCQ_TLS
+    if (u->tls) return start_tls(r, u); /* says why not, before any network traffic */
+#endif
     if (u->nsentinels) {
         char host[256];
         int port;
@@ -297,6 +353,7 @@ rds_connect_parsed(rds *r, const redis_url *u, int timeout_ms)
         set_err(r, "set Redis timeout");
         goto fail;
     }
+    if (u->tls && start_tls(r, u) < 0) goto fail;
     if (handshake(r, u) < 0) {
         tls_hint(r);
         goto fail;
@@ -306,6 +363,7 @@ rds_connect_parsed(rds *r, const redis_url *u, int timeout_ms)
 fail:
     if (r->ctx) redisFree(CTX(r));
     r->ctx = NULL;
+    free_tls(r);
     if (!r->err) r->err = RDS_ERR_IO;
     return -1;
 }
@@ -322,6 +380,7 @@ rds_close(rds *r)
     cluster_free(r);
     if (r->ctx) redisFree(CTX(r));
     r->ctx = NULL;
+    free_tls(r); /* after the context: its SSL object came from this context */
     r->pending = 0;
 }
 

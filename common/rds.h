@@ -32,6 +32,7 @@ typedef struct rds {
     char mhost[256];    /* Sentinel: the master's address we are connected to ("" otherwise) */
     int mport;
     long long asked_ms; /* Sentinel: monotonic ms of the last look at who the master is */
+    void *tls;          /* redisSSLContext* of a rediss:// connection (TLS builds), else NULL */
     int follow;         /* set by rds_connect for one master (not a cluster's node): see demoted */
 } rds;
 

@@ -78,7 +78,10 @@ parse_param(const char *s, size_t n, redis_url *u, char *err, size_t errlen)
         return copy_part(u->password, sizeof(u->password), eq + 1, vl, 1, "password", err, errlen);
     if ((nl == 4 && memcmp(s, "user", 4) == 0) || (nl == 8 && memcmp(s, "username", 8) == 0))
         return copy_part(u->user, sizeof(u->user), eq + 1, vl, 1, "user", err, errlen);
-    return errf(err, errlen, "unknown Redis URL parameter \"%.*s\" (known: db, password, user)",
+    if (nl == 6 && memcmp(s, "cacert", 6) == 0) return copy_part(u->cacert, sizeof(u->cacert), eq + 1, vl, 1, "cacert", err, errlen);
+    if (nl == 4 && memcmp(s, "cert", 4) == 0) return copy_part(u->cert, sizeof(u->cert), eq + 1, vl, 1, "cert", err, errlen);
+    if (nl == 3 && memcmp(s, "key", 3) == 0) return copy_part(u->key, sizeof(u->key), eq + 1, vl, 1, "key", err, errlen);
+    return errf(err, errlen, "unknown Redis URL parameter \"%.*s\" (known: db, password, user; rediss: cacert, cert, key)",
                 (int)(nl > 32 ? 32 : nl), s);
 }
 
@@ -210,8 +213,6 @@ bad_scheme(const char *s, char *err, size_t errlen)
     const char *sep = strstr(s, "://");
     if (!sep) return errf(err, errlen, "not a Redis URL (expected redis://host[:port][/db], unix:///path or redis-sentinel://h:26379/master)");
     size_t n = (size_t)(sep - s);
-    if (n == 6 && strncasecmp(s, "rediss", 6) == 0)
-        return errf(err, errlen, "rediss:// is not supported (TLS not supported); use redis:// or unix://");
     for (size_t i = 0; i < n; i++)
         if (s[i] == '@' || s[i] == ':' || (unsigned char)s[i] <= ' ' || n > 16)
             return errf(err, errlen, "not a Redis URL (expected redis:// or unix://)");
@@ -227,6 +228,10 @@ redis_url_parse(const char *s, redis_url *u, char *err, size_t errlen)
     tmp.port = 6379;
     if (!s || !*s) return errf(err, errlen, "empty Redis URL");
     if (strncasecmp(s, "redis://", 8) == 0) rc = parse_tcp(s + 8, &tmp, err, errlen);
+    else if (strncasecmp(s, "rediss://", 9) == 0) {
+        tmp.tls = 1;
+        rc = parse_tcp(s + 9, &tmp, err, errlen);
+    }
     else if (strncasecmp(s, "unix://", 7) == 0) rc = parse_unix(s + 7, &tmp, err, errlen);
     else if (strncasecmp(s, "redis-sentinel://", 17) == 0) rc = parse_sentinel(s + 17, &tmp, err, errlen);
     else rc = bad_scheme(s, err, errlen);

@@ -18,6 +18,10 @@ typedef struct redis_url {
     int nsentinels;     /* 0 for a plain URL */
     char master[128];   /* redis-sentinel://: the monitored master's name */
     char path[256];     /* unix socket path, empty for TCP */
+    int tls;            /* rediss://: 1 (rds.c needs a TLS build: SYNCQ_TLS) */
+    char cacert[256];   /* rediss://...?cacert=PATH: the CA file that verifies the server */
+    char cert[256];     /* ?cert=PATH&key=PATH: a client certificate (tls-auth-clients yes) */
+    char key[256];
     char user[128];     /* ACL user, empty for none */
     char password[256]; /* empty for none */
     int db;             /* 0 default */
@@ -27,6 +31,7 @@ typedef struct redis_url {
  *   redis://[[user]:password@]host[:port][/db]
  *   redis://host:port?db=N&password=P   (query form, also for unix)
  *   unix:///path/to/socket[?db=N&password=P]  and  unix://[:password@]/path
+ *   rediss://[[user]:password@]host[:port][/db][?cacert=PATH&cert=PATH&key=PATH]  (TLS)
  *   redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/MASTER[/db][?query]
  *       (sentinels, port 26379 default; user and password are the master's)
  * Percent-escapes in user/password are decoded. Returns 0, or -1 with err. */

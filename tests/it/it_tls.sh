@@ -92,6 +92,21 @@ cat "$W/plain.err"
 assert_eq "$rc" 69 "syncq stats in plain text to the TLS port"
 grep -q 'closed the connection.*TLS' "$W/plain.err" || fail "the error does not say TLS"
 
+# ---- rediss://: straight TLS when the build has it (hiredis >= 1.0 with hiredis_ssl), else a
+# clear configuration error naming the sidecar (Debian 12's hiredis 0.14: this machine)
+rc=0
+SYNCQ_REDIS_URL="rediss://localhost:$TP/0?cacert=$C/ca.crt" bin/syncq stats > "$W/rediss.out" 2> "$W/rediss.err" || rc=$?
+if grep -q 'needs a build with TLS' "$W/rediss.err"; then
+    assert_eq "$rc" 69 "rediss:// without TLS in the build"
+    grep -q 'use the stunnel sidecar' "$W/rediss.err" || fail "the error does not point at the sidecar"
+    echo "ok: this build has no TLS: $(cat "$W/rediss.err")"
+else
+    assert_eq "$rc" 0 "syncq stats over rediss:// (a TLS build)"
+    rc=0
+    SYNCQ_REDIS_URL="rediss://localhost:$TP/0?cacert=$C/otherca.crt" bin/syncq stats > /dev/null 2>&1 || rc=$?
+    [ "$rc" -ne 0 ] || fail "rediss:// accepted a server its CA did not sign"
+fi
+
 # ---- PostgreSQL fails closed
 pgfail() { # WHAT CONNINFO PATTERN
     local rc=0

@@ -139,8 +139,8 @@ test_tcp_errors(void **state)
     expect_error("redis://:p%zz@h", "bad percent-escape in Redis URL password");
     expect_error("redis://:p%2@h", "bad percent-escape");
     expect_error("redis://:p%00@h", "bad percent-escape");
-    expect_error("rediss://h:6380", "TLS not supported");
-    expect_error("REDISS://h", "TLS not supported");
+    expect_error("redis://h:6380?cafile=x", "known: db, password, user; rediss: cacert, cert, key");
+    expect_error("REDISS://h:x", "bad port");
     expect_error("http://h", "unsupported URL scheme \"http\"");
     expect_error("localhost:6379", "not a Redis URL");
     expect_error("", "empty Redis URL");
@@ -155,7 +155,7 @@ test_errors_hide_password(void **state)
 {
     (void)state;
     const char *cases[] = {"redis://:topsecret@h:99999", "redis://:topsecret@", "redis://u:topsecret@h/x",
-                           "redis://:topsecret%zz@h", "rediss://:topsecret@h", "unix://:topsecret@tmp"};
+                           "redis://:topsecret%zz@h", "rediss://:topsecret@h:0", "unix://:topsecret@tmp"};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         redis_url u;
         assert_int_equal(redis_url_parse(cases[i], &u, err, sizeof(err)), -1);
@@ -314,6 +314,25 @@ test_cluster_url(void **state)
     assert_non_null(strstr(out, "h1:1,h2:2"));
 }
 
+/* rediss://: TLS, with the CA and a client certificate as parameters. */
+static void
+test_rediss(void **state)
+{
+    redis_url u;
+    (void)state;
+    assert_int_equal(redis_url_parse("rediss://w:pw@h:6380/2?cacert=/etc/ca%20x.pem&cert=/c.pem&key=/k.pem", &u, err,
+                                     sizeof(err)), 0);
+    assert_int_equal(u.tls, 1);
+    assert_string_equal(u.host, "h");
+    assert_int_equal(u.port, 6380);
+    assert_int_equal(u.db, 2);
+    assert_string_equal(u.cacert, "/etc/ca x.pem");
+    assert_string_equal(u.cert, "/c.pem");
+    assert_string_equal(u.key, "/k.pem");
+    assert_int_equal(redis_url_parse("redis://h", &u, err, sizeof(err)), 0);
+    assert_int_equal(u.tls, 0);
+}
+
 /* redis-sentinel://: the sentinels (26379 by default), the master's name,
  * the db, the master's credentials. */
 static void
@@ -364,6 +383,7 @@ main(void)
         cmocka_unit_test(test_set_password),
         cmocka_unit_test(test_cluster_url),
         cmocka_unit_test(test_sentinel),
+        cmocka_unit_test(test_rediss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
