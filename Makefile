@@ -5,7 +5,8 @@
 #   make test-cluster  the Redis Cluster tests (tests/cluster/) on a private 6-node cluster, and
 #                   Sentinel failover during 20,000 jobs (it_sentinel, docs/PRODUCTION.md)
 #   make run        the demo on an embedded Redis + PostgreSQL under ./.run/
-#   make bench      the throughput benchmark (and bench-web: the web console on 1,000,000 audit rows)
+#   make bench      the throughput benchmark (and bench-web: the web console on 1,000,000 audit rows,
+#                   bench-audit: the audit tables partitioned and not, on BENCH_AUDIT_ROWS rows)
 #   make install    PREFIX=/usr/local DESTDIR=: binaries, libsyncq (static + shared), header,
 #                   pkg-config file, schema, man pages, systemd unit
 #   make SANITIZE=1 ...  the same with ASan + UBSan (separate build tree)
@@ -285,6 +286,12 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/bench.sh
+
+# the audit tables partitioned next to unpartitioned, BENCH_AUDIT_ROWS (1,000,000)
+# jobs: write rate, jobs pages, lookup by id, retention (also run by make bench)
+bench-audit: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/bench_audit.sh
 
 # the web console's page times on 1,000,000 audit rows (also run by make bench)
 bench-web: deps

@@ -27,13 +27,17 @@
 #   d  a sync of BENCH_SYNC_N (100,000) remote records (first and no-change).
 #   web  the web console's page times on 1,000,000 audit rows (scripts/bench_web.sh,
 #      its own servers, after the others; also `make bench-web`).
+#   audit  the audit tables partitioned by day next to unpartitioned, on
+#      BENCH_AUDIT_ROWS (1,000,000) jobs: load and merge rates, jobs page and
+#      lookup times, retention (scripts/bench_audit.sh, its own PostgreSQL,
+#      last; also `make bench-audit`).
 # Medians and ratios are printed in one table and written to BENCH_JSON
 # (default bench/results.json). The machine is shared: compare the ratios of
 # one run, not absolute figures across runs.
 #
 #   BENCH_QUICK=1   small sizes to iterate (a: 5,000, b: 1,000, c: 3 s, d: 5,000)
 #   BENCH_N, BENCH_IO_N, BENCH_LAT_S, BENCH_SYNC_N, BENCH_REPS, BENCH_C
-#   BENCH_ONLY=a,b,c,d,web   workloads to run        BENCH_EXEC=1 adds the PHP exec comparison
+#   BENCH_ONLY=a,b,c,d,web,audit   workloads to run        BENCH_EXEC=1 adds the PHP exec comparison
 #   BENCH_SYSTEMS=syncq,syncq-lpush,bullmq,bee-queue,graphile-worker   systems to run
 #   BENCH_VERBOSE=1      Redis commandstats of the last syncq no-op run
 #   BENCH_CLUSTER=1      only the Redis Cluster comparison (scripts/bench_cluster.sh, BENCH_CLUSTER_N)
@@ -50,7 +54,7 @@ LAT_S=${BENCH_LAT_S:-$d_lat}
 SYNC_N=${BENCH_SYNC_N:-$d_sync}
 REPS=${BENCH_REPS:-3}
 C=${BENCH_C:-$(nproc)}
-ONLY=${BENCH_ONLY:-a,b,c,d,web}
+ONLY=${BENCH_ONLY:-a,b,c,d,web,audit}
 OUT=${BENCH_JSON:-bench/results.json}
 PEER_CONC=50
 IO_CONC=64
@@ -370,4 +374,9 @@ fi
 if has web; then
     log "web console (scripts/bench_web.sh)"
     bash scripts/bench_web.sh
+fi
+
+if has audit; then
+    log "audit tables at scale (scripts/bench_audit.sh)"
+    bash scripts/bench_audit.sh
 fi
