@@ -283,10 +283,17 @@ lat_syncq() {
     reset_syncq
     bin/syncq-worker -c "$C" -q lat 2>>"$tmp/worker.log" &
     WPID=$!
-    until [ "$(sq_redis EXISTS 'bench:hb:'"$(sq_redis SMEMBERS bench:workers | head -1)")" = 1 ] 2>/dev/null; do sleep 0.05; done
-    sleep 0.5 # children connected and blocked on the empty queue
+    # every child blocked on the empty queue (seen by Redis, whatever the key names)
+    local deadline=$((SECONDS + 60))
+    until [ "$(sq_redis CLIENT LIST | grep -c 'cmd=blmove')" -ge "$C" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || { echo "the children never blocked on the queue:" >&2; tail "$tmp/worker.log" >&2; exit 1; }
+        sleep 0.05
+    done
     node bench/load.js syncq "$rt" "$LAT_S" 'bench:{lat}:ready' >/dev/null 2>>"$tmp/peer.log"
-    until [ "$(rows lat)" -ge "$n" ]; do sleep 0.1; done
+    until [ "$(rows lat)" -ge "$n" ]; do
+        kill -0 "$WPID" 2>/dev/null || { echo "worker died:" >&2; tail "$tmp/worker.log" >&2; exit 1; }
+        sleep 0.2
+    done
     kill -TERM "$WPID"; wait "$WPID" || true; WPID=""
     # l: from the sender's stamp (as for BullMQ); q: from syncq_enqueue's Redis TIME (the
     # queue alone, without the sender's own delays)
