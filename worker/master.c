@@ -384,6 +384,17 @@ warn_durability(master *m)
                 " make sure RDB or AOF is on");
 }
 
+/* warn_newer_library: a newer binary loaded its library, which this one
+ * keeps (funcs_load never downgrades): say that this worker is the old one. */
+static void
+warn_newer_library(master *m)
+{
+    long have = funcs_loaded_version(&m->r), ours = funcs_our_version();
+    if (have > ours)
+        log_msg(LOG_WARN, "master.funcs", "Redis holds syncq function library version %ld, newer than this"
+                " binary's %ld: kept (a rolling upgrade is under way; upgrade this worker)", have, ours);
+}
+
 static void
 redis_tick(master *m)
 {
@@ -397,6 +408,7 @@ redis_tick(master *m)
         log_msg(LOG_INFO, "master.redis", "connected to Redis at %s%s%s%s", shown, m->r.where[0] ? " (" : "",
                 m->r.where, m->r.where[0] ? ")" : "");
         warn_durability(m);
+        warn_newer_library(m);
         return;
     }
     if (m->r.err == RDS_ERR_AUTH || m->r.err == RDS_ERR_CONFIG) {
