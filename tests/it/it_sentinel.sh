@@ -47,7 +47,16 @@ ready() {
         [ "$(sen SENTINEL replicas mymaster 2>/dev/null | grep -c "^$PR$")" = 1 ] &&
         [ "$(sen SENTINEL sentinels mymaster 2>/dev/null | grep -c '^runid$')" = 2 ]
 }
-wait_for 30 "replica linked, sentinels aware of it and of each other" ready
+sentinel_state() {
+    echo "--- replica link: $(redis-cli -p "$PR" INFO replication | tr -d '\r' | grep -E '^(role|master_link_status)' | tr '\n' ' ')"
+    for p in "${SP[@]}"; do
+        echo "--- sentinel $p: replicas [$(redis-cli -p "$p" SENTINEL replicas mymaster 2>&1 | tr '\n' ' ' | cut -c1-120)]" \
+            "sentinels $(redis-cli -p "$p" SENTINEL sentinels mymaster 2>&1 | grep -c '^runid$')"
+    done
+    tail -n 5 "$W"/s1.log
+}
+ON_EXIT="[ \"\$rc\" = 0 ] || sentinel_state; $ON_EXIT" # rc: the exit status, in lib.sh _cleanup
+wait_for 60 "replica linked, sentinels aware of it and of each other" ready
 export SYNCQ_REDIS_URL="redis-sentinel://127.0.0.1:${SP[0]},127.0.0.1:${SP[1]},127.0.0.1:${SP[2]}/mymaster"
 export SYNCQ_HEARTBEAT_TTL=6 SYNCQ_HEARTBEAT_EVERY=2 SYNCQ_REAP_EVERY=1 SYNCQ_LOG_LEVEL=info
 
