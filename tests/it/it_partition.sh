@@ -97,3 +97,17 @@ assert_eq "$(q "SELECT string_agg(job_id, ' ' ORDER BY job_id) FROM syncq_jobs W
 assert_eq "$(q "SELECT count(*) FROM syncq_job_events WHERE job_id = '$A35B'")" 1 "the open job's event"
 assert_eq "$(q "SELECT to_regclass('syncq_jobs_p$(day 35)') IS NOT NULL")" t "a day with an open job stays"
 assert_eq "$(q "SELECT count(*) FROM syncq_jobs WHERE job_id IN ('$NOW', 'raw-new')")" 2 "recent jobs kept"
+
+# ---- (e) the writer makes the days ahead (here: one dropped by hand) and files a job under today
+export SYNCQ_DATABASE_URL="$SQ_PG_BASE dbname=$DB"
+q "DROP TABLE syncq_jobs_p$(day -7), syncq_job_events_p$(day -7)"
+start_worker -c 1 -q urgent
+made() { [ "$(q "SELECT to_regclass('syncq_jobs_p$(day -7)') IS NOT NULL AND to_regclass('syncq_job_events_p$(day -7)') IS NOT NULL")" = t ]; }
+wait_for 20 "the writer making the day 7 ahead" made
+grep -q '"event":"audit.partitions".*made 2 audit partition' "$W/worker.log" || fail "no audit.partitions line"
+id=$(bin/syncq enqueue --queue urgent --service syncq --action noop)
+done_() { [ "$(count "job_id = '$id' AND status = 'success'")" = 1 ]; }
+wait_for 20 "the job's row" done_
+stop_worker
+assert_eq "$(part "$id")" "syncq_jobs_p$(day 0)" "a job the worker ran"
+assert_eq "$(q "SELECT count(*) FROM syncq_jobs_default")" 0 "rows in the default partition"
