@@ -18,6 +18,9 @@
 #                     partitioned, without the id_at predicate, for contrast)
 #   retention         prune of the oldest third of the days: the batched
 #                     DELETE of schema 005 against syncq prune's partition drops
+# and, for the pages, PostgreSQL's planning and execution times apart
+# (EXPLAIN ANALYZE). BENCH_AUDIT_CHECK=0 drops the id_at CHECK before the
+# merge, to see what it costs.
 set -eu
 cd "$(dirname "$0")/.."
 . scripts/servers.sh
@@ -94,6 +97,16 @@ for side in flat part; do
     R[$side.deep]=$(median_ms "$url" "SELECT $COLS FROM syncq_jobs WHERE true AND (enqueued_at, job_id) < ('$dts'::timestamptz, '$did') $ORDER")
     R[$side.lookup]=$(median_ms "$url" "SELECT status, queue FROM syncq_jobs WHERE job_id = '$ID'")
 done
+# plan_exec URL SQL: "planning/execution" ms of one EXPLAIN ANALYZE (after the runs above)
+plan_exec() {
+    psql_ "$1" -c "EXPLAIN (ANALYZE, TIMING OFF) $2" | awk '/Planning Time/ { p = $3 } /Execution Time/ { e = $3 } END { print p "/" e }'
+}
+for side in flat part; do
+    url=$FLAT
+    [ $side = part ] && url=$PART
+    R[$side.first_pe]=$(plan_exec "$url" "SELECT $COLS FROM syncq_jobs WHERE true $ORDER")
+    R[$side.deep_pe]=$(plan_exec "$url" "SELECT $COLS FROM syncq_jobs WHERE true AND (enqueued_at, job_id) < ('$dts'::timestamptz, '$did') $ORDER")
+done
 R[part.lookup_key]=$(median_ms "$PART" "SELECT status, queue FROM syncq_jobs WHERE job_id = '$ID' AND id_at = syncq_id_time('$ID')")
 
 # the writer's merge: WRITES new jobs (ids of today) in batches of 1,000, each twice
@@ -113,6 +126,10 @@ ON CONFLICT $conflict DO UPDATE SET status = EXCLUDED.status, finished_at = EXCL
 SQL
     done
 }
+if [ "${BENCH_AUDIT_CHECK:-1}" = 0 ]; then # what the id_at CHECK costs the merge
+    log "partitioned side without the id_at CHECK"
+    psql_ "$PART" -c "ALTER TABLE syncq_jobs DROP CONSTRAINT syncq_jobs_id_at" >/dev/null
+fi
 for side in flat part; do
     url=$FLAT
     [ $side = part ] && url=$PART
@@ -150,6 +167,8 @@ printf '  %-34s %16s %16s\n' "load (rows/s)" "${R[flat.load]}" "${R[part.load]}"
 printf '  %-34s %16s %16s\n' "writer merge (rows/s)" "${R[flat.merge]}" "${R[part.merge]}"
 printf '  %-34s %16s %16s\n' "jobs first page (ms)" "${R[flat.first]}" "${R[part.first]}"
 printf '  %-34s %16s %16s\n' "jobs deep page, row 90% (ms)" "${R[flat.deep]}" "${R[part.deep]}"
+printf '  %-34s %16s %16s\n' "  first page planning/execution" "${R[flat.first_pe]}" "${R[part.first_pe]}"
+printf '  %-34s %16s %16s\n' "  deep page planning/execution" "${R[flat.deep_pe]}" "${R[part.deep_pe]}"
 printf '  %-34s %16s %16s\n' "lookup by id (ms)" "${R[flat.lookup]}" "${R[part.lookup_key]}"
 printf '  %-34s %16s %16s\n' "  partitioned without id_at (ms)" "" "${R[part.lookup]}"
 printf '  %-34s %16s %16s\n' "retention, oldest ${OLDER}..${DAYS} d (s)" "${R[flat.prune]}" "${R[part.prune]}"
