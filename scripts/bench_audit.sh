@@ -119,7 +119,7 @@ merge_sql() { # SIDE PHASE
 INSERT INTO syncq_jobs AS j (job_id, queue, service, action, status, attempts, enqueued_at, finished_at, rev, updated_at $cols)
 SELECT id, 'default', 'svc1', 'act1', '$2', 1, now(), CASE WHEN '$2' = 'success' THEN now() END, CASE WHEN '$2' = 'success' THEN 3 ELSE 0 END, now() $sel
   FROM (SELECT lpad(to_hex((extract(epoch FROM now()) * 1000)::bigint), 12, '0') AS h) x,
-       LATERAL (SELECT substr(x.h, 1, 8) || '-' || substr(x.h, 9, 4) || '-7abc-9' || lpad(to_hex(g), 15, '0') AS id
+       LATERAL (SELECT substr(x.h, 1, 8) || '-' || substr(x.h, 9, 4) || '-7abc-9000-' || lpad(to_hex(g), 12, '0') AS id
                   FROM generate_series($(( b * 1000 )), $(( b * 1000 + 999 ))) g) i
 ON CONFLICT $conflict DO UPDATE SET status = EXCLUDED.status, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev,
    updated_at = now() WHERE j.rev <= EXCLUDED.rev;
