@@ -159,8 +159,10 @@ $(B)/gen/record_cols.lua: $(B)/gen/record_lua
 $(B)/gen/functions.lua: common/functions.lua $(B)/gen/record_cols.lua
 	$(Q)sum=$$(cksum < $(B)/gen/record_cols.lua | cut -d' ' -f1); \
 	    sed -e "/^-- @RECORD_COLS@/{r $(B)/gen/record_cols.lua" -e 'd;}' \
-	        -e "s/^\(local LIBRARY_VERSION = '[^']*\)'/\1.c$$sum'/" $< > $@.tmp && \
+	        -e "s/^\(local LIBRARY_VERSION = '[^']*\)'/\1.c$$sum'/" \
+	        -e "s/^\(local V20_ANSWER = '[^']*\)'/\1.c$$sum'/" $< > $@.tmp && \
 	    grep -q '^local RECORD_COLS = ' $@.tmp && grep -q "^local LIBRARY_VERSION = '.*\.c$$sum'" $@.tmp && \
+	    grep -q "^local V20_ANSWER = '.*\.c$$sum'" $@.tmp && \
 	    mv $@.tmp $@
 $(B)/gen/funcs_lua.h: $(B)/gen/functions.lua scripts/embed.sh
 	@mkdir -p $(@D)
@@ -271,6 +273,19 @@ soak: deps
 	@$(MAKE) --no-print-directory all
 	@SANITIZE=$(SANITIZE) BUILD_DIR=$(B) TESTS=$(SOAK_TESTS) REPEAT=$(SOAK_RUNS) bash tests/run.sh
 
+# The previous release, for tests/it/it_upgrade.sh (a rolling upgrade: its
+# worker and CLI next to this build's). Built once from git into
+# build/old-<commit> and kept there (make clean removes it). UPGRADE_FROM is
+# the last commit whose binaries replaced any other library version (library
+# version 20, before versioned libraries).
+UPGRADE_FROM ?= 33c95c48d035250e9362fd643e2d00524b0ab5ad
+OLD_DIR = build/old-$(UPGRADE_FROM)
+old-release: $(OLD_DIR)/bin/syncq-worker
+$(OLD_DIR)/bin/syncq-worker:
+	@rm -rf $(OLD_DIR) && mkdir -p $(OLD_DIR)
+	git archive $(UPGRADE_FROM) | tar -x -C $(OLD_DIR)
+	$(MAKE) --no-print-directory -C $(OLD_DIR) bin/syncq-worker bin/syncq
+
 # test-cluster: tests/cluster/*.sh on a private 3-master 3-replica Redis
 # Cluster (a minute or two; CLUSTER_N jobs in it_cluster_run, default 50000); then
 # Sentinel failover during 20,000 jobs (make test runs it_sentinel with 3,000).
@@ -352,6 +367,6 @@ uninstall:
 clean:
 	rm -rf build bin lib
 
-.PHONY: plugins all deps unit unit-build test test-cluster soak run bench bench-web clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so lib/functions.lua
+.PHONY: old-release plugins all deps unit unit-build test test-cluster soak run bench bench-web clean install uninstall fuzz fuzz-run bin/syncq-worker bin/syncq lib/libsyncq.a lib/libsyncq.so lib/functions.lua
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,4 +1,5 @@
-/* funcs.c - load the syncq Redis Function library (calls: queue.c). */
+/* funcs.c - load the syncq Redis Function library (calls: queue.c), never
+ * replacing a newer one (docs/DESIGN.md §12, rolling upgrades). */
 #include "fmacros.h"
 #include "funcs.h"
 #include "funcs_lua.h"
@@ -7,11 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-
-
+/* The version 20 library's functions that every versioned library keeps:
+ * the answer syncq_version gives when no syncq_compat exists. */
+#define FUNCS_LEGACY_VERSION 20
 
 /* our_version reads LIBRARY_VERSION out of the embedded library text, so
- * the version lives in one place. */
+ * the version lives in one place: its length, *v pointing at it. */
 static size_t
 our_version(const char **v)
 {
@@ -23,58 +25,123 @@ our_version(const char **v)
     return strcspn(p, "'");
 }
 
+/* funcs_ours describes the embedded library. */
+static funcs_lib
+funcs_ours(void)
+{
+    funcs_lib o = {FUNCS_LOADED, 0, 0, ""};
+    const char *v = "";
+    size_t n = our_version(&v);
+    if (n >= sizeof(o.full)) n = sizeof(o.full) - 1;
+    memcpy(o.full, v, n);
+    o.full[n] = '\0';
+    o.version = atoi(o.full);
+    o.compat = o.version;
+    return o;
+}
+
+funcs_action
+funcs_decide(const funcs_lib *ours, const funcs_lib *loaded)
+{
+    if (loaded->state == FUNCS_NONE) return FUNCS_LOAD;
+    if (loaded->state == FUNCS_LEGACY || loaded->version < ours->version) return FUNCS_REPLACE;
+    if (loaded->version == ours->version)
+        /* same number, other record columns: a build that changed them
+         * without a bump (a developer's); releases bump the number */
+        return strcmp(loaded->full, ours->full) ? FUNCS_REPLACE : FUNCS_USE;
+    return loaded->compat <= ours->version ? FUNCS_USE : FUNCS_REFUSE;
+}
+
+/* probe reads what the node has loaded: syncq_compat on a versioned
+ * library, syncq_version alone on one from before versions, neither on
+ * none. -1 on an I/O error. */
+static int
+probe(rds *r, funcs_lib *l)
+{
+    memset(l, 0, sizeof(*l));
+    rds_reply *x = rds_cmdf(r, "FCALL syncq_compat 0");
+    if (!x) return -1;
+    if (rds_reply_type(x) == RDS_ARR && rds_reply_len(x) == 3) {
+        size_t len;
+        const char *s = rds_reply_str(rds_reply_at(x, 2), &len);
+        l->state = FUNCS_LOADED;
+        l->version = (int)rds_reply_int(rds_reply_at(x, 0));
+        l->compat = (int)rds_reply_int(rds_reply_at(x, 1));
+        snprintf(l->full, sizeof(l->full), "%.*s", s ? (int)len : 0, s ? s : "");
+        rds_reply_free(x);
+        return 0;
+    }
+    int missing = funcs_missing(x);
+    rds_reply_free(x);
+    if (!missing) return rds_set_error(r, RDS_ERR_REPLY, "FCALL syncq_compat: unexpected reply");
+    x = rds_cmdf(r, "FCALL syncq_version 0");
+    if (!x) return -1;
+    l->state = funcs_missing(x) ? FUNCS_NONE : FUNCS_LEGACY;
+    l->version = l->state == FUNCS_LEGACY ? FUNCS_LEGACY_VERSION : 0;
+    rds_reply_free(x);
+    return 0;
+}
+
+/* load sends FUNCTION LOAD, with REPLACE when replace. Without it a library
+ * another process loaded meanwhile makes Redis refuse: *raced says so. */
+static int
+load(rds *r, int replace, int *raced)
+{
+    const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", syncq_functions_lua};
+    size_t lens[] = {8, 4, 7, sizeof(syncq_functions_lua) - 1};
+    if (!replace) {
+        argv[2] = argv[3];
+        lens[2] = lens[3];
+    }
+    rds_reply *x = rds_cmd(r, replace ? 4 : 3, argv, lens);
+    size_t len;
+    const char *s = rds_reply_str(x, &len);
+    *raced = !replace && rds_reply_type(x) == RDS_ERR && s && strstr(s, "already exists");
+    int ok = *raced || rds_reply_ok(r, x);
+    rds_reply_free(x);
+    return ok ? 0 : -1;
+}
+
+/* ensure_one brings one master to a library that serves this binary: load
+ * it where none is, replace an older one, use a newer compatible one, and
+ * refuse (RDS_ERR_CONFIG, exit 78 in the binaries) a newer incompatible one. */
+static int
+ensure_one(rds *r, void *arg)
+{
+    (void)arg;
+    funcs_lib ours = funcs_ours(), loaded;
+    for (int round = 0; round < 2; round++) {
+        if (probe(r, &loaded) < 0) return -1;
+        int raced = 0;
+        switch (funcs_decide(&ours, &loaded)) {
+        case FUNCS_USE: return 0;
+        case FUNCS_REFUSE:
+            return rds_set_error(r, RDS_ERR_CONFIG,
+                                 "Redis has the syncq function library version %d, which serves binaries of version"
+                                 " %d or newer; this one is version %d: upgrade syncq",
+                                 loaded.version, loaded.compat, ours.version);
+        case FUNCS_LOAD:
+            if (load(r, 0, &raced) < 0) return -1;
+            if (!raced) return 0;
+            break; /* another process loaded one first: look at it again */
+        case FUNCS_REPLACE: return load(r, 1, &raced);
+        }
+    }
+    return rds_set_error(r, RDS_ERR_REPLY, "the syncq function library changed while it was being loaded");
+}
+
 long
 funcs_our_version(void)
 {
-    const char *v = NULL;
-    return our_version(&v) ? strtol(v, NULL, 10) : 0;
-}
-
-/* loaded reads the version text Redis holds into buf: 1, 0 when none (an
- * error reply: no library), -1 on an I/O error. */
-static int
-loaded(rds *r, char *buf, size_t cap)
-{
-    rds_reply *x = rds_cmdf(r, "FCALL syncq_version 0");
-    size_t len;
-    const char *v = rds_reply_str(x, &len);
-    if (!x) return -1;
-    int got = rds_reply_type(x) == RDS_STR && v;
-    if (got) snprintf(buf, cap, "%.*s", (int)len, v);
-    rds_reply_free(x);
-    return got;
+    return funcs_ours().version;
 }
 
 long
 funcs_loaded_version(rds *r)
 {
-    char have[64];
-    int got = loaded(r, have, sizeof(have));
-    return got <= 0 ? got : strtol(have, NULL, 10);
-}
-
-/* load_one loads our library unless the node holds ours, or one whose
- * version number (before the ".c" digest of the record columns) is higher:
- * during a rolling upgrade old and new binaries share one Redis, and an old
- * one must not take the new steps away from the new workers (docs/PRODUCTION.md
- * "Rolling upgrades"). */
-static int
-load_one(rds *r, void *arg)
-{
-    char have[64];
-    const char *ours = NULL;
-    size_t ol = our_version(&ours);
-    (void)arg;
-    int got = loaded(r, have, sizeof(have));
-    if (got < 0) return -1;
-    if (got && (strtol(have, NULL, 10) > strtol(ours, NULL, 10) || (strlen(have) == ol && !memcmp(have, ours, ol))))
-        return 0;
-    const char *argv[] = {"FUNCTION", "LOAD", "REPLACE", syncq_functions_lua};
-    size_t lens[] = {8, 4, 7, sizeof(syncq_functions_lua) - 1};
-    rds_reply *x = rds_cmd(r, 4, argv, lens);
-    int ok = rds_reply_ok(r, x);
-    rds_reply_free(x);
-    return ok ? 0 : -1;
+    funcs_lib l;
+    if (probe(r, &l) < 0) return -1;
+    return l.state == FUNCS_NONE ? 0 : l.version;
 }
 
 /* On a Cluster every master needs the library: a function runs on the node
@@ -82,7 +149,7 @@ load_one(rds *r, void *arg)
 int
 funcs_load(rds *r)
 {
-    return rds_each_master(r, load_one, NULL);
+    return rds_each_master(r, ensure_one, NULL);
 }
 
 /* funcs_ensure checks every master now, and on a Cluster every master that
@@ -90,7 +157,7 @@ funcs_load(rds *r)
 int
 funcs_ensure(rds *r)
 {
-    return rds_node_hook(r, load_one, NULL);
+    return rds_node_hook(r, ensure_one, NULL);
 }
 
 int

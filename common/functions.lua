@@ -30,10 +30,27 @@
 -- functions (fetch, step) batch their calls: RPOP/LPUSH/HMGET with many
 -- elements, one RPUSH for all records of a step.
 --
--- Bump LIBRARY_VERSION with any change: masters and the C library replace the
--- loaded library when the version differs.
+-- Versions (docs/DESIGN.md §12, rolling upgrades). LIBRARY_VERSION is a
+-- number, bumped with any change; the build appends a digest of the record's
+-- columns (.c<cksum>). A process loads its library only when none is loaded
+-- or the loaded one is older (by number): it never replaces a newer one, so a
+-- fleet of old and new workers does not flip the library back and forth.
+-- LIBRARY_COMPAT is the oldest binary version this library still serves:
+-- every function such a binary calls keeps its keys, arguments and replies
+-- here. An older binary finding a newer library uses it when its version is
+-- at least LIBRARY_COMPAT, else it stops (exit 78) asking to be upgraded.
+-- Raise LIBRARY_COMPAT only when a change breaks an old caller, and never
+-- past a release still running in the fleet (upgrade one release at a time).
+--
+-- Binaries up to version 20 knew no numbers: they compared syncq_version's
+-- answer with their own string and replaced the library on any difference.
+-- So syncq_version answers V20_ANSWER (what a version 20 binary expects,
+-- same record columns) while LIBRARY_COMPAT <= 20; syncq_compat answers
+-- {version, compat, full version} to versioned binaries.
 
-local LIBRARY_VERSION = '20'
+local LIBRARY_VERSION = '21'
+local LIBRARY_COMPAT = 20
+local V20_ANSWER = '20'
 local HDR = '~syncq1 '
 
 -- The audit record's columns, {name, 't' text | 'n' number}, in order: the
@@ -1293,7 +1310,13 @@ end
 
 redis.register_function('syncq_unlock', unlock)
 redis.register_function('syncq_ratelimit', ratelimit)
-redis.register_function('syncq_version', function() return LIBRARY_VERSION end)
+redis.register_function('syncq_version', function()
+    if LIBRARY_COMPAT <= 20 then return V20_ANSWER end
+    return LIBRARY_VERSION
+end)
+redis.register_function('syncq_compat', function()
+    return {tonumber(string.match(LIBRARY_VERSION, '^%d+')), LIBRARY_COMPAT, LIBRARY_VERSION}
+end)
 redis.register_function('syncq_dlq_replay', dlq_replay)
 redis.register_function('syncq_dlq_purge', dlq_purge)
 redis.register_function('syncq_push_entry', push_entry)

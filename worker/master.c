@@ -401,7 +401,7 @@ redis_tick(master *m)
     char shown[600];
     if (m->connected || m->exit_code) return;
     url_redact(m->cfg->redis_url, shown, sizeof(shown)); /* the password never reaches a log */
-    if (rds_connect(&m->r, m->cfg->redis_url, redis_timeout_ms(m)) == 0 && funcs_load(&m->r) == 0) {
+    if (rds_connect(&m->r, m->cfg->redis_url, redis_timeout_ms(m)) == 0 && funcs_ensure(&m->r) == 0) {
         m->connected = 1;
         m->redis_fails = 0;
         if (m->ever_connected++) m->mc.redis_reconnects_master++;

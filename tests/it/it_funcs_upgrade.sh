@@ -19,7 +19,7 @@ load_as() { # VERSION: load our library text under another version
     out=$(sed "s/^local LIBRARY_VERSION = '[^']*'/local LIBRARY_VERSION = '$1'/" "$LUA" | r2 -x FUNCTION LOAD REPLACE)
     [ "$out" = syncq ] || fail "FUNCTION LOAD as version $1: $out"
 }
-version() { r2 FCALL syncq_version 0; }
+version() { r2 FCALL syncq_compat 0 | sed -n 3p; } # the full version (syncq_version answers version 20 binaries)
 
 newer="$((ours + 1)).c1"
 load_as "$newer"

@@ -1,0 +1,128 @@
+#!/bin/bash
+# A rolling upgrade (docs/DESIGN.md §12): the previous release (make
+# old-release: library version 20, before versioned libraries) and this build
+# run together on one Redis and one PostgreSQL with jobs flowing, enqueued by
+# both CLIs, an old child respawned mid-run, and an operator's old CLI
+# replaying dead letters. Every job ends once, on its first attempt; the
+# function library is loaded once by the new build and never replaced after
+# (sampled all along). Then the rule itself: a newer library that serves this
+# build is used, not replaced; one that does not makes the worker and the CLI
+# stop with exit 78 asking for an upgrade, leaving it loaded.
+# test-timeout: 420
+. "$(dirname "$0")/../lib.sh"
+
+# the old release is built once and kept under build/ (about a minute)
+make --no-print-directory old-release > "$W/old-build.log" 2>&1 || { tail "$W/old-build.log"; fail "make old-release"; }
+OLD=$(ls -d build/old-*/bin | head -1)
+[ -x "$OLD/syncq-worker" ] || fail "no old release under build/"
+
+# a Redis of our own: the function library is per server, shared by every test
+private_redis ru --save ''
+P2=$RPORT
+r() { redis-cli -p "$P2" "$@"; }
+export SYNCQ_REDIS_URL="redis://127.0.0.1:$P2/0"
+
+N=300
+envelopes() { # from to action payload
+    for i in $(seq "$1" "$2"); do
+        printf '{"id":"u-%04d","kind":"mutation","service":"syncq","action":"%s","payload":%s}\n' \
+            "$i" "$3" "$4"
+    done
+}
+library() { r FUNCTION LIST WITHCODE | cksum; }
+
+# ---- the old fleet: its worker loads the version 20 library
+"$OLD/syncq-worker" -c 2 -q default --prefix "$SYNCQ_PREFIX" >>"$W/old.log" 2>&1 &
+OLDPID=$!
+ON_EXIT='kill -TERM '"$OLDPID"' 2>/dev/null; '"$ON_EXIT"
+wait_for 10 "the old worker's children" worker_ready
+assert_eq "$(r FCALL syncq_version 0 | cut -d. -f1)" 20 "library loaded by the old release"
+envelopes 1 100 sleep '{"ms":5}' | "$OLD/syncq" enqueue --queue default --batch - > "$W/enq1" || fail "old enqueue"
+envelopes 9001 9003 fail '{"permanent":true}' | "$OLD/syncq" enqueue --queue default --batch - >> "$W/enq1" || fail "old enqueue"
+
+# ---- the new build joins: it replaces the older library, once
+start_worker -c 2 -q default
+v=$(r FCALL syncq_compat 0 | tr '\n' ' ')
+echo "library after the new worker started: $v"
+case "$v" in "21 20 21.c"*) ;; *) fail "the new worker did not load version 21 (compat 20): $v" ;; esac
+ref=$(library)
+samples=1
+sample() { assert_eq "$(library)" "$ref" "FUNCTION LIST sample $((++samples))"; }
+
+# jobs from both CLIs while both workers run
+envelopes 101 200 sleep '{"ms":5}' | bin/syncq enqueue --queue default --batch - > "$W/enq2" || fail "new enqueue"
+sample
+envelopes 201 300 sleep '{"ms":5}' | "$OLD/syncq" enqueue --queue default --batch - > "$W/enq3" || fail "old enqueue after the upgrade"
+sample
+# an old child dies and the old master starts another: it connects anew and keeps the library
+kid=$(pgrep -P "$OLDPID" | head -1)
+kill -KILL "$kid"
+respawned() { pgrep -P "$OLDPID" | grep -qvx "$kid"; }
+wait_for 10 "the old master to respawn a child" respawned
+sample
+
+dead_ids() { r ZRANGE "$(key default dead)" 0 -1; }
+three_dead() { [ "$(dead_ids | wc -l)" -eq 3 ]; }
+wait_for 60 "three dead letters" three_dead
+sample
+# the operator's old CLI replays them
+"$OLD/syncq" dlq replay --all --actor ops:old > "$W/replay" 2>&1 || { cat "$W/replay"; fail "old dlq replay"; }
+cat "$W/replay"
+assert_eq "$(grep -c '^replayed u-900' "$W/replay")" 3 "dead letters the old CLI replayed"
+sample
+
+total=$((N + 3 + 3))
+all_done() { [ "$(count "status IN ('success', 'dead')")" -eq "$total" ]; }
+wait_for 90 "$total jobs ended" all_done
+sample
+assert_eq "$(count "status = 'success' AND job_id LIKE 'u-0%'")" "$N" "sleep jobs done"
+assert_eq "$(count "attempts <> 1")" 0 "jobs run more than once"
+assert_eq "$(count "status = 'dead'")" 6 "dead: three jobs and their three replays"
+assert_eq "$(q "SELECT count(*) FROM syncq_job_events WHERE event = 'replayed'")" 3 "replayed events"
+assert_eq "$(q "SELECT count(*) FROM syncq_job_events WHERE event = 'lost'")" 0 "lost deliveries"
+# both releases ran jobs (a child's id ends in its master's boot id)
+boot() { grep -o '"master.start".*as [^"]*' "$1" | head -1 | awk -F: '{print $NF}'; }
+ran_old=$(count "worker LIKE '%:$(boot "$W/old.log")'")
+ran_new=$(count "worker LIKE '%:$(boot "$W/worker.log")'")
+echo "jobs run by the old release: $ran_old, by the new build: $ran_new"
+[ "$ran_old" -gt 0 ] && [ "$ran_new" -gt 0 ] || fail "one release ran no job"
+grep -q '"master.redis"' "$W/old.log" || fail "the old worker never connected"
+for log in "$W/old.log" "$W/worker.log"; do
+    if grep -q '"level":"error"' "$log"; then grep '"level":"error"' "$log" | head -5; fail "errors in $log"; fi
+done
+r FUNCTION LIST | grep -x syncq_compat > /dev/null || fail "syncq_compat gone from FUNCTION LIST"
+sample
+[ "$samples" -ge 8 ] || fail "only $samples samples"
+stop_worker
+kill -TERM "$OLDPID"
+rc=0
+wait "$OLDPID" || rc=$?
+assert_eq "$rc" 0 "old worker exit code after SIGTERM"
+sample
+
+# ---- a newer library that still serves version 21: used as it is
+newer() { # version compat: this build's library, numbered as a later release
+    sed -e "s/^local LIBRARY_VERSION = '21\./local LIBRARY_VERSION = '$1./" \
+        -e "s/^local LIBRARY_COMPAT = 20\$/local LIBRARY_COMPAT = $2/" lib/functions.lua > "$W/newer.lua"
+    grep -q "^local LIBRARY_COMPAT = $2\$" "$W/newer.lua" || fail "newer.lua: no LIBRARY_COMPAT"
+    r -x FUNCTION LOAD REPLACE < "$W/newer.lua" > /dev/null
+    assert_eq "$(r FCALL syncq_compat 0 | head -2 | tr '\n' ' ')" "$1 $2 " "a newer library loaded"
+}
+newer 22 21
+ref=$(library)
+bin/syncq status u-0001 --queue default > "$W/status" 2>&1 || { cat "$W/status"; fail "status against a newer, compatible library"; }
+sample
+# ---- one that no longer serves it: refused, exit 78, the library left alone
+newer 23 22
+ref=$(library)
+rc=0
+bin/syncq status u-0001 --queue default > "$W/status" 2>&1 || rc=$?
+cat "$W/status"
+assert_eq "$rc" 78 "status exit code against a library that no longer serves it"
+grep -q 'version 23.*serves binaries of version 22 or newer; this one is version 21: upgrade syncq' "$W/status" \
+    || fail "no upgrade message"
+rc=0
+bin/syncq-worker -c 1 -q default --prefix "$SYNCQ_PREFIX" > "$W/refused.log" 2>&1 || rc=$?
+assert_eq "$rc" 78 "worker exit code against a library that no longer serves it"
+grep -q 'upgrade syncq' "$W/refused.log" || fail "the worker did not say to upgrade"
+sample
