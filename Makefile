@@ -276,9 +276,9 @@ soak: deps
 # The previous release, for tests/it/it_upgrade.sh (a rolling upgrade: its
 # worker and CLI next to this build's). Built once from git into
 # build/old-<commit> and kept there (make clean removes it). UPGRADE_FROM is
-# the last commit whose binaries replaced any other library version (library
-# version 20, before versioned libraries).
-UPGRADE_FROM ?= 33c95c48d035250e9362fd643e2d00524b0ab5ad
+# the last commit before versioned libraries (library version 20, with the
+# partitioned audit schema 006; an older one cannot write to it).
+UPGRADE_FROM ?= 2a4573c375960fdc529211bd5e2aa1a32820b18a
 OLD_DIR = build/old-$(UPGRADE_FROM)
 old-release: $(OLD_DIR)/bin/syncq-worker
 $(OLD_DIR)/bin/syncq-worker:

@@ -13,7 +13,7 @@
 
 # the old release is built once and kept under build/ (about a minute)
 make --no-print-directory old-release > "$W/old-build.log" 2>&1 || { tail "$W/old-build.log"; fail "make old-release"; }
-OLD=$(ls -d build/old-*/bin | head -1)
+OLD=build/old-$(sed -n 's/^UPGRADE_FROM ?= //p' Makefile)/bin
 [ -x "$OLD/syncq-worker" ] || fail "no old release under build/"
 
 # a Redis of our own: the function library is per server, shared by every test
@@ -34,14 +34,16 @@ library() { r FUNCTION LIST WITHCODE | cksum; }
 # ---- the old fleet: its worker loads the version 20 library
 "$OLD/syncq-worker" -c 2 -q default --prefix "$SYNCQ_PREFIX" >>"$W/old.log" 2>&1 &
 OLDPID=$!
-ON_EXIT='kill -TERM '"$OLDPID"' 2>/dev/null; '"$ON_EXIT"
+ON_EXIT='kill -TERM '"$OLDPID"' 2>/dev/null; grep "\"level\":\"error\"" "$W/old.log" | tail -5; '"$ON_EXIT"
 wait_for 10 "the old worker's children" worker_ready
 assert_eq "$(r FCALL syncq_version 0 | cut -d. -f1)" 20 "library loaded by the old release"
 envelopes 1 100 sleep '{"ms":5}' | "$OLD/syncq" enqueue --queue default --batch - > "$W/enq1" || fail "old enqueue"
 envelopes 9001 9003 fail '{"permanent":true}' | "$OLD/syncq" enqueue --queue default --batch - >> "$W/enq1" || fail "old enqueue"
 
 # ---- the new build joins: it replaces the older library, once
-start_worker -c 2 -q default
+start_worker -c 2 -q default # (ready at once: the old worker's children are registered)
+new_up() { grep -q '"master.redis"' "$W/worker.log"; }
+wait_for 20 "the new worker's master connected" new_up
 v=$(r FCALL syncq_compat 0 | tr '\n' ' ')
 echo "library after the new worker started: $v"
 case "$v" in "21 20 21.c"*) ;; *) fail "the new worker did not load version 21 (compat 20): $v" ;; esac
