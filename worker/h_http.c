@@ -199,8 +199,12 @@ answered(call *k)
         if (k->act->op == OP_DELETE) return apply(k, NULL, NULL);
         char err[128];
         json *root = k->rs.body.len ? json_parse(k->rs.body.buf, k->rs.body.len, err, sizeof(err)) : NULL;
-        handler_result hr = json_typeof(root) == JSON_OBJECT ? apply(k, root, NULL)
-                          : k->ctx->env->target_id ? apply(k, NULL, NULL) : HANDLER_OK;
+        const char *target = k->ctx->env->target_id;
+        /* a call on no target whose answer names no object changes no snapshot row */
+        int loose = k->act->op == OP_CALL && !target && !json_get(root, k->res->id_field);
+        handler_result hr = json_typeof(root) == JSON_OBJECT && !loose ? apply(k, root, NULL)
+                          : target ? apply(k, NULL, NULL) : HANDLER_OK;
+        if (hr == HANDLER_OK && !target && !ctx->result.len) sbuf_printf(&ctx->result, "{\"http_status\":%d}", k->rs.status);
         json_free(root);
         return hr;
     }

@@ -313,6 +313,10 @@ handler_lock(handler_ctx *ctx, char *key, size_t keylen)
     const envelope *e = ctx->env;
     char px[24];
     int64_t timeout = e->timeout_ms ? e->timeout_ms : ctx->world->cfg->timeout_ms;
+    if (!e->target_id || !*e->target_id) { /* no object to serialize on: a call, a create the service names */
+        key[0] = '\0';
+        return 1;
+    }
     keys_lock(key, keylen, ctx->world->cfg->prefix, ctx->queue, e->service, e->scope, e->target_id);
     snprintf(px, sizeof(px), "%lld", (long long)(timeout + LOCK_MARGIN_MS));
     const char *argv[] = {"SET", key, ctx->job_id, "NX", "PX", px};
@@ -329,6 +333,7 @@ handler_lock(handler_ctx *ctx, char *key, size_t keylen)
 void
 handler_unlock(handler_ctx *ctx, const char *key)
 {
+    if (!*key) return; /* handler_lock took none */
     rds *r = handler_redis(ctx);
     if (r) (void)queue_unlock(r, key, ctx->job_id); /* if it fails, the lock's lease ends it */
 }

@@ -131,8 +131,9 @@ int64_t handler_rate(handler_ctx *ctx, const char *service, double per_second, i
 int handler_pace(handler_ctx *ctx, const char *service, double per_second, int burst, int64_t max_wait_ms);
 /* handler_lock takes the Redis lock on (service, scope, target) that every
  * mutation of a services-file action holds while it runs, so two mutations of
- * one object never interleave; its lease outlives the attempt's timeout. key
- * receives the lock's name for handler_unlock. 1 taken, 0 another job holds
+ * one object never interleave; its lease outlives the attempt's timeout. A job
+ * without a target_id takes no lock (1, key ""). key receives the lock's name for
+ * handler_unlock. 1 taken, 0 another job holds
  * it, -1 Redis failed. */
 int handler_lock(handler_ctx *ctx, char *key, size_t keylen);
 void handler_unlock(handler_ctx *ctx, const char *key);
