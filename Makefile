@@ -83,7 +83,7 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_
 
 # The producer library: only what syncq_enqueue needs (no libpq), and only
 # the names in common/libsyncq.sym visible to the programs that link it.
-LIB_MODS := enqueue queue funcs rds cluster slot keys envelope mask mask_text pct json sbuf utf8 xalloc errf url uuid config log
+LIB_MODS := enqueue queue funcs rds cluster slot keys envelope mask mask_text pct json sbuf utf8 xalloc errf clock url uuid config log
 LIB_OBJ  := $(addprefix $(B)/common/,$(addsuffix .o,$(LIB_MODS)))
 LIB_PKGS := hiredis libcjson $(if $(filter 1,$(TLS)),hiredis_ssl)
 SOMAJOR  := 0

@@ -8,6 +8,7 @@
  * the middle of a command is not retried (the command may have run): the
  * caller sees the I/O error as with one node and reconnects. */
 #include "fmacros.h"
+#include "clock.h"
 #include "cluster.h"
 #include "slot.h"
 #include "xalloc.h"
@@ -284,21 +285,12 @@ classify(cluster *c, const rds_reply *x, int *node)
     return RE_NONE;
 }
 
-static long long
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 nap(int attempt)
 {
     int ms = 5 << (attempt < 6 ? attempt : 6);
     if (ms > CL_SLEEP_MAX_MS) ms = CL_SLEEP_MAX_MS;
-    struct timespec ts = {0, (long)ms * 1000000L};
-    nanosleep(&ts, NULL);
+    clock_nap_ms(ms);
 }
 
 /* send_one runs the command on node i (after ASKING when asking). */
@@ -329,8 +321,8 @@ follow(rds *top, int i, int asking, int slot, int argc, const char **argv, const
      * CL_RETRY_MS: the worker's master sizes its timeout to keep its loop
      * inside the lease (docs/LEASES.md), and makes several calls a tick */
     int budget = c->timeout_ms / 2 < CL_RETRY_MS ? c->timeout_ms / 2 : CL_RETRY_MS;
-    long long deadline = mono_ms() + (budget > 200 ? budget : 200);
-    for (int t = 0; t < CL_MAX_TRIES && mono_ms() < deadline; t++) {
+    long long deadline = clock_mono_ms() + (budget > 200 ? budget : 200);
+    for (int t = 0; t < CL_MAX_TRIES && clock_mono_ms() < deadline; t++) {
         if (!x) {
             if (i < 0 && (i = route(top, slot)) < 0) return NULL;
             x = send_one(top, i, asking, argc, argv, lens);

@@ -1,5 +1,6 @@
 /* rds.c - the only file that knows hiredis. */
 #include "fmacros.h"
+#include "clock.h"
 #include "cluster.h"
 #include "mask.h"
 #include "rds.h"
@@ -175,14 +176,6 @@ check_master(rds *r)
     return ok ? 0 : -1;
 }
 
-static long long
-mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* switched asks the sentinels, once per RDS_SENTINEL_EVERY_MS, who the
  * master is; when it is no longer ours the connection is closed (-1, an
  * I/O error). Sentinels that cannot answer change nothing: the master we
@@ -193,7 +186,7 @@ switched(rds *r)
     redis_url u;
     char err[200], host[256], why[300];
     int port;
-    long long now = mono_ms();
+    long long now = clock_mono_ms();
     if (!r->mhost[0] || now - r->asked_ms < RDS_SENTINEL_EVERY_MS) return 0;
     r->asked_ms = now;
     if (redis_url_parse(r->url, &u, err, sizeof(err)) < 0) return 0;
@@ -338,7 +331,7 @@ rds_connect_parsed(rds *r, const redis_url *u, int timeout_ms)
         snprintf(r->where, sizeof(r->where), "master %.100s at %.150s:%d", u->master, host, port);
         snprintf(r->mhost, sizeof(r->mhost), "%s", host);
         r->mport = port;
-        r->asked_ms = mono_ms();
+        r->asked_ms = clock_mono_ms();
         r->ctx = redisConnectWithTimeout(host, port, tv);
     } else if (u->path[0]) {
         r->ctx = redisConnectUnixWithTimeout(u->path, tv);
