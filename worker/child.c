@@ -362,6 +362,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     if (rds_connect(&r, cfg->redis_url, REDIS_TIMEOUT_MS) < 0 || funcs_ensure(&r) < 0 ||
         reaper_register(&r, cfg, wid, "child") < 0 || handler_publish(&r, cfg, 1) < 0) {
         log_msg(LOG_ERROR, "child.redis", "%s", r.errstr);
+        if (r.err == RDS_ERR_CONFIG) rc = CHILD_EXIT_CONFIG; /* e.g. a newer library that no longer serves us */
         goto out;
     }
     fetcher_init(&f, &r, cfg, wid);

@@ -342,6 +342,7 @@ writer_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot)
     if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;
     if (rds_connect(&w.r, cfg->redis_url, 5000) < 0 || funcs_ensure(&w.r) < 0) {
         log_msg(LOG_ERROR, "audit.redis", "%s", w.r.errstr);
+        if (w.r.err == RDS_ERR_CONFIG) rc = CHILD_EXIT_CONFIG; /* e.g. a newer library that no longer serves us */
         goto out;
     }
     if (reaper_register(&w.r, cfg, wid, "writer") < 0) {

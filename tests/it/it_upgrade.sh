@@ -7,7 +7,8 @@
 # function library is loaded once by the new build and never replaced after
 # (sampled all along). Then the rule itself: a newer library that serves this
 # build is used, not replaced; one that does not makes the worker and the CLI
-# stop with exit 78 asking for an upgrade, leaving it loaded.
+# stop with exit 78 asking for an upgrade, leaving it loaded (a running
+# worker's respawned children too, with the no-respawn-loop exit).
 # test-timeout: 420
 . "$(dirname "$0")/../lib.sh"
 
@@ -114,9 +115,19 @@ newer 22 21
 ref=$(library)
 bin/syncq status u-0001 --queue default > "$W/status" 2>&1 || { cat "$W/status"; fail "status against a newer, compatible library"; }
 sample
-# ---- one that no longer serves it: refused, exit 78, the library left alone
+start_worker -c 1 -q default
+# ---- one that no longer serves it: refused, exit 78, the library left alone. A
+# running worker's new children say so and are not respawned in a loop
 newer 23 22
 ref=$(library)
+kids=$(pgrep -P "$WORKER_PID" | tr '\n' ' ')
+kill -KILL $kids
+told() { grep -q '"\(child\|audit\).redis".*this one is version 21: upgrade syncq' "$W/worker.log"; }
+wait_for 20 "a respawned child refusing the newer library" told
+backed_off() { grep -q '"master.child_exit".*exited with code 2' "$W/worker.log"; }
+wait_for 20 "the master seeing a configuration exit" backed_off
+stop_worker
+sample
 rc=0
 bin/syncq status u-0001 --queue default > "$W/status" 2>&1 || rc=$?
 cat "$W/status"
