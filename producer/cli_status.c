@@ -240,7 +240,9 @@ run(config *cfg, int cancel, const char *id, const char *only, const char *actor
     rds_init(&r);
     if (rds_connect(&r, cfg->redis_url, 5000) < 0 || funcs_ensure(&r) < 0) {
         fprintf(stderr, "syncq: %s\n", r.errstr);
-        return r.err == RDS_ERR_CONFIG ? SYNCQ_EX_CONFIG : SYNCQ_EX_UNAVAILABLE; /* 78: upgrade syncq */
+        rc = r.err == RDS_ERR_CONFIG ? SYNCQ_EX_CONFIG : SYNCQ_EX_UNAVAILABLE; /* 78: upgrade syncq */
+        rds_close(&r);
+        return rc;
     }
     int n = queues(&r, cfg, only, names);
     /* --wait: the streams' positions first, so an end between the look-up
