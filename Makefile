@@ -278,13 +278,16 @@ soak: deps
 # build/old-<commit> and kept there (make clean removes it). UPGRADE_FROM is
 # the last commit before versioned libraries (library version 20, with the
 # partitioned audit schema 006; an older one cannot write to it).
+# UPGRADE_PRODUCER_FROM is older still (33c95c4: its binaries replaced any
+# library that was not their own), for its producer side only (syncq
+# enqueue, the C library): workers that old cannot write to schema 006.
 UPGRADE_FROM ?= 2a4573c375960fdc529211bd5e2aa1a32820b18a
-OLD_DIR = build/old-$(UPGRADE_FROM)
-old-release: $(OLD_DIR)/bin/syncq-worker
-$(OLD_DIR)/bin/syncq-worker:
-	@rm -rf $(OLD_DIR) && mkdir -p $(OLD_DIR)
-	git archive $(UPGRADE_FROM) | tar -x -C $(OLD_DIR)
-	$(MAKE) --no-print-directory -C $(OLD_DIR) bin/syncq-worker bin/syncq
+UPGRADE_PRODUCER_FROM ?= 33c95c48d035250e9362fd643e2d00524b0ab5ad
+old-release: build/old-$(UPGRADE_FROM)/bin/syncq-worker build/old-$(UPGRADE_PRODUCER_FROM)/bin/syncq-worker
+build/old-%/bin/syncq-worker:
+	@rm -rf build/old-$* && mkdir -p build/old-$*
+	git archive $* | tar -x -C build/old-$*
+	$(MAKE) --no-print-directory -C build/old-$* bin/syncq-worker bin/syncq
 
 # test-cluster: tests/cluster/*.sh on a private 3-master 3-replica Redis
 # Cluster (a minute or two; CLUSTER_N jobs in it_cluster_run, default 50000); then

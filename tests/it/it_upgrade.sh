@@ -16,6 +16,8 @@
 make --no-print-directory old-release > "$W/old-build.log" 2>&1 || { tail "$W/old-build.log"; fail "make old-release"; }
 OLD=build/old-$(sed -n 's/^UPGRADE_FROM ?= //p' Makefile)/bin
 [ -x "$OLD/syncq-worker" ] || fail "no old release under build/"
+OLDEST=build/old-$(sed -n 's/^UPGRADE_PRODUCER_FROM ?= //p' Makefile)/bin
+[ -x "$OLDEST/syncq" ] || fail "no oldest producer under build/"
 
 # a Redis of our own: the function library is per server, shared by every test
 private_redis ru --save ''
@@ -55,7 +57,14 @@ sample() { assert_eq "$(library)" "$ref" "FUNCTION LIST sample $((++samples))"; 
 # jobs from both CLIs while both workers run
 envelopes 101 200 sleep '{"ms":5}' | bin/syncq enqueue --queue default --batch - > "$W/enq2" || fail "new enqueue"
 sample
-envelopes 201 300 sleep '{"ms":5}' | "$OLD/syncq" enqueue --queue default --batch - > "$W/enq3" || fail "old enqueue after the upgrade"
+envelopes 201 250 sleep '{"ms":5}' | "$OLD/syncq" enqueue --queue default --batch - > "$W/enq3" || fail "old enqueue after the upgrade"
+sample
+# a producer from before any version rule (it replaced every library not its own):
+# syncq_version answers it with its own string, so it keeps ours
+envelopes 251 300 sleep '{"ms":5}' | "$OLDEST/syncq" enqueue --queue default --batch - > "$W/enq4" \
+    || fail "oldest enqueue after the upgrade"
+sample
+"$OLDEST/syncq" status u-0251 --queue default > /dev/null || fail "oldest status"
 sample
 # an old child dies and the old master starts another: it connects anew and keeps the library
 kid=$(pgrep -P "$OLDPID" | head -1)
