@@ -18,6 +18,9 @@ member=$(r ZRANGE "$(key default retry)" 0 0)
 tag=${member#\~syncq1 id=}
 tag=${tag%% *}
 [ -n "$tag" ] || fail "no wrapped delayed job"
+# its queued record reaches PostgreSQL through the writer, in its own time
+victim_row() { [ -n "$(q "SELECT status FROM syncq_jobs WHERE job_id = 'victim-1'")" ]; }
+wait_for 20 "the delayed job's audit row" victim_row
 before=$(q "SELECT status || ' ' || attempts FROM syncq_jobs WHERE job_id = 'victim-1'")
 
 N=2000

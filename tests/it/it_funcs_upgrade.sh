@@ -10,7 +10,7 @@
 private_redis rf --save '3600 1'
 export SYNCQ_REDIS_URL="redis://127.0.0.1:$RPORT/0"
 r2() { redis-cli -p "$RPORT" "$@"; }
-LUA=build/rel/gen/functions.lua # the library as embedded (record columns filled in)
+LUA=lib/functions.lua # the library as embedded (record columns filled in), of this build
 full=$(sed -n "s/^local LIBRARY_VERSION = '\([^']*\)'.*/\1/p" "$LUA")
 ours=${full%%.*}
 [ -n "$ours" ] || fail "no LIBRARY_VERSION in $LUA"

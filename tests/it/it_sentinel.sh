@@ -16,12 +16,11 @@
 
 N=${SENTINEL_JOBS:-3000} # make test-cluster: 20000
 port() { _sq_pick_port || fail "no free port"; }
-PM=$(port) PR=$(port)
-redis-server --port "$PM" --bind 127.0.0.1 --save '3600 1' --dir "$W" --dbfilename m.rdb \
-    --logfile "$W/m.log" --daemonize yes --pidfile "$W/m.pid"
-redis-server --port "$PR" --bind 127.0.0.1 --save '3600 1' --dir "$W" --dbfilename r.rdb --replicaof 127.0.0.1 "$PM" \
-    --logfile "$W/r.log" --daemonize yes --pidfile "$W/r.pid"
-ON_EXIT='kill "$(cat "$W/m.pid")" "$(cat "$W/r.pid")" 2>/dev/null; '"$ON_EXIT"
+# master and replica through private_redis: a port taken between pick and bind is retried
+private_redis m --save '3600 1'
+PM=$RPORT
+private_redis r --save '3600 1' --replicaof 127.0.0.1 "$PM"
+PR=$RPORT
 SP=()
 for i in 1 2 3; do
     p=$(port)
