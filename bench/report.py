@@ -69,6 +69,8 @@ def main():
             out.setdefault("rep_ratios", {})[key] = rep_ratios
             rows.append((w, label, unit, med, ratios, rep_ratios))
     cols = systems
+    if not cols:  # BENCH_ONLY named no side-by-side workload (only exec, web or audit)
+        return
     width = max(12, max(len(s) for s in cols) + 2)
     print("syncq bench (%s): medians of %s interleaved runs; x = syncq's advantage (>1: syncq better)" %
           (", ".join("%s=%s" % kv for kv in settings.items()), settings.get("reps")))

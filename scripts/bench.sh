@@ -37,7 +37,7 @@
 #
 #   BENCH_QUICK=1   small sizes to iterate (a: 5,000, b: 1,000, c: 3 s, d: 5,000)
 #   BENCH_N, BENCH_IO_N, BENCH_LAT_S, BENCH_SYNC_N, BENCH_REPS, BENCH_C
-#   BENCH_ONLY=a,b,c,d,web,audit   workloads to run        BENCH_EXEC=1 adds the PHP exec comparison
+#   BENCH_ONLY=a,b,c,d,web,audit   workloads to run        BENCH_EXEC=0 drops the PHP exec comparison
 #   BENCH_SYSTEMS=syncq,syncq-lpush,bullmq,bee-queue,graphile-worker   systems to run
 #   BENCH_VERBOSE=1      Redis commandstats of the last syncq no-op run
 #   BENCH_CLUSTER=1      only the Redis Cluster comparison (scripts/bench_cluster.sh, BENCH_CLUSTER_N)
@@ -370,7 +370,7 @@ for rep in $(seq 1 "$REPS"); do
     fi
 done
 
-if [ "${BENCH_EXEC:-0}" = 1 ] && command -v php >/dev/null; then
+if [ "${BENCH_EXEC:-1}" = 1 ] && command -v php >/dev/null; then
     . scripts/bench_exec.sh
     bench_exec >&2
 fi
