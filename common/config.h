@@ -63,6 +63,9 @@ int config_parse_int(const char *s, int64_t min, int64_t max, int64_t *out);
  * each with a unit (ms, s, m, h, d, w), nothing else. 0 or -1 (bad text or
  * more than 100 years); *ms is written only on success. */
 int config_parse_duration_ms(const char *s, int64_t *ms);
+/* config_fmt_duration_ms writes a duration for people: "850ms", "4.2s", "3m12s", "2h05m",
+ * "3d04h"; "-" for a negative value. Returns buf. */
+char *config_fmt_duration_ms(int64_t ms, char *buf, size_t len);
 /* config_parse_listen splits a listen address "host:port", "[v6]:port" or
  * ":port" (host "" = every interface) with port 0..65535 (0: any free port).
  * 0 or -1; host and *port are written only on success. */

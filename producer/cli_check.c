@@ -155,7 +155,7 @@ judge_queues(const ops_fleet *f, const limits *l)
         const qstat *q = &f->q[i];
         if (l->oldest_ms >= 0 && q->oldest_age_ms > l->oldest_ms) {
             printf("queue %s: the oldest ready job has waited %s, over %s (%lld ready)\n", cli_tty(q->name),
-                   ops_fmt_ms(q->oldest_age_ms, a, sizeof(a)), ops_fmt_ms(l->oldest_ms, b, sizeof(b)), q->ready);
+                   config_fmt_duration_ms(q->oldest_age_ms, a, sizeof(a)), config_fmt_duration_ms(l->oldest_ms, b, sizeof(b)), q->ready);
             breaches++;
         }
         if (l->dead >= 0 && q->dead > l->dead) {
@@ -183,7 +183,7 @@ judge_rates(const audit_rate *v, int n, const limits *l)
         if (v[i].total || v[i].finished < l->min_jobs || rate <= l->rate) continue;
         printf("%s/%s: failure rate %.2f over the last %s (%lld of %lld finished jobs dead or in conflict), "
                "over %.2f\n",
-               cli_tty(v[i].service), cli_tty(v[i].action), rate, ops_fmt_ms(l->window_ms, w, sizeof(w)), failed, v[i].finished,
+               cli_tty(v[i].service), cli_tty(v[i].action), rate, config_fmt_duration_ms(l->window_ms, w, sizeof(w)), failed, v[i].finished,
                l->rate);
         breaches++;
     }

@@ -95,7 +95,7 @@ static void
 text_totals(const report *r, int width)
 {
     char w[32], item[64];
-    int col = printf("JOBS (finished in the last %s, unfinished now):", ops_fmt_ms(r->window_ms, w, sizeof(w)));
+    int col = printf("JOBS (finished in the last %s, unfinished now):", config_fmt_duration_ms(r->window_ms, w, sizeof(w)));
     int indent = col + 1;
     for (int i = 0; i < db_ntuples(r->totals); i++) {
         int n = snprintf(item, sizeof(item), " %s %s%s", db_value(r->totals, i, 1), db_value(r->totals, i, 0),

@@ -249,7 +249,7 @@ text_row(cli_table *t, const db_result *r, int i)
     snprintf(when, sizeof(when), "%.19s%s", val(r, i, AUDIT_JOBS_KEY), val(r, i, AUDIT_JOBS_KEY)[0] == '-' ? "" : "Z");
     const char *cells[] = {cli_tty(when), cli_tty(val(r, i, AUDIT_JOBS_ID)), cli_tty(val(r, i, AUDIT_JOBS_QUEUE)), cli_tty(what),
                            cli_tty(val(r, i, AUDIT_JOBS_STATUS)), cli_tty(val(r, i, AUDIT_JOBS_ATTEMPTS)),
-                           dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", target[0] ? cli_tty(target) : "-",
+                           dur ? config_fmt_duration_ms(atoll(dur), d, sizeof(d)) : "-", target[0] ? cli_tty(target) : "-",
                            err ? err : ""};
     cli_table_row(t, cells);
     free(err);

@@ -42,7 +42,7 @@ text_job(const db_result *j)
         if (!v) continue;
         if (c == AUDIT_JOB_ERROR) shown = jobs_masked(v);
         else if (c == AUDIT_JOB_RESULT) shown = mask_json_text(v, strlen(v)); /* handler output: scrub it too */
-        if (c == AUDIT_JOB_DURATION) v = ops_fmt_ms(atoll(v), d, sizeof(d));
+        if (c == AUDIT_JOB_DURATION) v = config_fmt_duration_ms(atoll(v), d, sizeof(d));
         if (c == AUDIT_JOB_RESULT && !shown) continue; /* never print what could not be masked */
         printf("%-14s %s\n", fields[c], shown ? cli_tty(shown) : cli_tty(v));
         free(shown);
@@ -61,7 +61,7 @@ text_history(const db_result *h)
                db_value(h, i, AUDIT_HIST_ATTEMPT) ? cli_tty(db_value(h, i, AUDIT_HIST_ATTEMPT)) : "-",
                cli_tty(db_value(h, i, AUDIT_HIST_EVENT)),
                db_value(h, i, AUDIT_HIST_OUTCOME) ? cli_tty(db_value(h, i, AUDIT_HIST_OUTCOME)) : "-",
-               dur ? ops_fmt_ms(atoll(dur), d, sizeof(d)) : "-", err ? err : "", due ? "; retry due " : "",
+               dur ? config_fmt_duration_ms(atoll(dur), d, sizeof(d)) : "-", err ? err : "", due ? "; retry due " : "",
                due ? cli_tty(due) : "");
         free(err);
     }

@@ -53,19 +53,6 @@ ops_duration(const char *s, int64_t *ms, const char *cmd, const char *opt)
     return -1;
 }
 
-char *
-ops_fmt_ms(int64_t ms, char *buf, size_t len)
-{
-    int64_t s = ms / 1000;
-    if (ms < 0) snprintf(buf, len, "-");
-    else if (ms < 1000) snprintf(buf, len, "%lldms", (long long)ms);
-    else if (ms < 60000) snprintf(buf, len, "%.1fs", (double)ms / 1000);
-    else if (s < 3600) snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
-    else if (s < 86400) snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
-    else snprintf(buf, len, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
-    return buf;
-}
-
 /* ---------------------------------------------------------------- Fleet */
 
 void

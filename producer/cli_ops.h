@@ -25,9 +25,6 @@ int ops_db(db *d, const config *cfg, const char *cmd, int quiet);
 /* ops_duration parses a duration flag ("90s", "1h", "7d"); on failure prints
  * "syncq CMD: bad duration "X" for --OPT" and returns -1. */
 int ops_duration(const char *s, int64_t *ms, const char *cmd, const char *opt);
-/* ops_fmt_ms writes a duration for people: "850ms", "4.2s", "3m12s", "2h05m",
- * "3d04h"; "-" for a negative value. Returns buf. */
-char *ops_fmt_ms(int64_t ms, char *buf, size_t len);
 
 /* The Redis side of the fleet: every queue's state and the live workers. */
 typedef struct ops_worker {

@@ -66,11 +66,11 @@ queue_row(cli_table *t, const ops_fleet *f, const qstat *q)
     char age[32], due[40], n[6][24];
     if (q->next_due_ms < 0) snprintf(due, sizeof(due), "-");
     else if (q->next_due_ms <= f->now_ms) snprintf(due, sizeof(due), "now");
-    else snprintf(due, sizeof(due), "in %s", ops_fmt_ms(q->next_due_ms - f->now_ms, age, sizeof(age)));
+    else snprintf(due, sizeof(due), "in %s", config_fmt_duration_ms(q->next_due_ms - f->now_ms, age, sizeof(age)));
     long long v[6] = {q->ready, q->inflight, q->retry, q->dead, q->outbox, q->rejected};
     for (int i = 0; i < 6; i++) snprintf(n[i], sizeof(n[i]), "%lld", v[i]);
     const char *cells[] = {cli_tty(q->name), q->paused ? "paused" : "active", n[0],
-                           q->ready && q->oldest_age_ms < 0 ? "?" : ops_fmt_ms(q->oldest_age_ms, age, sizeof(age)),
+                           q->ready && q->oldest_age_ms < 0 ? "?" : config_fmt_duration_ms(q->oldest_age_ms, age, sizeof(age)),
                            n[1], n[2], due, n[3], n[4], n[5]};
     cli_table_row(t, cells);
 }
@@ -99,7 +99,7 @@ print_workers(const ops_fleet *f)
         split_wid(f->w[i].wid, host, sizeof(host), pid, sizeof(pid));
         snprintf(jobs, sizeof(jobs), "%lld", f->w[i].jobs);
         const char *cells[] = {cli_tty(host), cli_tty(pid), cli_tty(f->w[i].role), jobs,
-                               ops_fmt_ms(f->w[i].age_ms, age, sizeof(age))};
+                               config_fmt_duration_ms(f->w[i].age_ms, age, sizeof(age))};
         cli_table_row(&t, cells);
     }
     cli_table_print(&t, stdout, cli_term_width());

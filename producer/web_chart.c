@@ -3,6 +3,7 @@
  * style attributes, which the Content-Security-Policy (style-src 'self')
  * would drop. */
 #include "fmacros.h"
+#include "config.h"
 #include "web_chart.h"
 #include "web_html.h"
 
@@ -73,7 +74,7 @@ web_chart_line(sbuf *b, const char *title, const char *label, const double *v, i
 {
     double top = max_of(v, n, 1000);
     char tl[32];
-    web_fmt_ms((int64_t)top, tl, sizeof(tl));
+    config_fmt_duration_ms((int64_t)top, tl, sizeof(tl));
     frame(b, title, label, tl);
     if (n > 0) {
         double step = n > 1 ? (double)(W - 4 - LEFT) / (n - 1) : 0, scale = (H - BOTTOM - TOP) / top;

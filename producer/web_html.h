@@ -25,7 +25,5 @@ void web_csrf_field(sbuf *b, const web_req *rq);
 void web_note(sbuf *b, const char *kind, const char *msg);
 /* web_is_manager: rq may act (retry, replay, purge, cancel, pause). */
 int web_is_manager(const web_req *rq);
-/* web_fmt_ms writes a duration for people (as the CLI: 850ms, 4.2s, 3m12s). */
-char *web_fmt_ms(int64_t ms, char *buf, size_t len);
 
 #endif

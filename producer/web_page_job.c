@@ -5,6 +5,7 @@
  * jobs retry`) and cancel (queued: `syncq cancel`). /api/job?id= answers
  * what `syncq jobs show --json` prints. */
 #include "fmacros.h"
+#include "config.h"
 #include "web.h"
 #include "web_action.h"
 #include "web_html.h"
@@ -70,7 +71,7 @@ fields(sbuf *b, const db_result *j)
         if (c == AUDIT_JOB_PAYLOAD || c == AUDIT_JOB_RESULT) document(b, v);
         else if (c == AUDIT_JOB_FROM) job_link(b, v);
         else if (c == AUDIT_JOB_AS) lineage(b, v);
-        else if (c == AUDIT_JOB_DURATION) sbuf_adds(b, web_fmt_ms(atoll(v), d, sizeof(d)));
+        else if (c == AUDIT_JOB_DURATION) sbuf_adds(b, config_fmt_duration_ms(atoll(v), d, sizeof(d)));
         else if (c == AUDIT_JOB_STATUS) {
             sbuf_adds(b, "<span class=\"status ");
             web_esc(b, v);
@@ -104,7 +105,7 @@ history(sbuf *b, const db_result *h)
             web_esc(b, db_value(h, i, cols[k]));
             sbuf_adds(b, "</td>");
         }
-        sbuf_printf(b, "<td class=\"num\">%s</td><td class=\"err\">", dur ? web_fmt_ms(atoll(dur), d, sizeof(d)) : "-");
+        sbuf_printf(b, "<td class=\"num\">%s</td><td class=\"err\">", dur ? config_fmt_duration_ms(atoll(dur), d, sizeof(d)) : "-");
         web_esc(b, err);
         sbuf_adds(b, "</td><td>");
         web_esc(b, db_value(h, i, AUDIT_HIST_DUE));

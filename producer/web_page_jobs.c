@@ -3,6 +3,7 @@
  * then audit_jobs: the same query, so the same index use and cursor). /api/jobs answers what `syncq
  * jobs --json` prints. */
 #include "fmacros.h"
+#include "config.h"
 #include "web.h"
 #include "web_action.h"
 #include "web_html.h"
@@ -88,7 +89,7 @@ row_html(sbuf *b, const db_result *r, int i)
     web_esc(b, db_value(r, i, AUDIT_JOBS_STATUS));
     sbuf_adds(b, "</span></td><td class=\"num\">");
     web_esc(b, db_value(r, i, AUDIT_JOBS_ATTEMPTS));
-    sbuf_printf(b, "</td><td class=\"num\">%s</td><td>", dur ? web_fmt_ms(atoll(dur), d, sizeof(d)) : "-");
+    sbuf_printf(b, "</td><td class=\"num\">%s</td><td>", dur ? config_fmt_duration_ms(atoll(dur), d, sizeof(d)) : "-");
     if (tt) {
         web_esc(b, tt);
         sbuf_addc(b, ':');

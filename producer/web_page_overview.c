@@ -5,12 +5,13 @@
  * over the readings this console made (in memory: it starts empty). The
  * page reloads itself every REFRESH_S seconds; /api/overview is its twin. */
 #include "fmacros.h"
+#include "cli_ops.h"
+#include "config.h"
 #include "clock.h"
 #include "web.h"
 #include "web_chart.h"
 #include "audit.h"
 #include "web_html.h"
-#include "cli_ops.h"
 #include "xalloc.h"
 
 #include <stdio.h>
@@ -175,7 +176,7 @@ queues_html(sbuf *b, const overview *o)
         web_esc(b, q->name);
         sbuf_printf(b, "</td><td class=\"num\">%lld</td><td class=\"num\">%s</td><td class=\"num\">%lld</td>"
                        "<td class=\"num\">%lld</td><td class=\"num\"><a href=\"/dlq?queue=", q->ready,
-                    web_fmt_ms(q->oldest_age_ms, age, sizeof(age)), q->inflight, q->retry);
+                    config_fmt_duration_ms(q->oldest_age_ms, age, sizeof(age)), q->inflight, q->retry);
         web_url(b, q->name);
         sbuf_printf(b, "\">%lld</a></td><td class=\"num\">%lld</td><td>%s</td></tr>", q->dead, q->outbox,
                     q->paused ? "<span class=\"paused\">paused</span>" : "running");
@@ -197,7 +198,7 @@ workers_html(sbuf *b, const overview *o)
         sbuf_adds(b, "</td><td>");
         web_esc(b, w->role);
         sbuf_printf(b, "</td><td class=\"num\">%lld</td><td class=\"num\">%s ago</td></tr>", w->jobs,
-                    web_fmt_ms(w->age_ms, age, sizeof(age)));
+                    config_fmt_duration_ms(w->age_ms, age, sizeof(age)));
     }
     if (o->f.nw == 0) sbuf_adds(b, "<tr><td colspan=\"4\" class=\"muted\">no live worker</td></tr>");
     sbuf_adds(b, "</tbody></table>\n");
@@ -232,8 +233,8 @@ rates_html(sbuf *b, const char *title, const audit_rate *v, int n)
         pct_cell(b, v[i].finished - v[i].first_ok, v[i].finished);
         pct_cell(b, v[i].dead + v[i].conflict, v[i].finished);
         sbuf_printf(b, "<td class=\"num\">%s</td><td class=\"num\">%s</td></tr>",
-                    web_fmt_ms(v[i].p50_ms < 0 ? -1 : (int64_t)(v[i].p50_ms + 0.5), d1, sizeof(d1)),
-                    web_fmt_ms(v[i].p95_ms < 0 ? -1 : (int64_t)(v[i].p95_ms + 0.5), d2, sizeof(d2)));
+                    config_fmt_duration_ms(v[i].p50_ms < 0 ? -1 : (int64_t)(v[i].p50_ms + 0.5), d1, sizeof(d1)),
+                    config_fmt_duration_ms(v[i].p95_ms < 0 ? -1 : (int64_t)(v[i].p95_ms + 0.5), d2, sizeof(d2)));
     }
     if (n == 0) sbuf_adds(b, "<tr><td colspan=\"7\" class=\"muted\">no job finished</td></tr>");
     sbuf_adds(b, "</tbody></table></div>\n");

@@ -4,10 +4,11 @@
  * verb writes no audit event (a queue is not a job); the console logs who
  * switched it. /api/queues is the twin (POST queue=Q&op=pause|resume). */
 #include "fmacros.h"
+#include "cli_ops.h"
+#include "config.h"
 #include "web.h"
 #include "web_action.h"
 #include "web_html.h"
-#include "cli_ops.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -33,7 +34,7 @@ html(web_req *rq, sbuf *b, const ops_fleet *f)
         sbuf_printf(b, "</td><td>%s</td><td class=\"num\">%lld</td><td class=\"num\">%s</td><td class=\"num\">%lld"
                        "</td><td class=\"num\">%lld</td><td class=\"num\">%lld</td>",
                     q->paused ? "<span class=\"paused\">paused</span>" : "running", q->ready,
-                    web_fmt_ms(q->oldest_age_ms, age, sizeof(age)), q->inflight, q->retry, q->dead);
+                    config_fmt_duration_ms(q->oldest_age_ms, age, sizeof(age)), q->inflight, q->retry, q->dead);
         if (web_is_manager(rq)) {
             sbuf_adds(b, "<td><form method=\"post\" action=\"/queues\">");
             web_csrf_field(b, rq);

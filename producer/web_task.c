@@ -5,6 +5,7 @@
  * child when it has ended. One thread serves every request (web.h): the
  * table needs no lock. */
 #include "fmacros.h"
+#include "config.h"
 #include "clock.h"
 #include "web_action.h"
 #include "web_html.h"
@@ -125,7 +126,7 @@ html(web_req *rq, web_resp *rs, const web_task *t, const sbuf *out, size_t done)
     char el[32];
     web_page_begin(b, rq, t->pid ? "Working…" : "Done", "dlq", t->pid ? 1 : 0);
     sbuf_printf(b, "<p id=\"task\" data-done=\"%d\">", t->pid ? 0 : 1);
-    web_fmt_ms(clock_wall_ms() - t->started_ms, el, sizeof(el));
+    config_fmt_duration_ms(clock_wall_ms() - t->started_ms, el, sizeof(el));
     web_escf(b, "%s by web:%s, started %s ago: ", t->op, t->user, el);
     if (!strcmp(t->op, "replay")) sbuf_printf(b, "%zu of %zu replayed", done, t->total);
     else sbuf_printf(b, "%zu job%s to purge", t->total, t->total == 1 ? "" : "s");

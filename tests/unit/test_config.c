@@ -329,6 +329,19 @@ test_parse_duration(void **state)
 }
 
 static void
+test_fmt_duration(void **state)
+{
+    (void)state;
+    char b[32];
+    assert_string_equal(config_fmt_duration_ms(-1, b, sizeof(b)), "-");
+    assert_string_equal(config_fmt_duration_ms(850, b, sizeof(b)), "850ms");
+    assert_string_equal(config_fmt_duration_ms(4200, b, sizeof(b)), "4.2s");
+    assert_string_equal(config_fmt_duration_ms(192000, b, sizeof(b)), "3m12s");
+    assert_string_equal(config_fmt_duration_ms(7500000, b, sizeof(b)), "2h05m");
+    assert_string_equal(config_fmt_duration_ms(274000000, b, sizeof(b)), "3d04h");
+}
+
+static void
 test_metrics_addr(void **state)
 {
     (void)state;
@@ -417,6 +430,7 @@ main(void)
         cmocka_unit_test(test_valid_queue_name),
         cmocka_unit_test(test_parse_int),
         cmocka_unit_test(test_parse_duration),
+        cmocka_unit_test(test_fmt_duration),
         cmocka_unit_test(test_metrics_addr),
         cmocka_unit_test(test_parse_listen),
     };
