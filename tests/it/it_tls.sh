@@ -54,9 +54,13 @@ _sq_pg_reachable "$PGD" || fail "the postgres user cannot reach $PGD"
 [ "$(id -u)" = 0 ] && chown postgres "$PGD" "$C" && chown postgres "$C/server.key" "$C/server.crt" "$C/ca.crt"
 chmod 600 "$C/server.key"
 _sq_as_pg "$SQ_PG_BIN/initdb" -D "$PGD/data" -A trust -U postgres > "$W/initdb.log" 2>&1 || { cat "$W/initdb.log"; fail initdb; }
-PP=$(_sq_pick_port) || fail "no free port"
-_sq_as_pg "$SQ_PG_BIN/pg_ctl" -D "$PGD/data" -l "$PGD/pg.log" -w -t 60 start -o "-p $PP -k $PGD -c listen_addresses=127.0.0.1 \
-    -c ssl=on -c ssl_cert_file=$C/server.crt -c ssl_key_file=$C/server.key" > /dev/null || { cat "$PGD/pg.log"; fail "PostgreSQL with ssl=on"; }
+# a free port can be taken by another process between the pick and the bind: try another
+for try in 1 2 3; do
+    PP=$(_sq_pick_port) || fail "no free port"
+    _sq_as_pg "$SQ_PG_BIN/pg_ctl" -D "$PGD/data" -l "$PGD/pg.log" -w -t 60 start -o "-p $PP -k $PGD -c listen_addresses=127.0.0.1 \
+        -c ssl=on -c ssl_cert_file=$C/server.crt -c ssl_key_file=$C/server.key" > /dev/null && break
+    grep -q "Address already in use" "$PGD/pg.log" && [ "$try" -lt 3 ] || { cat "$PGD/pg.log"; fail "PostgreSQL with ssl=on"; }
+done
 ON_EXIT="_sq_as_pg '$SQ_PG_BIN/pg_ctl' -D '$PGD/data' -m immediate -w stop >/dev/null 2>&1; $ON_EXIT"
 psql -X -q -h 127.0.0.1 -p "$PP" -U postgres -d postgres -c "CREATE DATABASE syncq" || fail "create database"
 GOOD="host=localhost hostaddr=127.0.0.1 port=$PP user=postgres dbname=syncq sslmode=verify-full sslrootcert=$C/ca.crt"
