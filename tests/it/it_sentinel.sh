@@ -21,11 +21,14 @@ private_redis m --save '3600 1'
 PM=$RPORT
 private_redis r --save '3600 1' --replicaof 127.0.0.1 "$PM"
 PR=$RPORT
-SP=()
-for i in 1 2 3; do
-    p=$(port)
-    SP+=("$p")
-    cat > "$W/s$i.conf" <<CONF
+# a sentinel's picked port can be taken before it binds (two suites at once):
+# like private_redis, retry on another port until it listens
+start_sentinel() {
+    local i=$1 try p deadline
+    for try in 1 2 3 4 5; do
+        p=$(port)
+        rm -f "$W/s$i.pid"
+        cat > "$W/s$i.conf" <<CONF
 port $p
 bind 127.0.0.1
 daemonize yes
@@ -37,9 +40,24 @@ sentinel down-after-milliseconds mymaster 2000
 sentinel failover-timeout mymaster 20000
 sentinel parallel-syncs mymaster 1
 CONF
-    redis-sentinel "$W/s$i.conf"
-    ON_EXIT='kill "$(cat "'"$W/s$i.pid"'")" 2>/dev/null; '"$ON_EXIT"
-done
+        redis-sentinel "$W/s$i.conf"
+        deadline=$(( $(now_ms) + 5000 ))
+        while [ "$(now_ms)" -lt "$deadline" ]; do
+            [ -s "$W/s$i.pid" ] && redis-cli -p "$p" PING 2>/dev/null | grep -q PONG && break
+            sleep 0.05
+        done
+        if [ -s "$W/s$i.pid" ] && redis-cli -p "$p" PING 2>/dev/null | grep -q PONG; then
+            ON_EXIT='kill "$(cat "'"$W/s$i.pid"'")" 2>/dev/null; '"$ON_EXIT"
+            SP+=("$p")
+            return 0
+        fi
+        echo "sentinel s$i: not up on port $p (try $try): $(tail -n 2 "$W/s$i.log" 2>/dev/null)" >&2
+        [ -s "$W/s$i.pid" ] && kill "$(cat "$W/s$i.pid")" 2>/dev/null
+    done
+    fail "could not start sentinel s$i"
+}
+SP=()
+for i in 1 2 3; do start_sentinel "$i"; done
 sen() { redis-cli -p "${SP[0]}" "$@"; }
 ready() {
     [ "$(redis-cli -p "$PR" INFO replication | tr -d '\r' | sed -n 's/^master_link_status://p')" = up ] &&
