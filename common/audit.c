@@ -104,24 +104,45 @@ audit_stage(db *d)
     return db_exec(d, SQL_STAGE);
 }
 
+/* A job's first row needs none of the merge: COPY straight into the table
+ * (about a third less PostgreSQL time per row than staging + INSERT ... ON
+ * CONFLICT, docs/DESIGN.md §8). */
+static const char *SQL_COPY_JOBS = "COPY syncq_jobs (id_at" RECORD_COLS(JOB_COL_) ") FROM STDIN";
+
+static int
+copy_rows(db *d, const char *sql, const char *buf, size_t len)
+{
+    if (db_copy_begin(d, sql) < 0) return -1;
+    if (len && db_copy_put(d, buf, len) < 0) return -1;
+    return db_copy_end(d);
+}
+
+static void
+rollback(db *d)
+{
+    if (!db_alive(d)) return;
+    db keep = *d; /* the error that made us roll back */
+    db_exec(d, "ROLLBACK"); /* restores a usable session; its own error adds nothing */
+    d->err = keep.err;
+    memcpy(d->errstr, keep.errstr, sizeof(keep.errstr));
+    memcpy(d->sqlstate, keep.sqlstate, sizeof(keep.sqlstate));
+}
+
 int
-audit_write(db *d, const char *copy, size_t len)
+audit_write(db *d, const audit_batch *bt)
 {
     if (db_exec(d, "BEGIN") < 0) return -1;
-    if (db_copy_begin(d, SQL_COPY) < 0) goto rollback;
-    if (len && db_copy_put(d, copy, len) < 0) goto rollback;
-    if (db_copy_end(d) < 0) goto rollback;
-    if (db_exec(d, SQL_MERGE) < 0) goto rollback;
-    return 0;
-rollback:
-    if (db_alive(d)) {
-        db keep = *d; /* the error that made us roll back */
-        db_exec(d, "ROLLBACK"); /* restores a usable session; its own error adds nothing */
-        d->err = keep.err;
-        memcpy(d->errstr, keep.errstr, sizeof(keep.errstr));
-        memcpy(d->sqlstate, keep.sqlstate, sizeof(keep.sqlstate));
+    if (bt->direct_len && copy_rows(d, SQL_COPY_JOBS, bt->direct, bt->direct_len) < 0) {
+        int refused = db_alive(d) && db_data_error(d);
+        rollback(d);
+        return refused ? AUDIT_DIRECT_REFUSED : -1;
     }
-    return -1;
+    if (!bt->stage_len) return db_exec(d, "COMMIT");
+    if (copy_rows(d, SQL_COPY, bt->stage, bt->stage_len) < 0 || db_exec(d, SQL_MERGE) < 0) {
+        rollback(d);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- Status */

@@ -20,11 +20,21 @@
 
 /* audit_stage creates the session's staging table, once per connection. */
 int audit_stage(db *d);
-/* audit_write writes one batch of staging rows (COPY text: ord, jobrow, then
- * the record's columns; see worker/writer.c) and merges them into the audit
- * tables, in one transaction. On failure the transaction is rolled back and
- * d->errstr / d->sqlstate still say what failed. */
-int audit_write(db *d, const char *copy, size_t len);
+/* One batch for audit_write, in COPY text (see worker/writer.c):
+ *   direct  job rows seen for the first time (record_row_put_job), COPY'd
+ *           straight into syncq_jobs: no staging, no ON CONFLICT
+ *   stage   staging rows (ord, jobrow, then the record's columns), merged */
+typedef struct audit_batch {
+    const char *direct, *stage;
+    size_t direct_len, stage_len;
+} audit_batch;
+/* audit_write writes one batch in one transaction: 0; AUDIT_DIRECT_REFUSED
+ * when PostgreSQL refused the direct rows (one existed after all: the batch
+ * written twice, two writers; or a bad value), the transaction rolled back
+ * for the caller to send them as staging rows; -1 on failure, rolled back,
+ * d->errstr / d->sqlstate saying what failed. */
+#define AUDIT_DIRECT_REFUSED 1
+int audit_write(db *d, const audit_batch *bt);
 
 /* ---- syncq status ---- */
 

@@ -45,5 +45,15 @@ void record_row_merge(record_row *newer, const record_row *older);
 /* record_row_put appends row's columns as one COPY line (tab-separated,
  * newline-terminated), with the event columns NULL unless with_event. */
 void record_row_put(const record_row *row, int with_event, sbuf *b);
+/* record_row_put_job appends row as one COPY line of syncq_jobs' own
+ * columns: id_at, then the record's columns that are not EVENT ones, in
+ * table order, times as timestamptz text. For the writer's direct COPY of a
+ * job's first row (common/audit.c): the values are those the merge's INSERT
+ * would compute. Returns 0, or -1 (nothing appended) when a time cannot be
+ * written as a timestamp; that row then goes through the merge. */
+int record_row_put_job(const record_row *row, sbuf *b);
+/* record_id_at writes syncq_id_time(id) (schema/006_partition.sql) as
+ * timestamptz text: the millisecond time of a UUIDv7 id, else the epoch. */
+void record_id_at(const char *id, size_t n, char out[64]);
 
 #endif

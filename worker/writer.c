@@ -91,34 +91,49 @@ by_job_rev(const void *a, const void *b)
     return y->rev != x->rev ? y->rev - x->rev : y->ord - x->ord;
 }
 
+/* The COPY text of one batch: see audit_batch (common/audit.h). */
+typedef struct copy_bufs {
+    sbuf stage, direct;
+    int allow_direct;             /* 0 once PostgreSQL refused this batch's direct rows */
+    int direct_rows, merged_rows; /* job rows */
+} copy_bufs;
+
 /* put_group appends the COPY rows of one job's records k[0..n-1] (newest
  * first): the job row, every record folded into the newest (no column a
- * record carried is lost, see record_merge.h), then each record's event. */
+ * record carried is lost, see record_merge.h), then each record's event.
+ * A job whose queued record (rev 0) is in the batch has no row yet: its row
+ * goes to the direct COPY. */
 static void
-put_group(const keyed *k, int n, record_row *rows, sbuf *b)
+put_group(const keyed *k, int n, record_row *rows, copy_bufs *cb)
 {
-    int first = -1;
+    int first = -1, last = -1;
     for (int i = 0; i < n; i++) {
         if (record_row_parse(k[i].it->s, k[i].it->len, &rows[i]) < 0) rows[i].rev = -1; /* kept out by keep_record */
         else if (first < 0) first = i;
+        if (rows[i].rev >= 0) last = i;
     }
     if (first < 0) return;
     record_row folded = rows[first];
     for (int i = first + 1; i < n; i++)
         if (rows[i].rev >= 0) record_row_merge(&folded, &rows[i]);
-    sbuf_printf(b, "%d\tt\t", k[first].ord);
-    record_row_put(&folded, 0, b);
+    if (cb->allow_direct && rows[last].rev == 0 && record_row_put_job(&folded, &cb->direct) == 0) {
+        cb->direct_rows++;
+    } else {
+        cb->merged_rows++;
+        sbuf_printf(&cb->stage, "%d\tt\t", k[first].ord);
+        record_row_put(&folded, 0, &cb->stage);
+    }
     for (int i = first; i < n; i++) {
         if (rows[i].rev < 0 || !rows[i].col[RECORD_COL_EV_EVENT]) continue;
-        sbuf_printf(b, "%d\tf\t", k[i].ord);
-        record_row_put(&rows[i], 1, b);
+        sbuf_printf(&cb->stage, "%d\tf\t", k[i].ord);
+        record_row_put(&rows[i], 1, &cb->stage);
     }
 }
 
 /* build_copy streams records into COPY rows: one job row per job and one
  * row per history event, so PostgreSQL handles one row per job. */
 static void
-build_copy(const item *items, int n, sbuf *b)
+build_copy(const item *items, int n, copy_bufs *cb)
 {
     keyed *k = xcalloc((size_t)(n ? n : 1), sizeof(*k));
     record_row *rows = NULL;
@@ -139,21 +154,44 @@ build_copy(const item *items, int n, sbuf *b)
             free(rows);
             rows = xcalloc((size_t)cap, sizeof(*rows));
         }
-        put_group(&k[j], end - j, rows, b);
+        put_group(&k[j], end - j, rows, cb);
     }
     free(rows);
     free(k);
 }
 
-/* write_once writes items in one transaction: 0, or -1 with w->d's error. */
+/* write_as writes items in one transaction, new job rows straight in when
+ * allow_direct: see audit_write for what it returns. */
+static int
+write_as(writer *w, const item *items, int n, int allow_direct)
+{
+    copy_bufs cb;
+    memset(&cb, 0, sizeof(cb));
+    sbuf_init(&cb.stage);
+    sbuf_init(&cb.direct);
+    cb.allow_direct = allow_direct;
+    build_copy(items, n, &cb);
+    audit_batch bt = {.direct = cb.direct.buf, .direct_len = cb.direct.len, .stage = cb.stage.buf,
+                      .stage_len = cb.stage.len};
+    int rc = audit_write(&w->d, &bt);
+    if (rc == AUDIT_DIRECT_REFUSED)
+        log_msg(LOG_DEBUG, "audit.direct", "the direct COPY of %d new job row(s) was refused (%s): merging them",
+                cb.direct_rows, w->d.errstr);
+    else if (rc == 0)
+        log_msg(LOG_DEBUG, "audit.batch", "%d record(s): %d new job row(s) copied straight in, %d merged", n,
+                cb.direct_rows, cb.merged_rows);
+    sbuf_free(&cb.stage);
+    sbuf_free(&cb.direct);
+    return rc;
+}
+
+/* write_once writes items in one transaction: 0, or -1 with w->d's error.
+ * Rows that were not new after all (rare) cost the batch a second try. */
 static int
 write_once(writer *w, const item *items, int n)
 {
-    sbuf b;
-    sbuf_init(&b);
-    build_copy(items, n, &b);
-    int rc = audit_write(&w->d, b.buf, b.len);
-    sbuf_free(&b);
+    int rc = write_as(w, items, n, 1);
+    if (rc == AUDIT_DIRECT_REFUSED) rc = write_as(w, items, n, 0);
     return rc;
 }
 

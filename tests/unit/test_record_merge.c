@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -295,6 +296,99 @@ test_not_a_row(void **state)
     free(s);
 }
 
+/* A job's first row COPY'd straight into syncq_jobs: id_at first, then
+ * every column but the events', times as exact timestamptz text, NULLs as
+ * \N; a time that is no timestamp leaves the row to the merge. */
+static void
+test_put_job(void **state)
+{
+    (void)state;
+    record q;
+    queued(&q, "019adc5b-e001-7abc-8def-0123456789ab");
+    q.enqueued_us = 1764633600123456; /* 2025-12-02 00:00:00.123456 UTC */
+    q.event = "attempt";              /* an event column: never in the job row */
+    size_t len;
+    char *s = line(&q, &len);
+    record_row row;
+    parse(s, len, &row);
+    sbuf b;
+    sbuf_init(&b);
+    assert_int_equal(record_row_put_job(&row, &b), 0);
+    /* 0x019adc5be001 ms = 1764633600.001 s (syncq_id_time agrees) */
+    const char *want = "2025-12-02 00:00:00.001+00\t019adc5b-e001-7abc-8def-0123456789ab\t0\tsync\tsync\tdns\t"
+                       "sync_records\tzone\tz1\texample.org\tops:alice\t{\"a\":1}\tqueued\t0\t\\N\t\\N\t\\N\t"
+                       "2025-12-02 00:00:00.123456+00\t\\N\t\\N\t\\N\t\\N\t\\N\n";
+    assert_string_equal(b.buf, want);
+    free(s);
+
+    /* not a v7 id (and upper case hex is one): the epoch, as syncq_id_time */
+    char at[64];
+    record_id_at("job-1", 5, at);
+    assert_string_equal(at, "1970-01-01 00:00:00+00");
+    record_id_at("019ADC5B-E001-7ABC-BDEF-0123456789AB", 36, at);
+    assert_string_equal(at, "2025-12-02 00:00:00.001+00");
+    record_id_at("019ad000-0001-4abc-8def-0123456789ab", 36, at); /* v4 */
+    assert_string_equal(at, "1970-01-01 00:00:00+00");
+    record_id_at("019ad000-0001-7abc-cdef-0123456789ab", 36, at); /* not the RFC variant */
+    assert_string_equal(at, "1970-01-01 00:00:00+00");
+    record_id_at("019ad000-0001-7abc-8def-0123456789ag", 36, at);
+    assert_string_equal(at, "1970-01-01 00:00:00+00");
+
+    /* a time past year 9999: left to the merge, nothing appended */
+    q.id = "j-2";
+    q.enqueued_us = 999999999999999999;
+    s = line(&q, &len);
+    parse(s, len, &row);
+    size_t before = b.len;
+    assert_int_equal(record_row_put_job(&row, &b), -1);
+    assert_int_equal(b.len, before);
+    free(s);
+    sbuf_free(&b);
+}
+
+/* Every time of the direct COPY is the calendar's (gmtime_r's), to the
+ * microsecond: leap days, century years, the ends of the range, and random
+ * times up to year 9999. */
+static void
+test_put_job_times(void **state)
+{
+    (void)state;
+    int64_t fixed[] = {0, 951782400000000 - 1, 951782400000000, 1709251199999999, 4107542400000000,
+                       253402300799999999};
+    uint64_t x = 88172645463325252ull; /* xorshift64 */
+    for (int i = 0; i < 20000; i++) {
+        int64_t us;
+        if (i < (int)(sizeof(fixed) / sizeof(fixed[0]))) {
+            us = fixed[i];
+        } else {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            us = (int64_t)(x % 253402300800000000ull);
+        }
+        record q;
+        queued(&q, "j-1");
+        q.enqueued_us = us;
+        size_t len;
+        char *s = line(&q, &len);
+        record_row row;
+        parse(s, len, &row);
+        sbuf b;
+        sbuf_init(&b);
+        assert_int_equal(record_row_put_job(&row, &b), 0);
+        /* the field: id_at, then the columns before enqueued_us, none of them an event's */
+        const char *p = b.buf;
+        for (int t = 0; t < 1 + RECORD_COL_ENQUEUED; t++) p = strchr(p, '\t') + 1;
+        time_t sec = (time_t)(us / 1000000);
+        struct tm tm;
+        assert_non_null(gmtime_r(&sec, &tm));
+        char want[64];
+        snprintf(want, sizeof(want), "%04d-%02d-%02d %02d:%02d:%02d.%06d+00\t", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(us % 1000000));
+        assert_memory_equal(p, want, strlen(want));
+        sbuf_free(&b);
+        free(s);
+    }
+}
+
 int
 main(void)
 {
@@ -304,6 +398,8 @@ main(void)
         cmocka_unit_test(test_new_attempt),
         cmocka_unit_test(test_r1_and_unstamped),
         cmocka_unit_test(test_not_a_row),
+        cmocka_unit_test(test_put_job),
+        cmocka_unit_test(test_put_job_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
