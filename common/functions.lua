@@ -60,27 +60,32 @@ local HDR = '~syncq1 '
 local RECORD_COL = {} -- column name -> position (1 = job_id)
 for i = 1, #RECORD_COLS do RECORD_COL[RECORD_COLS[i][1]] = i end -- plain loops: no globals while loading
 
--- record_cols reads a record line's columns up to the last of names (still
--- COPY-escaped) into a table by column name.
-local function record_cols(rec, names)
-    local want = names.last
-    if not want then -- once per list (no globals at load time to do it there)
-        want = 0
-        for _, n in ipairs(names) do want = math.max(want, RECORD_COL[n]) end
-        names.last = want
+-- col_list turns column names into what record_cols reads: the name wanted
+-- at each position and the last position. Made at load, so a call copies out
+-- only the columns it wants (the payload column may be a megabyte).
+local function col_list(names)
+    local at, last = {}, 0
+    for i = 1, #names do
+        local p = RECORD_COL[names[i]]
+        at[p] = names[i]
+        if p > last then last = p end
     end
-    local raw, pos = {}, 4
-    while #raw < want do
-        local tab = string.find(rec, '\t', pos, true)
+    return {at = at, last = last}
+end
+
+-- record_cols reads a record line's columns of list (a col_list), still
+-- COPY-escaped, into a table by column name.
+local function record_cols(rec, list)
+    local cols, at, pos, find = {}, list.at, 4, string.find -- a local: a step runs this loop per done job
+    for i = 1, list.last do
+        local tab = find(rec, '\t', pos, true)
         if not tab then -- the last column, before the newline
-            raw[#raw + 1] = string.gsub(string.sub(rec, pos), '\n$', '')
+            if at[i] then cols[at[i]] = (string.gsub(string.sub(rec, pos), '\n$', '')) end
             break
         end
-        raw[#raw + 1] = string.sub(rec, pos, tab - 1)
+        if at[i] then cols[at[i]] = string.sub(rec, pos, tab - 1) end
         pos = tab + 1
     end
-    local cols = {}
-    for _, n in ipairs(names) do cols[n] = raw[RECORD_COL[n]] end
     return cols
 end
 
@@ -180,24 +185,43 @@ local function now_us()
     return tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 
+-- now_digits is now_us as string.format('%.0f') prints it, from TIME's own
+-- strings (its seconds are never 0): formatting the double, and the
+-- tonumber calls, cost more than a stamp.
+local function now_digits()
+    local t = redis.call('TIME')
+    local usec = t[2]
+    return t[1] .. string.sub('000000', #usec + 1) .. usec
+end
+
 -- stamp fills in the times a worker left to the step (common/record.h): the
--- step's Redis TIME for RECORD_NOW, and a retry's due time (us) for DUE.
-local function stamp(rec, us, due_us)
-    if not string.find(rec, '\1', 1, true) then return rec end
-    rec = string.gsub(rec, '\1NOW', string.format('%.0f', us))
-    if due_us then rec = string.gsub(rec, '\1DUE', string.format('%.0f', due_us), 1) end
+-- step's Redis TIME (now: now_digits) for RECORD_NOW, and a retry's
+-- due time (us) for DUE. Plain finds: a gsub tries its pattern at every byte.
+local function stamp(rec, now, due_us)
+    local p = string.find(rec, '\1NOW', 1, true)
+    while p do
+        rec = string.sub(rec, 1, p - 1) .. now .. string.sub(rec, p + 4)
+        p = string.find(rec, '\1NOW', p + #now, true)
+    end
+    p = due_us and string.find(rec, '\1DUE', 1, true)
+    if p then rec = string.sub(rec, 1, p - 1) .. string.format('%.0f', due_us) .. string.sub(rec, p + 4) end
     return rec
 end
 
-
 -- tag_for makes a UUIDv7-shaped delivery tag from Redis TIME milliseconds and
 -- the queue's counter n; salt (one sha1 of the key per call) keeps tags of
--- different queues apart. Unique without randomness.
-local function tag_for(n, ms, salt)
+-- different queues apart. Unique without randomness. A batch shares its
+-- tag_head (all but the counter).
+local function tag_head(ms, salt)
     local ts = string.format('%012x', ms)
-    local c = string.format('%012x', n % 281474976710656)
     return string.sub(ts, 1, 8) .. '-' .. string.sub(ts, 9, 12) .. '-7' .. string.sub(salt, 1, 3) .. '-' ..
-        '8' .. string.sub(salt, 4, 6) .. '-' .. c
+        '8' .. string.sub(salt, 4, 6) .. '-'
+end
+
+local function tag_tail(n) return string.format('%012x', n % 281474976710656) end
+
+local function tag_for(n, ms, salt)
+    return tag_head(ms, salt) .. tag_tail(n)
 end
 
 local function new_tag(seqkey, ms, salt)
@@ -270,6 +294,45 @@ end
 -- event that says it was thrown away (defined below, after record()).
 local discard_record
 
+-- wrap_fresh wraps the entries of got that have no vouched tag, numbered by
+-- one INCRBY for the batch; their tags share one head.
+local function wrap_fresh(got, tags, seq, ms, salt)
+    local fresh = 0
+    for j = 1, #got do
+        if not tags[j] then fresh = fresh + 1 end
+    end
+    if fresh == 0 then return end
+    local k = redis.call('INCRBY', seq, fresh) - fresh
+    local head, seen = tag_head(ms, salt), ' seen=' .. ms .. '\n'
+    for j = 1, #got do
+        if not tags[j] then
+            k = k + 1
+            tags[j] = head .. tag_tail(k)
+            got[j] = HDR .. 'id=' .. tags[j] .. seen .. got[j]
+        end
+    end
+end
+
+-- fetch_reply: {0, fetch_us, entry, attempts, lost, crashes, ...} of the
+-- wrapped entries got, with their counters read in one HMGET.
+local function fetch_reply(t, got, tags, att)
+    local fields = {}
+    for j = 1, #got do
+        fields[2 * j - 1] = tags[j]
+        fields[2 * j] = crash_field(tags[j])
+    end
+    local c = redis.call('HMGET', att, unpack(fields))
+    local out = {0, t[1] .. string.format('%06d', tonumber(t[2]))}
+    for j = 1, #got do
+        local v, o = tonumber(c[2 * j - 1]) or 0, 4 * j - 1
+        out[o] = got[j]
+        out[o + 1] = math.floor(v / 1000)
+        out[o + 2] = v % 1000
+        out[o + 3] = tonumber(c[2 * j]) or 0
+    end
+    return out
+end
+
 -- syncq_fetch KEYS: ready inflight outbox att seq paused  ARGV: max_batch outbox_max
 -- Moves up to max_batch jobs into the caller's in-flight list. Reply:
 -- {status, fetch_us, entry1, attempts1, lost1, crashes1, ...} (lost: deliveries
@@ -288,37 +351,10 @@ local function fetch(keys, args)
     if not got then return {0} end
     local t = redis.call('TIME')
     local ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-    local salt = redis.sha1hex(ready)
-    local tags, fresh = vouched_tags(wraps_key(ready), got), 0
-    for j = 1, #got do
-        if not tags[j] then fresh = fresh + 1 end
-    end
-    -- one INCRBY numbers every new entry of the batch
-    local last = fresh > 0 and redis.call('INCRBY', seq, fresh) or 0
-    local k = last - fresh
-    for j = 1, #got do
-        if not tags[j] then
-            k = k + 1
-            tags[j] = tag_for(k, ms, salt)
-            got[j] = HDR .. 'id=' .. tags[j] .. ' seen=' .. ms .. '\n' .. got[j]
-        end
-    end
+    local tags = vouched_tags(wraps_key(ready), got)
+    wrap_fresh(got, tags, seq, ms, redis.sha1hex(ready))
     redis.call('LPUSH', inflight, unpack(got))
-    local fields = {}
-    for j = 1, #got do
-        fields[2 * j - 1] = tags[j]
-        fields[2 * j] = crash_field(tags[j])
-    end
-    local c = redis.call('HMGET', att, unpack(fields))
-    local out = {0, t[1] .. string.format('%06d', tonumber(t[2]))}
-    for j = 1, #got do
-        local v = tonumber(c[2 * j - 1]) or 0
-        out[#out + 1] = got[j]
-        out[#out + 1] = math.floor(v / 1000)
-        out[#out + 1] = v % 1000
-        out[#out + 1] = tonumber(c[2 * j]) or 0
-    end
-    return out
+    return fetch_reply(t, got, tags, att)
 end
 
 -- syncq_claim KEYS: inflight att seq
@@ -401,16 +437,24 @@ local function uncopy(v)
     return (string.gsub(v, '\\(.)', function(c) return map[c] or c end))
 end
 
+-- publish names XADD's arguments in place, one call per shape of event: a
+-- table built to unpack was garbage at every job's end
 local function publish(events, id, st, result, err)
-    local a = {'XADD', events, 'MAXLEN', '~', EVENTS_MAX, '*', 'id', id, 'status', st}
-    if result then a[#a + 1] = 'result'; a[#a + 1] = result end
-    if err then a[#a + 1] = 'error'; a[#a + 1] = err end
-    redis.call(unpack(a))
+    if result and err then
+        redis.call('XADD', events, 'MAXLEN', '~', EVENTS_MAX, '*', 'id', id, 'status', st, 'result', result,
+            'error', err)
+    elseif result then
+        redis.call('XADD', events, 'MAXLEN', '~', EVENTS_MAX, '*', 'id', id, 'status', st, 'result', result)
+    elseif err then
+        redis.call('XADD', events, 'MAXLEN', '~', EVENTS_MAX, '*', 'id', id, 'status', st, 'error', err)
+    else
+        redis.call('XADD', events, 'MAXLEN', '~', EVENTS_MAX, '*', 'id', id, 'status', st)
+    end
 end
 
 -- publish_record publishes the end of a job from its terminal audit record
 -- (the worker masked the result and the error before building it).
-local PUBLISHED = {'job_id', 'status', 'result', 'last_error'}
+local PUBLISHED = col_list({'job_id', 'status', 'result', 'last_error'})
 local function publish_record(events, rec)
     local c = record_cols(rec, PUBLISHED)
     if not c.status or not EVENT_END[c.status] then return end
@@ -435,6 +479,38 @@ local function dead_member(deadjobs, id, tag)
     return m
 end
 
+-- events_key: the producer events stream beside outbox key P:{Q}:outbox
+-- (a plain suffix test: the gsub it replaces tried a pattern at every byte)
+local function events_key(outbox)
+    if string.sub(outbox, -7) ~= ':outbox' then return outbox end
+    return string.sub(outbox, 1, -8) .. ':events'
+end
+
+-- retry_ack puts taken entry e in the retry set with header hdr, due after
+-- arg: '<delay ms>' or '<delay ms> undo' (deferred: not an attempt). Returns
+-- the due time (us) for the record's DUE.
+local function retry_ack(att, retry, tag, arg, hdr, e, us)
+    local _, raw = split(e)
+    local delay, undo = string.match(arg, '^(%d+)( ?u?n?d?o?)$')
+    redis.call('ZADD', retry, math.floor(us / 1000) + tonumber(delay), hdr .. '\n' .. raw)
+    -- the attempt ended cleanly: keep attempts, clear crashes
+    local a = counters(att, tag)
+    if undo == ' undo' then a = a - 1 end
+    if a > 0 then redis.call('HSET', att, tag, a * 1000) else redis.call('HDEL', att, tag) end
+    redis.call('HDEL', att, crash_field(tag))
+    return us + tonumber(delay) * 1000
+end
+
+-- dead_ack puts taken entry e in the dead-letter set as job id's (see
+-- dead_member) with header hdr, and trims the set to step's args (cap, age).
+local function dead_ack(dead, deadjobs, args, tag, id, hdr, e, ms)
+    local _, raw = split(e)
+    local m = dead_member(deadjobs, id, tag)
+    redis.call('ZADD', dead, ms, m)
+    redis.call('HSET', deadjobs, m, set_field(hdr, 'dead', ms) .. '\n' .. raw)
+    trim_dead(dead, deadjobs, tonumber(args[1]), tonumber(args[2]), ms)
+end
+
 -- syncq_step KEYS: inflight outbox att retry dead deadjobs ready
 -- ARGV: dead_cap dead_max_age_ms nacks
 --       then per ack: tag disposition arg header record
@@ -450,12 +526,10 @@ end
 local function step(keys, args)
     local inflight, outbox, att, retry, dead, deadjobs, ready =
         keys[1], keys[2], keys[3], keys[4], keys[5], keys[6], keys[7]
-    local cap, max_age, n = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
-    local us = now_us()
-    local ms = math.floor(us / 1000)
+    local n, now = tonumber(args[3]), now_digits()
     local acked, missing = 0, 0
     local recs, done = {}, {}
-    local events = string.gsub(outbox, ':outbox$', ':events')
+    local events = events_key(outbox)
     local i = 4
     if is_fenced(inflight) then
         -- a zombie's late outcome: the live attempt owns the job's row now
@@ -478,26 +552,11 @@ local function step(keys, args)
                 done[#done + 1] = tag
                 -- arg: the job's idempotency key; hdr: '<window s or empty> <service>/<action>'
                 if arg ~= '' then idem_ok(inflight, arg, hdr) end
-            elseif disp == 'retry' or disp == 'dead' then
-                local _, raw = split(e)
-                if disp == 'retry' then
-                    -- arg: '<delay ms>' or '<delay ms> undo' (deferred: not an attempt)
-                    local delay, undo = string.match(arg, '^(%d+)( ?u?n?d?o?)$')
-                    local due = ms + tonumber(delay)
-                    redis.call('ZADD', retry, due, hdr .. '\n' .. raw)
-                    due_us = us + tonumber(delay) * 1000
-                    -- the attempt ended cleanly: keep attempts, clear crashes
-                    local a = counters(att, tag)
-                    if undo == ' undo' then a = a - 1 end
-                    if a > 0 then redis.call('HSET', att, tag, a * 1000) else redis.call('HDEL', att, tag) end
-                    redis.call('HDEL', att, crash_field(tag))
-                else
-                    local m = dead_member(deadjobs, arg, tag)
-                    redis.call('ZADD', dead, ms, m)
-                    redis.call('HSET', deadjobs, m, set_field(hdr, 'dead', ms) .. '\n' .. raw)
-                    done[#done + 1] = tag
-                    trim_dead(dead, deadjobs, cap, max_age, ms)
-                end
+            elseif disp == 'retry' then
+                due_us = retry_ack(att, retry, tag, arg, hdr, e, tonumber(now))
+            elseif disp == 'dead' then
+                dead_ack(dead, deadjobs, args, tag, arg, hdr, e, math.floor(tonumber(now) / 1000))
+                done[#done + 1] = tag
             elseif disp == 'back' then
                 -- arg 1: the job had started; give its attempt and delivery back
                 vouch(wraps_key(ready), e)
@@ -507,14 +566,14 @@ local function step(keys, args)
                 end
             end
             if rec ~= '' then
-                recs[#recs + 1] = stamp(rec, us, due_us)
+                recs[#recs + 1] = stamp(rec, now, due_us)
                 if disp ~= 'back' and disp ~= 'retry' then publish_record(events, rec) end
             end
         else
             missing = missing + 1
             -- a done job did run: its outcome is still the truth
             if disp == 'done' and rec ~= '' then
-                recs[#recs + 1] = stamp(rec, us)
+                recs[#recs + 1] = stamp(rec, now)
                 publish_record(events, rec)
             end
         end
@@ -525,8 +584,8 @@ local function step(keys, args)
     end
     local stag, srec = args[i], args[i + 1]
     if stag and stag ~= '' then
-        redis.call('HINCRBY', att, stag, 1001)
-        if srec ~= '' then recs[#recs + 1] = stamp(srec, us) end
+        redis.call('HINCRBY', att, stag, '1001') -- a string: Redis formats a Lua number with %.17g
+        if srec ~= '' then recs[#recs + 1] = stamp(srec, now) end
     end
     if #recs > 0 then redis.call('RPUSH', outbox, unpack(recs)) end
     return {acked, missing}
@@ -570,8 +629,8 @@ end
 -- Appends records built outside a step (the master's report of a child that
 -- died mid-job) with their times stamped on Redis's clock, as a step would.
 local function record_push(keys, args)
-    local us = now_us()
-    for j = 1, #args do args[j] = stamp(args[j], us) end
+    local now = now_digits()
+    for j = 1, #args do args[j] = stamp(args[j], now) end
     return redis.call('RPUSH', keys[1], unpack(args))
 end
 
@@ -591,7 +650,7 @@ local function crash(keys, args)
     if not found then return 0 end
     redis.call('HINCRBY', att, crash_field(args[1]), 1)
     -- the record's times on Redis's clock, as a step would stamp them
-    if args[2] and args[2] ~= '' then redis.call('RPUSH', outbox, stamp(args[2], now_us())) end
+    if args[2] and args[2] ~= '' then redis.call('RPUSH', outbox, stamp(args[2], now_digits())) end
     return 1
 end
 
@@ -986,7 +1045,7 @@ local function record(r)
     return 'r2\t' .. table.concat(cols, '\t') .. '\n'
 end
 
-local DISCARDED = {'job_id', 'rev', 'queue', 'status'}
+local DISCARDED = col_list({'job_id', 'rev', 'queue', 'status'})
 discard_record = function(rec, wid)
     local c = record_cols(rec, DISCARDED)
     local id = string.gsub(c.job_id or '', '\\\\', '\\')
