@@ -443,7 +443,7 @@ audit_outcome_write(db *d, const audit_outcome *o)
     snprintf(attempts, sizeof(attempts), "%d", o->attempts);
     snprintf(rev, sizeof(rev), "%d", o->rev);
     const char *p[] = {o->job_id, o->queue, o->status, attempts, o->result, rev};
-    db_result *r = db_query(d,
+    db_result *r = db_query_prep(d,
         "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev, id_at)"
         " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6, syncq_id_time($1))"
         " ON CONFLICT (job_id, id_at) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,"

@@ -57,6 +57,7 @@ static const int_var int_vars[] = {
     INT_VAR("SYNCQ_BACKOFF_BASE_MS", backoff_base_ms, 1, 3600000),
     INT_VAR("SYNCQ_TIMEOUT_MS", timeout_ms, 1, 86400000),
     INT_VAR("SYNCQ_CHILD_CPU_S", child_cpu_s, 0, 86400),
+    INT_VAR("SYNCQ_PG_PREPARE", pg_prepare, 0, 1),
     INT_VAR("SYNCQ_CHILD_MEM_MB", child_mem_mb, 0, 1048576),
     INT_VAR("SYNCQ_KILL_GRACE_MS", kill_grace_ms, 0, 60000),
 };
@@ -80,6 +81,7 @@ config_defaults(config *c)
     c->kill_grace_ms = 1000;
     c->max_envelope = 1024 * 1024;
     c->writer_batch = 5000;
+    c->pg_prepare = 1;
     c->backoff_base_ms = 1000;
     c->log_level = LOG_INFO;
     int rc = config_set_queues(c, "urgent,default,sync", err, sizeof(err));

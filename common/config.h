@@ -39,6 +39,7 @@ typedef struct config {
     int64_t timeout_ms;      /* SYNCQ_TIMEOUT_MS, per-attempt limit unless the envelope sets one, default 30000 */
     int64_t kill_grace_ms;   /* SYNCQ_KILL_GRACE_MS, SIGTERM to SIGKILL for a job past its deadline, default 1000 */
     int child_cpu_s;         /* SYNCQ_CHILD_CPU_S, RLIMIT_CPU per child, 0 = none */
+    int pg_prepare;          /* SYNCQ_PG_PREPARE, 1: per-job statements prepared once per connection (db.h) */
     int child_mem_mb;        /* SYNCQ_CHILD_MEM_MB, RLIMIT_AS per child (RLIMIT_DATA under ASan), 0 = none */
     int log_level;           /* SYNCQ_LOG_LEVEL: debug|info|warn|error, default info */
     char mask_keys[512];     /* SYNCQ_MASK_KEYS: extra secret key words, comma-separated */

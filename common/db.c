@@ -79,6 +79,7 @@ db_close(db *d)
 {
     if (d->conn) PQfinish(CONN(d));
     d->conn = NULL;
+    d->nprep = 0; /* statements live and die with their connection */
 }
 
 int
@@ -116,6 +117,56 @@ db_query(db *d, const char *sql, int nparams, const char *const *params)
         return NULL;
     }
     PGresult *res = PQexecParams(CONN(d), sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        set_err(d, "query", res);
+        PQclear(res);
+        return NULL;
+    }
+    return (db_result *)res;
+}
+
+static int prepare_on = 1;
+
+void
+db_prepare_off(void)
+{
+    prepare_on = 0;
+}
+
+/* prepared returns sql's statement number on this connection, preparing it
+ * the first time; -1 when it cannot be (the cache is full, prepared
+ * statements are off, or the server refused: d holds why). */
+static int
+prepared(db *d, const char *sql, int nparams)
+{
+    for (int i = 0; i < d->nprep; i++)
+        if (d->prep[i] == sql) return i;
+    if (!prepare_on || d->nprep == DB_PREP_MAX) return -1;
+    char name[24];
+    snprintf(name, sizeof(name), "syncq_p%d", d->nprep);
+    PGresult *res = PQprepare(CONN(d), name, sql, nparams, NULL);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok) set_err(d, "prepare", res);
+    PQclear(res);
+    if (!ok) return -2;
+    d->prep[d->nprep] = sql;
+    return d->nprep++;
+}
+
+db_result *
+db_query_prep(db *d, const char *sql, int nparams, const char *const *params)
+{
+    if (!d->conn) {
+        set_err(d, "query", NULL);
+        return NULL;
+    }
+    int k = prepared(d, sql, nparams);
+    if (k == -2) return NULL;
+    if (k < 0) return db_query(d, sql, nparams, params);
+    char name[24];
+    snprintf(name, sizeof(name), "syncq_p%d", k);
+    PGresult *res = PQexecPrepared(CONN(d), name, nparams, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         set_err(d, "query", res);

@@ -16,11 +16,15 @@ enum {
     DB_ERR_SERVER = 3, /* any other error the server reported */
 };
 
+#define DB_PREP_MAX 32 /* statements prepared per connection (db_query_prep) */
+
 typedef struct db {
     void *conn;          /* PGconn*, NULL when closed */
     int err;             /* a DB_ERR_* kind after a failed call */
     char errstr[512];
     char sqlstate[6];    /* "" for connection-level errors */
+    const char *prep[DB_PREP_MAX]; /* db_query_prep's statements on this connection, by address */
+    int nprep;
 } db;
 
 typedef struct db_result db_result; /* opaque: a PGresult */
@@ -42,6 +46,15 @@ int db_exec(db *d, const char *sql);
 /* db_query runs sql with text parameters (NULL = SQL NULL); returns a result
  * (free with db_result_free) or NULL with errstr. */
 db_result *db_query(db *d, const char *sql, int nparams, const char *const *params);
+/* db_query_prep is db_query for a statement a process runs over and over
+ * (a worker's per-job statements): prepared once per connection, then
+ * executed without parsing and planning it again, about half of
+ * PostgreSQL's time for a one-row statement. sql must be a string constant:
+ * its address is the statement's key. Behind a pooler that does not keep
+ * named statements (PgBouncer's transaction mode before 1.21),
+ * db_prepare_off() makes it db_query. */
+db_result *db_query_prep(db *d, const char *sql, int nparams, const char *const *params);
+void db_prepare_off(void);
 int db_ntuples(const db_result *r);
 int db_nfields(const db_result *r);
 const char *db_fname(const db_result *r, int col);

@@ -14,7 +14,7 @@ int
 snap_hash(db *d, const snap_key *k, char *out, size_t outlen)
 {
     const char *p[] = {k->service, k->resource, k->scope, k->external_id};
-    db_result *r = db_query(d, "SELECT content_hash FROM syncq_snapshots WHERE " KEY_WHERE, 4, p);
+    db_result *r = db_query_prep(d, "SELECT content_hash FROM syncq_snapshots WHERE " KEY_WHERE, 4, p);
     if (!r) return -1;
     int found = db_ntuples(r) == 1;
     if (found) snprintf(out, outlen, "%s", db_value(r, 0, 0));
@@ -27,7 +27,7 @@ snap_row(db *d, const snap_key *k, char **out)
 {
     const char *p[] = {k->service, k->resource, k->scope, k->external_id};
     *out = NULL;
-    db_result *r = db_query(d,
+    db_result *r = db_query_prep(d,
         "SELECT jsonb_build_object('external_id', external_id, 'data', data, 'content_hash', content_hash,"
         " 'sync_status', sync_status, 'sync_error', sync_error, 'last_synced_at', last_synced_at,"
         " 'written_by', written_by)::text FROM syncq_snapshots WHERE " KEY_WHERE, 4, p);
@@ -42,7 +42,7 @@ int
 snap_mark(db *d, const snap_key *k, const char *status, const char *error)
 {
     const char *p[] = {k->service, k->resource, k->scope, k->external_id, status, error};
-    db_result *r = db_query(d, "UPDATE syncq_snapshots SET sync_status = $5, sync_error = $6 WHERE " KEY_WHERE, 6, p);
+    db_result *r = db_query_prep(d, "UPDATE syncq_snapshots SET sync_status = $5, sync_error = $6 WHERE " KEY_WHERE, 6, p);
     if (!r) return -1;
     db_result_free(r);
     return 0;
@@ -73,9 +73,9 @@ write_row(db *d, const snap_key *k, const char *data, const char *fields, const 
     const char *p[] = {k->service, k->resource, k->scope, k->external_id, data, fields, job};
     db_result *r;
     if (!data)
-        r = db_query(d, "DELETE FROM syncq_snapshots WHERE " KEY_WHERE, 4, p);
+        r = db_query_prep(d, "DELETE FROM syncq_snapshots WHERE " KEY_WHERE, 4, p);
     else
-        r = db_query(d,
+        r = db_query_prep(d,
             "INSERT INTO syncq_snapshots AS s (service, resource, scope, external_id, data, content_hash,"
             " sync_status, sync_error, last_synced_at, written_at, written_by)"
             " VALUES ($1, $2, $3, $4, $5::jsonb, syncq_content_hash($5::jsonb, $6::text[]), 'synced', NULL, now(),"

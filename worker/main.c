@@ -154,6 +154,7 @@ main(int argc, char **argv)
     if (rc >= 0) return rc;
     log_set_level(c.log_level);
     mask_set_extra(c.mask_keys[0] ? c.mask_keys : NULL);
+    if (!c.pg_prepare) db_prepare_off();
     if (schema_ok(&c) < 0) return SYNCQ_EX_CONFIG;
     return master_run(&c);
 }
