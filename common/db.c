@@ -135,8 +135,9 @@ db_prepare_off(void)
 }
 
 /* prepared returns sql's statement number on this connection, preparing it
- * the first time; -1 when it cannot be (the cache is full, prepared
- * statements are off, or the server refused: d holds why). */
+ * the first time; -1 when it is not to be prepared (the cache is full, or
+ * prepared statements are off: run it unprepared), -2 when the server
+ * refused it (d holds why). */
 static int
 prepared(db *d, const char *sql, int nparams)
 {
