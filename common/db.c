@@ -109,14 +109,10 @@ db_exec(db *d, const char *sql)
     return ok ? 0 : -1;
 }
 
-db_result *
-db_query(db *d, const char *sql, int nparams, const char *const *params)
+/* checked returns a query's result, or NULL with d's error when it failed. */
+static db_result *
+checked(db *d, PGresult *res)
 {
-    if (!d->conn) {
-        set_err(d, "query", NULL);
-        return NULL;
-    }
-    PGresult *res = PQexecParams(CONN(d), sql, nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
         set_err(d, "query", res);
@@ -124,6 +120,16 @@ db_query(db *d, const char *sql, int nparams, const char *const *params)
         return NULL;
     }
     return (db_result *)res;
+}
+
+db_result *
+db_query(db *d, const char *sql, int nparams, const char *const *params)
+{
+    if (!d->conn) {
+        set_err(d, "query", NULL);
+        return NULL;
+    }
+    return checked(d, PQexecParams(CONN(d), sql, nparams, NULL, params, NULL, NULL, 0));
 }
 
 static int prepare_on = 1;
@@ -167,14 +173,7 @@ db_query_prep(db *d, const char *sql, int nparams, const char *const *params)
     if (k < 0) return db_query(d, sql, nparams, params);
     char name[24];
     snprintf(name, sizeof(name), "syncq_p%d", k);
-    PGresult *res = PQexecPrepared(CONN(d), name, nparams, params, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(res);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        set_err(d, "query", res);
-        PQclear(res);
-        return NULL;
-    }
-    return (db_result *)res;
+    return checked(d, PQexecPrepared(CONN(d), name, nparams, params, NULL, NULL, 0));
 }
 
 int db_ntuples(const db_result *r) { return PQntuples((const PGresult *)r); }
