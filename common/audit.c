@@ -440,20 +440,23 @@ int
 audit_outcome_write(db *d, const audit_outcome *o)
 {
     char attempts[16], rev[16];
-    snprintf(attempts, sizeof(attempts), "%d", o->attempts);
-    snprintf(rev, sizeof(rev), "%d", o->rev);
-    const char *p[] = {o->job_id, o->queue, o->status, attempts, o->result, rev};
-    db_result *r = db_query_prep(d,
-        "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev, id_at)"
-        " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6, syncq_id_time($1))"
-        " ON CONFLICT (job_id, id_at) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,"
-        " result = EXCLUDED.result, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev, updated_at = now(),"
-        /* a new attempt starts its columns afresh (record_merge.h): this
-         * attempt's started_at comes with its running record */
-        " started_at = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.started_at END,"
-        " duration_ms = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.duration_ms END"
-        " WHERE j.rev <= EXCLUDED.rev", 6, p);
+    const char *p[AUDIT_OUTCOME_NPARAMS];
+    audit_outcome_params(o, p, attempts, rev);
+    db_result *r = db_query_prep(d, AUDIT_OUTCOME_SQL, AUDIT_OUTCOME_NPARAMS, p);
     if (!r) return -1;
     db_result_free(r);
     return 0;
+}
+
+void
+audit_outcome_params(const audit_outcome *o, const char **p, char attempts[16], char rev[16])
+{
+    snprintf(attempts, 16, "%d", o->attempts);
+    snprintf(rev, 16, "%d", o->rev);
+    p[0] = o->job_id;
+    p[1] = o->queue;
+    p[2] = o->status;
+    p[3] = attempts;
+    p[4] = o->result;
+    p[5] = rev;
 }

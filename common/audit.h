@@ -160,5 +160,20 @@ typedef struct audit_outcome {
 /* audit_outcome_write upserts the job's row with o, inside the caller's
  * transaction; a row of a newer rev is left alone. */
 int audit_outcome_write(db *d, const audit_outcome *o);
+/* The statement audit_outcome_write runs, for a caller that joins it to its
+ * own change in one statement (snapshot.c): parameters $1..$6 from
+ * audit_outcome_params (attempts and rev are its buffers). A new attempt
+ * starts its columns afresh (record_merge.h): that attempt's started_at
+ * comes with its running record. */
+#define AUDIT_OUTCOME_NPARAMS 6
+#define AUDIT_OUTCOME_SQL \
+    "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev, id_at)" \
+    " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6, syncq_id_time($1))" \
+    " ON CONFLICT (job_id, id_at) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts," \
+    " result = EXCLUDED.result, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev, updated_at = now()," \
+    " started_at = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.started_at END," \
+    " duration_ms = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.duration_ms END" \
+    " WHERE j.rev <= EXCLUDED.rev"
+void audit_outcome_params(const audit_outcome *o, const char **p, char attempts[16], char rev[16]);
 
 #endif

@@ -35,15 +35,15 @@ snaps() { q "SELECT count(*) FROM syncq_snapshots WHERE service = 'dns' AND scop
 assert_eq "$(snaps m1.example.org)" 20 "snapshot rows, prepared"
 assert_eq "$(snaps m0.example.org)" 20 "snapshot rows, not prepared"
 
-on_prep=$(grep -c 'execute syncq_p[0-9]*: INSERT INTO syncq_snapshots' "$W/on.log" || true)
-on_unnamed=$(grep -c 'execute <unnamed>: INSERT INTO syncq_snapshots' "$W/on.log" || true)
+on_prep=$(grep -c 'execute syncq_p[0-9]*: WITH snap AS [(]INSERT INTO syncq_snapshots' "$W/on.log" || true)
+on_unnamed=$(grep -c 'execute <unnamed>: WITH snap AS [(]INSERT INTO syncq_snapshots' "$W/on.log" || true)
 off_prep=$(grep -c 'execute syncq_p[0-9]*:' "$W/off.log" || true)
-off_unnamed=$(grep -c 'execute <unnamed>: INSERT INTO syncq_snapshots' "$W/off.log" || true)
+off_unnamed=$(grep -c 'execute <unnamed>: WITH snap AS [(]INSERT INTO syncq_snapshots' "$W/off.log" || true)
 echo "measure: snapshot writes prepared/unnamed: SYNCQ_PG_PREPARE=1 $on_prep/$on_unnamed, =0 $off_prep/$off_unnamed"
 assert_eq "$on_prep" 20 "snapshot writes executed as a prepared statement"
 assert_eq "$on_unnamed" 0 "snapshot writes parsed each time with SYNCQ_PG_PREPARE=1"
 # prepared once on the child's connection, not once per job: one name throughout
-assert_eq "$(grep -o 'execute syncq_p[0-9]*: INSERT INTO syncq_snapshots' "$W/on.log" | sort -u | wc -l)" 1 \
+assert_eq "$(grep -o 'execute syncq_p[0-9]*: WITH snap AS [(]INSERT INTO syncq_snapshots' "$W/on.log" | sort -u | wc -l)" 1 \
     "statement names of the snapshot write"
 assert_eq "$off_prep" 0 "prepared statements with SYNCQ_PG_PREPARE=0"
 assert_eq "$off_unnamed" 20 "snapshot writes sent as before with SYNCQ_PG_PREPARE=0"
