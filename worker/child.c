@@ -26,11 +26,11 @@
 /* No job of a batch waits behind one whose action this child has not yet
  * seen finish, or has seen take this long on average (stats_mean_ms). */
 #define HOLD_BEHIND_MS 5
-#define LEASE_CHECK_MS 100 /* the lease watchdog's period: a child outlives its lease by at most this */
 
 static volatile sig_atomic_t abort_now; /* handlers poll it; set on the way out */
 static pid_t master_pid;
 static board_slot *my_slot;
+static timer_t lease_timer;
 
 /* on_term honours SIGTERM only from the master, which sends it to a child
  * whose job is past its deadline: leave at once (the master records the
@@ -47,34 +47,50 @@ on_term(int sig, siginfo_t *si, void *uctx)
     }
 }
 
-/* on_lease is the lease watchdog (docs/LEASES.md): a periodic SIGALRM that
- * ends the child, job and all, once the deadline its master last renewed on
- * the status board has passed. It needs nothing from the master, so a
- * stopped, blocked or partitioned master cannot keep a child running past
- * its lease. Only async-signal-safe calls: clock_gettime, an atomic load,
- * write, _exit. The job is not acknowledged: it stays in our in-flight list
- * for the requeue. */
+/* lease_arm sets the watchdog to fire once, just after until_ms
+ * (CLOCK_MONOTONIC). timer_settime is async-signal-safe: on_lease re-arms
+ * with it. */
+static void
+lease_arm(int64_t until_ms)
+{
+    int64_t at = until_ms + 1; /* the lease holds up to and including until_ms */
+    struct itimerspec its = {{0, 0}, {(time_t)(at / 1000), (long)(at % 1000) * 1000000L}};
+    timer_settime(lease_timer, TIMER_ABSTIME, &its, NULL);
+}
+
+/* on_lease is the lease watchdog (docs/LEASES.md): a SIGALRM at the
+ * deadline its master last renewed on the status board ends the child, job
+ * and all, unless the deadline has moved since, in which case it waits for
+ * the new one. It needs nothing from the master, so a stopped, blocked or
+ * partitioned master cannot keep a child running past its lease; and a
+ * child wakes once a lease (15 s by default), not ten times a second (64
+ * idle children took a tenth of a core). Only async-signal-safe calls:
+ * clock_gettime, an atomic load, timer_settime, write, _exit. The job is not
+ * acknowledged: it stays in our in-flight list for the requeue. */
 static void
 on_lease(int sig)
 {
     static const char msg[] = "{\"level\":\"error\",\"event\":\"child.lease\",\"msg\":"
                               "\"lease not renewed in time: stopping (the job is not acknowledged)\"}\n";
     (void)sig;
-    if (clock_mono_ms() <= board_lease(my_slot)) return;
+    int64_t until = board_lease(my_slot);
+    if (clock_mono_ms() <= until) {
+        if (until != INT64_MAX) lease_arm(until);
+        return;
+    }
     ssize_t w = write(2, msg, sizeof(msg) - 1);
     (void)w; /* we are leaving either way */
     _exit(CHILD_EXIT_LEASE);
 }
 
-/* lease_watch arms the watchdog: SIGALRM every LEASE_CHECK_MS on
- * CLOCK_MONOTONIC. SA_RESTART keeps it out of the way of hiredis, libpq and
- * curl (CURLOPT_NOSIGNAL: curl never uses SIGALRM itself). */
+/* lease_watch arms the watchdog on CLOCK_MONOTONIC. SA_RESTART keeps it out
+ * of the way of hiredis, libpq and curl (CURLOPT_NOSIGNAL: curl never uses
+ * SIGALRM itself). */
 static int
 lease_watch(void)
 {
     struct sigaction sa;
     struct sigevent ev;
-    timer_t t;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_lease;
     sa.sa_flags = SA_RESTART;
@@ -83,9 +99,9 @@ lease_watch(void)
     memset(&ev, 0, sizeof(ev));
     ev.sigev_notify = SIGEV_SIGNAL;
     ev.sigev_signo = SIGALRM;
-    if (timer_create(CLOCK_MONOTONIC, &ev, &t) < 0) return -1;
-    struct itimerspec its = {{0, LEASE_CHECK_MS * 1000000L}, {0, LEASE_CHECK_MS * 1000000L}};
-    return timer_settime(t, 0, &its, NULL);
+    if (timer_create(CLOCK_MONOTONIC, &ev, &lease_timer) < 0) return -1;
+    on_lease(SIGALRM); /* arms it, or ends a child whose lease lapsed before it got here */
+    return 0;
 }
 
 int

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -195,6 +196,8 @@ child_enter(master *m, int idx, int ctl_rd)
     if (setpgid(0, 0) < 0 || child_signals(parent) < 0) _exit(CHILD_EXIT_CONFIG);
     if (m->slots[idx].role == ROLE_JOB && limit(m->cfg) < 0) _exit(CHILD_EXIT_CONFIG);
     worker_id(wid, sizeof(wid), m->boot, (int)getpid());
+    /* ps, top and pgrep tell the roles apart (the command line stays the master's) */
+    prctl(PR_SET_NAME, m->slots[idx].role == ROLE_WRITER ? "syncq-writer" : "syncq-job", 0, 0, 0);
     int rc = m->slots[idx].role == ROLE_WRITER ? writer_main(m->cfg, wid, ctl_rd, board_at(m->board, idx))
                                                : child_main(m->cfg, wid, ctl_rd, board_at(m->board, idx), m->svc);
     _exit(rc);
