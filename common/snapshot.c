@@ -48,6 +48,24 @@ snap_mark(db *d, const snap_key *k, const char *status, const char *error)
     return 0;
 }
 
+/* The pending mark commits without waiting for its WAL flush
+ * (synchronous_commit off for its own transaction, set from inside the
+ * statement: one round trip, no BEGIN). It is a hint for readers that the
+ * job's durable statement (snap_apply or the failed mark) overwrites and
+ * flushes; a crash that loses it shows the row as it was before the job.
+ * Updating a row that exists otherwise waits for a flush of its own. */
+int
+snap_mark_pending(db *d, const snap_key *k)
+{
+    const char *p[] = {k->service, k->resource, k->scope, k->external_id};
+    db_result *r = db_query_prep(d,
+        "UPDATE syncq_snapshots SET sync_status = 'pending', sync_error = NULL WHERE " KEY_WHERE
+        " AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'", 4, p);
+    if (!r) return -1;
+    db_result_free(r);
+    return 0;
+}
+
 char *
 snap_pg_array(const char *const *items, int n)
 {

@@ -27,6 +27,9 @@ int snap_hash(db *d, const snap_key *k, char *out, size_t outlen);
 int snap_row(db *d, const snap_key *k, char **out);
 /* snap_mark sets a row's sync_status (pending/failed, with error) if it exists. */
 int snap_mark(db *d, const snap_key *k, const char *status, const char *error);
+/* snap_mark_pending marks a row pending (if it exists) as a job starts on
+ * it, without waiting for durability: the job's outcome overwrites it. */
+int snap_mark_pending(db *d, const snap_key *k);
 /* snap_apply upserts the row with data (JSON text; NULL deletes it), its
  * content hash over hash_fields (none: the whole object), and writes the
  * job's outcome marker, in one transaction. Returns 0 or -1 (rolled back). */

@@ -220,7 +220,7 @@ run_call(call *k)
     char url[4096];
     handler_result hr = handler_check_expected(ctx, &k->key);
     if (hr != HANDLER_OK) return hr;
-    if (ctx->env->target_id) snap_mark(ctx->world->d, &k->key, "pending", NULL); /* readers show it in flight */
+    if (ctx->env->target_id) snap_mark_pending(ctx->world->d, &k->key); /* readers show it in flight */
     if (build_url(k, k->act->path, url, sizeof(url)) < 0) return HANDLER_PERMANENT;
     int pace = handler_pace(ctx, k->svc->name, k->svc->rate_per_s, k->svc->burst, 1000);
     if (pace != 0) /* over the shared rate limit: wait in the retry set, not in a child */
