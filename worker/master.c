@@ -197,7 +197,7 @@ child_enter(master *m, int idx, int ctl_rd)
     if (m->slots[idx].role == ROLE_JOB && limit(m->cfg) < 0) _exit(CHILD_EXIT_CONFIG);
     worker_id(wid, sizeof(wid), m->boot, (int)getpid());
     /* ps, top and pgrep tell the roles apart (the command line stays the master's) */
-    prctl(PR_SET_NAME, m->slots[idx].role == ROLE_WRITER ? "syncq-writer" : "syncq-job", 0, 0, 0);
+    (void)prctl(PR_SET_NAME, m->slots[idx].role == ROLE_WRITER ? "syncq-writer" : "syncq-job", 0, 0, 0);
     int rc = m->slots[idx].role == ROLE_WRITER ? writer_main(m->cfg, wid, ctl_rd, board_at(m->board, idx))
                                                : child_main(m->cfg, wid, ctl_rd, board_at(m->board, idx), m->svc);
     _exit(rc);
