@@ -102,6 +102,18 @@ fill(queue_batch *b, rds_reply *x)
     else rds_reply_free(x);
 }
 
+/* fetch_argv fills the FCALL syncq_fetch words; nb, lim and nk hold numbers. */
+static int
+fetch_argv(const qkeys *k, int max, int64_t outbox_max, const char **argv, size_t *lens, char *nb, char *lim,
+           char *nk)
+{
+    const char *keys[] = {k->ready, k->inflight, k->outbox, k->att, k->seq, k->paused};
+    const char *args[] = {nb, lim};
+    snprintf(nb, 16, "%d", max);
+    snprintf(lim, 32, "%lld", (long long)outbox_max);
+    return argv_build("syncq_fetch", 6, keys, 2, args, NULL, argv, lens, nk, 16);
+}
+
 int
 queue_fetch(rds *r, const qkeys *k, int max, int64_t outbox_max, queue_batch *b)
 {
@@ -113,6 +125,34 @@ queue_fetch(rds *r, const qkeys *k, int max, int64_t outbox_max, queue_batch *b)
     snprintf(lim, sizeof(lim), "%lld", (long long)outbox_max);
     rds_reply *x = call(r, "syncq_fetch", 6, keys, 2, args, NULL);
     if (!x) return -1;
+    fill(b, x);
+    return 0;
+}
+
+int
+queue_fetch_send(rds *r, const qkeys *k, int max, int64_t outbox_max)
+{
+    const char *argv[16];
+    size_t lens[16];
+    char nb[16], lim[32], nk[16];
+    int argc = fetch_argv(k, max, outbox_max, argv, lens, nb, lim, nk);
+    if (argc < 0 || rds_append(r, argc, argv, lens) < 0) return -1;
+    return rds_flush(r);
+}
+
+int
+queue_fetch_recv(rds *r, queue_batch *b)
+{
+    memset(b, 0, sizeof(*b));
+    rds_reply *x = rds_read(r);
+    if (funcs_missing(x)) {
+        rds_reply_free(x);
+        return 1;
+    }
+    if (!rds_reply_ok(r, x)) {
+        rds_reply_free(x);
+        return -1;
+    }
     fill(b, x);
     return 0;
 }

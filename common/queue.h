@@ -55,6 +55,12 @@ typedef struct queue_batch {
  * k->inflight, wrapping each, unless the queue is paused or the outbox holds
  * more than outbox_max records. b is reset first. */
 int queue_fetch(rds *r, const qkeys *k, int max, int64_t outbox_max, queue_batch *b);
+/* queue_fetch_send puts the same call on the wire without waiting, behind
+ * whatever replies r still owes; queue_fetch_recv reads its reply once those
+ * are read: 0, 1 when Redis had lost the library (nothing ran: call
+ * queue_fetch, which loads it), -1 on an error. b is reset first. */
+int queue_fetch_send(rds *r, const qkeys *k, int max, int64_t outbox_max);
+int queue_fetch_recv(rds *r, queue_batch *b);
 /* queue_block waits up to seconds for a job and moves it to the head of
  * k->inflight unwrapped (BLMOVE): 1 moved (follow with queue_claim), 0 none. */
 int queue_block(rds *r, const qkeys *k, int seconds);

@@ -38,7 +38,7 @@
 #   BENCH_QUICK=1   small sizes to iterate (a: 5,000, b: 1,000, c: 3 s, d: 5,000)
 #   BENCH_N, BENCH_IO_N, BENCH_LAT_S, BENCH_SYNC_N, BENCH_REPS, BENCH_C
 #   BENCH_ONLY=a,b,c,d,web,audit   workloads to run        BENCH_EXEC=0 drops the PHP exec comparison
-#   BENCH_SYSTEMS=syncq,syncq-lpush,bullmq,bee-queue,graphile-worker   systems to run
+#   BENCH_SYSTEMS=syncq,syncq-lpush,syncq-call,bullmq,bee-queue,graphile-worker   systems to run
 #   BENCH_VERBOSE=1      Redis commandstats of the last syncq no-op run
 #   BENCH_CLUSTER=1      only the Redis Cluster comparison (scripts/bench_cluster.sh, BENCH_CLUSTER_N)
 set -eu
@@ -71,7 +71,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-SYSTEMS=${BENCH_SYSTEMS:-syncq,syncq-lpush,bullmq,bee-queue,graphile-worker}
+SYSTEMS=${BENCH_SYSTEMS:-syncq,syncq-lpush,syncq-call,bullmq,bee-queue,graphile-worker}
 has() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 on() { case ",$SYSTEMS," in *",$1,"*) return 0 ;; esac; return 1; }
 log() { printf '  %s\n' "$*" >&2; }
@@ -100,7 +100,8 @@ cat > "$tmp/services.json" <<JSON
 {"services": {"bench": {"base_url": "http://127.0.0.1:$dport", "timeout_ms": 5000,
   "resources": {"calls": {"list": {"path": "/zones/none/records", "items": "data",
       "pagination": {"style": "page", "size": 100, "size_param": "per_page", "page_param": "page"}},
-    "actions": {"call": {"op": "update", "method": "POST", "path": "/_bench/delay?ms=$DELAY_MS"}}}}}}}
+    "actions": {"call": {"op": "update", "method": "POST", "path": "/_bench/delay?ms=$DELAY_MS"},
+                "ping": {"op": "call", "method": "POST", "path": "/_bench/delay?ms=$DELAY_MS"}}}}}}}
 JSON
 sed "s/@PORT@/$mport/" tests/services/sync.json.in | sed 's/Bearer ${MOCK_TOKEN}/none/' > "$tmp/sync.json"
 RES=$tmp/results.ndjson
@@ -254,14 +255,19 @@ noop_peer() { # HARNESS NAME REP
     emit "{\"w\":\"a\",\"sys\":\"$2\",\"rep\":$3,\"enqueue\":$e,\"process\":${r% *}}"
 }
 
-# b: I/O-bound
+# b: I/O-bound. syncq: an update of a target (the snapshot row and the outcome
+# written in one PostgreSQL statement before the ack, docs/DESIGN.md §8);
+# syncq-call (BENCH_SYSTEMS): an action of op "call" on no target, which writes
+# no snapshot row, only the audit records: the peers' work plus the audit.
 io_syncq() {
-    local rep=$1 r
+    local rep=$1 sys=${2:-syncq} r
     reset_syncq
-    noop_ndjson "$IO_N" bench call > "$tmp/io.ndjson"
+    if [ "$sys" = syncq ]; then noop_ndjson "$IO_N" bench call; else
+        awk -v n="$IO_N" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"kind\":\"mutation\",\"service\":\"bench\",\"action\":\"ping\",\"payload\":{\"n\":%d}}\n", i }'
+    fi > "$tmp/io.ndjson"
     bin/syncq enqueue --queue io --batch "$tmp/io.ndjson" >/dev/null 2>>"$tmp/enqueue.log"
     r=$(syncq_run io "$IO_N" "$IO_CONC" "$tmp/services.json")
-    emit "{\"w\":\"b\",\"sys\":\"syncq\",\"rep\":$rep,\"process\":${r% *},\"pss_kb\":${r#* },$(anon_json)}"
+    emit "{\"w\":\"b\",\"sys\":\"$sys\",\"rep\":$rep,\"process\":${r% *},\"pss_kb\":${r#* },$(anon_json)}"
 }
 io_peer() {
     local r
@@ -355,6 +361,7 @@ for rep in $(seq 1 "$REPS"); do
     if has b; then
         log "rep $rep: b (I/O-bound)"
         if on syncq; then io_syncq "$rep"; fi
+        if on syncq-call; then io_syncq "$rep" syncq-call; fi
         if on bullmq; then io_peer bullmq bullmq "$rep"; fi
         if on bee-queue; then io_peer beequeue bee-queue "$rep"; fi
         if on graphile-worker; then io_peer graphile graphile-worker "$rep"; fi

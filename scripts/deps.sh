@@ -36,6 +36,8 @@ TEST_PKGS="$TEST_PKGS chromium"
 TEST_PKGS="$TEST_PKGS stunnel4 openssl redis-sentinel"
 # Certificates made by tests/it/it_auth_tls.sh (a CA, a server and a client certificate).
 TEST_PKGS="$TEST_PKGS openssl"
+# A child's conversation with Redis, syscall by syscall (tests/it/it_round_trips.sh).
+TEST_PKGS="$TEST_PKGS strace"
 
 usage() {
     echo "usage: sh scripts/deps.sh [all|build] | --list [all|build]" >&2

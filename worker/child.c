@@ -304,8 +304,7 @@ run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, orders *o)
     if (rc == 0 && i < b->got.n) hand_back(b, i, c, &p);
     if (rc == 0 && p.n) rc = fetch_step(f, b->queue, p.acks, p.n, NULL, NULL, 0);
     pending_clear(&p);
-    if (rc == 0) rc = fetch_sync(f);
-    return rc;
+    return rc; /* the replies are read behind the next fetch, or before we stop */
 }
 
 static int
@@ -314,13 +313,17 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
     orders o = {0, 0};
     for (;;) {
         ctl_read(ctl_fd, &o);
+        if ((o.quit || o.quiet) && fetch_sync(f) < 0) return -1;
         if (o.quit) return 0;
         if (o.quiet) {
             ctl_wait(ctl_fd, 1000);
             continue;
         }
         batch b;
-        if (handler_publish(f->r, f->cfg, 0) < 0 || fetch_next(f, &b) < 0) return -1;
+        if (fetch_next(f, &b) < 0 || handler_publish(f->r, f->cfg, 0) < 0) {
+            batch_free(&b);
+            return -1;
+        }
         if (b.got.status == QUEUE_FETCH_BACKPRESSURE) {
             batch_free(&b);
             clock_nap_ms(200); /* PostgreSQL is behind: let the writer catch up */

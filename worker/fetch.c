@@ -6,7 +6,8 @@
  * jobs before it travel together as one step (queue_step_send) that the
  * child does not wait for: the bytes are on the wire before the handler runs
  * (so a crash still counts the delivery), and the replies are read once per
- * batch. The Functions' arguments and replies are the queue layer's
+ * batch; the last batch's are read behind the next fetch (fetch_behind). The
+ * Functions' arguments and replies are the queue layer's
  * (common/queue.c). */
 #include "fmacros.h"
 #include "clock.h"
@@ -74,22 +75,71 @@ block_first(fetcher *f, batch *b, int qi)
     return queue_claim(f->r, &f->keys[qi], &b->got);
 }
 
+/* want is how many jobs to ask queue qi for: a sibling blocked on it would
+ * take what we prefetch, so one at a time then. */
+static int
+want(fetcher *f, int qi)
+{
+    return board_waiters(f->slot, qi) > 0 ? 1 : f->want;
+}
+
+/* sync_n reads n owed replies; -1 when one is an error (its message kept). */
+static int
+sync_n(fetcher *f, int n)
+{
+    int rc = 0;
+    for (; n > 0; n--) {
+        rds_reply *x = rds_read(f->r);
+        if (!x) return -1;
+        if (rds_reply_type(x) == RDS_ERR) {
+            rds_reply_ok(f->r, x); /* copies the message */
+            rc = -1;
+        }
+        rds_reply_free(x);
+    }
+    return rc;
+}
+
+/* fetch_behind sends the fetch of queue qi behind the step replies still
+ * owed (the last batch's acknowledgements) and reads them all: one round
+ * trip instead of two between jobs. Redis runs the step first, so nothing
+ * is fetched by a worker whose acknowledgement it has not seen, and a fenced
+ * worker's fetch is refused as its step is. A step that failed ends the
+ * child (its in-flight list, with what this fetch took, is requeued), as it
+ * did before the fetch rode along. 0, 1 (library lost: fetch again), -1. */
+static int
+fetch_behind(fetcher *f, int qi, batch *b)
+{
+    int owed = f->r->pending;
+    b->queue = qi;
+    if (queue_fetch_send(f->r, &f->keys[qi], want(f, qi), f->cfg->outbox_max) < 0) return -1;
+    if (sync_n(f, owed) < 0) return -1;
+    return queue_fetch_recv(f->r, &b->got);
+}
+
 int
 fetch_next(fetcher *f, batch *b)
 {
-    int order[CONFIG_MAX_QUEUES], paused[CONFIG_MAX_QUEUES] = {0}, first = -1;
+    int order[CONFIG_MAX_QUEUES], paused[CONFIG_MAX_QUEUES] = {0}, first = -1, i = 0;
     memset(b, 0, sizeof(*b));
     lane_order(f, order);
-    for (int i = 0; i < f->cfg->nqueues; i++) {
+    if (f->r->pending > 0) {
+        int rc = fetch_behind(f, order[0], b);
+        if (rc < 0) return -1;
+        if (rc == 0 && (b->got.n > 0 || b->got.status == QUEUE_FETCH_BACKPRESSURE)) return 0;
+        if (rc == 0) {
+            paused[order[0]] = b->got.status == QUEUE_FETCH_PAUSED;
+            i = 1;
+        }
+    }
+    for (; i < f->cfg->nqueues; i++) {
         b->queue = order[i];
-        /* a sibling blocked on this queue would take what we prefetch: one at a time */
-        int want = board_waiters(f->slot, order[i]) > 0 ? 1 : f->want;
-        if (queue_fetch(f->r, &f->keys[order[i]], want, f->cfg->outbox_max, &b->got) < 0) return -1;
+        if (queue_fetch(f->r, &f->keys[order[i]], want(f, order[i]), f->cfg->outbox_max, &b->got) < 0) return -1;
         if (b->got.n > 0 || b->got.status == QUEUE_FETCH_BACKPRESSURE) return 0;
         paused[order[i]] = b->got.status == QUEUE_FETCH_PAUSED;
     }
     memset(b, 0, sizeof(*b));
-    for (int i = 0; i < f->cfg->nqueues && first < 0; i++)
+    for (i = 0; i < f->cfg->nqueues && first < 0; i++)
         if (!paused[i]) first = i; /* the highest queue in configured order */
     return block_first(f, b, first);
 }
@@ -110,15 +160,5 @@ fetch_step(fetcher *f, int qi, const queue_ack *acks, int nacks, const char *sta
 int
 fetch_sync(fetcher *f)
 {
-    int rc = 0;
-    while (f->r->pending > 0) {
-        rds_reply *x = rds_read(f->r);
-        if (!x) return -1;
-        if (rds_reply_type(x) == RDS_ERR) {
-            rds_reply_ok(f->r, x); /* copies the message */
-            rc = -1;
-        }
-        rds_reply_free(x);
-    }
-    return rc;
+    return sync_n(f, f->r->pending);
 }
