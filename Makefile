@@ -66,7 +66,7 @@ COMMON_OBJ := $(addprefix $(B)/common/,$(addsuffix .o,$(PURE) $(IO)))
 
 WORKER_OBJ := $(addprefix $(B)/worker/,master.o child.o job.o fetch.o handler.o writer.o reaper.o board.o salvage.o h_http.o h_sync.o h_exec.o schedule.o)
 WORKER_OBJ += $(addprefix $(B)/worker/,exec_proc.o stage.o h_exec_sync.o handler_view.o h_builtin.o plugin.o)
-WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o notify.o auth.o)
+WORKER_OBJ += $(addprefix $(B)/worker/,stats.o metrics.o metrics_http.o notify.o auth.o fiber.o calls.o)
 CLI_OBJ    := $(addprefix $(B)/producer/,cli.o cli_enqueue.o cli_migrate.o cli_queue.o cli_status.o cli_dlq.o cli_dlq_store.o \
                 cli_dlq_show.o cli_dlq_change.o)
 CLI_OBJ    += $(addprefix $(B)/producer/,cli_ops.o cli_stats.o cli_health.o cli_check.o cli_jobs.o cli_jobs_show.o \
@@ -216,6 +216,8 @@ $(B)/tests/test_web_route $(B)/tests/test_web_session $(B)/tests/test_web_html $
 # Worker code that is pure enough for cmocka: linked into its test
 $(B)/tests/test_stats: $(B)/worker/stats.o
 $(B)/tests/test_stats: override CFLAGS += -Iworker
+$(B)/tests/test_fiber: $(B)/worker/fiber.o
+$(B)/tests/test_fiber: override CFLAGS += -Iworker
 
 # ---------------------------------------------------------------- Fuzzing
 # libFuzzer harnesses, one per parser (fuzz/README.md). Always clang with

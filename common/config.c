@@ -47,6 +47,7 @@ typedef struct int_var {
 static const int_var int_vars[] = {
     INT_VAR("SYNCQ_CONCURRENCY", concurrency, 1, CONFIG_MAX_CHILDREN),
     INT_VAR("SYNCQ_FETCH_BATCH", batch, 1, CONFIG_MAX_BATCH),
+    INT_VAR("SYNCQ_CHILD_CALLS", calls, 1, CONFIG_MAX_CALLS),
     INT_VAR("SYNCQ_OUTBOX_MAX", outbox_max, 1, 1000000000),
     INT_VAR("SYNCQ_HEARTBEAT_TTL", heartbeat_ttl_s, 2, 3600),
     INT_VAR("SYNCQ_HEARTBEAT_EVERY", heartbeat_every_s, 1, 1800),
@@ -72,6 +73,7 @@ config_defaults(config *c)
     snprintf(c->metrics_addr, sizeof(c->metrics_addr), "127.0.0.1:9464");
     c->concurrency = 4;
     c->batch = 16;
+    c->calls = 1;
     c->outbox_max = 200000;
     c->heartbeat_ttl_s = 30;
     c->heartbeat_every_s = 5;

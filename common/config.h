@@ -11,6 +11,7 @@
 #define CONFIG_QUEUE_NAME_MAX 64
 #define CONFIG_MAX_CHILDREN 256
 #define CONFIG_MAX_BATCH 64
+#define CONFIG_MAX_CALLS 16 /* SYNCQ_CHILD_CALLS */
 
 typedef struct config_queue {
     char name[CONFIG_QUEUE_NAME_MAX];
@@ -28,6 +29,8 @@ typedef struct config {
     int weighted;            /* 1 when any queue carries :weight */
     int concurrency;         /* SYNCQ_CONCURRENCY / -c, 1..256, default 4 */
     int batch;               /* SYNCQ_FETCH_BATCH, most jobs per fetch, 1..64, default 16 */
+    int calls;               /* SYNCQ_CHILD_CALLS, jobs one child runs at once (their HTTP calls in
+                                flight together), 1..16, default 1 (docs/DESIGN.md §3) */
     int64_t outbox_max;      /* SYNCQ_OUTBOX_MAX, records waiting for PostgreSQL before fetching stops, default 200000 */
     int heartbeat_ttl_s;     /* SYNCQ_HEARTBEAT_TTL, lease, default 30 */
     int heartbeat_every_s;   /* SYNCQ_HEARTBEAT_EVERY, default 5 */

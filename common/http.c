@@ -32,8 +32,65 @@ http_init(http_client *c)
 void
 http_close(http_client *c)
 {
+    if (c->curl && c->multi) curl_multi_remove_handle((CURLM *)c->multi, c->curl); /* a transfer left parked */
     if (c->curl) curl_easy_cleanup(c->curl);
     c->curl = NULL;
+}
+
+http_multi *
+http_multi_new(void)
+{
+    return (http_multi *)curl_multi_init();
+}
+
+void
+http_multi_free(http_multi *m)
+{
+    if (m) curl_multi_cleanup((CURLM *)m);
+}
+
+void
+http_attach(http_client *c, http_multi *m, void (*park)(volatile int *done))
+{
+    c->multi = m;
+    c->park = m ? park : NULL;
+}
+
+int
+http_multi_run(http_multi *m, int ms)
+{
+    CURLM *cm = (CURLM *)m;
+    CURLMsg *msg;
+    int running, left, ended = 0;
+    if (curl_multi_perform(cm, &running) != CURLM_OK) return -1;
+    if (ms > 0 && curl_multi_poll(cm, NULL, 0, ms, NULL) != CURLM_OK) return -1;
+    if (curl_multi_perform(cm, &running) != CURLM_OK) return -1;
+    while ((msg = curl_multi_info_read(cm, &left))) {
+        http_client *c = NULL;
+        if (msg->msg != CURLMSG_DONE) continue;
+        CURL *h = msg->easy_handle;
+        CURLcode cc = msg->data.result; /* msg is gone after the remove */
+        curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&c);
+        curl_multi_remove_handle(cm, h);
+        if (!c) continue;
+        c->result = (int)cc;
+        c->done = 1;
+        ended++;
+    }
+    return ended;
+}
+
+/* perform runs the transfer set up on c: in its multi while a park is
+ * attached (the caller waits there), else here. */
+static CURLcode
+perform(http_client *c)
+{
+    if (!c->multi || !c->park) return curl_easy_perform(c->curl);
+    curl_easy_setopt(c->curl, CURLOPT_PRIVATE, (char *)c);
+    c->done = 0;
+    if (curl_multi_add_handle((CURLM *)c->multi, c->curl) != CURLM_OK) return curl_easy_perform(c->curl);
+    c->park(&c->done);
+    return (CURLcode)c->result;
 }
 
 void
@@ -257,7 +314,7 @@ once(http_client *c, const http_request *rq, const char *url, http_response *rs,
         snprintf(c->errstr, sizeof(c->errstr), "out of memory building headers");
         goto out;
     }
-    CURLcode cc = curl_easy_perform(c->curl);
+    CURLcode cc = perform(c);
     if (cc != CURLE_OK) {
         /* the URL is not printed: a query string may carry a token */
         c->tls_config = tls_refused(cc, errbuf);

@@ -16,8 +16,17 @@
  * dropped, so a 10 MB error body costs no memory and is never parsed */
 #define HTTP_ERROR_BODY_MAX (64 * 1024)
 
+typedef struct http_multi http_multi;
+
 typedef struct http_client {
     void *curl;            /* CURL*, NULL until http_init */
+    /* With a multi (http_attach), a transfer runs in it and the caller waits
+     * in park(&done) until http_multi_run sets done: several clients then
+     * have calls in flight in one process. */
+    http_multi *multi;
+    void (*park)(volatile int *done);
+    volatile int done;
+    int result;            /* the ended transfer's CURLcode */
     int tls_config;        /* after a -1: 1 when TLS refused the peer or our files (a wrong CA, an
                             * unreadable certificate): a retry cannot help, the configuration must change */
     char errstr[512];
@@ -49,6 +58,17 @@ typedef struct http_response {
 int http_global_init(void);
 int http_init(http_client *c);
 void http_close(http_client *c);
+/* http_multi_new makes the curl multi handle several attached clients
+ * share (and its connection cache); NULL on failure. */
+http_multi *http_multi_new(void);
+void http_multi_free(http_multi *m);
+/* http_attach makes c's transfers run in m, with park called to wait for
+ * each to end; NULL m detaches. */
+void http_attach(http_client *c, http_multi *m, void (*park)(volatile int *done));
+/* http_multi_run moves m's transfers on, waiting up to ms (0: not at all)
+ * for something to happen, and marks the ended ones done. Returns how many
+ * ended, -1 when curl failed. */
+int http_multi_run(http_multi *m, int ms);
 /* http_do sends rq. Only http and https; redirects are followed only within
  * the request's origin (scheme, host and port), so secret headers never go
  * anywhere else; a redirect elsewhere is an error. */

@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "clock.h"
 #include "crypto.h"
+#include "fiber.h"
 #include "json.h"
 #include "keys.h"
 #include "log.h"
@@ -377,7 +378,7 @@ token_get(handler_ctx *ctx, const svc_service *s, token *t)
         if (clock_mono_ms() > deadline || (ctx->stop && *ctx->stop))
             return handler_fail(ctx, HANDLER_TRANSIENT, "OAuth2: no token after waiting %lld ms for another "
                                 "worker's token request", (long long)lock_ms);
-        clock_nap_ms(WAIT_STEP_MS);
+        fiber_nap_us(WAIT_STEP_MS * 1000); /* the sibling fetching the token may be a fiber of this child */
     }
 }
 

@@ -21,7 +21,7 @@ struct board_slot {
     _Atomic int64_t lease_until_ms; /* written by the master only; not covered by gen */
     atomic_int *waiting;            /* the board's flags, one int per slot (board_wait); set once, before fork */
     int idx, n;                     /* this slot's index, the number of slots */
-    board_job job;
+    board_job job[BOARD_JOBS];      /* the child's jobs in flight (SYNCQ_CHILD_CALLS of them at most) */
     stats_table stats; /* the child's job counters (stats.h): not covered by gen */
 };
 
@@ -67,34 +67,35 @@ board_stats(board_slot *s)
 }
 
 static void
-publish(board_slot *s, const board_job *j)
+publish(board_slot *s, int i, const board_job *j)
 {
     atomic_fetch_add_explicit(&s->gen, 1, memory_order_acq_rel); /* odd: writing */
-    s->job = *j;
+    s->job[i] = *j;
     atomic_fetch_add_explicit(&s->gen, 1, memory_order_release); /* even: stable */
 }
 
 void
-board_begin(board_slot *s, const board_job *j)
+board_begin(board_slot *s, int i, const board_job *j)
 {
-    if (s) publish(s, j);
+    if (s && i >= 0 && i < BOARD_JOBS) publish(s, i, j);
 }
 
 void
-board_end(board_slot *s)
+board_end(board_slot *s, int i)
 {
     board_job idle;
     memset(&idle, 0, sizeof(idle));
-    if (s) publish(s, &idle);
+    if (s && i >= 0 && i < BOARD_JOBS) publish(s, i, &idle);
 }
 
 int
-board_read(board_slot *s, board_job *out)
+board_read(board_slot *s, int i, board_job *out)
 {
+    if (i < 0 || i >= BOARD_JOBS) return -1;
     for (int tries = 0; tries < 100; tries++) {
         unsigned g1 = atomic_load_explicit(&s->gen, memory_order_acquire);
         if (g1 & 1) continue;
-        *out = s->job;
+        *out = s->job[i];
         atomic_thread_fence(memory_order_acquire);
         if (atomic_load_explicit(&s->gen, memory_order_relaxed) == g1) return 0;
     }
@@ -135,6 +136,6 @@ board_clear(board_slot *s)
     if (s) {
         atomic_store(&s->gen, 0);
         atomic_store(&s->waiting[s->idx], 0);
-        memset(&s->job, 0, sizeof(s->job));
+        memset(s->job, 0, sizeof(s->job));
     }
 }

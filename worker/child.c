@@ -1,13 +1,15 @@
 /* child.c - a worker child: its signals, its Redis connection and the job
  * loop (fetch a batch, run each job, acknowledge it with its outcome). */
 #include "fmacros.h"
+#include "calls.h"
 #include "clock.h"
 #include "db.h"
 #include "funcs.h"
 #include "http.h"
-#include "services.h"
 #include "log.h"
+#include "services.h"
 #include "worker.h"
+#include "xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -230,17 +232,54 @@ shed(fetcher *f, batch *b, int i, const job *j, job_ctx *c, pending *p)
     b->got.n = i + 1;
 }
 
-/* run_one runs job i of b: its start step carries the acks still pending. */
+/* add_ack puts a at the end of p (which owns it from now on), first
+ * sending what p holds when it is full. */
 static int
-run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
+add_ack(fetcher *f, int qi, pending *p, queue_ack *a)
+{
+    int rc = 0;
+    if (p->n == QUEUE_MAX_BATCH) {
+        rc = fetch_step(f, qi, p->acks, p->n, NULL, NULL, 0);
+        pending_clear(p);
+    }
+    p->acks[p->n++] = *a;
+    return rc;
+}
+
+/* run_alone says whether j may run now in a child with lanes (k): a
+ * handler that is not handler_concurrent runs by itself. Beside other jobs
+ * it is handed back (before it starts, no attempt used) and the child
+ * fetches one job once its lanes are done (1: handed back). */
+static int
+run_alone(calls *k, job *j, job_ctx *c, fetcher *f, int qi, pending *p, int *alone)
+{
+    queue_ack a;
+    if (!k || !j->fn || handler_concurrent(j->fn)) return 0;
+    if (calls_busy(k) == 1 && !k->alone) {
+        k->alone = *alone = 1; /* nothing starts beside it */
+        return 0;
+    }
+    job_handback(j, c, 0, &a);
+    (void)add_ack(f, qi, p, &a); /* a failed send shows in the next step or fetch */
+    k->want_alone = 1;
+    return 1;
+}
+
+/* run_one runs job i of b: its start step carries the acks still pending.
+ * entry is its place on our board slot; k the child's lanes when it runs
+ * in one (NULL: the child runs one job at a time). */
+static int
+run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p, int entry, calls *k)
 {
     job j;
-    int rc = 0;
+    queue_ack a;
+    int rc = 0, alone = 0;
     job_prepare(&j, &b->got.jobs[i], c, 1);
     log_job dbg = {j.id, j.env_ok ? j.env.service : NULL, j.env_ok ? j.env.action : NULL};
     if (j.reject[0]) {
-        job_reject(&j, c, &p->acks[p->n++]);
-        count(&j, &p->acks[p->n - 1], -1);
+        job_reject(&j, c, &a);
+        count(&j, &a, -1);
+        rc = add_ack(f, b->queue, p, &a);
         log_job_msg(LOG_WARN, "job.dead_letter", &dbg, j.reject, "job moved to dead-letter without running");
         goto out;
     }
@@ -251,13 +290,15 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
             goto out;
         }
         if (seen) {
-            job_skip(&j, c, &p->acks[p->n++]);
+            job_skip(&j, c, &a);
+            rc = add_ack(f, b->queue, p, &a);
             log_job_msg(LOG_INFO, "job.skip", &dbg, NULL, "idempotency key already succeeded: not run again");
             goto out;
         }
     }
     size_t len;
-    shed(f, b, i, &j, c, p);
+    if (run_alone(k, &j, c, f, b->queue, p, &alone)) goto out;
+    if (!k) shed(f, b, i, &j, c, p); /* with lanes every job of a batch starts at once */
     on_lease(SIGALRM); /* no job starts on a lapsed lease (the watchdog would end it anyway) */
     char *rec = job_start_record(&j, c, &len);
     board_job bj = {1, b->queue, j.started_ms,
@@ -265,20 +306,22 @@ run_one(fetcher *f, batch *b, int i, job_ctx *c, pending *p)
                     ""};
     snprintf(bj.tag, sizeof(bj.tag), "%s", j.w.tag);
     snprintf(bj.id, sizeof(bj.id), "%s", j.id);
-    board_begin(my_slot, &bj); /* before the step: if we die, the master knows the job */
+    board_begin(my_slot, entry, &bj); /* before the step: if we die, the master knows the job */
     rc = fetch_step(f, b->queue, p->acks, p->n, j.w.tag, rec, len);
     free(rec);
     pending_clear(p);
     if (rc < 0) goto out;
-    job_run(&j, c, &p->acks[p->n++]);
-    board_end(my_slot);
+    job_run(&j, c, &a); /* with lanes, others run while it waits: p may change meanwhile */
+    board_end(my_slot, entry);
     int64_t took = clock_wall_ms() - j.started_ms;
-    count(&j, &p->acks[p->n - 1], took);
-    if (took > SLOW_JOB_MS) {
+    count(&j, &a, took);
+    rc = add_ack(f, b->queue, p, &a);
+    if (!k && took > SLOW_JOB_MS) {
         f->want = 1;
         f->slow = 1;
     }
 out:
+    if (alone) k->alone = 0;
     job_free(&j);
     return rc;
 }
@@ -299,7 +342,7 @@ run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, orders *o)
          * the fetch (a reload, a stop) is obeyed before anything runs */
         ctl_read(ctl_fd, o);
         if (o->quit || o->quiet) break;
-        rc = run_one(f, b, i, c, &p);
+        rc = run_one(f, b, i, c, &p, 0, NULL);
     }
     if (rc == 0 && i < b->got.n) hand_back(b, i, c, &p);
     if (rc == 0 && p.n) rc = fetch_step(f, b->queue, p.acks, p.n, NULL, NULL, 0);
@@ -320,7 +363,7 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
             continue;
         }
         batch b;
-        if (fetch_next(f, &b) < 0 || handler_publish(f->r, f->cfg, 0) < 0) {
+        if (fetch_next(f, &b, 1) < 0 || handler_publish(f->r, f->cfg, 0) < 0) {
             batch_free(&b);
             return -1;
         }
@@ -338,6 +381,165 @@ loop(fetcher *f, job_ctx *c, int ctl_fd)
         batch_free(&b);
         if (rc < 0) return -1;
     }
+}
+
+/* ---- several jobs at once (SYNCQ_CHILD_CALLS > 1) ---- */
+
+#define LANES_WAIT_MS 100 /* the most a poll waits when no lane is free: a transfer's end wakes it */
+/* With a lane free and the queues found empty, the child looks again after
+ * LANES_POLL_MS, doubling up to LANES_POLL_MAX_MS while they stay empty: a
+ * child whose lanes wait on long calls costs Redis a few fetches a second,
+ * not 200. A push reaches a child blocked in BLMOVE (none in flight) at once. */
+#define LANES_POLL_MS 2
+#define LANES_POLL_MAX_MS 100
+
+/* A fetched batch, held until the last of its jobs is done with it. */
+typedef struct held {
+    batch b;
+    int refs;
+} held;
+
+static void
+held_drop(held *h)
+{
+    if (--h->refs > 0) return;
+    batch_free(&h->b);
+    free(h);
+}
+
+typedef struct lanes lanes;
+
+typedef struct lane_job {
+    lanes *s;
+    held *h;
+    int i, lane;
+} lane_job;
+
+/* lanes is the state of the loop: the acks the lanes left, per queue
+ * (every step is one queue's), and what each lane runs. */
+struct lanes {
+    fetcher *f;
+    calls *k;
+    pending p[CONFIG_MAX_QUEUES];
+    lane_job jobs[CONFIG_MAX_CALLS];
+    int failed;  /* a lane lost Redis: the child ends */
+    int poll_ms; /* the next wait for jobs with a lane free (LANES_POLL_MS) */
+};
+
+static void
+lane_run(void *arg)
+{
+    lane_job *w = arg;
+    lanes *s = w->s;
+    job_ctx *c = &s->k->lane[w->lane].ctx;
+    int qi = w->h->b.queue;
+    c->queue = s->f->cfg->queues[qi].name;
+    if (run_one(s->f, &w->h->b, w->i, c, &s->p[qi], w->lane, s->k) < 0) s->failed = 1;
+    held_drop(w->h);
+}
+
+static int
+lanes_sync(void *arg)
+{
+    return fetch_sync(arg);
+}
+
+/* lanes_flush sends the acks the lanes left, one step per queue, without
+ * waiting (the replies are read before a lane goes on, or behind a fetch). */
+static int
+lanes_flush(lanes *s)
+{
+    for (int q = 0; q < s->f->cfg->nqueues; q++) {
+        if (!s->p[q].n) continue;
+        int rc = fetch_step(s->f, q, s->p[q].acks, s->p[q].n, NULL, NULL, 0);
+        pending_clear(&s->p[q]);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+/* lanes_fetch asks for as many jobs as lanes are idle (one when a job that
+ * runs alone waits for the others), blocking only when none runs, and
+ * starts each in a lane. An order that came while it waited in the fetch
+ * (a reload, a stop) is obeyed first: the jobs go back unstarted. Returns
+ * the jobs started, or -1. */
+static int
+lanes_fetch(lanes *s, int busy, int ctl_fd, orders *o)
+{
+    calls *k = s->k;
+    held *h = xcalloc(1, sizeof(*h));
+    int idle = k->n - busy, n = 0;
+    h->refs = 1;
+    s->f->want = k->want_alone ? 1 : idle < s->f->cfg->batch ? idle : s->f->cfg->batch;
+    if (fetch_next(s->f, &h->b, busy == 0) < 0 || handler_publish(s->f->r, s->f->cfg, 0) < 0) {
+        held_drop(h);
+        return -1;
+    }
+    if (h->b.got.status == QUEUE_FETCH_BACKPRESSURE && busy == 0) clock_nap_ms(200); /* let the writer catch up */
+    if (h->b.got.n) k->want_alone = 0;
+    ctl_read(ctl_fd, o);
+    if (h->b.got.n && (o->quit || o->quiet)) {
+        job_ctx *c = &k->lane[0].ctx;
+        c->queue = s->f->cfg->queues[h->b.queue].name;
+        hand_back(&h->b, 0, c, &s->p[h->b.queue]);
+        h->b.got.n = 0;
+    }
+    for (; n < h->b.got.n; n++) {
+        int l = calls_idle(k); /* there is one: we asked for no more */
+        s->jobs[l] = (lane_job){s, h, n, l};
+        h->refs++;
+        calls_start(k, l, lane_run, &s->jobs[l]);
+    }
+    held_drop(h);
+    return n;
+}
+
+/* loop_lanes is loop for a child with lanes: fetch while a lane is idle,
+ * move the calls on, send the acks. An order to stop or pause lets the
+ * running jobs finish first. */
+static int
+loop_lanes(lanes *s, int ctl_fd)
+{
+    orders o = {0, 0};
+    calls *k = s->k;
+    for (;;) {
+        ctl_read(ctl_fd, &o);
+        int busy = calls_busy(k), stopping = o.quit || o.quiet, got = 0;
+        if (!stopping && busy < k->n && !k->alone && !(k->want_alone && busy)) {
+            got = lanes_fetch(s, busy, ctl_fd, &o);
+            if (got < 0) return -1;
+            busy = calls_busy(k);
+        }
+        if (!busy) {
+            if (!stopping) continue; /* the next fetch blocks */
+            if (lanes_flush(s) < 0 || fetch_sync(s->f) < 0) return -1;
+            if (o.quit) return 0;
+            ctl_wait(ctl_fd, 1000);
+            continue;
+        }
+        int wait = LANES_WAIT_MS;
+        if (got > 0) {
+            wait = 0;
+            s->poll_ms = LANES_POLL_MS;
+        } else if (busy < k->n && !stopping && !k->alone && !k->want_alone) {
+            wait = s->poll_ms;
+            s->poll_ms = s->poll_ms * 2 > LANES_POLL_MAX_MS ? LANES_POLL_MAX_MS : s->poll_ms * 2;
+        }
+        if (calls_run(k, wait, lanes_sync, s->f) < 0 || s->failed || lanes_flush(s) < 0) return -1;
+    }
+}
+
+static int
+run_lanes(fetcher *f, calls *k, int ctl_fd)
+{
+    lanes *s = xcalloc(1, sizeof(*s));
+    s->f = f;
+    s->k = k;
+    s->poll_ms = LANES_POLL_MS;
+    int rc = loop_lanes(s, ctl_fd);
+    for (int q = 0; q < CONFIG_MAX_QUEUES; q++) pending_clear(&s->p[q]);
+    free(s); /* after -1 the child ends: its lanes are never resumed */
+    return rc;
 }
 
 /* register_services registers the services file's actions: HTTP mutations
@@ -360,6 +562,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     db d;
     http_client http;
     fetcher f;
+    calls k;
     handler_world world = {cfg, svc, &r, &f, &d, &http, board_stats(slot)};
     job_ctx c = {cfg, wid, NULL, &abort_now, (uint64_t)getpid() * 0x9E3779B97F4A7C15ull, &world, NULL};
     int rc = CHILD_EXIT_REDIS;
@@ -367,6 +570,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     rds_init(&r);
     db_init(&d);
     memset(&http, 0, sizeof(http));
+    memset(&k, 0, sizeof(k));
     my_slot = slot;
     if (fcntl(ctl_fd, F_SETFL, O_NONBLOCK) < 0) return CHILD_EXIT_CONFIG;
     /* curl state is created here, after fork (docs/DESIGN.md §10, fork hygiene) */
@@ -386,9 +590,15 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     }
     fetcher_init(&f, &r, cfg, wid);
     f.slot = slot;
+    if (cfg->calls > 1 && calls_init(&k, cfg->calls, &world, &c) < 0) {
+        log_msg(LOG_ERROR, "child.calls", "could not make %d lanes (SYNCQ_CHILD_CALLS): %s", cfg->calls,
+                strerror(errno));
+        rc = CHILD_EXIT_CONFIG;
+        goto out;
+    }
     log_msg(LOG_DEBUG, "child.start", "worker %s ready", wid);
     for (;;) {
-        if (loop(&f, &c, ctl_fd) == 0) break;
+        if ((cfg->calls > 1 ? run_lanes(&f, &k, ctl_fd) : loop(&f, &c, ctl_fd)) == 0) break;
         if (r.err == RDS_ERR_FENCED) {
             /* our jobs were requeued: whatever we had not acknowledged runs elsewhere */
             log_msg(LOG_ERROR, "child.lease", "lease lost: outcome discarded (%s)", r.errstr);
@@ -401,6 +611,7 @@ child_main(const config *cfg, const char *wid, int ctl_fd, board_slot *slot, con
     reaper_forget(&r, cfg, wid);
     rc = CHILD_EXIT_OK;
 out:
+    calls_close(&k);
     rds_close(&r);
     db_close(&d);
     http_close(&http);

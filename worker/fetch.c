@@ -118,7 +118,7 @@ fetch_behind(fetcher *f, int qi, batch *b)
 }
 
 int
-fetch_next(fetcher *f, batch *b)
+fetch_next(fetcher *f, batch *b, int block)
 {
     int order[CONFIG_MAX_QUEUES], paused[CONFIG_MAX_QUEUES] = {0}, first = -1, i = 0;
     memset(b, 0, sizeof(*b));
@@ -139,6 +139,7 @@ fetch_next(fetcher *f, batch *b)
         paused[order[i]] = b->got.status == QUEUE_FETCH_PAUSED;
     }
     memset(b, 0, sizeof(*b));
+    if (!block) return 0;
     for (i = 0; i < f->cfg->nqueues && first < 0; i++)
         if (!paused[i]) first = i; /* the highest queue in configured order */
     return block_first(f, b, first);

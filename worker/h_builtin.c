@@ -4,6 +4,7 @@
  * registry. */
 #include "fmacros.h"
 #include "clock.h"
+#include "fiber.h"
 #include "json.h"
 #include "worker.h"
 
@@ -47,7 +48,7 @@ h_sleep(const syncq_job *jv)
             return syncq_transient(-1, out);
         }
         double left = total - done < 10 ? total - done : 10;
-        clock_nap_us((int64_t)(left * 1000.0));
+        fiber_nap_us((int64_t)(left * 1000.0)); /* beside other jobs of the child: they go on meanwhile */
     }
     snprintf(out, sizeof(out), "{\"slept_ms\":%.0f}", total);
     return syncq_success(out);
@@ -98,4 +99,7 @@ handler_register_builtins(void)
     syncq_registry *reg = handler_registry(0);
     for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
         if (reg->add(reg, "syncq", b[i].action, b[i].fn, NULL) < 0) abort(); /* our own names */
+    /* all but crash wait only in naps: they run beside other jobs of a child */
+    for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
+        if (strcmp(b[i].action, "crash")) handler_mark_concurrent("syncq", b[i].action);
 }

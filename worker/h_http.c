@@ -270,6 +270,6 @@ http_handlers_register(const svc_file *svc)
         for (int r = 0; r < s->nresources; r++)
             for (int a = 0; a < s->resources[r].nactions; a++)
                 if (s->resources[r].actions[a].exec.mode == EXEC_NONE) /* exec actions: h_exec.c */
-                    handler_register(s->name, s->resources[r].actions[a].name, h_mutation);
+                    handler_register_concurrent(s->name, s->resources[r].actions[a].name, h_mutation);
     }
 }

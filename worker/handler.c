@@ -6,6 +6,7 @@
 #include "fmacros.h"
 #include "clock.h"
 #include "db.h"
+#include "fiber.h"
 #include "snapshot.h"
 #include "worker.h"
 #include "xalloc.h"
@@ -31,6 +32,7 @@ struct handler_entry {
     void *data;
     int self_timed;  /* enforces the job's timeout itself (exec) */
     int plugin;      /* from a plugin: the dispatch takes the per-target lock */
+    int concurrent;  /* may run beside other jobs of its child (handler_register_concurrent) */
 };
 
 typedef struct internal_fn {
@@ -103,6 +105,7 @@ reg_add(syncq_registry *reg, const char *service, const char *action, syncq_hand
     e->fn = fn;
     e->data = data;
     e->self_timed = 0;
+    e->concurrent = 0;
     e->plugin = st->plugin;
     return 0;
 }
@@ -157,6 +160,26 @@ handler_deadline_slack_ms(const char *service, const char *action)
 {
     const handler_entry *e = handler_find(service, action);
     return e && e->self_timed ? SELF_TIMED_SLACK_MS : 0;
+}
+
+void
+handler_register_concurrent(const char *service, const char *action, handler_fn fn)
+{
+    put(service, action, fn, 0);
+    ((handler_entry *)handler_find(service, action))->concurrent = 1;
+}
+
+void
+handler_mark_concurrent(const char *service, const char *action)
+{
+    handler_entry *e = (handler_entry *)handler_find(service, action);
+    if (e && !e->plugin) e->concurrent = 1;
+}
+
+int
+handler_concurrent(const handler_entry *e)
+{
+    return e && e->concurrent;
 }
 
 const handler_entry *
@@ -243,7 +266,7 @@ handler_pace(handler_ctx *ctx, const char *service, double per_second, int burst
         }
         for (int64_t slept = 0; slept < wait; slept += 10) { /* short naps: an abort order ends them */
             if (ctx->stop && *ctx->stop) return -1;
-            clock_nap_ms(10);
+            fiber_nap_us(10000); /* beside other jobs of the child: they go on meanwhile */
         }
     }
 }

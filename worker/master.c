@@ -51,6 +51,7 @@ typedef struct slot {
     int told;               /* 'q' sent */
     int64_t term_at_ms;     /* wall ms SIGTERM went to a child past its deadline, 0 none */
     int64_t timeout_ms;     /* the deadline it missed */
+    char timeout_tag[WRAP_TAG_MAX]; /* the delivery that missed it (its siblings go back unharmed) */
     int killed;             /* SIGKILL sent */
     int shutdown_killed;    /* killed because the shutdown grace ran out */
     int lease_killed;       /* killed because its lease ran out or was fenced */
@@ -228,6 +229,7 @@ spawn(master *m, int idx)
      * it holds the lease of a fresh key */
     board_lease_set(board_at(m->board, idx), clock_mono_ms() + lease_ms(m));
     s->term_at_ms = s->timeout_ms = 0;
+    s->timeout_tag[0] = '\0';
     s->killed = s->shutdown_killed = s->lease_killed = 0;
     fflush(NULL);
     pid_t pid = fork();
@@ -263,22 +265,22 @@ describe_exit(int st, char *buf, size_t len)
     else snprintf(buf, len, "exited with code %d", WEXITSTATUS(st));
 }
 
-/* salvage records the job a dead child was running, per the status board. */
+/* salvage_one records job i of a dead child, per the status board. With
+ * several jobs in flight (SYNCQ_CHILD_CALLS), a deadline kill times out the
+ * one job that missed it and hands its siblings back without using an
+ * attempt; a crash counts against every job the child held. */
 static void
-salvage(master *m, slot *s, int idx, int st, long maxrss_kb)
+salvage_one(master *m, slot *s, int idx, int i, int st, long maxrss_kb)
 {
     board_job bj;
     char how[256], why[96];
-    if (!m->connected || board_read(board_at(m->board, idx), &bj) < 0 || !bj.running) return;
+    if (board_read(board_at(m->board, idx), i, &bj) < 0 || !bj.running) return;
     describe_exit(st, why, sizeof(why));
     salvage_kind kind = SALVAGE_CRASH;
-    /* a crash (for the poison rule) is a death by a signal we did not send
-     * for a lease, while its lease held; a child that left on its own (its
-     * lease ran out, it lost Redis, it was fenced) only lost its delivery,
-     * which the requeue records */
-    int lost = !WIFSIGNALED(st) || s->lease_killed || clock_mono_ms() > board_lease(board_at(m->board, idx));
-    if (lost && !s->timeout_ms && !s->shutdown_killed) return;
-    if (s->timeout_ms) {
+    if (s->timeout_ms && strcmp(bj.tag, s->timeout_tag)) {
+        kind = SALVAGE_SHUTDOWN;
+        snprintf(how, sizeof(how), "another job of its worker child missed its deadline");
+    } else if (s->timeout_ms) {
         kind = SALVAGE_TIMEOUT;
         snprintf(how, sizeof(how), "timeout after %lld ms", (long long)s->timeout_ms);
     } else if (s->shutdown_killed) {
@@ -288,6 +290,20 @@ salvage(master *m, slot *s, int idx, int st, long maxrss_kb)
         snprintf(how, sizeof(how), "worker %s during the attempt; peak RSS %ld kB", why, maxrss_kb);
     }
     if (salvage_job(&m->r, m->cfg, m->svc, s->wid, &bj, kind, how) < 0) redis_lost(m);
+}
+
+/* salvage records the jobs a dead child was running, per the status board. */
+static void
+salvage(master *m, slot *s, int idx, int st, long maxrss_kb)
+{
+    if (!m->connected) return;
+    /* a crash (for the poison rule) is a death by a signal we did not send
+     * for a lease, while its lease held; a child that left on its own (its
+     * lease ran out, it lost Redis, it was fenced) only lost its delivery,
+     * which the requeue records */
+    int lost = !WIFSIGNALED(st) || s->lease_killed || clock_mono_ms() > board_lease(board_at(m->board, idx));
+    if (lost && !s->timeout_ms && !s->shutdown_killed) return;
+    for (int i = 0; i < m->cfg->calls && m->connected; i++) salvage_one(m, s, idx, i, st, maxrss_kb);
 }
 
 /* count_exit adds a dead child's job counters to the master's totals, so
@@ -552,16 +568,23 @@ deadline_tick(master *m)
     for (int i = 1; i < m->nslots; i++) {
         slot *s = &m->slots[i];
         board_job bj;
-        if (!s->pid || board_read(board_at(m->board, i), &bj) < 0) continue;
-        if (!s->term_at_ms && bj.running && wall >= bj.deadline_ms) {
+        if (!s->pid) continue;
+        if (s->term_at_ms) {
+            if (!s->killed && wall - s->term_at_ms >= m->cfg->kill_grace_ms) {
+                s->killed = 1;
+                kill(s->pid, SIGKILL);
+            }
+            continue;
+        }
+        for (int k = 0; k < m->cfg->calls; k++) {
+            if (board_read(board_at(m->board, i), k, &bj) < 0 || !bj.running || wall < bj.deadline_ms) continue;
             s->term_at_ms = wall;
             s->timeout_ms = bj.deadline_ms - bj.started_ms;
+            snprintf(s->timeout_tag, sizeof(s->timeout_tag), "%s", bj.tag);
             log_msg(LOG_WARN, "master.timeout", "child %d: job %s past its %lld ms limit", (int)s->pid,
                     bj.id[0] ? bj.id : bj.tag, (long long)s->timeout_ms);
             kill(s->pid, SIGTERM);
-        } else if (s->term_at_ms && !s->killed && wall - s->term_at_ms >= m->cfg->kill_grace_ms) {
-            s->killed = 1;
-            kill(s->pid, SIGKILL);
+            break;
         }
     }
 }

@@ -114,6 +114,15 @@ void handler_register(const char *service, const char *action, handler_fn fn);
  * handler_deadline_slack_ms later, as a backstop that kills the child. */
 void handler_register_self_timed(const char *service, const char *action, handler_fn fn);
 int64_t handler_deadline_slack_ms(const char *service, const char *action);
+/* handler_register_concurrent registers a handler that may run beside other
+ * jobs of its child (SYNCQ_CHILD_CALLS > 1): it waits only in http_do or
+ * fiber_nap_us, and keeps no PostgreSQL transaction or Redis exchange open
+ * across a wait (worker/fiber.h). handler_mark_concurrent says the same of
+ * a registered built-in; handler_concurrent reads it. Every other handler
+ * runs alone in its child. */
+void handler_register_concurrent(const char *service, const char *action, handler_fn fn);
+void handler_mark_concurrent(const char *service, const char *action);
+int handler_concurrent(const handler_entry *e);
 /* handler_fail writes the attempt's error into ctx->error and returns hr, so
  * a handler can `return handler_fail(ctx, HANDLER_PERMANENT, "...", ...)`. */
 handler_result handler_fail(handler_ctx *ctx, handler_result hr, const char *fmt, ...)
@@ -206,8 +215,9 @@ struct fetcher {
 void fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid);
 
 /* fetch_next fills b from the first non-empty queue (strict or weighted order);
- * when all are empty it blocks at most 1 s on the first. 0 or -1 (Redis). */
-int fetch_next(fetcher *f, batch *b);
+ * when all are empty it blocks at most 1 s on the first (block 0: it
+ * returns b empty at once). 0 or -1 (Redis). */
+int fetch_next(fetcher *f, batch *b, int block);
 void batch_free(batch *b);
 /* fetch_step queues (without waiting) one atomic step on queue qi: the acks,
  * then the start of job start_tag (NULL for none) with its running record. */
@@ -297,11 +307,14 @@ typedef struct board_slot board_slot;
 board_slot *board_new(int n);
 void board_free(board_slot *b, int n);
 board_slot *board_at(board_slot *b, int i);
-void board_begin(board_slot *s, const board_job *j);
-void board_end(board_slot *s);
+/* BOARD_JOBS: the most jobs one child runs at once (SYNCQ_CHILD_CALLS);
+ * board_begin/board_end/board_read take the index of one of them. */
+#define BOARD_JOBS CONFIG_MAX_CALLS
+void board_begin(board_slot *s, int i, const board_job *j);
+void board_end(board_slot *s, int i);
 void board_clear(board_slot *s);
 /* board_read copies a consistent snapshot of a slot; -1 if it kept changing. */
-int board_read(board_slot *s, board_job *out);
+int board_read(board_slot *s, int i, board_job *out);
 /* board_stats returns the slot's job counters for /metrics (stats.h); NULL for NULL. */
 stats_table *board_stats(board_slot *s);
 /* board_lease_set publishes the child's lease deadline (CLOCK_MONOTONIC ms,

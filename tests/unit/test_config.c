@@ -100,7 +100,7 @@ test_env_all(void **state)
     const char *const env[] = {
         "SYNCQ_REDIS_URL", "redis://:pw@r:6380/2", "SYNCQ_DATABASE_URL", "host=db dbname=syncq",
         "SYNCQ_PREFIX", "app:jobs", "SYNCQ_SERVICES", "/etc/syncq/services.json",
-        "SYNCQ_QUEUES", "hot:5, cold", "SYNCQ_CONCURRENCY", "12", "SYNCQ_FETCH_BATCH", "50",
+        "SYNCQ_QUEUES", "hot:5, cold", "SYNCQ_CONCURRENCY", "12", "SYNCQ_FETCH_BATCH", "50", "SYNCQ_CHILD_CALLS", "8",
         "SYNCQ_OUTBOX_MAX", "5000000", "SYNCQ_HEARTBEAT_TTL", "60", "SYNCQ_HEARTBEAT_EVERY", "10",
         "SYNCQ_REAP_EVERY", "7", "SYNCQ_GRACE", "0", "SYNCQ_MAX_ENVELOPE", "4194304",
         "SYNCQ_WRITER_BATCH", "500", "SYNCQ_BACKOFF_BASE_MS", "250", "SYNCQ_LOG_LEVEL", "DEBUG",
@@ -119,6 +119,7 @@ test_env_all(void **state)
     assert_int_equal(c.queues[1].weight, 1);
     assert_int_equal(c.concurrency, 12);
     assert_int_equal(c.batch, 50);
+    assert_int_equal(c.calls, 8);
     assert_int_equal(c.outbox_max, 5000000);
     assert_int_equal(c.heartbeat_ttl_s, 60);
     assert_int_equal(c.heartbeat_every_s, 10);
@@ -157,6 +158,10 @@ test_env_bad_values(void **state)
     {
         const char *const env[] = {"SYNCQ_FETCH_BATCH", "4 ", NULL};
         expect_bad(env, "SYNCQ_FETCH_BATCH=\"4 \"");
+    }
+    {
+        const char *const env[] = {"SYNCQ_CHILD_CALLS", "17", NULL}; /* more lanes than the board holds */
+        expect_bad(env, "SYNCQ_CHILD_CALLS");
     }
     {
         const char *const env[] = {"SYNCQ_OUTBOX_MAX", "99999999999999999999", NULL};
