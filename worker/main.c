@@ -20,6 +20,8 @@ static const char usage[] =
     "jobs from Redis, running them and auditing every outcome in PostgreSQL.\n"
     "\n"
     "  -c, --concurrency N   worker children (SYNCQ_CONCURRENCY, default 4)\n"
+    "  -l, --calls K         jobs each child runs at once, their HTTP calls in flight\n"
+    "                        together (SYNCQ_CHILD_CALLS, 1..16, default 1)\n"
     "  -q, --queues LIST     queues in strict priority order (urgent,default,sync),\n"
     "                        or weighted (urgent:5,sync:1) (SYNCQ_QUEUES)\n"
     "  -r, --redis URL       Redis URL (SYNCQ_REDIS_URL, default redis://127.0.0.1:6379/0)\n"
@@ -50,17 +52,21 @@ parse_flags(config *c, int argc, char **argv)
         {"concurrency", required_argument, NULL, 'c'}, {"queues", required_argument, NULL, 'q'},
         {"redis", required_argument, NULL, 'r'},       {"database", required_argument, NULL, 'd'},
         {"prefix", required_argument, NULL, 'p'},      {"grace", required_argument, NULL, 'g'},
-        {"metrics", required_argument, NULL, 'm'},
+        {"metrics", required_argument, NULL, 'm'},     {"calls", required_argument, NULL, 'l'},
         {"help", no_argument, NULL, 'h'},              {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     char err[256];
     int64_t v;
     int o;
-    while ((o = getopt_long(argc, argv, "c:q:r:d:p:g:m:hV", opts, NULL)) != -1) {
+    while ((o = getopt_long(argc, argv, "c:l:q:r:d:p:g:m:hV", opts, NULL)) != -1) {
         switch (o) {
         case 'c':
             if (config_parse_int(optarg, 1, 256, &v) < 0) goto bad_int;
             c->concurrency = (int)v;
+            break;
+        case 'l':
+            if (config_parse_int(optarg, 1, CONFIG_MAX_CALLS, &v) < 0) goto bad_int;
+            c->calls = (int)v;
             break;
         case 'q':
             if (config_set_queues(c, optarg, err, sizeof(err)) < 0) {

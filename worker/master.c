@@ -875,8 +875,10 @@ master_run(config *cfg)
     if (notify_init(&m.sd) < 0)
         log_msg(LOG_WARN, "master.notify", "NOTIFY_SOCKET is set but no socket could be made: %s", strerror(errno));
     m.last_lease_ok_ms = clock_mono_ms();
-    log_msg(LOG_INFO, "master.start", "syncq-worker %s: %d children on %d queue(s) as %s", SYNCQ_VERSION,
-            cfg->concurrency, cfg->nqueues, m.wid);
+    char lanes[48] = "";
+    if (cfg->calls > 1) snprintf(lanes, sizeof(lanes), " of %d lanes", cfg->calls);
+    log_msg(LOG_INFO, "master.start", "syncq-worker %s: %d children%s on %d queue(s) as %s", SYNCQ_VERSION,
+            cfg->concurrency, lanes, cfg->nqueues, m.wid);
     loop(&m);
     if (m.connected) reaper_forget(&m.r, cfg, m.wid);
     rds_close(&m.r);

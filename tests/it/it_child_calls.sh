@@ -1,5 +1,5 @@
 #!/bin/bash
-# A child with lanes (SYNCQ_CHILD_CALLS=8, worker/calls.c): one process
+# A child with lanes (--calls 8, SYNCQ_CHILD_CALLS, worker/calls.c): one process
 # holds several jobs' HTTP calls in flight at once, and everything a child
 # promises for one job still holds for each of them.
 # 1. 16 creates, one child: the mock sees up to 8 calls at once, never
@@ -15,8 +15,9 @@
 
 start_mock
 mock_services dns.json.in
-export SYNCQ_CHILD_CALLS=8 SYNCQ_BACKOFF_BASE_MS=100
-start_worker -c 1 -q default
+export SYNCQ_BACKOFF_BASE_MS=100
+start_worker -c 1 --calls 8 -q default # the flag of SYNCQ_CHILD_CALLS
+grep -q '"event":"master.start".*1 children of 8 lanes' "$W/worker.log" || fail "the start line does not name the lanes"
 child_pid() {
     local p
     for p in $(pgrep -P "$WORKER_PID"); do [ "$(cat "/proc/$p/comm")" = syncq-job ] && echo "$p"; done
