@@ -173,6 +173,16 @@ pending_clear(pending *p)
     p->n = 0;
 }
 
+/* pending_send queues (without waiting) one step on queue qi with the acks
+ * p holds, then empties p. */
+static int
+pending_send(fetcher *f, int qi, pending *p)
+{
+    int rc = p->n ? fetch_step(f, qi, p->acks, p->n, NULL, NULL, 0) : 0;
+    pending_clear(p);
+    return rc;
+}
+
 /* idempotent_done says whether a job with this idempotency key succeeded
  * within its window (1), not (0), or Redis failed (-1). The replies owed by
  * the pipelined steps are read first. */
@@ -237,11 +247,7 @@ shed(fetcher *f, batch *b, int i, const job *j, job_ctx *c, pending *p)
 static int
 add_ack(fetcher *f, int qi, pending *p, queue_ack *a)
 {
-    int rc = 0;
-    if (p->n == QUEUE_MAX_BATCH) {
-        rc = fetch_step(f, qi, p->acks, p->n, NULL, NULL, 0);
-        pending_clear(p);
-    }
+    int rc = p->n == QUEUE_MAX_BATCH ? pending_send(f, qi, p) : 0;
     p->acks[p->n++] = *a;
     return rc;
 }
@@ -345,7 +351,7 @@ run_batch(fetcher *f, batch *b, job_ctx *c, int ctl_fd, orders *o)
         rc = run_one(f, b, i, c, &p, 0, NULL);
     }
     if (rc == 0 && i < b->got.n) hand_back(b, i, c, &p);
-    if (rc == 0 && p.n) rc = fetch_step(f, b->queue, p.acks, p.n, NULL, NULL, 0);
+    if (rc == 0) rc = pending_send(f, b->queue, &p);
     pending_clear(&p);
     return rc; /* the replies are read behind the next fetch, or before we stop */
 }
@@ -449,12 +455,8 @@ lanes_sync(void *arg)
 static int
 lanes_flush(lanes *s)
 {
-    for (int q = 0; q < s->f->cfg->nqueues; q++) {
-        if (!s->p[q].n) continue;
-        int rc = fetch_step(s->f, q, s->p[q].acks, s->p[q].n, NULL, NULL, 0);
-        pending_clear(&s->p[q]);
-        if (rc < 0) return -1;
-    }
+    for (int q = 0; q < s->f->cfg->nqueues; q++)
+        if (pending_send(s->f, q, &s->p[q]) < 0) return -1;
     return 0;
 }
 
