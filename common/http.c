@@ -57,13 +57,14 @@ http_attach(http_client *c, http_multi *m, void (*park)(volatile int *done))
 }
 
 int
-http_multi_run(http_multi *m, int ms)
+http_multi_run(http_multi *m, int ms, int fd)
 {
     CURLM *cm = (CURLM *)m;
     CURLMsg *msg;
+    struct curl_waitfd extra = {fd, CURL_WAIT_POLLIN, 0};
     int running, left, ended = 0;
     if (curl_multi_perform(cm, &running) != CURLM_OK) return -1;
-    if (ms > 0 && curl_multi_poll(cm, NULL, 0, ms, NULL) != CURLM_OK) return -1;
+    if (ms > 0 && curl_multi_poll(cm, fd >= 0 ? &extra : NULL, fd >= 0, ms, NULL) != CURLM_OK) return -1;
     if (curl_multi_perform(cm, &running) != CURLM_OK) return -1;
     while ((msg = curl_multi_info_read(cm, &left))) {
         http_client *c = NULL;

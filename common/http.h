@@ -66,9 +66,9 @@ void http_multi_free(http_multi *m);
  * each to end; NULL m detaches. */
 void http_attach(http_client *c, http_multi *m, void (*park)(volatile int *done));
 /* http_multi_run moves m's transfers on, waiting up to ms (0: not at all)
- * for something to happen, and marks the ended ones done. Returns how many
- * ended, -1 when curl failed. */
-int http_multi_run(http_multi *m, int ms);
+ * for something to happen on them or for fd (-1: none) to be readable, and
+ * marks the ended ones done. Returns how many ended, -1 when curl failed. */
+int http_multi_run(http_multi *m, int ms, int fd);
 /* http_do sends rq. Only http and https; redirects are followed only within
  * the request's origin (scheme, host and port), so secret headers never go
  * anywhere else; a redirect elsewhere is an error. */

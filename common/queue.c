@@ -157,17 +157,55 @@ queue_fetch_recv(rds *r, queue_batch *b)
     return 0;
 }
 
+static void
+block_argv(const qkeys *k, const char *secs, const char **argv, size_t *lens)
+{
+    argv[0] = "BLMOVE";
+    argv[1] = k->ready;
+    argv[2] = k->inflight;
+    argv[3] = "RIGHT";
+    argv[4] = "LEFT";
+    argv[5] = secs;
+    for (int i = 0; i < 6; i++) lens[i] = strlen(argv[i]);
+}
+
+/* block_moved: 1 when the BLMOVE reply x is the job it moved, 0 when it
+ * timed out (nil), -1 on an error. */
+static int
+block_moved(rds *r, rds_reply *x)
+{
+    int rc = rds_reply_ok(r, x) ? rds_reply_type(x) == RDS_STR : -1;
+    rds_reply_free(x);
+    return rc;
+}
+
 int
 queue_block(rds *r, const qkeys *k, int seconds)
 {
     char s[16];
+    const char *argv[6];
+    size_t lens[6];
     snprintf(s, sizeof(s), "%d", seconds);
-    const char *argv[] = {"BLMOVE", k->ready, k->inflight, "RIGHT", "LEFT", s};
-    size_t lens[] = {6, strlen(k->ready), strlen(k->inflight), 5, 4, strlen(s)};
-    rds_reply *x = rds_cmd(r, 6, argv, lens);
-    int rc = rds_reply_ok(r, x) ? rds_reply_type(x) == RDS_STR : -1;
-    rds_reply_free(x);
-    return rc;
+    block_argv(k, s, argv, lens);
+    return block_moved(r, rds_cmd(r, 6, argv, lens));
+}
+
+int
+queue_block_send(rds *r, const qkeys *k, int seconds)
+{
+    char s[16];
+    const char *argv[6];
+    size_t lens[6];
+    snprintf(s, sizeof(s), "%d", seconds);
+    block_argv(k, s, argv, lens);
+    if (rds_append(r, 6, argv, lens) < 0) return -1;
+    return rds_flush(r);
+}
+
+int
+queue_block_recv(rds *r)
+{
+    return block_moved(r, rds_read(r));
 }
 
 int

@@ -64,6 +64,11 @@ int queue_fetch_recv(rds *r, queue_batch *b);
 /* queue_block waits up to seconds for a job and moves it to the head of
  * k->inflight unwrapped (BLMOVE): 1 moved (follow with queue_claim), 0 none. */
 int queue_block(rds *r, const qkeys *k, int seconds);
+/* queue_block_send puts the same BLMOVE on the wire without waiting (on a
+ * connection of its own: it holds the connection until it returns);
+ * queue_block_recv reads its reply, as queue_block returns it. */
+int queue_block_send(rds *r, const qkeys *k, int seconds);
+int queue_block_recv(rds *r);
 /* queue_claim (syncq_claim) wraps the job queue_block moved; b is reset first. */
 int queue_claim(rds *r, const qkeys *k, queue_batch *b);
 void queue_batch_free(queue_batch *b);

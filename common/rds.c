@@ -367,6 +367,12 @@ rds_connected(const rds *r)
     return r->ctx != NULL || r->cl != NULL;
 }
 
+int
+rds_fd(const rds *r)
+{
+    return r->ctx ? CTX(r)->fd : -1;
+}
+
 void
 rds_close(rds *r)
 {

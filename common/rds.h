@@ -66,6 +66,9 @@ struct redis_url;
 int rds_connect_parsed(rds *r, const struct redis_url *u, int timeout_ms);
 /* rds_connected: a connection (or a cluster) is open. */
 int rds_connected(const rds *r);
+/* rds_fd is the socket of a one-server connection, to poll for a reply
+ * owed; -1 when closed or a cluster (whose replies come from many). */
+int rds_fd(const rds *r);
 void rds_close(rds *r);
 /* rds_forget drops an inherited connection after fork without touching the
  * socket the parent still uses. */

@@ -88,10 +88,10 @@ wait_for(const calls *k, int wait_ms)
 }
 
 int
-calls_run(calls *k, int wait_ms, int (*sync)(void *), void *arg)
+calls_run(calls *k, int wait_ms, int wake_fd, int (*sync)(void *), void *arg)
 {
     int ended = 0;
-    if (http_multi_run(k->multi, wait_for(k, wait_ms)) < 0) return -1;
+    if (http_multi_run(k->multi, wait_for(k, wait_ms), wake_fd) < 0) return -1;
     int64_t now = fiber_now_us();
     for (int i = 0; i < k->n; i++) {
         fiber *fb = k->lane[i].fb;

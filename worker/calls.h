@@ -35,10 +35,11 @@ int calls_busy(const calls *k);
 /* calls_start makes lane i run fn(arg) at the next calls_run. */
 void calls_start(calls *k, int i, fiber_fn fn, void *arg);
 /* calls_run moves the transfers on, waiting up to wait_ms when no lane can
- * go on at once (never past a nap's end), then resumes every lane that can:
+ * go on at once (never past a nap's end; wake_fd readable ends the wait
+ * too, -1: none), then resumes every lane that can:
  * each after sync(arg) returned 0, so a lane never finds a reply owed on the
  * Redis connection it shares (-1 from sync is returned at once). Returns
  * how many lanes finished their fn, or -1. */
-int calls_run(calls *k, int wait_ms, int (*sync)(void *), void *arg);
+int calls_run(calls *k, int wait_ms, int wake_fd, int (*sync)(void *), void *arg);
 
 #endif

@@ -430,6 +430,9 @@ struct lanes {
     lane_job jobs[CONFIG_MAX_CALLS];
     int failed;  /* a lane lost Redis: the child ends */
     int poll_ms; /* the next wait for jobs with a lane free (LANES_POLL_MS) */
+    int behind;  /* the last fetch found PostgreSQL behind (backpressure): poll, do not wait for a push */
+    rds wake;    /* the second connection lanes_arm waits for a push on */
+    int no_wake; /* a cluster: poll instead */
 };
 
 static void
@@ -460,24 +463,14 @@ lanes_flush(lanes *s)
     return 0;
 }
 
-/* lanes_fetch asks for as many jobs as lanes are idle (one when a job that
- * runs alone waits for the others), blocking only when none runs, and
- * starts each in a lane. An order that came while it waited in the fetch
- * (a reload, a stop) is obeyed first: the jobs go back unstarted. Returns
- * the jobs started, or -1. */
+/* lanes_start starts h's jobs, each in an idle lane. An order that came
+ * while the fetch waited (a reload, a stop) is obeyed first: the jobs go
+ * back unstarted. Returns the jobs started. */
 static int
-lanes_fetch(lanes *s, int busy, int ctl_fd, orders *o)
+lanes_start(lanes *s, held *h, int ctl_fd, orders *o)
 {
     calls *k = s->k;
-    held *h = xcalloc(1, sizeof(*h));
-    int idle = k->n - busy, n = 0;
-    h->refs = 1;
-    s->f->want = k->want_alone ? 1 : idle < s->f->cfg->batch ? idle : s->f->cfg->batch;
-    if (fetch_next(s->f, &h->b, busy == 0) < 0 || handler_publish(s->f->r, s->f->cfg, 0) < 0) {
-        held_drop(h);
-        return -1;
-    }
-    if (h->b.got.status == QUEUE_FETCH_BACKPRESSURE && busy == 0) clock_nap_ms(200); /* let the writer catch up */
+    int n = 0;
     if (h->b.got.n) k->want_alone = 0;
     ctl_read(ctl_fd, o);
     if (h->b.got.n && (o->quit || o->quiet)) {
@@ -492,8 +485,92 @@ lanes_fetch(lanes *s, int busy, int ctl_fd, orders *o)
         h->refs++;
         calls_start(k, l, lane_run, &s->jobs[l]);
     }
+    return n;
+}
+
+/* lanes_fetch asks for as many jobs as lanes are idle (one when a job that
+ * runs alone waits for the others), blocking only when none runs, and
+ * starts them. Returns the jobs started, or -1. */
+static int
+lanes_fetch(lanes *s, int busy, int ctl_fd, orders *o)
+{
+    calls *k = s->k;
+    held *h = xcalloc(1, sizeof(*h));
+    int idle = k->n - busy, n = -1;
+    h->refs = 1;
+    s->f->want = k->want_alone ? 1 : idle < s->f->cfg->batch ? idle : s->f->cfg->batch;
+    if (fetch_next(s->f, &h->b, busy == 0) == 0 && handler_publish(s->f->r, s->f->cfg, 0) == 0) {
+        s->behind = h->b.got.status == QUEUE_FETCH_BACKPRESSURE;
+        if (s->behind && busy == 0) clock_nap_ms(200); /* let the writer catch up */
+        n = lanes_start(s, h, ctl_fd, o);
+    }
     held_drop(h);
     return n;
+}
+
+/* lanes_woken settles the BLMOVE lanes_arm left waiting (see fetch_arm) and
+ * starts the job it brought, if any. Returns the jobs started, or -1. */
+static int
+lanes_woken(lanes *s, int ctl_fd, orders *o)
+{
+    held *h = xcalloc(1, sizeof(*h));
+    int n = -1;
+    h->refs = 1;
+    if (fetch_woken(s->f, &s->wake, &h->b) == 0) n = lanes_start(s, h, ctl_fd, o);
+    held_drop(h);
+    return n;
+}
+
+/* lanes_arm: the queues were found empty with a lane free and others busy.
+ * Wait for a push on the wake connection (connected on first use) while the
+ * lanes go on: a job then starts at once, where polling would leave it
+ * waiting for the next look. 1 armed, 0 not possible (a cluster, whose
+ * queues live on many nodes, or every queue paused: the caller polls), -1. */
+static int
+lanes_arm(lanes *s)
+{
+    if (s->no_wake) return 0;
+    if (!rds_connected(&s->wake)) {
+        if (rds_connect(&s->wake, s->f->cfg->redis_url, REDIS_TIMEOUT_MS) < 0) {
+            rds_set_error(s->f->r, s->wake.err, "%s", s->wake.errstr);
+            return -1;
+        }
+        if (rds_fd(&s->wake) < 0) { /* a cluster */
+            rds_close(&s->wake);
+            s->no_wake = 1;
+            return 0;
+        }
+    }
+    return fetch_arm(s->f, &s->wake);
+}
+
+/* wake_ready: the armed BLMOVE's reply has arrived (or the socket failed:
+ * reading it then says so). */
+static int
+wake_ready(lanes *s)
+{
+    struct pollfd p = {rds_fd(&s->wake), POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+}
+
+/* lanes_wait is how long calls_run may wait for something to happen: not at
+ * all when jobs just started; with a lane free and the queues empty, until
+ * a push wakes the armed BLMOVE, or (no wake connection) until the next
+ * look: LANES_POLL_MS doubling while they stay empty. */
+static int
+lanes_wait(lanes *s, int got, int busy, int stopping)
+{
+    calls *k = s->k;
+    if (got > 0) {
+        s->poll_ms = LANES_POLL_MS;
+        return 0;
+    }
+    if (s->f->armed || busy == k->n || stopping || k->alone || k->want_alone || s->behind) return LANES_WAIT_MS;
+    int armed = lanes_arm(s);
+    if (armed != 0) return armed < 0 ? -1 : LANES_WAIT_MS;
+    int wait = s->poll_ms;
+    s->poll_ms = s->poll_ms * 2 > LANES_POLL_MAX_MS ? LANES_POLL_MAX_MS : s->poll_ms * 2;
+    return wait;
 }
 
 /* loop_lanes is loop for a child with lanes: fetch while a lane is idle,
@@ -507,27 +584,27 @@ loop_lanes(lanes *s, int ctl_fd)
     for (;;) {
         ctl_read(ctl_fd, &o);
         int busy = calls_busy(k), stopping = o.quit || o.quiet, got = 0;
-        if (!stopping && busy < k->n && !k->alone && !(k->want_alone && busy)) {
-            got = lanes_fetch(s, busy, ctl_fd, &o);
-            if (got < 0) return -1;
+        if (s->f->armed && (stopping || wake_ready(s))) {
+            if ((got = lanes_woken(s, ctl_fd, &o)) < 0) return -1;
             busy = calls_busy(k);
         }
-        if (!busy) {
+        if (!s->f->armed && !stopping && busy < k->n && !k->alone && !(k->want_alone && busy)) {
+            int n = lanes_fetch(s, busy, ctl_fd, &o);
+            if (n < 0) return -1;
+            got += n;
+            busy = calls_busy(k);
+        }
+        if (!busy && !s->f->armed) {
             if (!stopping) continue; /* the next fetch blocks */
             if (lanes_flush(s) < 0 || fetch_sync(s->f) < 0) return -1;
             if (o.quit) return 0;
             ctl_wait(ctl_fd, 1000);
             continue;
         }
-        int wait = LANES_WAIT_MS;
-        if (got > 0) {
-            wait = 0;
-            s->poll_ms = LANES_POLL_MS;
-        } else if (busy < k->n && !stopping && !k->alone && !k->want_alone) {
-            wait = s->poll_ms;
-            s->poll_ms = s->poll_ms * 2 > LANES_POLL_MAX_MS ? LANES_POLL_MAX_MS : s->poll_ms * 2;
-        }
-        if (calls_run(k, wait, lanes_sync, s->f) < 0 || s->failed || lanes_flush(s) < 0) return -1;
+        int wait = lanes_wait(s, got, busy, stopping);
+        if (wait < 0) return -1;
+        int fd = s->f->armed ? rds_fd(&s->wake) : -1;
+        if (calls_run(k, wait, fd, lanes_sync, s->f) < 0 || s->failed || lanes_flush(s) < 0) return -1;
     }
 }
 
@@ -538,7 +615,10 @@ run_lanes(fetcher *f, calls *k, int ctl_fd)
     s->f = f;
     s->k = k;
     s->poll_ms = LANES_POLL_MS;
+    rds_init(&s->wake);
     int rc = loop_lanes(s, ctl_fd);
+    f->armed = 0;
+    rds_close(&s->wake);
     for (int q = 0; q < CONFIG_MAX_QUEUES; q++) pending_clear(&s->p[q]);
     free(s); /* after -1 the child ends: its lanes are never resumed */
     return rc;

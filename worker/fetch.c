@@ -29,6 +29,7 @@ fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid)
     f->cfg = cfg;
     snprintf(f->wid, sizeof(f->wid), "%s", wid);
     f->want = 1;
+    f->block_q = 0;
     for (int i = 0; i < cfg->nqueues; i++) keys_queue(&f->keys[i], cfg->prefix, cfg->queues[i].name, wid);
 }
 
@@ -139,10 +140,41 @@ fetch_next(fetcher *f, batch *b, int block)
         paused[order[i]] = b->got.status == QUEUE_FETCH_PAUSED;
     }
     memset(b, 0, sizeof(*b));
-    if (!block) return 0;
     for (i = 0; i < f->cfg->nqueues && first < 0; i++)
         if (!paused[i]) first = i; /* the highest queue in configured order */
+    f->block_q = first;
+    if (!block) return 0;
     return block_first(f, b, first);
+}
+
+int
+fetch_arm(fetcher *f, rds *w)
+{
+    int qi = f->block_q;
+    if (qi < 0) return 0;
+    if (queue_block_send(w, &f->keys[qi], BLOCK_SECONDS) < 0) {
+        rds_set_error(f->r, w->err, "%s", w->errstr);
+        return -1;
+    }
+    /* not on the status board as waiting (block_first is): its lanes are
+     * busy, and siblings that fetched one job at a time for it would cost
+     * Redis a round trip a job */
+    f->armed = qi + 1;
+    return 1;
+}
+
+int
+fetch_woken(fetcher *f, rds *w, batch *b)
+{
+    int qi = f->armed - 1;
+    memset(b, 0, sizeof(*b));
+    f->armed = 0;
+    int got = queue_block_recv(w);
+    if (got < 0) rds_set_error(f->r, w->err, "%s", w->errstr);
+    if (got <= 0) return got;
+    if (fetch_sync(f) < 0) return -1; /* the lanes' owed step replies, then the claim */
+    b->queue = qi;
+    return queue_claim(f->r, &f->keys[qi], &b->got);
 }
 
 void

@@ -210,6 +210,8 @@ struct fetcher {
     int want;                /* jobs to ask for next: 1 after a slow job, doubling up to cfg->batch */
     int slow;                /* the last job was slow: hand the rest of the batch back */
     struct board_slot *slot; /* ours on the status board (NULL: none), to see idle siblings */
+    int block_q;             /* the queue an empty fetch would block on: the first not paused (-1: all are) */
+    int armed;               /* 1 + the queue of the BLMOVE fetch_arm left waiting, 0 none */
 };
 
 void fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid);
@@ -219,6 +221,16 @@ void fetcher_init(fetcher *f, rds *r, const config *cfg, const char *wid);
  * returns b empty at once). 0 or -1 (Redis). */
 int fetch_next(fetcher *f, batch *b, int block);
 void batch_free(batch *b);
+/* With lanes running, a child that found the queues empty waits for a push
+ * on a second connection, w, while its lanes go on (the first carries their
+ * steps): fetch_arm sends a BLMOVE on f->block_q there without waiting (1,
+ * or 0 when every queue is paused, -1 on an error); once w is readable, or
+ * to settle it before stopping, fetch_woken reads the reply (at most 1 s)
+ * and claims the job it moved into b on the main connection (b->got.n 0:
+ * none). Until then the child fetches nothing else: the claim takes the
+ * head of the in-flight list. -1 on an error, its message in f->r. */
+int fetch_arm(fetcher *f, rds *w);
+int fetch_woken(fetcher *f, rds *w, batch *b);
 /* fetch_step queues (without waiting) one atomic step on queue qi: the acks,
  * then the start of job start_tag (NULL for none) with its running record. */
 int fetch_step(fetcher *f, int qi, const queue_ack *acks, int nacks, const char *start_tag, const char *start_rec,

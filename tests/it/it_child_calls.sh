@@ -11,6 +11,10 @@
 #    timeout, its siblings go back without using an attempt.
 # 4. a job whose handler is not concurrent (a sync) runs alone: no create
 #    call of the same child overlaps any of its list calls.
+# 5. a push reaches a child whose lanes are busy at once: while a lane waits
+#    on a slow call, jobs pushed half a second apart start within a few ms
+#    of their enqueue (a child that polled the queue, ever less often while
+#    it stayed empty, started them 70-100 ms late).
 . "$(dirname "$0")/../lib.sh"
 
 start_mock
@@ -113,6 +117,26 @@ sys.exit(1 if bad else 0)" || fail "a create ran beside the sync's list calls"
 remote=$(mock GET "/_admin/records?zone=four.example" | /usr/bin/python3 -c "import json,sys; print(len(json.load(sys.stdin)))")
 assert_eq "$remote" 312 "remote records of the zone (300 seeded, 12 created)"
 assert_eq "$(q "SELECT count(*) FROM syncq_snapshots WHERE scope = 'four.example'")" 312 "snapshot rows of the zone"
+wait_for 10 "nothing in flight" empty_inflight
+
+# 5. a push wakes a child whose other lanes are busy
+mock POST /_admin/latency '{"ms": 6000, "match": "/zones/five.example/"}' >/dev/null
+creates five 1 five.example
+wait_for 20 "the slow call in flight" in_flight five.example 1
+sleep 1.5 # the queue stays empty meanwhile
+for i in 1 2 3 4 5; do
+    bin/syncq enqueue -q default --id "push-$i" --kind mutation --service syncq --action noop >/dev/null
+    sleep 0.55
+done
+wait_for 20 "the 5 pushed jobs" ok_all push 5
+waits=$(q "SELECT string_agg(round(extract(epoch FROM started_at - enqueued_at) * 1000)::text, ' ' ORDER BY 1)
+           FROM syncq_jobs WHERE job_id LIKE 'push-%'")
+median=$(q "SELECT round(percentile_disc(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM started_at - enqueued_at) * 1000))
+           FROM syncq_jobs WHERE job_id LIKE 'push-%'")
+echo "measure: enqueue to start of 5 jobs pushed beside a busy lane: $waits ms"
+[ "$median" -lt 25 ] || fail "jobs pushed while a lane was busy waited $median ms (median) to start: polled, not woken"
+mock POST /_admin/latency '{"ms": 0, "match": "/zones/five.example/"}' >/dev/null
+wait_for 30 "the slow create" ok_all five 1
 wait_for 10 "nothing in flight" empty_inflight
 assert_eq "$(r LLEN "$(key default ready)")" 0 "jobs left in the queue"
 stop_worker
