@@ -111,3 +111,31 @@ wait_for 20 "the job's row" done_
 stop_worker
 assert_eq "$(part "$id")" "syncq_jobs_p$(day 0)" "a job the worker ran"
 assert_eq "$(q "SELECT count(*) FROM syncq_jobs_default")" 0 "rows in the default partition"
+
+# ---- (f) syncq_id_time (schema/007_id_time.sql, no regular expression) files every id where
+# 006's regular expression did: valid v7 ids in both cases, and every one mutated by one
+# character at each position (hex digits, other letters, a dash, a space, a multibyte letter),
+# shortened and lengthened by one
+agree=$(psql -X -A -t -q -v ON_ERROR_STOP=1 "$SYNCQ_DATABASE_URL" <<'SQL'
+CREATE TEMP TABLE base AS SELECT CASE WHEN g % 2 = 0 THEN upper(u) ELSE u END AS id
+  FROM (SELECT g, lpad(to_hex(1700000000000 + g * 7919), 12, '0') AS h FROM generate_series(1, 40) g) x,
+       LATERAL (SELECT substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(md5(g::text), 1, 3) || '-' ||
+                       substr('89ab', 1 + g % 4, 1) || substr(md5(g::text), 4, 3) || '-' ||
+                       substr(md5(g::text), 7, 12) AS u) y;
+CREATE TEMP TABLE cand AS
+  SELECT id FROM base
+  UNION ALL SELECT overlay(id PLACING c FROM p FOR 1) FROM base, generate_series(1, 36) p,
+                   unnest(ARRAY['0', '9', 'a', 'f', 'A', 'F', 'g', 'G', 'z', '-', '7', '8', 'b', 'B', 'c', ' ', 'é']) c
+  UNION ALL SELECT substr(id, 1, 35) FROM base UNION ALL SELECT id || '0' FROM base UNION ALL SELECT '0' || id FROM base;
+SELECT count(*), count(*) FILTER (WHERE syncq_id_time(id) <> '1970-01-01 00:00:00+00'),
+       count(*) FILTER (WHERE syncq_id_time(id) IS DISTINCT FROM
+         CASE WHEN id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
+              THEN to_timestamp(('x' || lpad(substr(id, 1, 8) || substr(id, 10, 4), 16, '0'))::bit(64)::bigint / 1000.0)
+              ELSE timestamptz '1970-01-01 00:00:00+00' END)
+  FROM cand;
+SQL
+)
+echo "measure: ids compared, filed under a time, disagreeing with 006's regular expression: $agree"
+IFS='|' read -r n timed differ <<<"$agree"
+[ "$n" -gt 24000 ] && [ "$timed" -gt 40 ] && [ "$timed" -lt "$n" ] || fail "the comparison did not cover both kinds of id: $agree"
+assert_eq "$differ" 0 "ids filed differently from 006's regular expression"
