@@ -115,7 +115,8 @@ assert_eq "$(q "SELECT count(*) FROM syncq_jobs_default")" 0 "rows in the defaul
 # ---- (f) syncq_id_time (schema/007_id_time.sql, no regular expression) files every id where
 # 006's regular expression did: valid v7 ids in both cases, and every one mutated by one
 # character at each position (hex digits, other letters, a dash, a space, a multibyte letter),
-# shortened and lengthened by one
+# shortened and lengthened by one; syncq_jobs' CHECK, spelled out in 007, takes each of them at
+# that key and refuses a v7 id under the epoch and a raw id under a day
 agree=$(psql -X -A -t -q -v ON_ERROR_STOP=1 "$SYNCQ_DATABASE_URL" <<'SQL'
 CREATE TEMP TABLE base AS SELECT CASE WHEN g % 2 = 0 THEN upper(u) ELSE u END AS id
   FROM (SELECT g, lpad(to_hex(1700000000000 + g * 7919), 12, '0') AS h FROM generate_series(1, 40) g) x,
@@ -133,9 +134,18 @@ SELECT count(*), count(*) FILTER (WHERE syncq_id_time(id) <> '1970-01-01 00:00:0
               THEN to_timestamp(('x' || lpad(substr(id, 1, 8) || substr(id, 10, 4), 16, '0'))::bit(64)::bigint / 1000.0)
               ELSE timestamptz '1970-01-01 00:00:00+00' END)
   FROM cand;
+-- syncq_jobs' CHECK (spelled out in 007, not a call) takes each at its key
+INSERT INTO syncq_jobs (job_id, queue, status, id_at) SELECT DISTINCT id, 'idcheck', 'queued', syncq_id_time(id) FROM cand;
+DELETE FROM syncq_jobs WHERE queue = 'idcheck';
 SQL
 )
 echo "measure: ids compared, filed under a time, disagreeing with 006's regular expression: $agree"
 IFS='|' read -r n timed differ <<<"$agree"
 [ "$n" -gt 24000 ] && [ "$timed" -gt 40 ] && [ "$timed" -lt "$n" ] || fail "the comparison did not cover both kinds of id: $agree"
 assert_eq "$differ" 0 "ids filed differently from 006's regular expression"
+misfiled() { q "INSERT INTO syncq_jobs (job_id, queue, status, id_at) VALUES ('$1', 'idcheck', 'queued', '$2')" 2>&1; }
+out=$(misfiled 019adc5b-e001-7abc-8def-0123456789ab '1970-01-01 00:00:00+00' || true)
+echo "$out" | grep -q 'violates check constraint "syncq_jobs_id_at"' || fail "a v7 id filed under the epoch was not refused: $out"
+out=$(misfiled raw-misfiled '2025-12-02 00:00:00.001+00' || true)
+echo "$out" | grep -q 'violates check constraint "syncq_jobs_id_at"' || fail "a raw id filed under a day was not refused: $out"
+assert_eq "$(count "queue = 'idcheck'")" 0 "misfiled rows kept"
