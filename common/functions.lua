@@ -48,7 +48,7 @@
 -- same record columns) while LIBRARY_COMPAT <= 20; syncq_compat answers
 -- {version, compat, full version} to versioned binaries.
 
-local LIBRARY_VERSION = '21'
+local LIBRARY_VERSION = '22'
 local LIBRARY_COMPAT = 20
 local V20_ANSWER = '20'
 local HDR = '~syncq1 '
@@ -357,14 +357,22 @@ local function fetch(keys, args)
     return fetch_reply(t, got, tags, att)
 end
 
--- syncq_claim KEYS: inflight att seq
--- After a blocking BLMOVE put a job at the head of inflight: wrap it.
+-- syncq_claim KEYS: inflight att seq [paused]
+-- After a blocking BLMOVE put a job at the head of inflight: wrap it. A
+-- queue paused while the worker waited gets the job back where BLMOVE took
+-- it, unstarted and uncounted: {2}, as syncq_fetch answers (binaries of
+-- version 21 name no paused key and skip this).
 local function claim(keys, _)
     if is_fenced(keys[1]) then
         -- the BLMOVE ran after our requeue: put the job back for live workers
         local base = base_wid(keys[1])
         while redis.call('LMOVE', keys[1], base .. ':ready', 'LEFT', 'RIGHT') do end
         return fenced_error(keys[1])
+    end
+    if keys[4] and redis.call('EXISTS', keys[4]) == 1 then
+        local base = base_wid(keys[1])
+        redis.call('LMOVE', keys[1], base .. ':ready', 'LEFT', 'RIGHT')
+        return {2}
     end
     local e = redis.call('LINDEX', keys[1], 0)
     if not e then return {0} end

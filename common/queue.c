@@ -211,9 +211,9 @@ queue_block_recv(rds *r)
 int
 queue_claim(rds *r, const qkeys *k, queue_batch *b)
 {
-    const char *keys[] = {k->inflight, k->att, k->seq};
+    const char *keys[] = {k->inflight, k->att, k->seq, k->paused};
     memset(b, 0, sizeof(*b));
-    rds_reply *x = call(r, "syncq_claim", 3, keys, 0, NULL, NULL);
+    rds_reply *x = call(r, "syncq_claim", 4, keys, 0, NULL, NULL);
     if (!x) return -1;
     fill(b, x);
     return 0;

@@ -69,7 +69,9 @@ int queue_block(rds *r, const qkeys *k, int seconds);
  * queue_block_recv reads its reply, as queue_block returns it. */
 int queue_block_send(rds *r, const qkeys *k, int seconds);
 int queue_block_recv(rds *r);
-/* queue_claim (syncq_claim) wraps the job queue_block moved; b is reset first. */
+/* queue_claim (syncq_claim) wraps the job queue_block moved; b is reset first.
+ * A queue paused meanwhile gets the job back unstarted (b: none, status
+ * QUEUE_FETCH_PAUSED). */
 int queue_claim(rds *r, const qkeys *k, queue_batch *b);
 void queue_batch_free(queue_batch *b);
 

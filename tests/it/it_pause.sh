@@ -32,3 +32,19 @@ kill -CONT "$WORKER_PID"
 after() { [ "$(count "job_id LIKE 'q-%' AND status = 'success'")" = 2 ]; }
 wait_for 10 "the jobs after SIGCONT" after
 stop_worker
+
+# a child already blocked on the queue when it is paused starts nothing pushed after the pause
+# (its BLMOVE takes the job; syncq_claim sees the pause and puts it back unstarted)
+start_worker -c 1 -q default
+blocked() { [ "$(r CLIENT LIST | grep -c 'cmd=blmove')" -ge 1 ]; }
+wait_for 10 "the child blocked on the empty queue" blocked
+bin/syncq queue pause default >/dev/null
+r LPUSH "$(key default ready)" '{"id":"p-1","kind":"mutation","service":"syncq","action":"noop"}' >/dev/null
+sleep 1.5 # more than a blocking fetch
+assert_eq "$(r LLEN "$(key default ready)")" 1 "jobs left in the queue paused under a blocked child"
+assert_eq "$(count "job_id = 'p-1' AND status <> 'queued'")" 0 "rows of the job pushed after the pause that ran"
+assert_eq "$(r HLEN "$(key default att)")" 0 "attempt counters of the job put back"
+bin/syncq queue resume default >/dev/null
+pushed() { [ "$(count "job_id = 'p-1' AND status = 'success' AND attempts = 1")" = 1 ]; }
+wait_for 10 "the job after resume, on its first attempt" pushed
+stop_worker

@@ -11,6 +11,9 @@
 # worker's respawned children too, with the no-respawn-loop exit).
 # test-timeout: 420
 . "$(dirname "$0")/../lib.sh"
+# this build's library version (the build appends .c<digest>)
+V=$(sed -n "s/^local LIBRARY_VERSION = '\([0-9]*\)\..*/\1/p" lib/functions.lua)
+[ -n "$V" ] || fail "no LIBRARY_VERSION in lib/functions.lua"
 
 # the old releases come out of this repository's history (git archive): a
 # shallow clone lacks them, and only then is the test skipped, saying why
@@ -58,7 +61,7 @@ new_up() { grep -q '"master.redis"' "$W/worker.log"; }
 wait_for 20 "the new worker's master connected" new_up
 v=$(r FCALL syncq_compat 0 | tr '\n' ' ')
 echo "library after the new worker started: $v"
-case "$v" in "21 20 21.c"*) ;; *) fail "the new worker did not load version 21 (compat 20): $v" ;; esac
+case "$v" in "$V 20 $V.c"*) ;; *) fail "the new worker did not load version $V (compat 20): $v" ;; esac
 ref=$(library)
 samples=1
 sample() { assert_eq "$(library)" "$ref" "FUNCTION LIST sample $((++samples))"; }
@@ -121,26 +124,26 @@ wait "$OLDPID" || rc=$?
 assert_eq "$rc" 0 "old worker exit code after SIGTERM"
 sample
 
-# ---- a newer library that still serves version 21: used as it is
+# ---- a newer library that still serves this build's version: used as it is
 newer() { # version compat: this build's library, numbered as a later release
-    sed -e "s/^local LIBRARY_VERSION = '21\./local LIBRARY_VERSION = '$1./" \
+    sed -e "s/^local LIBRARY_VERSION = '$V\./local LIBRARY_VERSION = '$1./" \
         -e "s/^local LIBRARY_COMPAT = 20\$/local LIBRARY_COMPAT = $2/" lib/functions.lua > "$W/newer.lua"
     grep -q "^local LIBRARY_COMPAT = $2\$" "$W/newer.lua" || fail "newer.lua: no LIBRARY_COMPAT"
     r -x FUNCTION LOAD REPLACE < "$W/newer.lua" > /dev/null
     assert_eq "$(r FCALL syncq_compat 0 | head -2 | tr '\n' ' ')" "$1 $2 " "a newer library loaded"
 }
-newer 22 21
+newer $((V + 1)) $V
 ref=$(library)
 bin/syncq status u-0001 --queue default > "$W/status" 2>&1 || { cat "$W/status"; fail "status against a newer, compatible library"; }
 sample
 start_worker -c 1 -q default
 # ---- one that no longer serves it: refused, exit 78, the library left alone. A
 # running worker's new children say so and are not respawned in a loop
-newer 23 22
+newer $((V + 2)) $((V + 1))
 ref=$(library)
 kids=$(pgrep -P "$WORKER_PID" | tr '\n' ' ')
 kill -KILL $kids
-told() { grep -q '"\(child\|audit\).redis".*this one is version 21: upgrade syncq' "$W/worker.log"; }
+told() { grep -q '"\(child\|audit\).redis".*this one is version '"$V"': upgrade syncq' "$W/worker.log"; }
 wait_for 20 "a respawned child refusing the newer library" told
 backed_off() { grep -q '"master.child_exit".*exited with code 2' "$W/worker.log"; }
 wait_for 20 "the master seeing a configuration exit" backed_off
@@ -150,7 +153,7 @@ rc=0
 bin/syncq status u-0001 --queue default > "$W/status" 2>&1 || rc=$?
 cat "$W/status"
 assert_eq "$rc" 78 "status exit code against a library that no longer serves it"
-grep -q 'version 23.*serves binaries of version 22 or newer; this one is version 21: upgrade syncq' "$W/status" \
+grep -q "version $((V + 2)).*serves binaries of version $((V + 1)) or newer; this one is version $V: upgrade syncq" "$W/status" \
     || fail "no upgrade message"
 rc=0
 bin/syncq-worker -c 1 -q default --prefix "$SYNCQ_PREFIX" > "$W/refused.log" 2>&1 || rc=$?
