@@ -48,7 +48,7 @@
 -- same record columns) while LIBRARY_COMPAT <= 20; syncq_compat answers
 -- {version, compat, full version} to versioned binaries.
 
-local LIBRARY_VERSION = '22'
+local LIBRARY_VERSION = '23'
 local LIBRARY_COMPAT = 20
 local V20_ANSWER = '20'
 local HDR = '~syncq1 '
@@ -959,13 +959,21 @@ local function rfc3339_ms(s)
     return (secs - off * 60) * 1000 + frac
 end
 
+-- rfc3339 formats Unix ms. The text up to the second is kept for the next
+-- call: the enqueues of a burst share their second, and the calendar
+-- arithmetic and the seven-field format cost more than the rest of a splice.
+local rfc_secs, rfc_head = nil, nil
 local function rfc3339(ms)
     local secs = math.floor(ms / 1000)
-    local days = math.floor(secs / 86400)
-    local rem = secs - days * 86400
-    local y, m, d = civil_from_days(days)
-    return string.format('%04d-%02d-%02dT%02d:%02d:%02d.%03dZ', y, m, d, math.floor(rem / 3600),
-        math.floor(rem % 3600 / 60), rem % 60, ms % 1000)
+    if secs ~= rfc_secs then
+        local days = math.floor(secs / 86400)
+        local rem = secs - days * 86400
+        local y, m, d = civil_from_days(days)
+        rfc_head = string.format('%04d-%02d-%02dT%02d:%02d:%02d', y, m, d, math.floor(rem / 3600),
+            math.floor(rem % 3600 / 60), rem % 60)
+        rfc_secs = secs
+    end
+    return rfc_head .. string.format('.%03dZ', ms % 1000)
 end
 
 -- validate checks the fields as common/envelope.c does. The field lists
@@ -1100,10 +1108,11 @@ end
 -- the worker refuses); a missing one is put after the opening brace.
 local function splice(s, t, at, id, now)
     local fill = {}
-    if is_null(t.id) then fill[#fill + 1] = {'id', cjson.encode(id)} end
+    -- a missing id is a tag of ours (hex digits and dashes): nothing to escape
+    if is_null(t.id) then fill[#fill + 1] = {'id', '"' .. id .. '"'} end
     if is_null(t.enqueued_at) then fill[#fill + 1] = {'enqueued_at', '"' .. rfc3339(now) .. '"'} end
     -- nulls first, from the end of the text, so earlier positions stay true
-    table.sort(fill, function(a, b) return (at[a[1]] or 0) > (at[b[1]] or 0) end)
+    if #fill == 2 and (at.id or 0) < (at.enqueued_at or 0) then fill[1], fill[2] = fill[2], fill[1] end
     local add = ''
     for _, f in ipairs(fill) do
         local p = at[f[1]]
