@@ -15,6 +15,8 @@
 #    on a slow call, jobs pushed half a second apart start within a few ms
 #    of their enqueue (a child that polled the queue, ever less often while
 #    it stayed empty, started them 70-100 ms late).
+# 6. a stop while the child waits so: the running job finishes, a job pushed
+#    meanwhile goes back to the queue unstarted, nothing stays in flight.
 . "$(dirname "$0")/../lib.sh"
 
 start_mock
@@ -139,4 +141,25 @@ mock POST /_admin/latency '{"ms": 0, "match": "/zones/five.example/"}' >/dev/nul
 wait_for 30 "the slow create" ok_all five 1
 wait_for 10 "nothing in flight" empty_inflight
 assert_eq "$(r LLEN "$(key default ready)")" 0 "jobs left in the queue"
-stop_worker
+
+# 6. a stop while the child waits for a push beside a busy lane: the slow job finishes within
+#    the grace, a job pushed meanwhile goes back to the queue unstarted, nothing stays in flight
+mock POST /_admin/latency '{"ms": 2000, "match": "/zones/six.example/"}' >/dev/null
+creates six 1 six.example
+wait_for 20 "the slow call in flight" in_flight six.example 1
+waiting() { [ "$(r CLIENT LIST | grep -c 'cmd=blmove')" -ge 1 ]; }
+wait_for 10 "the child waiting in BLMOVE beside its busy lane" waiting
+kill -TERM "$WORKER_PID"
+r LPUSH "$(key default ready)" '{"id":"term-1","kind":"mutation","service":"syncq","action":"noop"}' >/dev/null
+rc=0
+wait "$WORKER_PID" || rc=$?
+WORKER_PID=""
+assert_eq "$rc" 0 "worker exit code after SIGTERM"
+assert_eq "$(count "job_id = 'six-1' AND status = 'success'")" 1 "the slow job, finished within the grace"
+assert_eq "$(r LLEN "$(key default ready)")" 1 "the job pushed during the stop, back in the queue"
+case "$(r LINDEX "$(key default ready)" 0)" in
+'~syncq1 '*) echo "measure: the pushed job was moved by the waiting BLMOVE and handed back" ;;
+*) echo "measure: the pushed job arrived after the child stopped waiting" ;;
+esac
+assert_eq "$(count "job_id = 'term-1' AND status IN ('running', 'success')")" 0 "rows of the pushed job that ran"
+empty_inflight || fail "jobs left in flight after the stop"
