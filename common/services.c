@@ -1141,7 +1141,8 @@ parse_service(pctx *c, const json *m, svc_service *s)
     int http_lists = has_http_list(m);
     if (s->exec.mode != EXEC_NONE && http_lists && !json_get(m, "base_url"))
         return bad_at(c, "base_url", "required by resources (their lists are HTTP requests)");
-    int need = s->exec.mode == EXEC_NONE && (http_lists || !json_get(m, "resources"));
+    /* "resources": {} lists nothing by program: an HTTP service without a base URL would do nothing */
+    int need = s->exec.mode == EXEC_NONE && (http_lists || !json_child(json_get(m, "resources")));
     if (str_member(c, m, "base_url", NULL, need ? S_REQUIRED : 0, &s->base_url) ||
         (s->base_url && check_base_url(c, s->base_url)) ||
         int_member(c, m, "connect_timeout_ms", 2000, 1, SVC_TIMEOUT_MAX_MS, &s->connect_timeout_ms) ||

@@ -125,7 +125,8 @@ check_action(const svc_file *f, const svc_service *s, const svc_resource *r, con
                        !a->exec.argv[a->exec.argc] && !a->method && !a->path,
                    "exec action %s: command, or HTTP members", a->name);
     } else {
-        FUZZ_CHECK(r && a->method && a->path && a->path[0] == '/', "action %s: method or path", a->name);
+        FUZZ_CHECK(r && a->method && a->path && a->path[0] == '/' && s->base_url, "action %s: method, path or base URL",
+                   a->name);
     }
     FUZZ_CHECK(svc_find_action(f, s->name, a->name, &fs, &fr, &fa) == 0 && fs == s && fr == r && fa == a,
                "action %s.%s is not found as itself", s->name, a->name);
@@ -166,9 +167,14 @@ static void
 check_service(const svc_file *f, const svc_service *s)
 {
     size_t n = s->base_url ? strlen(s->base_url) : 0;
+    int program_lists = 1; /* every resource's list is a program's */
+    for (int i = 0; i < s->nresources; i++)
+        if (s->resources[i].list_exec.mode == EXEC_NONE) program_lists = 0;
     FUZZ_CHECK(valid_name(s->name), "service name");
-    /* only an exec service without resources may lack a base URL */
-    FUZZ_CHECK((!s->base_url && s->exec.mode != EXEC_NONE && !s->nresources) ||
+    /* a base URL may lack only where nothing is an HTTP request: an exec
+     * service, or an HTTP service with resources, when programs make every list
+     * (an HTTP action without one is refused, and is checked below) */
+    FUZZ_CHECK((!s->base_url && program_lists && (s->exec.mode != EXEC_NONE || s->nresources > 0)) ||
                    (n > 0 && (!strncmp(s->base_url, "http://", 7) || !strncmp(s->base_url, "https://", 8)) &&
                     s->base_url[n - 1] != '/'),
                "base_url \"%s\"", s->base_url ? s->base_url : "(null)");

@@ -365,6 +365,8 @@ test_errors_service(void **state)
 {
     (void)state;
     expect_err("{'services': {'dns': {}}}", "services.dns.base_url: required");
+    /* no resource is listed by a program: an HTTP service without a base URL would do nothing */
+    expect_err("{'services': {'dns': {'resources': {}}}}", "services.dns.base_url: required");
     expect_err("{'services': {'dns': {'base_url': 5}}}", "services.dns.base_url: must be a string");
     expect_err("{'services': {'dns': {'base_url': ''}}}", "services.dns.base_url: must not be empty");
     expect_err("{'services': {'dns': {'base_url': 'ftp://h'}}}",
