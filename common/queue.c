@@ -157,16 +157,22 @@ queue_fetch_recv(rds *r, queue_batch *b)
     return 0;
 }
 
+/* The words of one BLMOVE from ready to in-flight, waiting up to secs. */
+typedef struct block_cmd {
+    char secs[16];
+    const char *argv[6];
+    size_t lens[6];
+} block_cmd;
+
 static void
-block_argv(const qkeys *k, const char *secs, const char **argv, size_t *lens)
+block_cmd_init(block_cmd *c, const qkeys *k, int seconds)
 {
-    argv[0] = "BLMOVE";
-    argv[1] = k->ready;
-    argv[2] = k->inflight;
-    argv[3] = "RIGHT";
-    argv[4] = "LEFT";
-    argv[5] = secs;
-    for (int i = 0; i < 6; i++) lens[i] = strlen(argv[i]);
+    snprintf(c->secs, sizeof(c->secs), "%d", seconds);
+    const char *argv[] = {"BLMOVE", k->ready, k->inflight, "RIGHT", "LEFT", c->secs};
+    for (int i = 0; i < 6; i++) {
+        c->argv[i] = argv[i];
+        c->lens[i] = strlen(argv[i]);
+    }
 }
 
 /* block_moved: 1 when the BLMOVE reply x is the job it moved, 0 when it
@@ -182,23 +188,17 @@ block_moved(rds *r, rds_reply *x)
 int
 queue_block(rds *r, const qkeys *k, int seconds)
 {
-    char s[16];
-    const char *argv[6];
-    size_t lens[6];
-    snprintf(s, sizeof(s), "%d", seconds);
-    block_argv(k, s, argv, lens);
-    return block_moved(r, rds_cmd(r, 6, argv, lens));
+    block_cmd c;
+    block_cmd_init(&c, k, seconds);
+    return block_moved(r, rds_cmd(r, 6, c.argv, c.lens));
 }
 
 int
 queue_block_send(rds *r, const qkeys *k, int seconds)
 {
-    char s[16];
-    const char *argv[6];
-    size_t lens[6];
-    snprintf(s, sizeof(s), "%d", seconds);
-    block_argv(k, s, argv, lens);
-    if (rds_append(r, 6, argv, lens) < 0) return -1;
+    block_cmd c;
+    block_cmd_init(&c, k, seconds);
+    if (rds_append(r, 6, c.argv, c.lens) < 0) return -1;
     return rds_flush(r);
 }
 
