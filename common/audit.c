@@ -27,22 +27,49 @@ static const char *SQL_COPY = "COPY syncq_in (ord, jobrow" RECORD_COMMA_COLUMNS 
  * however the records were batched. SET expressions see j as it was. */
 #define NEWER "j.rev <= EXCLUDED.rev"
 #define SAME_ATTEMPT "j.rev / 4 = EXCLUDED.rev / 4"
-#define M_PICK(c, newer, older) " " c " = CASE WHEN " NEWER " THEN " newer " ELSE " older " END,"
-#define M_NEWEST(c) M_PICK(c, "EXCLUDED." c, "j." c)
-#define M_FILL(c) M_PICK(c, "COALESCE(EXCLUDED." c ", j." c ")", "COALESCE(j." c ", EXCLUDED." c ")")
-#define M_OLDEST(c) M_PICK(c, "COALESCE(j." c ", EXCLUDED." c ")", "COALESCE(EXCLUDED." c ", j." c ")")
-#define M_ATTEMPT(c)                                                                                       \
-    " " c " = CASE WHEN " NEWER " AND " SAME_ATTEMPT " THEN COALESCE(EXCLUDED." c ", j." c ")"            \
+#define E_PICK(newer, older) "CASE WHEN " NEWER " THEN " newer " ELSE " older " END"
+#define E_NEWEST(c) E_PICK("EXCLUDED." c, "j." c)
+#define E_FILL(c) E_PICK("COALESCE(EXCLUDED." c ", j." c ")", "COALESCE(j." c ", EXCLUDED." c ")")
+#define E_OLDEST(c) E_PICK("COALESCE(j." c ", EXCLUDED." c ")", "COALESCE(EXCLUDED." c ", j." c ")")
+#define E_ATTEMPT(c)                                                                                 \
+    "CASE WHEN " NEWER " AND " SAME_ATTEMPT " THEN COALESCE(EXCLUDED." c ", j." c ")"               \
     " WHEN " NEWER " THEN EXCLUDED." c " WHEN " SAME_ATTEMPT " THEN COALESCE(j." c ", EXCLUDED." c ")" \
-    " ELSE j." c " END,"
+    " ELSE j." c " END"
 /* a success clears the last error */
-#define M_LAST_ERROR(c)                                                                                    \
-    " " c " = CASE WHEN (CASE WHEN " NEWER " THEN EXCLUDED.status ELSE j.status END) = 'success' THEN NULL" \
-    "   WHEN " NEWER " THEN COALESCE(EXCLUDED." c ", j." c ")"                                            \
-    "   ELSE COALESCE(j." c ", EXCLUDED." c ") END,"
-#define M_REV(c) " " c " = GREATEST(j." c ", EXCLUDED." c "),"
+#define E_LAST_ERROR(c)                                                                              \
+    "CASE WHEN (CASE WHEN " NEWER " THEN EXCLUDED.status ELSE j.status END) = 'success' THEN NULL"   \
+    " WHEN " NEWER " THEN COALESCE(EXCLUDED." c ", j." c ")"                                         \
+    " ELSE COALESCE(j." c ", EXCLUDED." c ") END"
+#define E_REV(c) "GREATEST(j." c ", EXCLUDED." c ")"
+/* M_*: the SET list; W_*: the same expressions and the row's columns as
+ * two rows, so the update is skipped when it would change nothing (a job's
+ * outcome marker already holds what its final record says, docs/DESIGN.md
+ * §8: no second row version, no index entries, no WAL). */
+#define M_(c, e) " " c " = " e ","
+#define M_NEWEST(c) M_(c, E_NEWEST(c))
+#define M_FILL(c) M_(c, E_FILL(c))
+#define M_OLDEST(c) M_(c, E_OLDEST(c))
+#define M_ATTEMPT(c) M_(c, E_ATTEMPT(c))
+#define M_LAST_ERROR(c) M_(c, E_LAST_ERROR(c))
+#define M_REV(c) M_(c, E_REV(c))
 #define M_KEY(c)
 #define M_EVENT(c)
+#define W_NEW_NEWEST(c) ", " E_NEWEST(c)
+#define W_NEW_FILL(c) ", " E_FILL(c)
+#define W_NEW_OLDEST(c) ", " E_OLDEST(c)
+#define W_NEW_ATTEMPT(c) ", " E_ATTEMPT(c)
+#define W_NEW_LAST_ERROR(c) ", " E_LAST_ERROR(c)
+#define W_NEW_REV(c) ", " E_REV(c)
+#define W_NEW_KEY(c)
+#define W_NEW_EVENT(c)
+#define W_OLD_NEWEST(c) ", j." c
+#define W_OLD_FILL W_OLD_NEWEST
+#define W_OLD_OLDEST W_OLD_NEWEST
+#define W_OLD_ATTEMPT W_OLD_NEWEST
+#define W_OLD_LAST_ERROR W_OLD_NEWEST
+#define W_OLD_REV W_OLD_NEWEST
+#define W_OLD_KEY(c)
+#define W_OLD_EVENT(c)
 
 /* The syncq_jobs side: every column but the events'. */
 #define JOB_COL_KEY(t, sel) ", " #t
@@ -64,6 +91,8 @@ static const char *SQL_COPY = "COPY syncq_in (ord, jobrow" RECORD_COMMA_COLUMNS 
 #define JOB_COL_(NAME, col, stype, ctype, field, enc, value, merge, target, sel) JOB_COL_##merge(target, sel)
 #define JOB_SEL_(NAME, col, stype, ctype, field, enc, value, merge, target, sel) JOB_SEL_##merge(target, sel)
 #define JOB_SET_(NAME, col, stype, ctype, field, enc, value, merge, target, sel) M_##merge(#target)
+#define JOB_NEW_(NAME, col, stype, ctype, field, enc, value, merge, target, sel) W_NEW_##merge(#target)
+#define JOB_OLD_(NAME, col, stype, ctype, field, enc, value, merge, target, sel) W_OLD_##merge(#target)
 
 /* The syncq_job_events side: the event columns, with the job id and worker. */
 #define EV_COL_(NAME, col, stype, ctype, field, enc, value, merge, target, sel) EV_COL_##merge(target)
@@ -92,7 +121,8 @@ static const char *SQL_MERGE =
     "INSERT INTO syncq_jobs AS j (updated_at, id_at" RECORD_COLS(JOB_COL_) ")"
     " SELECT DISTINCT ON (job_id) now(), syncq_id_time(job_id)" RECORD_COLS(JOB_SEL_)
     " FROM syncq_in WHERE jobrow ORDER BY job_id, rev DESC, ord DESC"
-    " ON CONFLICT (job_id, id_at) DO UPDATE SET" RECORD_COLS(JOB_SET_) " updated_at = now();"
+    " ON CONFLICT (job_id, id_at) DO UPDATE SET" RECORD_COLS(JOB_SET_) " updated_at = now()"
+    " WHERE ROW(0" RECORD_COLS(JOB_NEW_) ") IS DISTINCT FROM ROW(0" RECORD_COLS(JOB_OLD_) ");"
     "INSERT INTO syncq_job_events (job_id, worker, id_at" RECORD_COLS(EV_COL_) ")"
     " SELECT job_id, worker, syncq_id_time(job_id)" RECORD_COLS(EV_SEL_)
     " FROM syncq_in WHERE ev_event IS NOT NULL ORDER BY ord ON CONFLICT DO NOTHING;"
@@ -439,9 +469,9 @@ audit_minutes(db *d, int64_t end_ms, double *finished, double *failed)
 int
 audit_outcome_write(db *d, const audit_outcome *o)
 {
-    char attempts[16], rev[16];
+    audit_outcome_bufs b;
     const char *p[AUDIT_OUTCOME_NPARAMS];
-    audit_outcome_params(o, p, attempts, rev);
+    audit_outcome_params(o, p, &b);
     db_result *r = db_query_prep(d, AUDIT_OUTCOME_SQL, AUDIT_OUTCOME_NPARAMS, p);
     if (!r) return -1;
     db_result_free(r);
@@ -449,14 +479,19 @@ audit_outcome_write(db *d, const audit_outcome *o)
 }
 
 void
-audit_outcome_params(const audit_outcome *o, const char **p, char attempts[16], char rev[16])
+audit_outcome_params(const audit_outcome *o, const char **p, audit_outcome_bufs *b)
 {
-    snprintf(attempts, 16, "%d", o->attempts);
-    snprintf(rev, 16, "%d", o->rev);
+    snprintf(b->attempts, sizeof(b->attempts), "%d", o->attempts);
+    snprintf(b->rev, sizeof(b->rev), "%d", o->rev);
+    snprintf(b->finished, sizeof(b->finished), "%lld", (long long)o->finished_us);
+    snprintf(b->duration, sizeof(b->duration), "%lld", (long long)o->duration_ms);
     p[0] = o->job_id;
     p[1] = o->queue;
     p[2] = o->status;
-    p[3] = attempts;
+    p[3] = b->attempts;
     p[4] = o->result;
-    p[5] = rev;
+    p[5] = b->rev;
+    p[6] = o->worker;
+    p[7] = o->finished_us > 0 ? b->finished : NULL;
+    p[8] = o->duration_ms >= 0 ? b->duration : NULL;
 }

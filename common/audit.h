@@ -14,6 +14,7 @@
 #include <stdint.h>  /* for int64_t */
 
 #include "db.h"
+#include "record_cols.h" /* RECORD_US */
 #include "sbuf.h"
 
 /* ---- the writer (worker/writer.c) ---- */
@@ -150,30 +151,44 @@ int audit_minutes(db *d, int64_t end_ms, double *finished, double *failed);
 /* ---- outcome markers: handlers that write PostgreSQL themselves ---- */
 
 /* A job that changes a snapshot writes its outcome in the same transaction
- * (common/snapshot.h); its later outbox record merges into that row. */
+ * (common/snapshot.h); its later outbox record merges into that row. The
+ * outcome carries what that record will say of the attempt's end (worker,
+ * finished_at on Redis's clock, duration: handler_outcome_stamp), so the
+ * merge finds nothing to change and writes no second row version. */
 typedef struct audit_outcome {
     const char *job_id, *queue;
     const char *status;   /* success | conflict | dead ... */
-    const char *result;   /* JSON text or NULL */
+    const char *result;   /* JSON text (masked) or NULL */
     int attempts, rev;
+    const char *worker;   /* NULL: the row keeps its own */
+    int64_t finished_us;  /* Redis TIME; -1: PostgreSQL's now() */
+    int64_t duration_ms;  /* -1: none */
 } audit_outcome;
 /* audit_outcome_write upserts the job's row with o, inside the caller's
  * transaction; a row of a newer rev is left alone. */
 int audit_outcome_write(db *d, const audit_outcome *o);
 /* The statement audit_outcome_write runs, for a caller that joins it to its
- * own change in one statement (snapshot.c): parameters $1..$6 from
- * audit_outcome_params (attempts and rev are its buffers). A new attempt
- * starts its columns afresh (record_merge.h): that attempt's started_at
- * comes with its running record. */
-#define AUDIT_OUTCOME_NPARAMS 6
+ * own change in one statement (snapshot.c): parameters $1..$9 from
+ * audit_outcome_params (its buffers hold the numbers). A new attempt starts
+ * its columns afresh (record_merge.h): that attempt's started_at comes with
+ * its running record; a success clears the last error, as its record
+ * would. */
+#define AUDIT_OUTCOME_NPARAMS 9
 #define AUDIT_OUTCOME_SQL \
-    "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev, id_at)" \
-    " VALUES ($1, $2, $3, $4, $5::jsonb, now(), $6, syncq_id_time($1))" \
+    "INSERT INTO syncq_jobs AS j (job_id, queue, status, attempts, result, finished_at, rev, id_at, worker, duration_ms)" \
+    " VALUES ($1, $2, $3, $4, $5::jsonb, COALESCE(" RECORD_US("$8::bigint") ", now()), $6, syncq_id_time($1), $7," \
+    " $9::bigint)" \
     " ON CONFLICT (job_id, id_at) DO UPDATE SET status = EXCLUDED.status, attempts = EXCLUDED.attempts," \
     " result = EXCLUDED.result, finished_at = EXCLUDED.finished_at, rev = EXCLUDED.rev, updated_at = now()," \
+    " worker = COALESCE(EXCLUDED.worker, j.worker)," \
+    " last_error = CASE WHEN EXCLUDED.status = 'success' THEN NULL ELSE j.last_error END," \
     " started_at = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.started_at END," \
-    " duration_ms = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN j.duration_ms END" \
+    " duration_ms = CASE WHEN j.rev / 4 = EXCLUDED.rev / 4 THEN COALESCE(EXCLUDED.duration_ms, j.duration_ms)" \
+    " ELSE EXCLUDED.duration_ms END" \
     " WHERE j.rev <= EXCLUDED.rev"
-void audit_outcome_params(const audit_outcome *o, const char **p, char attempts[16], char rev[16]);
+typedef struct audit_outcome_bufs {
+    char attempts[16], rev[16], finished[24], duration[24];
+} audit_outcome_bufs;
+void audit_outcome_params(const audit_outcome *o, const char **p, audit_outcome_bufs *b);
 
 #endif

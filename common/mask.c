@@ -331,3 +331,10 @@ mask_excerpt(const char *body, size_t n, size_t max)
     }
     return out;
 }
+
+char *
+mask_job_result(const char *s)
+{
+    char *m = mask_json_text(s, strlen(s));
+    return m ? m : mask_string(s);
+}

@@ -59,6 +59,9 @@ void mask_secret_clear(void);
  * malloc'd string, or NULL when s is not JSON (callers must then drop the
  * text: never store unmasked text). */
 char *mask_json_text(const char *s, size_t n);
+/* mask_job_result masks a job's result for its audit row: as JSON, or
+ * scrubbed as text when it is not JSON. Returns a malloc'd string. */
+char *mask_job_result(const char *s);
 
 #define MASK_JSON_MAX (64 * 1024) /* longer texts are scrubbed as text, never parsed */
 

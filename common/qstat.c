@@ -17,16 +17,10 @@ enum { R_READY, R_OLDEST, R_RETRY, R_NEXT, R_DEAD, R_PAUSED, R_OUTBOX, R_OWNERS,
 int
 qstat_now_ms(rds *r, int64_t *ms)
 {
-    rds_reply *x = rds_cmdf(r, "TIME");
-    int ok = rds_reply_ok(r, x) && rds_reply_len(x) == 2;
-    if (ok) {
-        const char *sec = rds_reply_str(rds_reply_at(x, 0), NULL), *usec = rds_reply_str(rds_reply_at(x, 1), NULL);
-        *ms = strtoll(sec ? sec : "0", NULL, 10) * 1000 + strtoll(usec ? usec : "0", NULL, 10) / 1000;
-    } else if (x) {
-        snprintf(r->errstr, sizeof(r->errstr), "Redis TIME: unexpected reply");
-    }
-    rds_reply_free(x);
-    return ok ? 0 : -1;
+    int64_t us;
+    if (rds_time_us(r, &us) < 0) return -1;
+    *ms = us / 1000;
+    return 0;
 }
 
 /* enqueued_ms reads the envelope's enqueued_at without validating the rest:

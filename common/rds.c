@@ -603,3 +603,17 @@ rds_set_error(rds *r, int kind, const char *fmt, ...)
     return -1;
 }
 
+int
+rds_time_us(rds *r, int64_t *us)
+{
+    rds_reply *x = rds_cmdf(r, "TIME");
+    int ok = rds_reply_ok(r, x) && rds_reply_len(x) == 2;
+    if (ok) {
+        const char *sec = rds_reply_str(rds_reply_at(x, 0), NULL), *usec = rds_reply_str(rds_reply_at(x, 1), NULL);
+        *us = strtoll(sec ? sec : "0", NULL, 10) * 1000000 + strtoll(usec ? usec : "0", NULL, 10);
+    } else if (x) {
+        rds_set_error(r, RDS_ERR_REPLY, "Redis TIME: unexpected reply");
+    }
+    rds_reply_free(x);
+    return ok ? 0 : -1;
+}

@@ -5,6 +5,7 @@
 #define SYNCQ_RDS_H
 
 #include <stddef.h> /* for size_t */
+#include <stdint.h> /* for int64_t */
 
 /* Kinds of r->err, so callers branch on the kind (hiredis style): only
  * RDS_ERR_IO is worth a retry; the others need the configuration fixed. */
@@ -107,5 +108,9 @@ int rds_broken(const rds *r);
 /* rds_set_error records an error of kind in r (the message bounded to
  * r->errstr) and returns -1, so a caller can `return rds_set_error(...)`. */
 int rds_set_error(rds *r, int kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* rds_time_us reads Redis TIME in microseconds: the one clock of the audit
+ * times (README "Audit times"). 0, or -1 with r->errstr. */
+int rds_time_us(rds *r, int64_t *us);
 
 #endif

@@ -89,25 +89,27 @@ snap_pg_array(const char *const *items, int n)
  * statement: one statement is one transaction, so the pair is atomic in one
  * round trip (a BEGIN, two statements and a COMMIT took four, and on two
  * cores the 64 children's round trips were PostgreSQL's largest cost). The
- * outcome takes $1..$6, the row's key $7..$10. */
-#define KEY_WHERE_7 "service = $7 AND resource = $8 AND scope = $9 AND external_id = $10"
-#define SQL_APPLY_DELETE "WITH snap AS (DELETE FROM syncq_snapshots WHERE " KEY_WHERE_7 ") " AUDIT_OUTCOME_SQL
+ * outcome takes $1..$9, the row's key $10..$13, its data and hashed fields
+ * $14 and $15. */
+#define KEY_WHERE_10 "service = $10 AND resource = $11 AND scope = $12 AND external_id = $13"
+#define SQL_APPLY_DELETE "WITH snap AS (DELETE FROM syncq_snapshots WHERE " KEY_WHERE_10 ") " AUDIT_OUTCOME_SQL
 #define SQL_APPLY_UPSERT \
     "WITH snap AS (INSERT INTO syncq_snapshots AS s (service, resource, scope, external_id, data, content_hash," \
     " sync_status, sync_error, last_synced_at, written_at, written_by)" \
-    " VALUES ($7, $8, $9, $10, $11::jsonb, syncq_content_hash($11::jsonb, $12::text[]), 'synced', NULL, now()," \
+    " VALUES ($10, $11, $12, $13, $14::jsonb, syncq_content_hash($14::jsonb, $15::text[]), 'synced', NULL, now()," \
     " clock_timestamp(), $1)" \
     " ON CONFLICT (service, resource, scope, external_id) DO UPDATE SET data = EXCLUDED.data," \
     " content_hash = EXCLUDED.content_hash, sync_status = 'synced', sync_error = NULL," \
     " last_synced_at = now(), written_at = clock_timestamp(), written_by = EXCLUDED.written_by) " AUDIT_OUTCOME_SQL
+_Static_assert(AUDIT_OUTCOME_NPARAMS == 9, "SQL_APPLY_* number the snapshot's parameters after the outcome's");
 
 int
 snap_apply(db *d, const snap_key *k, const char *data, const char *const *hash_fields, int nhash,
            const audit_outcome *o)
 {
-    char attempts[16], rev[16];
+    audit_outcome_bufs b;
     const char *p[AUDIT_OUTCOME_NPARAMS + 6];
-    audit_outcome_params(o, p, attempts, rev);
+    audit_outcome_params(o, p, &b);
     const char **q = p + AUDIT_OUTCOME_NPARAMS;
     q[0] = k->service;
     q[1] = k->resource;

@@ -131,10 +131,12 @@ apply(call *k, const json *obj, const char *result_extra)
     sbuf_printf(&ctx->result, "{\"http_status\":%d,\"external_id\":", k->rs.status);
     sbuf_json_strz(&ctx->result, k->key.external_id);
     sbuf_printf(&ctx->result, "%s}", result_extra ? result_extra : "");
-    audit_outcome o = {ctx->job_id, ctx->queue, "success", ctx->result.buf, ctx->attempt,
-                       record_rev(ctx->attempt, REC_TERMINAL)};
+    audit_outcome o;
+    char *masked = handler_outcome_init(ctx, &o, "success");
     int rc = snap_apply(ctx->world->d, &k->key, data, (const char *const *)k->res->hash_fields, k->res->nhash, &o);
     free(data);
+    free(masked);
+    if (rc == 0) handler_outcome_written(ctx, &o);
     if (rc < 0) {
         sbuf_reset(&ctx->result);
         return handler_fail(ctx, HANDLER_DEFER, "the snapshot write failed: %s", ctx->world->d->errstr);

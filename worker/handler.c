@@ -5,7 +5,10 @@
  * limits, the expected_hash check). */
 #include "fmacros.h"
 #include "clock.h"
+#include "audit.h"
 #include "db.h"
+#include "mask.h"
+#include "record.h"
 #include "fiber.h"
 #include "snapshot.h"
 #include "worker.h"
@@ -365,6 +368,27 @@ const char *
 handler_idempotency_key(const handler_ctx *ctx)
 {
     return ctx->env->idempotency_key ? ctx->env->idempotency_key : ctx->root_id ? ctx->root_id : ctx->job_id;
+}
+
+char *
+handler_outcome_init(handler_ctx *ctx, audit_outcome *o, const char *status)
+{
+    int64_t now_us = -1;
+    rds *r = handler_redis(ctx);
+    if (r && rds_time_us(r, &now_us) < 0) now_us = -1; /* the record's step stamps its own */
+    char *masked = ctx->result.len ? mask_job_result(ctx->result.buf) : NULL;
+    *o = (audit_outcome){ctx->job_id, ctx->queue, status, masked, ctx->attempt,
+                         record_rev(ctx->attempt, REC_TERMINAL), ctx->worker, now_us,
+                         ctx->started_ms > 0 ? clock_wall_ms() - ctx->started_ms : -1};
+    return masked;
+}
+
+void
+handler_outcome_written(handler_ctx *ctx, const audit_outcome *o)
+{
+    if (o->finished_us <= 0) return;
+    ctx->ended_us = o->finished_us;
+    ctx->ended_duration_ms = o->duration_ms;
 }
 
 handler_result

@@ -294,13 +294,14 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, queue_ack *a)
     r.attempts = j->attempt;
     /* the result is masked like the payload: it reaches the audit row and the
      * queue's events stream (docs/MASKING.md, docs/PROTOCOL.md) */
-    char *result = o->result ? mask_json_text(o->result, strlen(o->result)) : NULL;
-    if (o->result && !result) result = mask_string(o->result);
+    char *result = o->result ? mask_job_result(o->result) : NULL;
     r.result = result;
     r.error = err[0] ? err : NULL;
-    /* started_at comes from this attempt's running record (record_merge.h) */
-    r.finished_us = RECORD_NOW; /* the ack step's Redis TIME */
-    r.duration_ms = now - j->started_ms;
+    /* started_at comes from this attempt's running record (record_merge.h);
+     * the end is the ack step's Redis TIME, or the one the handler's outcome
+     * marker holds (the row then already says what this record says) */
+    r.finished_us = o->ended_us > 0 ? o->ended_us : RECORD_NOW;
+    r.duration_ms = o->ended_us > 0 ? o->ended_duration_ms : now - j->started_ms;
     r.rev = record_rev(j->attempt, a->kind == QUEUE_ACK_RETRY ? REC_RETRYING : REC_TERMINAL);
     if (o->hr == HANDLER_DEFER) {
         /* given back: the next start of the same attempt number must win */
@@ -346,11 +347,14 @@ job_run(job *j, job_ctx *c, queue_ack *a)
     h.crashes = j->f->crashes;
     h.stop = c->stop;
     h.retry_after_ms = -1;
+    h.started_ms = j->started_ms;
+    h.worker = c->wid;
     sbuf_init(&h.result);
     handler_result hr = handler_call(j->fn, &h);
     const char *outcome = hr == HANDLER_TRANSIENT && h.timed_out ? "timeout"
                         : hr == HANDLER_PERMANENT && h.poison ? "poison" : outcome_names[hr];
-    job_outcome o = {hr, outcome, h.error, h.retry_after_ms, h.result.len ? h.result.buf : NULL};
+    job_outcome o = {hr, outcome, h.error, h.retry_after_ms, h.result.len ? h.result.buf : NULL, h.ended_us,
+                     h.ended_duration_ms};
     job_finish(j, c, &o, a);
     sbuf_free(&h.result);
 }

@@ -118,12 +118,16 @@ stage_converge(stage *w)
     if (w->complete >= 0) sbuf_printf(&ctx->result, ",\"complete\":%s", w->complete ? "true" : "false");
     sbuf_addc(&ctx->result, '}');
     hr = stop && !w->drift && w->complete != 0 ? handler_fail(ctx, HANDLER_PERMANENT, "%s", stop) : HANDLER_OK;
-    audit_outcome o = {ctx->job_id, ctx->queue, hr == HANDLER_OK ? "success" : "dead", ctx->result.buf, ctx->attempt,
-                       record_rev(ctx->attempt, REC_TERMINAL)};
-    if (audit_outcome_write(d, &o) < 0) goto rollback;
+    audit_outcome o;
+    char *masked = handler_outcome_init(ctx, &o, hr == HANDLER_OK ? "success" : "dead");
+    int wrote = audit_outcome_write(d, &o);
+    free(masked);
+    if (wrote < 0) goto rollback;
     if (snap_end(d, 1) < 0) {
         hr = handler_fail(ctx, HANDLER_DEFER, "commit: %s", d->errstr);
         sbuf_reset(&ctx->result);
+    } else {
+        handler_outcome_written(ctx, &o);
     }
     goto out;
 rollback:

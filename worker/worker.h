@@ -94,6 +94,10 @@ typedef struct handler_ctx {
     int64_t retry_after_ms;      /* transient hint (e.g. Retry-After), -1 none */
     int timed_out;               /* a transient failure that was the attempt's timeout */
     sbuf result;                 /* JSON text of the result object, empty for none */
+    int64_t started_ms;          /* the attempt's start (wall clock): its duration counts from it */
+    const char *worker;          /* the worker id this child's records carry */
+    int64_t ended_us;            /* > 0: the handler wrote its outcome to PostgreSQL with this end */
+    int64_t ended_duration_ms;   /* (handler_outcome_written), which the job's record repeats */
 } handler_ctx;
 
 /* handler_fn is a built-in that works on the child's handler_ctx; it is
@@ -156,6 +160,17 @@ const char *handler_idempotency_key(const handler_ctx *ctx);
  * (PostgreSQL), with ctx->error set. */
 struct snap_key;
 handler_result handler_check_expected(handler_ctx *ctx, const struct snap_key *key);
+/* For a handler that writes its job's outcome to PostgreSQL itself (an
+ * outcome marker, docs/DESIGN.md §8): handler_outcome_init fills o with the
+ * attempt's end as the job's final record will state it (the result
+ * masked, this worker, finished_at from Redis TIME now, the duration so
+ * far; without Redis, PostgreSQL's clock and the record its own) and returns
+ * the masked result for the caller to free. Once the statement carrying o
+ * has committed, handler_outcome_written makes the record repeat those
+ * values, so the writer's merge of it changes nothing. */
+struct audit_outcome;
+char *handler_outcome_init(handler_ctx *ctx, struct audit_outcome *o, const char *status);
+void handler_outcome_written(handler_ctx *ctx, const struct audit_outcome *o);
 const handler_entry *handler_find(const char *service, const char *action);
 /* handler_call runs an attempt of ctx's job with handler e. */
 handler_result handler_call(const handler_entry *e, handler_ctx *ctx);
@@ -282,6 +297,8 @@ typedef struct job_outcome {
     const char *error;       /* "" for none */
     int64_t retry_after_ms;  /* -1 none */
     const char *result;      /* JSON text or NULL */
+    int64_t ended_us;        /* > 0: the end the handler's outcome marker holds (handler_ctx) */
+    int64_t ended_duration_ms;
 } job_outcome;
 
 /* job_run runs the handler and fills a with the job's disposition and record. */

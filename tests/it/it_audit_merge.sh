@@ -113,4 +113,17 @@ events() { q "SELECT string_agg(concat_ws('|', rev, event, outcome, attempt, err
               FROM syncq_job_events WHERE job_id = '$1'"; }
 assert_eq "$(events B)" "$(events A)" "B: the same events"
 assert_eq "$(events C)" "$(events A)" "C: the same events"
+
+# 4. Records the row already holds change nothing, so the merge writes no new
+#    row version (a batch written twice; a job whose outcome marker holds
+#    what its final record says, docs/DESIGN.md §8): job A's records once
+#    more leave its xmin and columns alone. (Fed one by one they would not:
+#    an older record's enqueued_at wins over a newer one's, as in B and C.)
+xmin() { q "SELECT xmin FROM syncq_jobs WHERE job_id = '$1'"; }
+x0=$(xmin A)
+r RPUSH "$outbox" "${all[@]}" "$(marker A-again)" >/dev/null
+wait_for 20 "A's records merged again" written A-again
+assert_eq "$(xmin A)" "$x0" "A: the row version after its records came again"
+assert_eq "$(PGTZ=UTC row A)" "$want" "A: the row after its records came again"
+assert_eq "$(events A | tr ',' '\n' | wc -l)" 2 "A: its events once each"
 stop_worker
