@@ -38,8 +38,8 @@
 #   BENCH_QUICK=1   small sizes to iterate (a: 5,000, b: 1,000, c: 3 s, d: 5,000)
 #   BENCH_N, BENCH_IO_N, BENCH_LAT_S, BENCH_SYNC_N, BENCH_REPS, BENCH_C
 #   BENCH_ONLY=a,b,c,d,web,audit   workloads to run        BENCH_EXEC=0 drops the PHP exec comparison
-#   BENCH_SYSTEMS=syncq,syncq-lpush,syncq-call,syncq-lanes,bullmq,bee-queue,graphile-worker   systems to run
-#   BENCH_LANES=8        b's syncq-lanes: 64 / BENCH_LANES children with SYNCQ_CHILD_CALLS=BENCH_LANES
+#   BENCH_SYSTEMS=syncq,syncq-lpush,syncq-call,syncq-lanes,syncq-call-lanes,bullmq,bee-queue,graphile-worker   systems to run
+#   BENCH_LANES=8        b's syncq-lanes and syncq-call-lanes: 64 / BENCH_LANES children with SYNCQ_CHILD_CALLS=BENCH_LANES
 #   BENCH_VERBOSE=1      Redis commandstats of the last syncq no-op run
 #   BENCH_CLUSTER=1      only the Redis Cluster comparison (scripts/bench_cluster.sh, BENCH_CLUSTER_N)
 set -eu
@@ -72,7 +72,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-SYSTEMS=${BENCH_SYSTEMS:-syncq,syncq-lpush,syncq-call,syncq-lanes,bullmq,bee-queue,graphile-worker}
+SYSTEMS=${BENCH_SYSTEMS:-syncq,syncq-lpush,syncq-call,syncq-lanes,syncq-call-lanes,bullmq,bee-queue,graphile-worker}
 LANES=${BENCH_LANES:-8}
 has() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 on() { case ",$SYSTEMS," in *",$1,"*) return 0 ;; esac; return 1; }
@@ -262,15 +262,16 @@ noop_peer() { # HARNESS NAME REP
 # syncq-call (BENCH_SYSTEMS): an action of op "call" on no target, which writes
 # no snapshot row, only the audit records: the peers' work plus the audit.
 # syncq-lanes: syncq's jobs, the same 64 calls at once from IO_CONC / LANES
-# children of LANES lanes each (SYNCQ_CHILD_CALLS).
+# children of LANES lanes each (SYNCQ_CHILD_CALLS); syncq-call-lanes: the
+# op "call" jobs so.
 io_syncq() {
     local rep=$1 sys=${2:-syncq} r
     reset_syncq
-    if [ "$sys" != syncq-call ]; then noop_ndjson "$IO_N" bench call; else
+    if [ "${sys#syncq-call}" = "$sys" ]; then noop_ndjson "$IO_N" bench call; else
         awk -v n="$IO_N" 'BEGIN { for (i = 1; i <= n; i++) printf "{\"kind\":\"mutation\",\"service\":\"bench\",\"action\":\"ping\",\"payload\":{\"n\":%d}}\n", i }'
     fi > "$tmp/io.ndjson"
     bin/syncq enqueue --queue io --batch "$tmp/io.ndjson" >/dev/null 2>>"$tmp/enqueue.log"
-    if [ "$sys" = syncq-lanes ]; then
+    if [ "${sys%-lanes}" != "$sys" ]; then
         r=$(SYNCQ_CHILD_CALLS=$LANES syncq_run io "$IO_N" $((IO_CONC / LANES)) "$tmp/services.json")
     else
         r=$(syncq_run io "$IO_N" "$IO_CONC" "$tmp/services.json")
@@ -371,6 +372,7 @@ for rep in $(seq 1 "$REPS"); do
         if on syncq; then io_syncq "$rep"; fi
         if on syncq-call; then io_syncq "$rep" syncq-call; fi
         if on syncq-lanes; then io_syncq "$rep" syncq-lanes; fi
+        if on syncq-call-lanes; then io_syncq "$rep" syncq-call-lanes; fi
         if on bullmq; then io_peer bullmq bullmq "$rep"; fi
         if on bee-queue; then io_peer beequeue bee-queue "$rep"; fi
         if on graphile-worker; then io_peer graphile graphile-worker "$rep"; fi
