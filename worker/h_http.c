@@ -132,10 +132,9 @@ apply(call *k, const json *obj, const char *result_extra)
     sbuf_json_strz(&ctx->result, k->key.external_id);
     sbuf_printf(&ctx->result, "%s}", result_extra ? result_extra : "");
     audit_outcome o;
-    char *masked = handler_outcome_init(ctx, &o, "success");
+    handler_outcome_init(ctx, &o, "success");
     int rc = snap_apply(ctx->world->d, &k->key, data, (const char *const *)k->res->hash_fields, k->res->nhash, &o);
     free(data);
-    free(masked);
     if (rc == 0) handler_outcome_written(ctx, &o);
     if (rc < 0) {
         sbuf_reset(&ctx->result);

@@ -370,17 +370,17 @@ handler_idempotency_key(const handler_ctx *ctx)
     return ctx->env->idempotency_key ? ctx->env->idempotency_key : ctx->root_id ? ctx->root_id : ctx->job_id;
 }
 
-char *
+void
 handler_outcome_init(handler_ctx *ctx, audit_outcome *o, const char *status)
 {
     int64_t now_us = -1;
     rds *r = handler_redis(ctx);
     if (r && rds_time_us(r, &now_us) < 0) now_us = -1; /* the record's step stamps its own */
-    char *masked = ctx->result.len ? mask_job_result(ctx->result.buf) : NULL;
-    *o = (audit_outcome){ctx->job_id, ctx->queue, status, masked, ctx->attempt,
+    free(ctx->outcome_result);
+    ctx->outcome_result = ctx->result.len ? mask_job_result(ctx->result.buf) : NULL;
+    *o = (audit_outcome){ctx->job_id, ctx->queue, status, ctx->outcome_result, ctx->attempt,
                          record_rev(ctx->attempt, REC_TERMINAL), ctx->worker, now_us,
                          ctx->started_ms > 0 ? clock_wall_ms() - ctx->started_ms : -1};
-    return masked;
 }
 
 void

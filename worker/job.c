@@ -294,8 +294,8 @@ job_finish(job *j, job_ctx *c, const job_outcome *o, queue_ack *a)
     r.attempts = j->attempt;
     /* the result is masked like the payload: it reaches the audit row and the
      * queue's events stream (docs/MASKING.md, docs/PROTOCOL.md) */
-    char *result = o->result ? mask_job_result(o->result) : NULL;
-    r.result = result;
+    char *result = o->ended_us > 0 || !o->result ? NULL : mask_job_result(o->result);
+    r.result = o->ended_us > 0 ? o->ended_result : result; /* the outcome marker's, masked once */
     r.error = err[0] ? err : NULL;
     /* started_at comes from this attempt's running record (record_merge.h);
      * the end is the ack step's Redis TIME, or the one the handler's outcome
@@ -354,9 +354,10 @@ job_run(job *j, job_ctx *c, queue_ack *a)
     const char *outcome = hr == HANDLER_TRANSIENT && h.timed_out ? "timeout"
                         : hr == HANDLER_PERMANENT && h.poison ? "poison" : outcome_names[hr];
     job_outcome o = {hr, outcome, h.error, h.retry_after_ms, h.result.len ? h.result.buf : NULL, h.ended_us,
-                     h.ended_duration_ms};
+                     h.ended_duration_ms, h.outcome_result};
     job_finish(j, c, &o, a);
     sbuf_free(&h.result);
+    free(h.outcome_result);
 }
 
 char *

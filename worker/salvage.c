@@ -78,7 +78,7 @@ salvage_job(rds *r, const config *cfg, const struct svc_file *svc, const char *w
     j.started_ms = bj->started_ms;
     log_job lj = {j.id, j.env_ok ? j.env.service : NULL, j.env_ok ? j.env.action : NULL};
     if (kind == SALVAGE_TIMEOUT) {
-        job_outcome o = {HANDLER_TRANSIENT, "timeout", how, -1, NULL, 0, 0};
+        job_outcome o = {HANDLER_TRANSIENT, "timeout", how, -1, NULL, 0, 0, NULL};
         job_finish(&j, &c, &o, &a);
         rc = send_ack(r, cfg, wid, bj->queue, &a);
     } else if (kind == SALVAGE_SHUTDOWN) {

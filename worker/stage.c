@@ -119,10 +119,8 @@ stage_converge(stage *w)
     sbuf_addc(&ctx->result, '}');
     hr = stop && !w->drift && w->complete != 0 ? handler_fail(ctx, HANDLER_PERMANENT, "%s", stop) : HANDLER_OK;
     audit_outcome o;
-    char *masked = handler_outcome_init(ctx, &o, hr == HANDLER_OK ? "success" : "dead");
-    int wrote = audit_outcome_write(d, &o);
-    free(masked);
-    if (wrote < 0) goto rollback;
+    handler_outcome_init(ctx, &o, hr == HANDLER_OK ? "success" : "dead");
+    if (audit_outcome_write(d, &o) < 0) goto rollback;
     if (snap_end(d, 1) < 0) {
         hr = handler_fail(ctx, HANDLER_DEFER, "commit: %s", d->errstr);
         sbuf_reset(&ctx->result);

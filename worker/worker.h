@@ -98,6 +98,7 @@ typedef struct handler_ctx {
     const char *worker;          /* the worker id this child's records carry */
     int64_t ended_us;            /* > 0: the handler wrote its outcome to PostgreSQL with this end */
     int64_t ended_duration_ms;   /* (handler_outcome_written), which the job's record repeats */
+    char *outcome_result;        /* owned: the masked result handler_outcome_init put in the outcome */
 } handler_ctx;
 
 /* handler_fn is a built-in that works on the child's handler_ctx; it is
@@ -164,12 +165,12 @@ handler_result handler_check_expected(handler_ctx *ctx, const struct snap_key *k
  * outcome marker, docs/DESIGN.md §8): handler_outcome_init fills o with the
  * attempt's end as the job's final record will state it (the result
  * masked, this worker, finished_at from Redis TIME now, the duration so
- * far; without Redis, PostgreSQL's clock and the record its own) and returns
- * the masked result for the caller to free. Once the statement carrying o
- * has committed, handler_outcome_written makes the record repeat those
- * values, so the writer's merge of it changes nothing. */
+ * far; without Redis, PostgreSQL's clock and the record its own); ctx keeps
+ * the masked result (outcome_result). Once the statement carrying o has
+ * committed, handler_outcome_written makes the record repeat those values
+ * (the result masked once), so the writer's merge of it changes nothing. */
 struct audit_outcome;
-char *handler_outcome_init(handler_ctx *ctx, struct audit_outcome *o, const char *status);
+void handler_outcome_init(handler_ctx *ctx, struct audit_outcome *o, const char *status);
 void handler_outcome_written(handler_ctx *ctx, const struct audit_outcome *o);
 const handler_entry *handler_find(const char *service, const char *action);
 /* handler_call runs an attempt of ctx's job with handler e. */
@@ -299,6 +300,7 @@ typedef struct job_outcome {
     const char *result;      /* JSON text or NULL */
     int64_t ended_us;        /* > 0: the end the handler's outcome marker holds (handler_ctx) */
     int64_t ended_duration_ms;
+    const char *ended_result; /* with ended_us: the result it holds, masked already */
 } job_outcome;
 
 /* job_run runs the handler and fills a with the job's disposition and record. */
